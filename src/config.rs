@@ -1,0 +1,160 @@
+//! Settings: built-in defaults < `config/default.toml` (or `--config FILE`) <
+//! environment (`LINKEDIN_SCIM_*`) < command-line flags. Clap reads both the flags and
+//! the environment, so one struct documents every setting in `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::FidelityPreset;
+
+/// Where the embedded default database lives: a SQLite file, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";
+pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
+
+#[derive(Debug, Parser)]
+#[command(name = "linkedin-scim", version, about = "A SCIM 2.0 server that behaves like LinkedIn's enterprise provisioning API")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SCIM server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// Every setting, as a flag with an environment variable. Unset flags fall back to the
+/// config file, then to the built-in default.
+#[derive(Debug, Default, Args, Serialize)]
+pub struct SettingsArgs {
+    /// Settings file (TOML). Missing file = built-in defaults.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_CONFIG", default_value = DEFAULT_CONFIG_FILE)]
+    #[serde(skip)]
+    pub config: PathBuf,
+    /// Database: `sqlite://path/file.db` (embedded default) or `postgres://user@host/db`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_DATABASE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_BIND")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    /// Public base URL (e.g. `https://scim.example.com`) used in `Location` and
+    /// `meta.location`; by default derived from the request's Host header.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Bearer token for the demo configuration created on first start, instead of a
+    /// random one (so a test suite can start the server with a known token).
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_DEMO_TOKEN", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo_token: Option<String>,
+    /// Seed file declaring accounts and configurations with fixed tokens, applied
+    /// idempotently at start-up.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_SEED")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<PathBuf>,
+    /// Fidelity preset of the demo account: `linkedin` (LinkedIn's quirks) or `rfc`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_PROFILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<FidelityPreset>,
+    /// Largest request body in bytes; larger bodies get 413.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_BODY_BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<usize>,
+    /// Largest page a list request returns (advertised as `filter.maxResults`).
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_PAGE_SIZE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_page_size: Option<u32>,
+    /// Log format: `text` or `json`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The resolved settings the application runs with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub public_url: Option<String>,
+    #[serde(skip_serializing)]
+    pub demo_token: Option<SecretString>,
+    pub seed: Option<PathBuf>,
+    pub profile: FidelityPreset,
+    pub max_body_bytes: usize,
+    pub max_page_size: u32,
+    pub log_format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            demo_token: None,
+            seed: None,
+            profile: FidelityPreset::Linkedin,
+            max_body_bytes: 1024 * 1024,
+            max_page_size: 1000,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(#[from] Box<figment::Error>);
+
+impl Settings {
+    /// Layer defaults, the settings file and the command line (flags and environment).
+    pub fn load(args: &SettingsArgs) -> Result<Settings, SettingsError> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&args.config))
+            .merge(Serialized::defaults(args))
+            .extract()
+            .map_err(|e| SettingsError(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("lscim-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("settings.toml");
+        std::fs::write(&file, "max_page_size = 50\nbind = \"0.0.0.0:9000\"\n").expect("write");
+        let args = SettingsArgs {
+            config: file,
+            bind: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+            ..SettingsArgs::default()
+        };
+        let settings = Settings::load(&args).expect("load");
+        assert_eq!(settings.max_page_size, 50);
+        assert_eq!(settings.bind.port(), 9100);
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+    }
+}

@@ -1,0 +1,105 @@
+//! One error type for the HTTP layer, rendered once as an RFC 7644 §3.12 error response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::scim::error::{ProtocolError, ScimType};
+use crate::store::StoreError;
+
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the resource changed: its version no longer matches If-Match")]
+    PreconditionFailed,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    NotImplemented(String),
+    /// A failure that is not the client's: logged in full, answered with a generic 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(detail) => ApiError::Conflict(detail),
+            StoreError::NotFound => ApiError::NotFound("resource not found".into()),
+            StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            StoreError::Query(p) => ApiError::Protocol(p),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, Option<ScimType>, String) {
+        match self {
+            ApiError::Protocol(p) => (
+                StatusCode::from_u16(p.scim_type.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                Some(p.scim_type),
+                p.detail.clone(),
+            ),
+            ApiError::NotFound(d) => (StatusCode::NOT_FOUND, None, d.clone()),
+            ApiError::Unauthorized(d) => (StatusCode::UNAUTHORIZED, None, d.clone()),
+            ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, None, d.clone()),
+            ApiError::Conflict(d) => (StatusCode::CONFLICT, Some(ScimType::Uniqueness), d.clone()),
+            ApiError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, None, self.to_string()),
+            ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, None, d.clone()),
+            ApiError::UnsupportedMediaType(d) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None, d.clone()),
+            ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
+            ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                "internal server error; see the server log".to_owned(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, scim_type, detail) = self.parts();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": status.as_u16().to_string(),
+            "detail": detail,
+        });
+        if let Some(t) = scim_type {
+            body["scimType"] = json!(t.as_str());
+        }
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"linkedin-scim\""),
+            );
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,64 @@
+//! HTTP: routing, extractors, SCIM media types and error rendering. Handlers stay thin:
+//! parse, call the protocol layer and the store, render.
+
+pub mod error;
+pub mod extract;
+mod discovery;
+mod health;
+mod resource;
+mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::Store;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The SCIM endpoints, mounted at both `/scim/v2` and `/scim` (LinkedIn's documented
+/// tenant URL is `https://api.linkedin.com/scim`).
+fn scim_routes() -> Router<AppState> {
+    Router::new()
+        .merge(users::router())
+        .merge(discovery::router())
+        .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    Router::new()
+        .nest("/scim/v2", scim_routes())
+        .nest("/scim", scim_routes())
+        .merge(health::router())
+        .fallback(|| async { ApiError::NotFound("not found".into()) })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

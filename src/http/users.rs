@@ -1,0 +1,248 @@
+//! `/Users`: create, read, list/search, replace, patch, delete.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
+use super::resource::{check_if_match, not_modified, render, resource_response, scim_json};
+use crate::accounts::{Principal, UserDelete};
+use crate::scim::catalog::user_schema;
+use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::patch::apply_patch;
+use crate::scim::projection::project;
+use crate::scim::resource::{apply_replace, normalize};
+use crate::scim::tolerance::Leniency;
+use crate::store::{ResourceRecord, StoreError};
+
+const RESOURCE_TYPE: &str = "User";
+const ENDPOINT: &str = "Users";
+/// How often a write re-reads and re-applies after losing a race with another writer.
+const WRITE_ATTEMPTS: usize = 8;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/Users", get(list).post(create))
+        .route("/Users/.search", post(search))
+        .route("/Users/{id}", get(fetch).put(replace).patch(patch).delete(remove))
+}
+
+fn leniency(principal: &Principal) -> Leniency {
+    Leniency::new(principal.configuration.client_profile)
+}
+
+/// Record which departures from the RFC a request needed (the activity log reads this).
+fn log_tolerances(leniency: &Leniency) {
+    if !leniency.fired.is_empty() {
+        let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
+        tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
+    }
+}
+
+fn represent(record: &ResourceRecord, base: &str, params: &RawListParams) -> ApiResult<Value> {
+    let request = params.projection()?;
+    Ok(project(
+        &render(record, RESOURCE_TYPE, ENDPOINT, base),
+        user_schema(),
+        &request.0,
+        &request.1,
+    ))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let mut leniency = leniency(&principal);
+    let doc = normalize(body, user_schema(), &mut leniency)?;
+    log_tolerances(&leniency);
+    let record = state
+        .store
+        .create_user(&principal.account.id, &doc, state.clock.now_micros())
+        .await?;
+    let location = format!("{base}/{ENDPOINT}/{}", record.id);
+    let body = represent(&record, &base, &params)?;
+    Ok(resource_response(StatusCode::CREATED, &body, record.version, Some(&location)))
+}
+
+async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<ResourceRecord> {
+    state
+        .store
+        .get_user(&principal.account.id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("User {id} not found")))
+}
+
+async fn fetch(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let record = load(&state, &principal, &id).await?;
+    if not_modified(&headers, record.version) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let body = represent(&record, &base, &params)?;
+    Ok(resource_response(StatusCode::OK, &body, record.version, None))
+}
+
+async fn run_list(state: &AppState, principal: &Principal, base: &str, params: &RawListParams) -> ApiResult<Response> {
+    let mut leniency = leniency(principal);
+    let request: ListRequest = params.parse(state.settings.max_page_size, &mut leniency)?;
+    log_tolerances(&leniency);
+    let page = state.store.list_users(&principal.account.id, &request).await?;
+    let resources = page
+        .items
+        .iter()
+        .map(|record| {
+            project(
+                &render(record, RESOURCE_TYPE, ENDPOINT, base),
+                user_schema(),
+                &request.attributes,
+                &request.excluded_attributes,
+            )
+        })
+        .collect();
+    Ok(scim_json(StatusCode::OK, &list_response(page.total, request.start_index, resources)))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+) -> ApiResult<Response> {
+    run_list(&state, &principal, &base, &params).await
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let params = RawListParams::from_search_body(&body)?;
+    run_list(&state, &principal, &base, &params).await
+}
+
+/// Read-modify-write with optimistic concurrency: `change` turns the stored document
+/// into the new one; when another writer got in between, re-read and re-apply, unless
+/// the client pinned the version with `If-Match` (then the mismatch is its 412).
+async fn update_with_retry<F>(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    headers: &HeaderMap,
+    mut change: F,
+) -> ApiResult<ResourceRecord>
+where
+    F: FnMut(&ResourceRecord) -> ApiResult<Option<Value>>,
+{
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = load(state, principal, id).await?;
+        let pinned = check_if_match(headers, current.version)?;
+        let Some(doc) = change(&current)? else {
+            return Ok(current);
+        };
+        match state
+            .store
+            .update_user(&principal.account.id, id, &doc, current.version, state.clock.now_micros())
+            .await
+        {
+            Err(StoreError::VersionMismatch) if !pinned => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(ApiError::Internal(format!("user {id}: too many concurrent writers")))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let mut leniency = leniency(&principal);
+    let incoming = normalize(body, user_schema(), &mut leniency)?;
+    log_tolerances(&leniency);
+    let record = update_with_retry(&state, &principal, &id, &headers, |current| {
+        Ok(Some(apply_replace(&current.doc, incoming.clone(), user_schema())?))
+    })
+    .await?;
+    let body = represent(&record, &base, &params)?;
+    Ok(resource_response(StatusCode::OK, &body, record.version, None))
+}
+
+async fn patch(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let mut fired = Leniency::new(principal.configuration.client_profile);
+    let record = update_with_retry(&state, &principal, &id, &headers, |current| {
+        let mut leniency = leniency(&principal);
+        let outcome = apply_patch(&current.doc, &body, user_schema(), &[], &current.id, &mut leniency)?;
+        let doc = normalize(outcome.resource, user_schema(), &mut leniency)?;
+        fired = leniency;
+        Ok((doc != current.doc).then_some(doc))
+    })
+    .await?;
+    log_tolerances(&fired);
+    let body = represent(&record, &base, &params)?;
+    Ok(resource_response(StatusCode::OK, &body, record.version, None))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    match principal.account.fidelity.user_delete {
+        UserDelete::Delete => {
+            let current = load(&state, &principal, &id).await?;
+            check_if_match(&headers, current.version)?;
+            if !state.store.delete_user(&principal.account.id, &id).await? {
+                return Err(ApiError::NotFound(format!("User {id} not found")));
+            }
+        }
+        UserDelete::Deactivate => {
+            update_with_retry(&state, &principal, &id, &headers, |current| {
+                let mut doc = current.doc.clone();
+                match doc.as_object_mut() {
+                    Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
+                        map.insert("active".into(), Value::Bool(false));
+                        Ok(Some(doc))
+                    }
+                    _ => Ok(None),
+                }
+            })
+            .await?;
+        }
+        UserDelete::Refuse => {
+            load(&state, &principal, &id).await?;
+            return Err(ApiError::NotImplemented(
+                "this account does not delete users over SCIM: deprovision with active=false".into(),
+            ));
+        }
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,119 @@
+//! The discovery documents of RFC 7644 §4: `/ServiceProviderConfig`, `/ResourceTypes`
+//! and `/Schemas`, in the shapes of RFC 7643 §5, §6, §7 and the examples of §8.5–§8.7.
+
+use serde_json::{json, Map, Value};
+
+use super::catalog::{group_schema, user_schema};
+use super::schema::{ResourceSchema, Schema};
+
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+
+/// What the HTTP layer implements, so that `/ServiceProviderConfig` advertises exactly
+/// that and nothing more. Filtering is always supported; `filter_max_results` is the
+/// largest page a query returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpcFeatures {
+    pub patch: bool,
+    /// `(maxOperations, maxPayloadSize in bytes)` when `/Bulk` is implemented.
+    pub bulk: Option<(u32, u32)>,
+    pub filter_max_results: u32,
+    pub change_password: bool,
+    pub sort: bool,
+    pub etag: bool,
+}
+
+/// One schema as served by `/Schemas` and `/Schemas/{id}` (RFC 7643 §7, §8.7). The
+/// schema is rendered as given: pass the published schemas of
+/// [`all_schemas`](super::catalog::all_schemas), which leave out the common attributes.
+pub fn schema_document(schema: &Schema, base_url: &str) -> Value {
+    json!({
+        "schemas": [SCHEMA_SCHEMA],
+        "id": schema.id,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": schema.attributes,
+        "meta": meta("Schema", base_url, &format!("Schemas/{}", schema.id)),
+    })
+}
+
+/// The `User` and `Group` resource types (RFC 7643 §6, §8.6). No extension is required:
+/// a User without enterprise data is valid, and licenses are the server's to set.
+pub fn resource_type_documents(base_url: &str) -> Vec<Value> {
+    [
+        ("User", "/Users", "User Account", user_schema()),
+        ("Group", "/Groups", "Group", group_schema()),
+    ]
+    .into_iter()
+    .map(|(name, endpoint, description, schema)| {
+        resource_type(name, endpoint, description, schema, base_url)
+    })
+    .collect()
+}
+
+fn resource_type(
+    name: &str,
+    endpoint: &str,
+    description: &str,
+    schema: &ResourceSchema,
+    base_url: &str,
+) -> Value {
+    let mut doc = Map::new();
+    doc.insert("schemas".into(), json!([RESOURCE_TYPE_SCHEMA]));
+    doc.insert("id".into(), json!(name));
+    doc.insert("name".into(), json!(name));
+    doc.insert("endpoint".into(), json!(endpoint));
+    doc.insert("description".into(), json!(description));
+    doc.insert("schema".into(), json!(schema.core.id));
+    if !schema.extensions.is_empty() {
+        let extensions: Vec<_> = schema
+            .extensions
+            .iter()
+            .map(|e| json!({ "schema": e.id, "required": false }))
+            .collect();
+        doc.insert("schemaExtensions".into(), Value::Array(extensions));
+    }
+    doc.insert(
+        "meta".into(),
+        meta("ResourceType", base_url, &format!("ResourceTypes/{name}")),
+    );
+    Value::Object(doc)
+}
+
+/// `/ServiceProviderConfig` (RFC 7643 §5, §8.5). `bulk` always carries its limits, as
+/// §5 makes them required; they are 0 when bulk is not supported.
+pub fn service_provider_config(base_url: &str, features: &SpcFeatures) -> Value {
+    let (max_operations, max_payload_size) = features.bulk.unwrap_or((0, 0));
+    json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG_SCHEMA],
+        "patch": { "supported": features.patch },
+        "bulk": {
+            "supported": features.bulk.is_some(),
+            "maxOperations": max_operations,
+            "maxPayloadSize": max_payload_size,
+        },
+        "filter": { "supported": true, "maxResults": features.filter_max_results },
+        "changePassword": { "supported": features.change_password },
+        "sort": { "supported": features.sort },
+        "etag": { "supported": features.etag },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with the bearer token of a SCIM configuration, \
+                            generated in the Account Center and sent as \
+                            'Authorization: Bearer <token>'.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true,
+        }],
+        "meta": meta("ServiceProviderConfig", base_url, "ServiceProviderConfig"),
+    })
+}
+
+fn meta(resource_type: &str, base_url: &str, path: &str) -> Value {
+    json!({
+        "resourceType": resource_type,
+        "location": format!("{}/{path}", base_url.trim_end_matches('/')),
+    })
+}

@@ -1,0 +1,12 @@
+//! The SCIM protocol, pure: schemas, filters, PATCH, projection. No I/O here.
+
+pub mod catalog;
+pub mod discovery;
+pub mod error;
+pub mod filter;
+pub mod list;
+pub mod patch;
+pub mod projection;
+pub mod resource;
+pub mod schema;
+pub mod tolerance;

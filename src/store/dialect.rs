@@ -1,0 +1,172 @@
+//! The small set of SQL fragments that differ between Postgres (jsonb) and SQLite (json1).
+//! Everything else in the store is the same SQL text for both.
+//!
+//! JSON keys passed here are canonical attribute names from our own schemas, never client
+//! input (see `query.rs`), so they are written into the SQL; client values are always
+//! bound as parameters.
+
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+
+pub trait Dialect: sqlx::Database + Sized {
+    fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
+    fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
+    fn bind_real(qb: &mut QueryBuilder<Self>, value: f64);
+
+    /// The string at `keys` inside the JSON expression `base`, as SQL text (NULL if absent).
+    fn json_text(base: &str, keys: &[&str]) -> String;
+    /// True when the value at `keys` is the JSON boolean `value`.
+    fn json_is_bool(base: &str, keys: &[&str], value: bool) -> String;
+    /// The number at `keys` as an SQL number, NULL when absent or not a number.
+    fn json_number(base: &str, keys: &[&str]) -> String;
+    /// The dateTime string at `keys` as a value that orders by instant; `param` is the
+    /// SQL of a bound RFC 3339 string converted the same way.
+    fn json_instant(base: &str, keys: &[&str]) -> String;
+    fn instant(param: &str) -> String;
+    /// True when the value at `keys` is present and not null, "", [] or {} (RFC `pr`).
+    fn json_present(base: &str, keys: &[&str]) -> String;
+    /// A FROM item iterating the elements of the array at `keys` as alias `alias`, and
+    /// the expression of one element (a JSON value usable as `base`).
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String);
+
+    /// ASCII-only lower-casing, matching Rust's `to_ascii_lowercase`.
+    fn fold(expr: &str) -> String;
+    /// Byte-order comparison collation for ordering operators.
+    fn binary_order(expr: &str) -> String;
+    /// 1-based position test: does `haystack` contain `needle`?
+    fn contains(haystack: &str, needle: &str) -> String;
+}
+
+fn pg_path(keys: &[&str]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("\"{k}\"")).collect();
+    format!("'{{{}}}'", quoted.join(","))
+}
+
+fn sqlite_path(keys: &[&str]) -> String {
+    let mut path = String::from("'$");
+    for k in keys {
+        path.push_str(&format!(".\"{k}\""));
+    }
+    path.push('\'');
+    path
+}
+
+impl Dialect for Postgres {
+    fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
+        qb.push_bind(value);
+    }
+    fn bind_int(qb: &mut QueryBuilder<Self>, value: i64) {
+        qb.push_bind(value);
+    }
+    fn bind_real(qb: &mut QueryBuilder<Self>, value: f64) {
+        qb.push_bind(value);
+    }
+    fn json_text(base: &str, keys: &[&str]) -> String {
+        format!("({base} #>> {})", pg_path(keys))
+    }
+    fn json_is_bool(base: &str, keys: &[&str], value: bool) -> String {
+        format!("(({base} #> {}) = '{value}'::jsonb)", pg_path(keys))
+    }
+    fn json_number(base: &str, keys: &[&str]) -> String {
+        let p = pg_path(keys);
+        format!("(case when jsonb_typeof({base} #> {p}) = 'number' then ({base} #>> {p})::float8 end)")
+    }
+    fn json_instant(base: &str, keys: &[&str]) -> String {
+        format!("(({base} #>> {})::timestamptz)", pg_path(keys))
+    }
+    fn instant(param: &str) -> String {
+        format!("({param}::timestamptz)")
+    }
+    fn json_present(base: &str, keys: &[&str]) -> String {
+        let v = format!("({base} #> {})", pg_path(keys));
+        format!(
+            "coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)"
+        )
+    }
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String) {
+        let v = format!("({base} #> {})", pg_path(keys));
+        (
+            format!(
+                "jsonb_array_elements(case when jsonb_typeof({v}) = 'array' then {v} else '[]'::jsonb end) as {alias}(v)"
+            ),
+            format!("{alias}.v"),
+        )
+    }
+    fn fold(expr: &str) -> String {
+        format!("translate({expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+    }
+    fn binary_order(expr: &str) -> String {
+        format!("({expr} collate \"C\")")
+    }
+    fn contains(haystack: &str, needle: &str) -> String {
+        format!("(strpos({haystack}, {needle}) > 0)")
+    }
+}
+
+impl Dialect for Sqlite {
+    fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
+        qb.push_bind(value);
+    }
+    fn bind_int(qb: &mut QueryBuilder<Self>, value: i64) {
+        qb.push_bind(value);
+    }
+    fn bind_real(qb: &mut QueryBuilder<Self>, value: f64) {
+        qb.push_bind(value);
+    }
+    fn json_text(base: &str, keys: &[&str]) -> String {
+        let p = sqlite_path(keys);
+        format!("(case when json_type({base}, {p}) = 'text' then json_extract({base}, {p}) end)")
+    }
+    fn json_is_bool(base: &str, keys: &[&str], value: bool) -> String {
+        format!("(json_type({base}, {}) = '{value}')", sqlite_path(keys))
+    }
+    fn json_number(base: &str, keys: &[&str]) -> String {
+        let p = sqlite_path(keys);
+        format!("(case when json_type({base}, {p}) in ('integer', 'real') then json_extract({base}, {p}) end)")
+    }
+    fn json_instant(base: &str, keys: &[&str]) -> String {
+        format!("julianday(json_extract({base}, {}))", sqlite_path(keys))
+    }
+    fn instant(param: &str) -> String {
+        format!("julianday({param})")
+    }
+    fn json_present(base: &str, keys: &[&str]) -> String {
+        let p = sqlite_path(keys);
+        format!(
+            "coalesce(case json_type({base}, {p}) \
+             when 'null' then 0 \
+             when 'text' then json_extract({base}, {p}) <> '' \
+             when 'array' then json_array_length({base}, {p}) > 0 \
+             when 'object' then json_extract({base}, {p}) <> '{{}}' \
+             else json_type({base}, {p}) is not null end, 0)"
+        )
+    }
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String) {
+        (
+            format!("json_each({base}, {}) as {alias}", sqlite_path(keys)),
+            format!("{alias}.value"),
+        )
+    }
+    fn fold(expr: &str) -> String {
+        format!("lower({expr})")
+    }
+    fn binary_order(expr: &str) -> String {
+        format!("({expr} collate binary)")
+    }
+    fn contains(haystack: &str, needle: &str) -> String {
+        format!("(instr({haystack}, {needle}) > 0)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_quote_every_key() {
+        assert_eq!(
+            pg_path(&["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "department"]),
+            "'{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\",\"department\"}'"
+        );
+        assert_eq!(sqlite_path(&["name", "givenName"]), "'$.\"name\".\"givenName\"'");
+    }
+}

@@ -1,0 +1,395 @@
+//! The SQL store, written once and instantiated for SQLite and Postgres by `sql_store!`.
+//!
+//! Why a macro and not `impl<DB: Database>`: a generic sqlx implementation needs
+//! higher-ranked `Executor` bounds on every method, which async-trait futures handle
+//! poorly; the macro keeps one text of the SQL and gives each dialect concrete types.
+//! Dialect differences are confined to `dialect.rs` and `begin_write`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+
+use super::dialect::Dialect;
+use super::query::{Column, FilterSql, Target};
+use super::{
+    AccountStore, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store, StoreError,
+    StoreResult, TokenRejection, UserColumns, UserStore,
+};
+use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
+use crate::scim::catalog::user_schema;
+
+pub struct SqlStore<DB: sqlx::Database> {
+    pool: Pool<DB>,
+}
+
+/// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(dir) = Path::new(options.get_filename()).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Arc::new(SqlStore { pool }))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Arc::new(SqlStore { pool }))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+impl SqlStore<Sqlite> {
+    /// SQLite upgrades a read transaction to a write lock lazily and fails with BUSY if
+    /// another writer got there first; taking the write lock up front makes concurrent
+    /// writers queue on `busy_timeout` instead.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("begin immediate").await?)
+    }
+}
+
+impl SqlStore<Postgres> {
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+fn users_target() -> Target {
+    Target {
+        schema: user_schema(),
+        columns: &[
+            ("id", None, Column::Exact("id")),
+            ("userName", None, Column::Folded("user_name_key")),
+            ("externalId", None, Column::Exact("external_id")),
+            ("displayName", None, Column::Folded("display_name_key")),
+            ("active", None, Column::Bool("active")),
+            ("meta", Some("created"), Column::Instant("created_at")),
+            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("meta", Some("resourceType"), Column::Constant("User")),
+        ],
+        indexed_elements: &[(
+            "emails",
+            "value",
+            "exists (select 1 from user_emails ue where ue.user_id = r.id and ue.value_key = {})",
+        )],
+    }
+}
+
+fn unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+const USER_COLUMNS: &str = "id, doc, version, created_at, updated_at";
+
+macro_rules! sql_store {
+    ($db:ty) => {
+        impl SqlStore<$db> {
+            fn resource(row: &<$db as sqlx::Database>::Row) -> StoreResult<ResourceRecord> {
+                let Json(doc): Json<Value> = row.try_get("doc")?;
+                Ok(ResourceRecord {
+                    id: row.try_get("id")?,
+                    doc,
+                    version: row.try_get("version")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            async fn write_emails(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                id: &str,
+                columns: &UserColumns,
+            ) -> StoreResult<()> {
+                sqlx::query("delete from user_emails where user_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                for key in &columns.email_keys {
+                    sqlx::query("insert into user_emails (user_id, account_id, value_key) values ($1, $2, $3)")
+                        .bind(id)
+                        .bind(account_id)
+                        .bind(key)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            fn user_name_taken(columns: &UserColumns) -> StoreError {
+                StoreError::Conflict(format!("userName {:?} is already taken in this account", columns.user_name))
+            }
+        }
+
+        #[async_trait]
+        impl AccountStore for SqlStore<$db> {
+            async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account> {
+                sqlx::query(
+                    "insert into accounts (id, name, fidelity, created_at, updated_at) values ($1, $2, $3, $4, $4)
+                     on conflict (name) do nothing",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(name)
+                .bind(Json(fidelity))
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                let row = sqlx::query("select id, name, fidelity from accounts where name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
+                Ok(Account {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    fidelity,
+                })
+            }
+
+            async fn put_configuration(&self, config: NewConfiguration<'_>, now: Micros) -> StoreResult<ScimConfiguration> {
+                let row = sqlx::query(
+                    "insert into scim_configurations
+                         (id, account_id, name, client_profile, token_hash, token_expires_at, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $7)
+                     on conflict (account_id, name) do update set
+                         client_profile = excluded.client_profile,
+                         token_hash = excluded.token_hash,
+                         token_expires_at = excluded.token_expires_at,
+                         updated_at = excluded.updated_at
+                     returning id",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(config.account_id)
+                .bind(config.name)
+                .bind(config.client_profile.as_str())
+                .bind(&config.token_hash.0)
+                .bind(config.token_expires_at)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| {
+                    if unique_violation(&e) {
+                        StoreError::Conflict(format!(
+                            "the token of configuration {:?} is already used by another configuration",
+                            config.name
+                        ))
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Ok(ScimConfiguration {
+                    id: row.try_get("id")?,
+                    account_id: config.account_id.to_owned(),
+                    name: config.name.to_owned(),
+                    client_profile: config.client_profile,
+                })
+            }
+
+            async fn count_accounts(&self) -> StoreResult<u64> {
+                let n: i64 = sqlx::query_scalar("select count(*) from accounts").fetch_one(&self.pool).await?;
+                Ok(n.max(0) as u64)
+            }
+
+            async fn authenticate(&self, token: &TokenHash, now: Micros) -> StoreResult<Result<Principal, TokenRejection>> {
+                let row = sqlx::query(
+                    "select c.id, c.account_id, c.name, c.client_profile, c.token_hash, c.token_expires_at,
+                            a.name as account_name, a.fidelity
+                     from scim_configurations c join accounts a on a.id = c.account_id
+                     where c.token_hash = $1",
+                )
+                .bind(&token.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(Err(TokenRejection::Unknown));
+                };
+                let stored: String = row.try_get("token_hash")?;
+                if !token.matches(&stored) {
+                    return Ok(Err(TokenRejection::Unknown));
+                }
+                let expires_at: Option<i64> = row.try_get("token_expires_at")?;
+                if expires_at.is_some_and(|t| t <= now) {
+                    return Ok(Err(TokenRejection::Expired));
+                }
+                let profile: String = row.try_get("client_profile")?;
+                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
+                let account_id: String = row.try_get("account_id")?;
+                Ok(Ok(Principal {
+                    account: Account {
+                        id: account_id.clone(),
+                        name: row.try_get("account_name")?,
+                        fidelity,
+                    },
+                    configuration: ScimConfiguration {
+                        id: row.try_get("id")?,
+                        account_id,
+                        name: row.try_get("name")?,
+                        client_profile: profile.parse().map_err(StoreError::Invalid)?,
+                    },
+                }))
+            }
+        }
+
+        #[async_trait]
+        impl UserStore for SqlStore<$db> {
+            async fn create_user(&self, account_id: &str, doc: &Value, now: Micros) -> StoreResult<ResourceRecord> {
+                let columns = UserColumns::from_doc(doc)?;
+                let id = uuid::Uuid::new_v4().to_string();
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "insert into users (id, account_id, user_name, user_name_key, external_id, display_name_key,
+                                        active, doc, version, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)
+                     returning id, doc, version, created_at, updated_at",
+                )
+                .bind(&id)
+                .bind(account_id)
+                .bind(&columns.user_name)
+                .bind(&columns.user_name_key)
+                .bind(&columns.external_id)
+                .bind(&columns.display_name_key)
+                .bind(columns.active)
+                .bind(Json(doc))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                Self::write_emails(&mut tx, account_id, &id, &columns).await?;
+                let record = Self::resource(&row)?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+                let row = sqlx::query("select id, doc, version, created_at, updated_at from users where account_id = $1 and id = $2")
+                    .bind(account_id)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::resource).transpose()
+            }
+
+            async fn update_user(
+                &self,
+                account_id: &str,
+                id: &str,
+                doc: &Value,
+                expected_version: i64,
+                now: Micros,
+            ) -> StoreResult<ResourceRecord> {
+                let columns = UserColumns::from_doc(doc)?;
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
+                                      active = $7, doc = $8, version = version + 1, updated_at = $9
+                     where account_id = $1 and id = $2 and version = $10
+                     returning id, doc, version, created_at, updated_at",
+                )
+                .bind(account_id)
+                .bind(id)
+                .bind(&columns.user_name)
+                .bind(&columns.user_name_key)
+                .bind(&columns.external_id)
+                .bind(&columns.display_name_key)
+                .bind(columns.active)
+                .bind(Json(doc))
+                .bind(now)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                let Some(row) = row else {
+                    let exists: Option<i64> = sqlx::query_scalar("select version from users where account_id = $1 and id = $2")
+                        .bind(account_id)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    return Err(if exists.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound });
+                };
+                Self::write_emails(&mut tx, account_id, id, &columns).await?;
+                let record = Self::resource(&row)?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn delete_user(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("delete from users where account_id = $1 and id = $2")
+                    .bind(account_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+                let target = users_target();
+                let mut translator = FilterSql::new(&target);
+                let push_where = |qb: &mut QueryBuilder<$db>, translator: &mut FilterSql<'_>| -> StoreResult<()> {
+                    qb.push(" where r.account_id = ");
+                    <$db as Dialect>::bind_text(qb, account_id.to_owned());
+                    if let Some(filter) = &query.filter {
+                        qb.push(" and ");
+                        translator.push(qb, filter)?;
+                    }
+                    Ok(())
+                };
+                let mut count_qb = QueryBuilder::<$db>::new("select count(*) from users r");
+                push_where(&mut count_qb, &mut translator)?;
+                let total: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
+                let total = total.max(0) as u64;
+                if query.count == 0 || query.start_index > total {
+                    return Ok(Page { total, items: Vec::new() });
+                }
+                let mut qb = QueryBuilder::<$db>::new(format!("select {} from users r", prefixed(USER_COLUMNS)));
+                let mut translator = FilterSql::new(&target);
+                push_where(&mut qb, &mut translator)?;
+                qb.push(" order by ");
+                if let Some(sort_by) = &query.sort_by {
+                    let expr = translator.sort_expr::<$db>(sort_by)?;
+                    let dir = match query.sort_order {
+                        SortOrder::Ascending => "asc nulls last",
+                        SortOrder::Descending => "desc nulls first",
+                    };
+                    qb.push(format!("{expr} {dir}, "));
+                }
+                qb.push("r.created_at, r.id limit ");
+                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));
+                qb.push(" offset ");
+                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let items = rows.iter().map(Self::resource).collect::<StoreResult<Vec<_>>>()?;
+                Ok(Page { total, items })
+            }
+        }
+    };
+}
+
+fn prefixed(columns: &str) -> String {
+    columns.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+sql_store!(Sqlite);
+sql_store!(Postgres);
