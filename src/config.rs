@@ -18,7 +18,11 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";
 pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
 
 #[derive(Debug, Parser)]
-#[command(name = "linkedin-scim", version, about = "A SCIM 2.0 server that behaves like LinkedIn's enterprise provisioning API")]
+#[command(
+    name = "linkedin-scim",
+    version,
+    about = "A SCIM 2.0 server that behaves like LinkedIn's enterprise provisioning API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

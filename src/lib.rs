@@ -58,9 +58,12 @@ pub struct Application {
 /// Apply the seed file: accounts and configurations with fixed tokens, idempotently.
 pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), StartupError> {
     for account in &seed.accounts {
-        let stored = store.ensure_account(&account.name, account.profile.settings(), now).await?;
+        let stored = store
+            .ensure_account(&account.name, account.profile.settings(), now)
+            .await?;
         for config in &account.configurations {
-            let token = BearerToken::parse(&config.token).ok_or_else(|| SeedError::Token(config.name.clone()))?;
+            let token =
+                BearerToken::parse(&config.token).ok_or_else(|| SeedError::Token(config.name.clone()))?;
             store
                 .put_configuration(
                     NewConfiguration {
@@ -93,7 +96,9 @@ async fn ensure_demo(store: &dyn Store, settings: &Settings, now: i64) -> Result
         }
         None => return Ok(DemoToken::Existing),
     };
-    let account = store.ensure_account(DEMO_ACCOUNT, settings.profile.settings(), now).await?;
+    let account = store
+        .ensure_account(DEMO_ACCOUNT, settings.profile.settings(), now)
+        .await?;
     store
         .put_configuration(
             NewConfiguration {
@@ -118,10 +123,12 @@ impl Application {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
         }
         let demo = ensure_demo(store.as_ref(), &settings, now).await?;
-        let listener = TcpListener::bind(settings.bind).await.map_err(|source| StartupError::Bind {
-            addr: settings.bind.to_string(),
-            source,
-        })?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            })?;
         let state = http::AppState {
             store: store.clone(),
             clock,
@@ -149,7 +156,9 @@ impl Application {
 
     /// Serve until the process ends (tests).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        axum::serve(self.listener, self.router).await.map_err(StartupError::Serve)
+        axum::serve(self.listener, self.router)
+            .await
+            .map_err(StartupError::Serve)
     }
 }
 

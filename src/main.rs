@@ -3,7 +3,9 @@ use std::sync::Arc;
 
 use clap::Parser;
 use linkedin_scim::config::{Cli, Command, Settings};
-use linkedin_scim::{Application, DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken, clock::SystemClock, store, telemetry};
+use linkedin_scim::{
+    Application, DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken, clock::SystemClock, store, telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {

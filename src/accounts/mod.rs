@@ -110,10 +110,7 @@ pub struct SeedConfiguration {
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     #[error("cannot read seed file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid seed file {path}: {source}")]
     Parse {
         path: String,

@@ -13,7 +13,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Authenticated, BaseUrl, ScimQuery};
 use super::resource::scim_json;
 use crate::scim::catalog::all_schemas;
-use crate::scim::discovery::{SpcFeatures, resource_type_documents, schema_document, service_provider_config};
+use crate::scim::discovery::{
+    SpcFeatures, resource_type_documents, schema_document, service_provider_config,
+};
 use crate::scim::list::list_response;
 
 pub fn router() -> Router<AppState> {
@@ -40,7 +42,9 @@ async fn spc(State(state): State<AppState>, _auth: Authenticated, BaseUrl(base):
 /// RFC 7644 §4: discovery endpoints take no filter.
 fn refuse_filter(params: &crate::scim::list::RawListParams) -> ApiResult<()> {
     match params.filter {
-        Some(_) => Err(ApiError::Forbidden("discovery endpoints do not support filtering".into())),
+        Some(_) => Err(ApiError::Forbidden(
+            "discovery endpoints do not support filtering".into(),
+        )),
         None => Ok(()),
     }
 }
@@ -50,25 +54,47 @@ fn listing(resources: Vec<Value>) -> Response {
     scim_json(StatusCode::OK, &list_response(total, 1, resources))
 }
 
-async fn resource_types(_auth: Authenticated, BaseUrl(base): BaseUrl, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+async fn resource_types(
+    _auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+) -> ApiResult<Response> {
     refuse_filter(&params)?;
     Ok(listing(resource_type_documents(&base)))
 }
 
-async fn resource_type(_auth: Authenticated, BaseUrl(base): BaseUrl, Path(name): Path<String>) -> ApiResult<Response> {
+async fn resource_type(
+    _auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     resource_type_documents(&base)
         .into_iter()
-        .find(|doc| doc["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(&name)))
+        .find(|doc| {
+            doc["id"]
+                .as_str()
+                .is_some_and(|id| id.eq_ignore_ascii_case(&name))
+        })
         .map(|doc| scim_json(StatusCode::OK, &doc))
         .ok_or_else(|| ApiError::NotFound(format!("no resource type {name:?}")))
 }
 
-async fn schemas(_auth: Authenticated, BaseUrl(base): BaseUrl, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+async fn schemas(
+    _auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+) -> ApiResult<Response> {
     refuse_filter(&params)?;
-    Ok(listing(all_schemas().map(|s| schema_document(s, &base)).collect()))
+    Ok(listing(
+        all_schemas().map(|s| schema_document(s, &base)).collect(),
+    ))
 }
 
-async fn schema(_auth: Authenticated, BaseUrl(base): BaseUrl, Path(urn): Path<String>) -> ApiResult<Response> {
+async fn schema(
+    _auth: Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(urn): Path<String>,
+) -> ApiResult<Response> {
     all_schemas()
         .find(|s| s.id.eq_ignore_ascii_case(&urn))
         .map(|s| scim_json(StatusCode::OK, &schema_document(s, &base)))

@@ -32,9 +32,16 @@ impl FromRequestParts<AppState> for Authenticated {
                 let (scheme, token) = h.trim().split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
-            .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
-        let token = BearerToken::parse(raw).ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        match state.store.authenticate(&token.hash(), state.clock.now_micros()).await? {
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
+        let token = BearerToken::parse(raw)
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        match state
+            .store
+            .authenticate(&token.hash(), state.clock.now_micros())
+            .await?
+        {
             Ok(principal) => Ok(Authenticated(principal)),
             Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),
             Err(TokenRejection::Expired) => Err(ApiError::Unauthorized(
@@ -72,7 +79,9 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge("the request body is larger than the server accepts".into())
             } else {
-                ApiError::Protocol(ProtocolError::invalid_syntax(format!("cannot read the request body: {rejection}")))
+                ApiError::Protocol(ProtocolError::invalid_syntax(format!(
+                    "cannot read the request body: {rejection}"
+                )))
             }
         })?;
         let value: Value = serde_json::from_slice(&bytes)
@@ -93,7 +102,11 @@ impl FromRequestParts<AppState> for BaseUrl {
             .await
             .map(|OriginalUri(uri)| uri.path().to_owned())
             .unwrap_or_default();
-        let mount = if path.starts_with("/scim/v2") { "/scim/v2" } else { "/scim" };
+        let mount = if path.starts_with("/scim/v2") {
+            "/scim/v2"
+        } else {
+            "/scim"
+        };
         let origin = match &state.settings.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => {

@@ -1,9 +1,9 @@
 //! HTTP: routing, extractors, SCIM media types and error rendering. Handlers stay thin:
 //! parse, call the protocol layer and the store, render.
 
+mod discovery;
 pub mod error;
 pub mod extract;
-mod discovery;
 mod health;
 mod resource;
 mod users;

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::error::{ApiError, SCIM_MEDIA_TYPE};
+use super::error::SCIM_MEDIA_TYPE;
 use crate::clock::rfc3339;
 use crate::store::ResourceRecord;
 
@@ -58,24 +58,29 @@ pub fn resource_response(status: StatusCode, body: &Value, version: i64, locatio
 
 /// Does an `If-Match` / `If-None-Match` header list name this version? `*` names any.
 fn header_names_version(headers: &HeaderMap, name: header::HeaderName, version: i64) -> Option<bool> {
-    let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     if values.is_empty() {
         return None;
     }
     let current = etag(version);
     let strong = format!("\"{version}\"");
-    Some(values.iter().flat_map(|v| v.split(',')).map(str::trim).any(|tag| {
-        tag == "*" || tag == current || tag == strong
-    }))
+    Some(
+        values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == current || tag == strong),
+    )
 }
 
-/// `If-Match` on a write: a version mismatch is 412 (RFC 7644 §3.14).
-pub fn check_if_match(headers: &HeaderMap, version: i64) -> Result<bool, ApiError> {
-    match header_names_version(headers, header::IF_MATCH, version) {
-        Some(false) => Err(ApiError::PreconditionFailed),
-        Some(true) => Ok(true),
-        None => Ok(false),
-    }
+/// `If-Match` on a write: does the client's precondition fail for this version? A
+/// failed precondition is answered with 412 (RFC 7644 §3.14).
+pub fn if_match_fails(headers: &HeaderMap, version: i64) -> bool {
+    header_names_version(headers, header::IF_MATCH, version) == Some(false)
 }
 
 /// `If-None-Match` on a read: the client already has this version.
@@ -90,10 +95,10 @@ mod tests {
     #[test]
     fn conditional_headers_compare_weak_and_strong_tags() {
         let mut headers = HeaderMap::new();
-        assert!(matches!(check_if_match(&headers, 3), Ok(false)));
+        assert!(!if_match_fails(&headers, 3));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"2\", W/\"3\""));
-        assert!(matches!(check_if_match(&headers, 3), Ok(true)));
-        assert!(check_if_match(&headers, 4).is_err());
+        assert!(!if_match_fails(&headers, 3));
+        assert!(if_match_fails(&headers, 4));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"4\""));
         assert!(not_modified(&headers, 4));
         assert!(!not_modified(&headers, 5));

@@ -10,20 +10,19 @@ use serde_json::Value;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
-use super::resource::{check_if_match, not_modified, render, resource_response, scim_json};
+use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
 use crate::accounts::{Principal, UserDelete};
 use crate::scim::catalog::user_schema;
+use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams, list_response};
 use crate::scim::patch::apply_patch;
 use crate::scim::projection::project;
 use crate::scim::resource::{apply_replace, normalize};
 use crate::scim::tolerance::Leniency;
-use crate::store::{ResourceRecord, StoreError};
+use crate::store::{ResourceRecord, StoreError, StoreResult};
 
 const RESOURCE_TYPE: &str = "User";
 const ENDPOINT: &str = "Users";
-/// How often a write re-reads and re-applies after losing a race with another writer.
-const WRITE_ATTEMPTS: usize = 8;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,15 +61,25 @@ async fn create(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let mut leniency = leniency(&principal);
-    let doc = normalize(body, user_schema(), &mut leniency)?;
+    let mut doc = normalize(body, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
+    // A provisioned user is active unless the client says otherwise (Okta's SPEC test
+    // creates without `active` and expects `active: true`).
+    if let Some(map) = doc.as_object_mut() {
+        map.entry("active").or_insert(Value::Bool(true));
+    }
     let record = state
         .store
         .create_user(&principal.account.id, &doc, state.clock.now_micros())
         .await?;
     let location = format!("{base}/{ENDPOINT}/{}", record.id);
     let body = represent(&record, &base, &params)?;
-    Ok(resource_response(StatusCode::CREATED, &body, record.version, Some(&location)))
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &body,
+        record.version,
+        Some(&location),
+    ))
 }
 
 async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<ResourceRecord> {
@@ -97,9 +106,14 @@ async fn fetch(
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
-async fn run_list(state: &AppState, principal: &Principal, base: &str, params: &RawListParams) -> ApiResult<Response> {
+async fn run_list(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    params: &RawListParams,
+) -> ApiResult<Response> {
     let mut leniency = leniency(principal);
-    let request: ListRequest = params.parse(state.settings.max_page_size, &mut leniency)?;
+    let request: ListRequest = params.parse(state.settings.max_page_size, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
     let page = state.store.list_users(&principal.account.id, &request).await?;
     let resources = page
@@ -114,7 +128,10 @@ async fn run_list(state: &AppState, principal: &Principal, base: &str, params: &
             )
         })
         .collect();
-    Ok(scim_json(StatusCode::OK, &list_response(page.total, request.start_index, resources)))
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(page.total, request.start_index, resources),
+    ))
 }
 
 async fn list(
@@ -136,10 +153,10 @@ async fn search(
     run_list(&state, &principal, &base, &params).await
 }
 
-/// Read-modify-write with optimistic concurrency: `change` turns the stored document
-/// into the new one; when another writer got in between, re-read and re-apply, unless
-/// the client pinned the version with `If-Match` (then the mismatch is its 412).
-async fn update_with_retry<F>(
+/// Read-modify-write under the store's row lock: `change` turns the stored document
+/// into the new one (`None`: nothing to write). `If-Match` is checked against the locked
+/// version, so a stale client gets 412 and concurrent writers never lose an update.
+async fn modify<F>(
     state: &AppState,
     principal: &Principal,
     id: &str,
@@ -147,24 +164,22 @@ async fn update_with_retry<F>(
     mut change: F,
 ) -> ApiResult<ResourceRecord>
 where
-    F: FnMut(&ResourceRecord) -> ApiResult<Option<Value>>,
+    F: FnMut(&ResourceRecord) -> Result<Option<Value>, ProtocolError> + Send,
 {
-    for _ in 0..WRITE_ATTEMPTS {
-        let current = load(state, principal, id).await?;
-        let pinned = check_if_match(headers, current.version)?;
-        let Some(doc) = change(&current)? else {
-            return Ok(current);
-        };
-        match state
-            .store
-            .update_user(&principal.account.id, id, &doc, current.version, state.clock.now_micros())
-            .await
-        {
-            Err(StoreError::VersionMismatch) if !pinned => continue,
-            other => return Ok(other?),
+    let mut apply = |current: &ResourceRecord| -> StoreResult<Option<Value>> {
+        if if_match_fails(headers, current.version) {
+            return Err(StoreError::VersionMismatch);
         }
-    }
-    Err(ApiError::Internal(format!("user {id}: too many concurrent writers")))
+        Ok(change(current)?)
+    };
+    state
+        .store
+        .modify_user(&principal.account.id, id, state.clock.now_micros(), &mut apply)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound(format!("User {id} not found")),
+            other => other.into(),
+        })
 }
 
 async fn replace(
@@ -179,8 +194,12 @@ async fn replace(
     let mut leniency = leniency(&principal);
     let incoming = normalize(body, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
-    let record = update_with_retry(&state, &principal, &id, &headers, |current| {
-        Ok(Some(apply_replace(&current.doc, incoming.clone(), user_schema())?))
+    let record = modify(&state, &principal, &id, &headers, |current| {
+        Ok(Some(apply_replace(
+            &current.doc,
+            incoming.clone(),
+            user_schema(),
+        )?))
     })
     .await?;
     let body = represent(&record, &base, &params)?;
@@ -197,9 +216,16 @@ async fn patch(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let mut fired = Leniency::new(principal.configuration.client_profile);
-    let record = update_with_retry(&state, &principal, &id, &headers, |current| {
+    let record = modify(&state, &principal, &id, &headers, |current| {
         let mut leniency = leniency(&principal);
-        let outcome = apply_patch(&current.doc, &body, user_schema(), &[], &current.id, &mut leniency)?;
+        let outcome = apply_patch(
+            &current.doc,
+            &body,
+            user_schema(),
+            &[],
+            &current.id,
+            &mut leniency,
+        )?;
         let doc = normalize(outcome.resource, user_schema(), &mut leniency)?;
         fired = leniency;
         Ok((doc != current.doc).then_some(doc))
@@ -219,13 +245,15 @@ async fn remove(
     match principal.account.fidelity.user_delete {
         UserDelete::Delete => {
             let current = load(&state, &principal, &id).await?;
-            check_if_match(&headers, current.version)?;
+            if if_match_fails(&headers, current.version) {
+                return Err(ApiError::PreconditionFailed);
+            }
             if !state.store.delete_user(&principal.account.id, &id).await? {
                 return Err(ApiError::NotFound(format!("User {id} not found")));
             }
         }
         UserDelete::Deactivate => {
-            update_with_retry(&state, &principal, &id, &headers, |current| {
+            modify(&state, &principal, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {

@@ -63,11 +63,7 @@ fn embedded<T: serde::de::DeserializeOwned>(json: &str) -> T {
 
 fn with_common(common: &[AttributeDef], published: &Schema) -> Schema {
     Schema {
-        attributes: common
-            .iter()
-            .chain(&published.attributes)
-            .cloned()
-            .collect(),
+        attributes: common.iter().chain(&published.attributes).cloned().collect(),
         ..published.clone()
     }
 }
@@ -118,7 +114,10 @@ mod tests {
                 (Mutability::ReadOnly, Returned::Always, true, Uniqueness::Server)
             );
             let external = resolve(schema, "externalId");
-            assert_eq!((external.mutability, external.case_exact), (Mutability::ReadWrite, true));
+            assert_eq!(
+                (external.mutability, external.case_exact),
+                (Mutability::ReadWrite, true)
+            );
             assert_eq!(resolve(schema, "meta.lastModified").attr_type, AttrType::DateTime);
             assert_eq!(resolve(schema, "meta").mutability, Mutability::ReadOnly);
         }
@@ -128,28 +127,60 @@ mod tests {
     fn user_schema_matches_rfc_7643_characteristics() {
         let user = user_schema();
         let password = resolve(user, "password");
-        assert_eq!((password.mutability, password.returned), (Mutability::WriteOnly, Returned::Never));
+        assert_eq!(
+            (password.mutability, password.returned),
+            (Mutability::WriteOnly, Returned::Never)
+        );
         assert_eq!(resolve(user, "groups").mutability, Mutability::ReadOnly);
         assert_eq!(resolve(user, "groups.$ref").reference_types, ["User", "Group"]);
         let user_name = resolve(user, "userName");
         assert!(user_name.required && !user_name.case_exact);
-        assert_eq!(resolve(user, "emails.type").canonical_values, ["work", "home", "other"]);
-        assert_eq!(resolve(user, "x509Certificates.value").attr_type, AttrType::Binary);
+        assert_eq!(
+            resolve(user, "emails.type").canonical_values,
+            ["work", "home", "other"]
+        );
+        assert_eq!(
+            resolve(user, "x509Certificates.value").attr_type,
+            AttrType::Binary
+        );
         let top_level: Vec<_> = user.core.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(
             top_level,
             [
-                "id", "externalId", "meta", "userName", "name", "displayName", "nickName",
-                "profileUrl", "title", "userType", "preferredLanguage", "locale", "timezone",
-                "active", "password", "emails", "phoneNumbers", "ims", "photos", "addresses",
-                "groups", "entitlements", "roles", "x509Certificates",
+                "id",
+                "externalId",
+                "meta",
+                "userName",
+                "name",
+                "displayName",
+                "nickName",
+                "profileUrl",
+                "title",
+                "userType",
+                "preferredLanguage",
+                "locale",
+                "timezone",
+                "active",
+                "password",
+                "emails",
+                "phoneNumbers",
+                "ims",
+                "photos",
+                "addresses",
+                "groups",
+                "entitlements",
+                "roles",
+                "x509Certificates",
             ]
         );
         for attr in &user.core.attributes {
             if attr.attr_type == AttrType::Reference {
                 assert!(!attr.reference_types.is_empty(), "{}", attr.name);
             }
-            assert_eq!(attr.sub_attributes.is_empty(), attr.attr_type != AttrType::Complex);
+            assert_eq!(
+                attr.sub_attributes.is_empty(),
+                attr.attr_type != AttrType::Complex
+            );
         }
     }
 
@@ -158,7 +189,10 @@ mod tests {
         let user = user_schema();
         let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
         assert_eq!(resolve(user, manager).attr_type, AttrType::Complex);
-        assert_eq!(resolve(user, &format!("{manager}.$ref")).reference_types, ["User"]);
+        assert_eq!(
+            resolve(user, &format!("{manager}.$ref")).reference_types,
+            ["User"]
+        );
         let licenses = resolve(user, &format!("{LICENSE_USER}:licenses"));
         assert!(licenses.multi_valued && licenses.mutability == Mutability::ReadOnly);
         let state = resolve(user, &format!("{LICENSE_USER}:licenses.state"));

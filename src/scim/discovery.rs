@@ -1,7 +1,7 @@
 //! The discovery documents of RFC 7644 §4: `/ServiceProviderConfig`, `/ResourceTypes`
 //! and `/Schemas`, in the shapes of RFC 7643 §5, §6, §7 and the examples of §8.5–§8.7.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::catalog::{group_schema, user_schema};
 use super::schema::{ResourceSchema, Schema};
@@ -47,9 +47,7 @@ pub fn resource_type_documents(base_url: &str) -> Vec<Value> {
         ("Group", "/Groups", "Group", group_schema()),
     ]
     .into_iter()
-    .map(|(name, endpoint, description, schema)| {
-        resource_type(name, endpoint, description, schema, base_url)
-    })
+    .map(|(name, endpoint, description, schema)| resource_type(name, endpoint, description, schema, base_url))
     .collect()
 }
 
@@ -116,4 +114,113 @@ fn meta(resource_type: &str, base_url: &str, path: &str) -> Value {
         "resourceType": resource_type,
         "location": format!("{}/{path}", base_url.trim_end_matches('/')),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::catalog::{ENTERPRISE_USER, LICENSE_USER, USER, all_schemas};
+
+    const BASE: &str = "https://scim.example.com/scim/v2/";
+
+    #[test]
+    fn schema_documents_follow_rfc_7643_section_7() {
+        for schema in all_schemas() {
+            let doc = schema_document(schema, BASE);
+            assert_eq!(doc["schemas"], json!([SCHEMA_SCHEMA]));
+            assert_eq!(doc["id"], schema.id.as_str());
+            assert_eq!(doc["meta"]["resourceType"], "Schema");
+            assert_eq!(
+                doc["meta"]["location"],
+                format!("https://scim.example.com/scim/v2/Schemas/{}", schema.id)
+            );
+            let rendered: Schema = serde_json::from_value(doc).expect("round-trips");
+            assert_eq!(&rendered, schema);
+        }
+        let user = all_schemas().find(|s| s.id == USER).expect("user");
+        let doc = schema_document(user, BASE);
+        let attributes = doc["attributes"].as_array().expect("attributes");
+        assert_eq!(
+            attributes[0]["name"], "userName",
+            "common attributes are not rendered"
+        );
+        let password = attributes
+            .iter()
+            .find(|a| a["name"] == "password")
+            .expect("password");
+        assert_eq!(password["mutability"], "writeOnly");
+        assert_eq!(password["returned"], "never");
+        let name = attributes.iter().find(|a| a["name"] == "name").expect("name");
+        assert_eq!(name["subAttributes"][2]["name"], "givenName");
+        assert_eq!(name["subAttributes"][2]["caseExact"], false);
+    }
+
+    #[test]
+    fn resource_types_follow_rfc_7643_section_6() {
+        let docs = resource_type_documents(BASE);
+        assert_eq!(
+            docs[0],
+            json!({
+                "schemas": [RESOURCE_TYPE_SCHEMA],
+                "id": "User",
+                "name": "User",
+                "endpoint": "/Users",
+                "description": "User Account",
+                "schema": USER,
+                "schemaExtensions": [
+                    {"schema": ENTERPRISE_USER, "required": false},
+                    {"schema": LICENSE_USER, "required": false}
+                ],
+                "meta": {"resourceType": "ResourceType",
+                         "location": "https://scim.example.com/scim/v2/ResourceTypes/User"}
+            })
+        );
+        assert_eq!(docs[1]["endpoint"], "/Groups");
+        assert_eq!(docs[1]["schema"], "urn:ietf:params:scim:schemas:core:2.0:Group");
+        assert!(docs[1].get("schemaExtensions").is_none());
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn service_provider_config_advertises_exactly_the_features() {
+        let features = SpcFeatures {
+            patch: true,
+            bulk: None,
+            filter_max_results: 200,
+            change_password: false,
+            sort: true,
+            etag: true,
+        };
+        let doc = service_provider_config("https://scim.example.com/scim", &features);
+        assert_eq!(doc["schemas"], json!([SERVICE_PROVIDER_CONFIG_SCHEMA]));
+        assert_eq!(doc["patch"], json!({"supported": true}));
+        assert_eq!(
+            doc["bulk"],
+            json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0})
+        );
+        assert_eq!(doc["filter"], json!({"supported": true, "maxResults": 200}));
+        assert_eq!(doc["changePassword"], json!({"supported": false}));
+        assert_eq!(doc["sort"], json!({"supported": true}));
+        assert_eq!(doc["etag"], json!({"supported": true}));
+        let scheme = &doc["authenticationSchemes"][0];
+        assert_eq!(scheme["type"], "oauthbearertoken");
+        assert_eq!(scheme["primary"], true);
+        assert_eq!(scheme["specUri"], "https://www.rfc-editor.org/info/rfc6750");
+        assert!(scheme["name"].is_string() && scheme["description"].is_string());
+        assert_eq!(
+            doc["meta"],
+            json!({"resourceType": "ServiceProviderConfig",
+                   "location": "https://scim.example.com/scim/ServiceProviderConfig"})
+        );
+
+        let bulk = SpcFeatures {
+            bulk: Some((1000, 1_048_576)),
+            ..features
+        };
+        let doc = service_provider_config(BASE, &bulk);
+        assert_eq!(
+            doc["bulk"],
+            json!({"supported": true, "maxOperations": 1000, "maxPayloadSize": 1_048_576})
+        );
+    }
 }

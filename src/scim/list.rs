@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ProtocolError;
-use super::filter::{Filter, parse_filter};
+use super::filter::{Filter, parse_filter_with_schema};
 use super::projection::parse_attribute_list;
-use super::schema::AttrPath;
+use super::schema::{AttrPath, ResourceSchema};
 use super::tolerance::Leniency;
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -63,14 +63,18 @@ impl RawListParams {
     /// Read a `POST …/.search` body (RFC 7644 §3.4.3).
     pub fn from_search_body(body: &Value) -> Result<RawListParams, ProtocolError> {
         let Value::Object(map) = body else {
-            return Err(ProtocolError::invalid_syntax("a SearchRequest must be a JSON object"));
+            return Err(ProtocolError::invalid_syntax(
+                "a SearchRequest must be a JSON object",
+            ));
         };
         let schemas_ok = map
             .get("schemas")
             .and_then(Value::as_array)
             .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH_REQUEST)));
         if !schemas_ok {
-            return Err(ProtocolError::invalid_syntax(format!("schemas must contain {SEARCH_REQUEST}")));
+            return Err(ProtocolError::invalid_syntax(format!(
+                "schemas must contain {SEARCH_REQUEST}"
+            )));
         }
         let text = |key: &str| -> Result<Option<String>, ProtocolError> {
             match map.get(key) {
@@ -102,16 +106,26 @@ impl RawListParams {
 
     /// Just `attributes` and `excludedAttributes`, for single-resource responses.
     pub fn projection(&self) -> Result<(Vec<AttrPath>, Vec<AttrPath>), ProtocolError> {
-        Ok((attribute_list(&self.attributes)?, attribute_list(&self.excluded_attributes)?))
+        Ok((
+            attribute_list(&self.attributes)?,
+            attribute_list(&self.excluded_attributes)?,
+        ))
     }
 
     /// Validate. `startIndex` < 1 means 1 and a negative `count` means 0 (RFC 7644
     /// §3.4.2.4); a count above `max_page_size` is lowered to it (RFC: the provider
     /// may return fewer results than asked, `itemsPerPage` tells).
-    pub fn parse(&self, max_page_size: u32, leniency: &mut Leniency) -> Result<ListRequest, ProtocolError> {
+    pub fn parse(
+        &self,
+        max_page_size: u32,
+        schema: &ResourceSchema,
+        leniency: &mut Leniency,
+    ) -> Result<ListRequest, ProtocolError> {
         let filter = match self.filter.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(parse_filter(text, leniency).map_err(ProtocolError::from)?),
+            Some(text) => {
+                Some(parse_filter_with_schema(text, leniency, schema).map_err(ProtocolError::from)?)
+            }
         };
         let sort_by = match self.sort_by.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -164,7 +178,11 @@ mod tests {
     use crate::scim::tolerance::ClientProfile;
 
     fn parse(raw: RawListParams) -> Result<ListRequest, ProtocolError> {
-        raw.parse(100, &mut Leniency::new(ClientProfile::Strict))
+        raw.parse(
+            100,
+            crate::scim::catalog::user_schema(),
+            &mut Leniency::new(ClientProfile::Strict),
+        )
     }
 
     #[test]
@@ -182,11 +200,13 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(r.count, 100);
-        assert!(parse(RawListParams {
-            count: Some("ten".into()),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(
+            parse(RawListParams {
+                count: Some("ten".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]

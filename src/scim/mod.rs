@@ -4,6 +4,8 @@ pub mod catalog;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+#[cfg(test)]
+mod fixtures;
 pub mod list;
 pub mod patch;
 pub mod projection;

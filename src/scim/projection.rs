@@ -53,18 +53,22 @@ pub fn project(
         attributes,
         excluded,
     };
-    let mut out = Map::new();
-    for (key, value) in resource.as_object().into_iter().flatten() {
-        if let Some(extension) = schema.extension(key) {
-            if let Some(kept) = projection.extension(extension, value) {
-                out.insert(extension.id.clone(), kept);
+    let out = resource
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, value)| match schema.extension(key) {
+            Some(extension) => projection
+                .extension(extension, value)
+                .map(|kept| (extension.id.clone(), kept)),
+            None => {
+                let attr = schema.core.attribute(key)?;
+                projection
+                    .attribute(&schema.core, attr, value)
+                    .map(|kept| (attr.name.clone(), kept))
             }
-        } else if let Some(attr) = schema.core.attribute(key) {
-            if let Some(kept) = projection.attribute(&schema.core, attr, value) {
-                out.insert(attr.name.clone(), kept);
-            }
-        }
-    }
+        })
+        .collect();
     schema.document(out)
 }
 
@@ -141,7 +145,7 @@ impl<'a> Projection<'a> {
                 return Some(Selection {
                     chosen,
                     excluded: Mention::Absent,
-                })
+                });
             }
             Returned::Default if self.attributes.is_empty() => true,
             Returned::Default | Returned::Request => chosen != Mention::Absent,
@@ -154,7 +158,11 @@ impl<'a> Projection<'a> {
     fn mention(&self, paths: &[AttrPath], owner: &Schema, attr: &'a AttributeDef) -> Mention<'a> {
         let mut subs = Vec::new();
         for path in paths {
-            if self.schema.schema_named_by(path).is_some_and(|s| std::ptr::eq(s, owner)) {
+            if self
+                .schema
+                .schema_named_by(path)
+                .is_some_and(|s| std::ptr::eq(s, owner))
+            {
                 return Mention::Whole;
             }
             let Some(resolved) = self.schema.resolve(path) else {
@@ -222,7 +230,7 @@ impl Selection<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::catalog::{group_schema, user_schema, ENTERPRISE_USER, LICENSE_USER, USER};
+    use crate::scim::catalog::{ENTERPRISE_USER, LICENSE_USER, USER, group_schema, user_schema};
     use crate::scim::error::ScimType;
     use crate::scim::fixtures::{rfc_enterprise_user, thing_schema};
     use proptest::prelude::*;
@@ -241,18 +249,30 @@ mod tests {
     }
 
     fn user(attributes: &str, excluded: &str) -> Value {
-        project(&stored_user(), user_schema(), &paths(attributes), &paths(excluded))
+        project(
+            &stored_user(),
+            user_schema(),
+            &paths(attributes),
+            &paths(excluded),
+        )
     }
 
     fn keys(value: &Value) -> Vec<&str> {
-        let mut keys: Vec<_> = value.as_object().expect("object").keys().map(String::as_str).collect();
+        let mut keys: Vec<_> = value
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         keys
     }
 
     #[test]
     fn attribute_lists_are_comma_separated_and_whitespace_tolerant() {
-        let list = paths(" userName ,name.givenName,, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value ");
+        let list = paths(
+            " userName ,name.givenName,, urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value ",
+        );
         assert_eq!(list.len(), 3);
         assert_eq!(list[1], AttrPath::with_sub("name", "givenName"));
         assert_eq!(list[2].urn.as_deref(), Some(ENTERPRISE_USER));
@@ -277,13 +297,19 @@ mod tests {
             json!({"schemas": [USER], "id": "2819c223-7f76-453a-919d-413861904646",
                    "userName": "bjensen@example.com"})
         );
-        assert_eq!(keys(&user("USERNAME,Name", "")), ["id", "name", "schemas", "userName"]);
+        assert_eq!(
+            keys(&user("USERNAME,Name", "")),
+            ["id", "name", "schemas", "userName"]
+        );
         assert_eq!(user("name", "")["name"], stored_user()["name"]);
     }
 
     #[test]
     fn naming_a_sub_attribute_keeps_only_it() {
-        assert_eq!(user("name.givenName", "")["name"], json!({"givenName": "Barbara"}));
+        assert_eq!(
+            user("name.givenName", "")["name"],
+            json!({"givenName": "Barbara"})
+        );
         assert_eq!(
             user("emails.value", "")["emails"],
             json!([{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}])
@@ -302,11 +328,20 @@ mod tests {
 
     #[test]
     fn extension_attributes_and_schemas_follow_what_is_present() {
-        let department = user("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "");
-        assert_eq!(department[ENTERPRISE_USER], json!({"department": "Tour Operations"}));
+        let department = user(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "",
+        );
+        assert_eq!(
+            department[ENTERPRISE_USER],
+            json!({"department": "Tour Operations"})
+        );
         assert_eq!(department["schemas"], json!([USER, ENTERPRISE_USER]));
 
-        let manager = user("urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:MANAGER.value", "");
+        let manager = user(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:MANAGER.value",
+            "",
+        );
         assert_eq!(
             manager[ENTERPRISE_USER],
             json!({"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}})
@@ -354,22 +389,25 @@ mod tests {
     fn request_attributes_need_naming() {
         let thing = thing_schema();
         let stored = json!({"id": "1", "count": 2, "secret": "s", "settings": {"note": "n", "secret": "t"}});
-        let project_thing = |attributes: &str, excluded: &str| {
-            project(&stored, &thing, &paths(attributes), &paths(excluded))
-        };
+        let project_thing =
+            |attributes: &str, excluded: &str| project(&stored, &thing, &paths(attributes), &paths(excluded));
         assert_eq!(
             project_thing("", ""),
             json!({"schemas": ["urn:test:Thing"], "id": "1", "count": 2, "settings": {"note": "n"}})
         );
         assert_eq!(project_thing("secret", "")["secret"], "s");
         assert_eq!(project_thing("settings", "")["settings"], json!({"note": "n"}));
-        assert_eq!(project_thing("settings.secret", "")["settings"], json!({"secret": "t"}));
+        assert_eq!(
+            project_thing("settings.secret", "")["settings"],
+            json!({"secret": "t"})
+        );
         assert!(project_thing("", "count")["secret"].is_null());
     }
 
     #[test]
     fn keys_outside_the_schema_are_dropped() {
-        let stored = json!({"id": "g", "displayName": "Sales", "legacy": 1, "members": [{"value": "u", "weird": 2}]});
+        let stored =
+            json!({"id": "g", "displayName": "Sales", "legacy": 1, "members": [{"value": "u", "weird": 2}]});
         assert_eq!(
             project(&stored, group_schema(), &[], &[]),
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g",
@@ -390,9 +428,8 @@ mod tests {
         assert!(needs("", "members", "id"));
         assert!(!needs("", "", "bogus"));
         assert!(!needs("", "", "not a path"));
-        let user_needs = |attributes: &str, name: &str| {
-            needs_attribute(user_schema(), &paths(attributes), &[], name)
-        };
+        let user_needs =
+            |attributes: &str, name: &str| needs_attribute(user_schema(), &paths(attributes), &[], name);
         assert!(user_needs("", &format!("{LICENSE_USER}:licenses")));
         assert!(!user_needs("userName", &format!("{LICENSE_USER}:licenses")));
         assert!(!user_needs("", "password"));

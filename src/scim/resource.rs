@@ -41,7 +41,7 @@
 //!   `invalidSyntax`: which one wins would depend on key order.
 
 use chrono::DateTime;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::error::ProtocolError;
 use super::schema::{AttrType, AttributeDef, Mutability, ResourceSchema, Schema};
@@ -62,15 +62,19 @@ pub fn normalize(
     let schemas = take_case_insensitive(&mut body, "schemas");
     check_schemas(schemas.as_ref(), schema, leniency)?;
 
+    let mut core = Map::new();
+    let mut extensions = Vec::new();
+    for (key, value) in body {
+        match schema.extension(&key) {
+            Some(extension) => extensions.push((extension, value)),
+            None => {
+                core.insert(key, value);
+            }
+        }
+    }
     let mut normalizer = Normalizer { leniency };
-    let (extensions, core): (Map<_, _>, Map<_, _>) = body
-        .into_iter()
-        .partition(|(key, _)| schema.extension(key).is_some());
     let mut document = normalizer.object(core, Owner::Schema(&schema.core), "")?;
-    for (key, value) in extensions {
-        let Some(extension) = schema.extension(&key) else {
-            continue;
-        };
+    for (extension, value) in extensions {
         if let Some(object) = normalizer.extension(extension, value)? {
             insert_once(&mut document, &extension.id, &extension.id, object)?;
         }
@@ -102,19 +106,19 @@ pub fn apply_replace(
     keep_immutable(&schema.core.attributes, existing, &mut incoming, "")?;
     for extension in &schema.extensions {
         let before = get_case_insensitive(existing, &extension.id).and_then(Value::as_object);
-        let mut after = match incoming.remove(&extension.id) {
-            Some(Value::Object(after)) => after,
-            _ => Map::new(),
-        };
         let prefix = format!("{}:", extension.id);
-        keep_immutable(&extension.attributes, before.unwrap_or(&empty), &mut after, &prefix)?;
-        if !after.is_empty() {
-            incoming.insert(extension.id.clone(), Value::Object(after));
-        }
+        keep_immutable_within(
+            &extension.attributes,
+            before,
+            &mut incoming,
+            &extension.id,
+            &prefix,
+        )?;
     }
     Ok(schema.document(incoming))
 }
 
+/// Carry immutable attributes of `before` into `after`, or refuse a changed one.
 fn keep_immutable(
     defs: &[AttributeDef],
     before: &Map<String, Value>,
@@ -135,20 +139,36 @@ fn keep_immutable(
                     return Err(ProtocolError::mutability(format!(
                         "{prefix}{} is immutable and already has a value",
                         def.name
-                    )))
+                    )));
                 }
             }
         } else if def.attr_type == AttrType::Complex && !def.multi_valued {
-            let Some(old) = old.as_object() else { continue };
-            let mut new = match after.remove(&def.name) {
-                Some(Value::Object(new)) => new,
-                _ => Map::new(),
-            };
-            keep_immutable(&def.sub_attributes, old, &mut new, &format!("{prefix}{}.", def.name))?;
-            if !new.is_empty() {
-                after.insert(def.name.clone(), Value::Object(new));
-            }
+            let prefix = format!("{prefix}{}.", def.name);
+            keep_immutable_within(&def.sub_attributes, old.as_object(), after, &def.name, &prefix)?;
         }
+    }
+    Ok(())
+}
+
+/// [`keep_immutable`] inside the object under `key` of `after` (an extension or a
+/// single-valued complex attribute), given that object's previous value.
+fn keep_immutable_within(
+    defs: &[AttributeDef],
+    before: Option<&Map<String, Value>>,
+    after: &mut Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Result<(), ProtocolError> {
+    let Some(before) = before else {
+        return Ok(());
+    };
+    let mut inner = match after.remove(key) {
+        Some(Value::Object(inner)) => inner,
+        _ => Map::new(),
+    };
+    keep_immutable(defs, before, &mut inner, prefix)?;
+    if !inner.is_empty() {
+        after.insert(key.to_owned(), Value::Object(inner));
     }
     Ok(())
 }
@@ -323,14 +343,12 @@ impl Normalizer<'_> {
         let valid = match (attr_type, &value) {
             (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => true,
             (AttrType::Boolean, Value::Bool(_)) => true,
-            (AttrType::Boolean, Value::String(s)) => {
-                if let Some(b) = string_boolean(s) {
-                    if self.leniency.permit(Tolerance::StringBoolean) {
-                        return Ok(Value::Bool(b));
-                    }
+            (AttrType::Boolean, Value::String(s)) => match string_boolean(s) {
+                Some(b) if self.leniency.permit(Tolerance::StringBoolean) => {
+                    return Ok(Value::Bool(b));
                 }
-                false
-            }
+                _ => false,
+            },
             (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
             (AttrType::Decimal, Value::Number(_)) => true,
             (AttrType::DateTime, Value::String(s)) => DateTime::parse_from_rfc3339(s).is_ok(),
@@ -419,12 +437,12 @@ fn take_case_insensitive(map: &mut Map<String, Value>, name: &str) -> Option<Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::catalog::{group_schema, user_schema, ENTERPRISE_USER, GROUP, USER};
+    use crate::scim::catalog::{ENTERPRISE_USER, GROUP, USER, group_schema, user_schema};
     use crate::scim::error::ScimType;
     use crate::scim::fixtures::{
-        entra_create_group, entra_create_user, okta_create_user, rfc_enterprise_user,
-        thing_schema,
+        entra_create_group, entra_create_user, okta_create_user, rfc_enterprise_user, thing_schema,
     };
+    use crate::scim::projection::project;
     use crate::scim::tolerance::ClientProfile;
     use proptest::prelude::*;
 
@@ -449,7 +467,11 @@ mod tests {
     fn assert_error(result: Result<Value, ProtocolError>, scim_type: ScimType, detail: &str) {
         let error = result.expect_err("must be refused");
         assert_eq!(error.scim_type, scim_type, "{error}");
-        assert!(error.detail.contains(detail), "{:?} lacks {detail:?}", error.detail);
+        assert!(
+            error.detail.contains(detail),
+            "{:?} lacks {detail:?}",
+            error.detail
+        );
     }
 
     #[test]
@@ -475,7 +497,11 @@ mod tests {
         assert!(fired.is_empty());
         let object = normalized.as_object().expect("object");
         assert!(!object.contains_key("meta") && !object.contains_key("roles"));
-        assert_eq!(normalized["schemas"], json!([USER]), "no enterprise data, so not listed");
+        assert_eq!(
+            normalized["schemas"],
+            json!([USER]),
+            "no enterprise data, so not listed"
+        );
         assert_eq!(normalized["name"]["givenName"], "givenName");
     }
 
@@ -495,7 +521,11 @@ mod tests {
             assert_eq!(result.expect("lenient")["active"], value);
             assert_eq!(fired, [Tolerance::StringBoolean]);
         }
-        assert_error(strict_user(minimal(json!({"active": "False"}))), ScimType::InvalidValue, "active");
+        assert_error(
+            strict_user(minimal(json!({"active": "False"}))),
+            ScimType::InvalidValue,
+            "active",
+        );
         let (result, fired) = user(minimal(json!({"active": "yes"})), ClientProfile::Lenient);
         assert_error(result, ScimType::InvalidValue, "active must be a boolean");
         assert!(fired.is_empty(), "not a string boolean, so no tolerance fired");
@@ -557,8 +587,16 @@ mod tests {
     #[test]
     fn schemas_must_be_present_and_include_the_core_urn() {
         let body = json!({"userName": "bjensen"});
-        assert_error(strict_user(body.clone()), ScimType::InvalidValue, "schemas is required");
-        assert_error(user(body, ClientProfile::Lenient).0, ScimType::InvalidValue, "schemas is required");
+        assert_error(
+            strict_user(body.clone()),
+            ScimType::InvalidValue,
+            "schemas is required",
+        );
+        assert_error(
+            user(body, ClientProfile::Lenient).0,
+            ScimType::InvalidValue,
+            "schemas is required",
+        );
         let only_extension = json!({"schemas": [ENTERPRISE_USER], "userName": "bjensen"});
         assert_error(strict_user(only_extension), ScimType::InvalidValue, USER);
         let not_strings = json!({"schemas": [USER, 7], "userName": "bjensen"});
@@ -569,13 +607,20 @@ mod tests {
     #[test]
     fn extension_data_counts_even_when_schemas_omits_its_urn() {
         let normalized = strict_user(minimal(json!({ENTERPRISE_USER: {"department": "Tours"}})));
-        assert_eq!(normalized.expect("valid")["schemas"], json!([USER, ENTERPRISE_USER]));
+        assert_eq!(
+            normalized.expect("valid")["schemas"],
+            json!([USER, ENTERPRISE_USER])
+        );
     }
 
     #[test]
     fn required_attributes_must_be_assigned() {
         let no_user_name = json!({"schemas": [USER], "userName": null, "displayName": "x"});
-        assert_error(strict_user(no_user_name), ScimType::InvalidValue, "userName is required");
+        assert_error(
+            strict_user(no_user_name),
+            ScimType::InvalidValue,
+            "userName is required",
+        );
         let mut leniency = Leniency::new(ClientProfile::Strict);
         let group = normalize(json!({"schemas": [GROUP]}), group_schema(), &mut leniency);
         assert_error(group, ScimType::InvalidValue, "displayName is required");
@@ -601,7 +646,9 @@ mod tests {
         }));
         assert_eq!(
             strict_user(body).expect("valid"),
-            minimal(json!({"schemas": [USER, ENTERPRISE_USER], ENTERPRISE_USER: {"manager": {"value": "m"}}}))
+            minimal(
+                json!({"schemas": [USER, ENTERPRISE_USER], ENTERPRISE_USER: {"manager": {"value": "m"}}})
+            )
         );
     }
 
@@ -609,9 +656,16 @@ mod tests {
     fn manager_as_a_bare_string_becomes_a_value_object_only_when_allowed() {
         let body = minimal(json!({ENTERPRISE_USER: {"manager": "26118915"}}));
         let (result, fired) = user(body.clone(), ClientProfile::Entra);
-        assert_eq!(result.expect("entra")[ENTERPRISE_USER]["manager"], json!({"value": "26118915"}));
+        assert_eq!(
+            result.expect("entra")[ENTERPRISE_USER]["manager"],
+            json!({"value": "26118915"})
+        );
         assert_eq!(fired, [Tolerance::ManagerAsString]);
-        assert_error(strict_user(body), ScimType::InvalidValue, "manager must be an object");
+        assert_error(
+            strict_user(body),
+            ScimType::InvalidValue,
+            "manager must be an object",
+        );
         let (result, _) = user(minimal(json!({"name": "Barbara"})), ClientProfile::Lenient);
         assert_error(result, ScimType::InvalidValue, "name must be an object");
     }
@@ -620,14 +674,23 @@ mod tests {
     fn values_are_type_checked() {
         let cases = [
             (json!({"userName": 7}), "userName must be a string"),
-            (json!({"userName": ["a"]}), "userName must be a string, not an array"),
+            (
+                json!({"userName": ["a"]}),
+                "userName must be a string, not an array",
+            ),
             (json!({"active": 1}), "active must be a boolean"),
             (json!({"emails": {"value": "a@b"}}), "emails is multi-valued"),
             (json!({"emails": ["a@b"]}), "emails must be an object"),
-            (json!({"emails": [{"primary": "yes"}]}), "emails.primary must be a boolean"),
+            (
+                json!({"emails": [{"primary": "yes"}]}),
+                "emails.primary must be a boolean",
+            ),
             (json!({"profileUrl": false}), "profileUrl must be a reference"),
             (json!({ENTERPRISE_USER: "Tours"}), "must be an object holding"),
-            (json!({ENTERPRISE_USER: {"department": 1}}), ":department must be a string"),
+            (
+                json!({ENTERPRISE_USER: {"department": 1}}),
+                ":department must be a string",
+            ),
         ];
         for (extra, detail) in cases {
             assert_error(strict_user(minimal(extra)), ScimType::InvalidValue, detail);
@@ -649,7 +712,9 @@ mod tests {
             (json!({"when": "yesterday"}), "when must be an RFC 3339"),
         ] {
             let mut body = json!({"schemas": ["urn:test:Thing"]});
-            body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            body.as_object_mut()
+                .expect("object")
+                .extend(extra.as_object().expect("object").clone());
             assert_error(check(body), ScimType::InvalidValue, detail);
         }
     }
@@ -685,12 +750,21 @@ mod tests {
                               "settings": {"key": "K", "note": "n"}});
         let body = |extra: Value| {
             let mut body = json!({"schemas": ["urn:test:Thing"]});
-            body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            body.as_object_mut()
+                .expect("object")
+                .extend(extra.as_object().expect("object").clone());
             body
         };
         let kept = replace(existing.clone(), body(json!({})), &thing).expect("omitted is kept");
-        assert_eq!(kept, json!({"schemas": ["urn:test:Thing"], "code": "A", "settings": {"key": "K"}}));
-        let same = replace(existing.clone(), body(json!({"code": "A", "settings": {"key": "K"}})), &thing);
+        assert_eq!(
+            kept,
+            json!({"schemas": ["urn:test:Thing"], "code": "A", "settings": {"key": "K"}})
+        );
+        let same = replace(
+            existing.clone(),
+            body(json!({"code": "A", "settings": {"key": "K"}})),
+            &thing,
+        );
         assert_eq!(same.expect("equal is fine"), kept);
         let changed = replace(existing.clone(), body(json!({"code": "B"})), &thing);
         assert_error(changed, ScimType::Mutability, "code is immutable");
@@ -709,6 +783,28 @@ mod tests {
         let incoming = json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": "u3"}]});
         let replaced = replace(existing, incoming.clone(), group_schema()).expect("valid");
         assert_eq!(replaced, incoming);
+    }
+
+    #[test]
+    fn okta_put_of_the_echoed_resource_round_trips() {
+        let stored = strict_user(rfc_enterprise_user()).expect("valid");
+        let mut echoed = project(&rfc_enterprise_user(), user_schema(), &[], &[]);
+        echoed["name"]["middleName"] = json!("J.");
+        echoed["emails"][0]["display"] = json!("Babs (work)");
+        let replaced = replace(stored.clone(), echoed, user_schema()).expect("valid");
+        let mut expected = stored;
+        expected["name"]["middleName"] = json!("J.");
+        expected["emails"][0]["display"] = json!("Babs (work)");
+        assert_eq!(replaced, expected);
+    }
+
+    #[test]
+    fn group_members_drop_null_refs_and_client_sent_display() {
+        let body = json!({"schemas": [GROUP], "displayName": "Sales",
+                          "members": [{"$ref": null, "value": "u1"}, {"value": "u2", "display": "bob"}]});
+        let mut leniency = Leniency::new(ClientProfile::Strict);
+        let group = normalize(body, group_schema(), &mut leniency).expect("valid");
+        assert_eq!(group["members"], json!([{"value": "u1"}, {"value": "u2"}]));
     }
 
     #[test]
@@ -754,7 +850,8 @@ mod tests {
     }
 
     proptest! {
-        /// Never panics, and whatever it accepts is a fixed point that strict accepts.
+        /// Never panics; whatever it accepts is a fixed point that strict accepts, and a
+        /// default projection returns it unchanged.
         #[test]
         fn normalize_is_total_and_idempotent(mut body in arbitrary_json(), with_schemas in any::<bool>()) {
             if let (true, Some(object)) = (with_schemas, body.as_object_mut()) {
@@ -767,7 +864,9 @@ mod tests {
                     prop_assert_eq!(again, Ok(normalized.clone()));
                     let replaced = apply_replace(&body, normalized.clone(), schema);
                     prop_assert!(replaced.is_ok());
+                    prop_assert_eq!(project(&normalized, schema, &[], &[]), normalized);
                 }
+                project(&body, schema, &[], &[]);
             }
         }
     }

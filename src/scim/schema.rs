@@ -139,9 +139,7 @@ pub struct Schema {
 
 impl Schema {
     pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
-        self.attributes
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -188,10 +186,7 @@ impl ResourceSchema {
             None => (None, &self.core),
             Some(urn) if urn.eq_ignore_ascii_case(&self.core.id) => (None, &self.core),
             Some(urn) => {
-                let ext = self
-                    .extensions
-                    .iter()
-                    .find(|s| s.id.eq_ignore_ascii_case(urn))?;
+                let ext = self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))?;
                 (Some(ext.id.as_str()), ext)
             }
         };
@@ -224,7 +219,9 @@ impl AttrPath {
     pub fn parse(text: &str) -> Result<AttrPath, ProtocolError> {
         let fail = |why: &str| ProtocolError::invalid_path(format!("invalid attribute path {text:?}: {why}"));
         let (urn, rest) = match split_urn(text) {
-            Some((urn, _)) if urn.len() <= URN_PREFIX.len() => return Err(fail("the URN is empty")),
+            Some((urn, _)) if urn.len() <= URN_PREFIX.len() => {
+                return Err(fail("the URN is empty"));
+            }
             Some((urn, rest)) => (Some(urn.to_owned()), rest),
             None => (None, text),
         };
@@ -233,7 +230,9 @@ impl AttrPath {
             None => (rest, None),
         };
         if !is_attr_name(name) || !sub.is_none_or(is_attr_name) {
-            return Err(fail("expected name or name.subAttribute, each a letter followed by letters, digits, '-' or '_'"));
+            return Err(fail(
+                "expected name or name.subAttribute, each a letter followed by letters, digits, '-' or '_'",
+            ));
         }
         Ok(AttrPath {
             urn,
@@ -266,9 +265,7 @@ fn is_attr_name(name: &str) -> bool {
 impl ResourceSchema {
     /// The extension schema with this URN (case-insensitive); `None` for the core URN.
     pub fn extension(&self, urn: &str) -> Option<&Schema> {
-        self.extensions
-            .iter()
-            .find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// The schema a path names as a whole (`attributes=urn:…:enterprise:2.0:User`), core
@@ -357,8 +354,96 @@ mod tests {
         );
 
         assert!(schema.resolve(&AttrPath::new("nope")).is_none());
-        assert!(schema
-            .resolve(&AttrPath::with_sub("name", "nope"))
-            .is_none());
+        assert!(schema.resolve(&AttrPath::with_sub("name", "nope")).is_none());
+    }
+
+    #[test]
+    fn parses_plain_and_urn_qualified_paths() {
+        let parse = |text: &str| AttrPath::parse(text).expect(text);
+        assert_eq!(parse("userName"), AttrPath::new("userName"));
+        assert_eq!(parse("name.givenName"), AttrPath::with_sub("name", "givenName"));
+        assert_eq!(parse("members.$ref"), AttrPath::with_sub("members", "$ref"));
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let manager = parse(&format!("{enterprise}:manager.value"));
+        assert_eq!(manager.urn.as_deref(), Some(enterprise));
+        assert_eq!(
+            (manager.name.as_str(), manager.sub.as_deref()),
+            ("manager", Some("value"))
+        );
+        let core = parse("URN:ietf:params:scim:schemas:core:2.0:User:name.familyName");
+        assert_eq!(
+            core.urn.as_deref(),
+            Some("URN:ietf:params:scim:schemas:core:2.0:User")
+        );
+        for text in [
+            "userName",
+            "name.givenName",
+            &format!("{enterprise}:manager.value"),
+        ] {
+            assert_eq!(parse(text).to_string(), text, "Display round-trips");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_paths_as_invalid_path() {
+        for text in [
+            "",
+            " userName",
+            "1name",
+            "name.",
+            ".name",
+            "a.b.c",
+            "emails[type eq \"work\"]",
+            "urn:",
+            "urn:x",
+            "urn:a:b:",
+            "user name",
+            "na$me",
+            "$refs",
+        ] {
+            let error = AttrPath::parse(text).expect_err(text);
+            assert_eq!(
+                error.scim_type,
+                crate::scim::error::ScimType::InvalidPath,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_schema_urn_names_the_whole_schema() {
+        let schema = user_schema();
+        let path =
+            AttrPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:USER").expect("valid");
+        assert!(schema.resolve(&path).is_none());
+        let named = schema.schema_named_by(&path).expect("extension");
+        assert_eq!(named.name, "EnterpriseUser");
+        let core = AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User").expect("valid");
+        assert_eq!(
+            schema.schema_named_by(&core).map(|s| s.name.as_str()),
+            Some("User")
+        );
+        let attribute =
+            AttrPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
+                .expect("valid");
+        assert!(schema.schema_named_by(&attribute).is_none());
+        assert!(schema.extension(&schema.core.id).is_none());
+    }
+
+    #[test]
+    fn documents_list_the_extensions_that_have_data() {
+        let schema = user_schema();
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let mut attributes = Map::new();
+        attributes.insert("userName".into(), json!("b"));
+        assert_eq!(
+            schema.document(attributes.clone()),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "b"})
+        );
+        attributes.insert(enterprise.into(), json!({"department": "x"}));
+        assert_eq!(
+            schema.document(attributes)["schemas"],
+            json!(["urn:ietf:params:scim:schemas:core:2.0:User", enterprise])
+        );
     }
 }

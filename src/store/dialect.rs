@@ -8,6 +8,11 @@
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 pub trait Dialect: sqlx::Database + Sized {
+    /// Suffix of a `select` that locks the row for the rest of the transaction. SQLite
+    /// has no row locks: its write transactions (`begin immediate`) already exclude
+    /// every other writer.
+    const LOCK_ROW: &'static str;
+
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
     fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
     fn bind_real(qb: &mut QueryBuilder<Self>, value: f64);
@@ -51,6 +56,8 @@ fn sqlite_path(keys: &[&str]) -> String {
 }
 
 impl Dialect for Postgres {
+    const LOCK_ROW: &'static str = " for update";
+
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
     }
@@ -78,9 +85,7 @@ impl Dialect for Postgres {
     }
     fn json_present(base: &str, keys: &[&str]) -> String {
         let v = format!("({base} #> {})", pg_path(keys));
-        format!(
-            "coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)"
-        )
+        format!("coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)")
     }
     fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String) {
         let v = format!("({base} #> {})", pg_path(keys));
@@ -103,6 +108,8 @@ impl Dialect for Postgres {
 }
 
 impl Dialect for Sqlite {
+    const LOCK_ROW: &'static str = "";
+
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
     }
@@ -121,7 +128,9 @@ impl Dialect for Sqlite {
     }
     fn json_number(base: &str, keys: &[&str]) -> String {
         let p = sqlite_path(keys);
-        format!("(case when json_type({base}, {p}) in ('integer', 'real') then json_extract({base}, {p}) end)")
+        format!(
+            "(case when json_type({base}, {p}) in ('integer', 'real') then json_extract({base}, {p}) end)"
+        )
     }
     fn json_instant(base: &str, keys: &[&str]) -> String {
         format!("julianday(json_extract({base}, {}))", sqlite_path(keys))
@@ -164,7 +173,10 @@ mod tests {
     #[test]
     fn paths_quote_every_key() {
         assert_eq!(
-            pg_path(&["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "department"]),
+            pg_path(&[
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                "department"
+            ]),
             "'{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\",\"department\"}'"
         );
         assert_eq!(sqlite_path(&["name", "givenName"]), "'$.\"name\".\"givenName\"'");

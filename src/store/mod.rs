@@ -82,25 +82,38 @@ pub trait AccountStore: Send + Sync {
     /// Create the account if no account has this name; return it either way.
     async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account>;
     /// Create or update (by account and name) a configuration, setting its token hash.
-    async fn put_configuration(&self, config: NewConfiguration<'_>, now: Micros) -> StoreResult<ScimConfiguration>;
+    async fn put_configuration(
+        &self,
+        config: NewConfiguration<'_>,
+        now: Micros,
+    ) -> StoreResult<ScimConfiguration>;
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Who a token hash belongs to.
-    async fn authenticate(&self, token: &TokenHash, now: Micros) -> StoreResult<Result<Principal, TokenRejection>>;
+    async fn authenticate(
+        &self,
+        token: &TokenHash,
+        now: Micros,
+    ) -> StoreResult<Result<Principal, TokenRejection>>;
 }
+
+/// A read-modify-write step: the current record in, the new document out (`None`:
+/// leave it unchanged), or an error that aborts the write.
+pub type Change<'a> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreResult<Option<Value>> + Send + 'a;
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Insert a user; `Conflict` when the userName is taken in the account.
     async fn create_user(&self, account_id: &str, doc: &Value, now: Micros) -> StoreResult<ResourceRecord>;
     async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
-    /// Replace the document if the stored version is still `expected_version`.
-    async fn update_user(
+    /// Read-modify-write under a row lock: `change` sees the current record and returns
+    /// the new document, or `None` to leave it as it is. Concurrent modifications of one
+    /// user queue on the lock, so none is lost. An error from `change` aborts the write.
+    async fn modify_user(
         &self,
         account_id: &str,
         id: &str,
-        doc: &Value,
-        expected_version: i64,
         now: Micros,
+        change: &mut Change<'_>,
     ) -> StoreResult<ResourceRecord>;
     /// Remove a user; false when there was none.
     async fn delete_user(&self, account_id: &str, id: &str) -> StoreResult<bool>;
@@ -132,7 +145,8 @@ pub fn fold_case(s: &str) -> String {
 impl UserColumns {
     pub fn from_doc(doc: &Value) -> StoreResult<UserColumns> {
         let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
-        let user_name = text("userName").ok_or_else(|| StoreError::Invalid("user without userName".into()))?;
+        let user_name =
+            text("userName").ok_or_else(|| StoreError::Invalid("user without userName".into()))?;
         let mut email_keys: Vec<String> = doc
             .get("emails")
             .and_then(Value::as_array)

@@ -74,7 +74,11 @@ impl<'t> FilterSql<'t> {
     }
 
     /// Push the SQL predicate for `filter` (resource table aliased `r`).
-    pub fn push<DB: Dialect>(&mut self, qb: &mut QueryBuilder<DB>, filter: &Filter) -> Result<(), ProtocolError> {
+    pub fn push<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        filter: &Filter,
+    ) -> Result<(), ProtocolError> {
         let root = Scope {
             base: "r.doc".to_owned(),
             prefix: Vec::new(),
@@ -83,12 +87,21 @@ impl<'t> FilterSql<'t> {
         self.node(qb, filter, &root)
     }
 
-    fn node<DB: Dialect>(&mut self, qb: &mut QueryBuilder<DB>, filter: &Filter, scope: &Scope<'t>) -> Result<(), ProtocolError> {
+    fn node<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        filter: &Filter,
+        scope: &Scope<'t>,
+    ) -> Result<(), ProtocolError> {
         match filter {
             Filter::And(a, b) | Filter::Or(a, b) => {
                 qb.push("(");
                 self.node(qb, a, scope)?;
-                qb.push(if matches!(filter, Filter::And(..)) { " and " } else { " or " });
+                qb.push(if matches!(filter, Filter::And(..)) {
+                    " and "
+                } else {
+                    " or "
+                });
                 self.node(qb, b, scope)?;
                 qb.push(")");
                 Ok(())
@@ -105,7 +118,11 @@ impl<'t> FilterSql<'t> {
         }
     }
 
-    fn resolve(&self, path: &AttrPath, scope: &Scope<'t>) -> Result<(Option<&'t str>, &'t AttributeDef, Option<&'t AttributeDef>), ProtocolError> {
+    fn resolve(
+        &self,
+        path: &AttrPath,
+        scope: &Scope<'t>,
+    ) -> Result<(Option<&'t str>, &'t AttributeDef, Option<&'t AttributeDef>), ProtocolError> {
         match scope.parent {
             None => {
                 let Resolved {
@@ -121,7 +138,10 @@ impl<'t> FilterSql<'t> {
             }
             Some(parent) => {
                 if path.urn.is_some() || path.sub.is_some() {
-                    return Err(invalid(format!("{path} is not a sub-attribute of {}", parent.name)));
+                    return Err(invalid(format!(
+                        "{path} is not a sub-attribute of {}",
+                        parent.name
+                    )));
                 }
                 let sub = parent
                     .sub_attribute(&path.name)
@@ -135,9 +155,7 @@ impl<'t> FilterSql<'t> {
         self.target
             .columns
             .iter()
-            .find(|(a, s, _)| {
-                *a == attribute.name && s.map(str::to_owned) == sub.map(|d| d.name.clone())
-            })
+            .find(|(a, s, _)| *a == attribute.name && s.map(str::to_owned) == sub.map(|d| d.name.clone()))
             .map(|(_, _, c)| *c)
     }
 
@@ -159,7 +177,9 @@ impl<'t> FilterSql<'t> {
         if let Some((op, Value::Null)) = cmp {
             // `eq null` means "unassigned" (RFC 7643 §2.5); other operators are meaningless.
             if op != CompareOp::Eq {
-                return Err(invalid(format!("{path}: null can only be compared with eq or ne")));
+                return Err(invalid(format!(
+                    "{path}: null can only be compared with eq or ne"
+                )));
             }
             qb.push("(not ");
             self.leaf(qb, path, None, scope)?;
@@ -218,21 +238,29 @@ impl<'t> FilterSql<'t> {
         json_predicate(qb, &scope.base, &keys, target_def, path, cmp)
     }
 
-    fn value_path<DB: Dialect>(&mut self, qb: &mut QueryBuilder<DB>, attr: &AttrPath, inner: &Filter, scope: &Scope<'t>) -> Result<(), ProtocolError> {
+    fn value_path<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        attr: &AttrPath,
+        inner: &Filter,
+        scope: &Scope<'t>,
+    ) -> Result<(), ProtocolError> {
         let (extension, attribute, sub) = self.resolve(attr, scope)?;
         if sub.is_some() || attribute.attr_type != AttrType::Complex || scope.parent.is_some() {
             return Err(invalid(format!("{attr}[…] needs a complex attribute")));
         }
         // `emails[value eq "x"]` is the same as `emails.value eq "x"`, which may use an index.
-        if let Filter::Compare { path, op, value } = inner {
-            if path.urn.is_none() && path.sub.is_none() && attribute.multi_valued {
-                let flat = AttrPath {
-                    urn: attr.urn.clone(),
-                    name: attr.name.clone(),
-                    sub: Some(path.name.clone()),
-                };
-                return self.leaf(qb, &flat, Some((*op, value)), scope);
-            }
+        if let Filter::Compare { path, op, value } = inner
+            && path.urn.is_none()
+            && path.sub.is_none()
+            && attribute.multi_valued
+        {
+            let flat = AttrPath {
+                urn: attr.urn.clone(),
+                name: attr.name.clone(),
+                sub: Some(path.name.clone()),
+            };
+            return self.leaf(qb, &flat, Some((*op, value)), scope);
         }
         let mut keys = scope.prefix.clone();
         if let Some(ext) = extension {
@@ -272,11 +300,9 @@ impl<'t> FilterSql<'t> {
             extension,
             attribute,
             sub_attribute,
-        } = self
-            .target
-            .schema
-            .resolve(path)
-            .ok_or_else(|| ProtocolError::invalid_value(format!("cannot sort by unknown attribute {path}")))?;
+        } = self.target.schema.resolve(path).ok_or_else(|| {
+            ProtocolError::invalid_value(format!("cannot sort by unknown attribute {path}"))
+        })?;
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
                 Some(Column::Exact(c) | Column::Folded(c) | Column::Bool(c) | Column::Instant(c)) => {
@@ -306,7 +332,9 @@ impl<'t> FilterSql<'t> {
         Ok(match def.attr_type {
             AttrType::Integer | AttrType::Decimal => DB::json_number("r.doc", &keys),
             AttrType::Complex => {
-                return Err(ProtocolError::invalid_value(format!("cannot sort by the complex attribute {path}")));
+                return Err(ProtocolError::invalid_value(format!(
+                    "cannot sort by the complex attribute {path}"
+                )));
             }
             _ if def.case_exact => DB::binary_order(&DB::json_text("r.doc", &keys)),
             _ => DB::binary_order(&DB::fold(&DB::json_text("r.doc", &keys))),
@@ -315,16 +343,22 @@ impl<'t> FilterSql<'t> {
 }
 
 fn string_value<'v>(path: &AttrPath, value: &'v Value) -> Result<&'v str, ProtocolError> {
-    value
-        .as_str()
-        .ok_or_else(|| invalid(format!("{path} is a string attribute: compare it with a quoted string")))
+    value.as_str().ok_or_else(|| {
+        invalid(format!(
+            "{path} is a string attribute: compare it with a quoted string"
+        ))
+    })
 }
 
 fn micros_of(path: &AttrPath, value: &Value) -> Result<i64, ProtocolError> {
     let s = string_value(path, value)?;
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_micros())
-        .map_err(|_| invalid(format!("{path} is a dateTime: {s:?} is not an RFC 3339 timestamp")))
+        .map_err(|_| {
+            invalid(format!(
+                "{path} is a dateTime: {s:?} is not an RFC 3339 timestamp"
+            ))
+        })
 }
 
 fn comparison_sql(op: CompareOp) -> &'static str {
@@ -341,7 +375,13 @@ fn comparison_sql(op: CompareOp) -> &'static str {
 
 /// `expr op value` on text, with `co`/`sw`/`ew` as substring tests. `expr` is already
 /// folded when `fold` is set; the bound value is folded in Rust the same way.
-fn text_predicate<DB: Dialect>(qb: &mut QueryBuilder<DB>, expr: &str, op: CompareOp, value: &str, fold: bool) {
+fn text_predicate<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    expr: &str,
+    op: CompareOp,
+    value: &str,
+    fold: bool,
+) {
     let value = if fold { fold_case(value) } else { value.to_owned() };
     qb.push("coalesce(");
     match op {
@@ -411,7 +451,9 @@ fn column_predicate<DB: Dialect>(
         }
         Column::Instant(c) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                return Err(invalid(format!("{path} is a dateTime: use eq, ne, gt, ge, lt or le")));
+                return Err(invalid(format!(
+                    "{path} is a dateTime: use eq, ne, gt, ge, lt or le"
+                )));
             }
             qb.push(format!("(r.{c} {} ", comparison_sql(op)));
             DB::bind_int(qb, micros_of(path, value)?);
@@ -464,7 +506,9 @@ fn json_predicate<DB: Dialect>(
         return Ok(());
     };
     match def.attr_type {
-        AttrType::Complex => Err(invalid(format!("{path} is complex: filter on one of its sub-attributes"))),
+        AttrType::Complex => Err(invalid(format!(
+            "{path} is complex: filter on one of its sub-attributes"
+        ))),
         AttrType::Boolean => {
             let b = bool_value(path, op, value)?;
             qb.push(format!("coalesce({}, false)", DB::json_is_bool(base, keys, b)));
@@ -475,9 +519,15 @@ fn json_predicate<DB: Dialect>(
                 .as_f64()
                 .ok_or_else(|| invalid(format!("{path} is a number: compare it with a number")))?;
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                return Err(invalid(format!("{path} is a number: use eq, ne, gt, ge, lt or le")));
+                return Err(invalid(format!(
+                    "{path} is a number: use eq, ne, gt, ge, lt or le"
+                )));
             }
-            qb.push(format!("coalesce({} {} ", DB::json_number(base, keys), comparison_sql(op)));
+            qb.push(format!(
+                "coalesce({} {} ",
+                DB::json_number(base, keys),
+                comparison_sql(op)
+            ));
             DB::bind_real(qb, n);
             qb.push(", false)");
             Ok(())
@@ -485,9 +535,15 @@ fn json_predicate<DB: Dialect>(
         AttrType::DateTime if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => {
             let s = string_value(path, value)?;
             if chrono::DateTime::parse_from_rfc3339(s).is_err() {
-                return Err(invalid(format!("{path} is a dateTime: {s:?} is not an RFC 3339 timestamp")));
+                return Err(invalid(format!(
+                    "{path} is a dateTime: {s:?} is not an RFC 3339 timestamp"
+                )));
             }
-            qb.push(format!("coalesce({} {} ", DB::json_instant(base, keys), comparison_sql(op)));
+            qb.push(format!(
+                "coalesce({} {} ",
+                DB::json_instant(base, keys),
+                comparison_sql(op)
+            ));
             let (a, b) = split_template(&DB::instant("{}"));
             qb.push(a);
             DB::bind_text(qb, s.to_owned());

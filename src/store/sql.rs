@@ -20,8 +20,8 @@ use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 use super::dialect::Dialect;
 use super::query::{Column, FilterSql, Target};
 use super::{
-    AccountStore, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store, StoreError,
-    StoreResult, TokenRejection, UserColumns, UserStore,
+    AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
+    StoreError, StoreResult, TokenRejection, UserColumns, UserStore,
 };
 use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
 use crate::scim::catalog::user_schema;
@@ -39,12 +39,15 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(dir) = Path::new(options.get_filename()).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-            }
+        if let Some(dir) = Path::new(options.get_filename()).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Arc::new(SqlStore { pool }))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -290,20 +293,31 @@ macro_rules! sql_store {
                 row.as_ref().map(Self::resource).transpose()
             }
 
-            async fn update_user(
+            async fn modify_user(
                 &self,
                 account_id: &str,
                 id: &str,
-                doc: &Value,
-                expected_version: i64,
                 now: Micros,
+                change: &mut Change<'_>,
             ) -> StoreResult<ResourceRecord> {
-                let columns = UserColumns::from_doc(doc)?;
                 let mut tx = self.begin_write().await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {USER_COLUMNS} from users where account_id = $1 and id = $2{}",
+                    <$db as Dialect>::LOCK_ROW
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let current = row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)?;
+                let Some(doc) = change(&current)? else {
+                    return Ok(current);
+                };
+                let columns = UserColumns::from_doc(&doc)?;
                 let row = sqlx::query(
                     "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
                                       active = $7, doc = $8, version = version + 1, updated_at = $9
-                     where account_id = $1 and id = $2 and version = $10
+                     where account_id = $1 and id = $2
                      returning id, doc, version, created_at, updated_at",
                 )
                 .bind(account_id)
@@ -313,20 +327,11 @@ macro_rules! sql_store {
                 .bind(&columns.external_id)
                 .bind(&columns.display_name_key)
                 .bind(columns.active)
-                .bind(Json(doc))
+                .bind(Json(&doc))
                 .bind(now)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
-                let Some(row) = row else {
-                    let exists: Option<i64> = sqlx::query_scalar("select version from users where account_id = $1 and id = $2")
-                        .bind(account_id)
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    return Err(if exists.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound });
-                };
                 Self::write_emails(&mut tx, account_id, id, &columns).await?;
                 let record = Self::resource(&row)?;
                 tx.commit().await?;
@@ -388,7 +393,11 @@ macro_rules! sql_store {
 }
 
 fn prefixed(columns: &str) -> String {
-    columns.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ")
+    columns
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 sql_store!(Sqlite);

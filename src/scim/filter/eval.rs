@@ -31,8 +31,9 @@
 //!
 //! **Complex attribute without a sub-attribute** (`emails co "@x"`, `members eq "u"`):
 //! every comparison operator (not `pr`) compares each value's `value` sub-attribute
-//! instead: an object value is replaced by its `value` member (looked up as in step 2,
-//! dropped when missing or null) and the definition by the `value` sub-attribute's. So
+//! instead: any JSON object among the values is replaced by its `value` member (looked up
+//! as in step 2, dropped when missing or null; this holds for unknown attributes too), and
+//! a `complex` definition is replaced by its `value` sub-attribute's definition. So
 //! `emails co "@x"` ≡ `emails.value co "@x"` and `members eq "u"` ≡ `members.value eq "u"`.
 //! [`super::parse_filter_with_schema`] rejects this form when the complex attribute has no
 //! `value` sub-attribute (`name eq "x"`).
@@ -87,22 +88,14 @@ pub fn matches(filter: &Filter, resource: &Value, schema: &ResourceSchema) -> bo
 
 /// Evaluate a value-path inner filter against one element of the multi-valued attribute
 /// `attr`.
-pub fn matches_element(
-    filter: &Filter,
-    attr: &AttrPath,
-    element: &Value,
-    schema: &ResourceSchema,
-) -> bool {
+pub fn matches_element(filter: &Filter, attr: &AttrPath, element: &Value, schema: &ResourceSchema) -> bool {
     eval(filter, Scope::Element { attr, element }, schema)
 }
 
 #[derive(Clone, Copy)]
 enum Scope<'a> {
     Resource(&'a Value),
-    Element {
-        attr: &'a AttrPath,
-        element: &'a Value,
-    },
+    Element { attr: &'a AttrPath, element: &'a Value },
 }
 
 fn eval(filter: &Filter, scope: Scope<'_>, schema: &ResourceSchema) -> bool {
@@ -163,13 +156,11 @@ fn cmp(value: &Value, op: CompareOp, operand: &Value, def: Option<&AttributeDef>
     match (value, operand) {
         (Value::String(a), Value::String(b)) => {
             let is_date = def.is_some_and(|d| d.attr_type == AttrType::DateTime);
-            if is_date && !op.is_substring() {
-                if let (Ok(x), Ok(y)) = (
-                    DateTime::parse_from_rfc3339(a),
-                    DateTime::parse_from_rfc3339(b),
-                ) {
-                    return ordering_holds(op, x.cmp(&y));
-                }
+            if is_date
+                && !op.is_substring()
+                && let (Ok(x), Ok(y)) = (DateTime::parse_from_rfc3339(a), DateTime::parse_from_rfc3339(b))
+            {
+                return ordering_holds(op, x.cmp(&y));
             }
             let case_exact = def.is_some_and(|d| d.case_exact);
             let (a, b) = if case_exact {
@@ -278,10 +269,7 @@ fn lookup<'v, 's>(
     match &path.sub {
         None => (values, def),
         Some(sub) => (
-            values
-                .into_iter()
-                .flat_map(|v| collect(member(v, sub)))
-                .collect(),
+            values.into_iter().flat_map(|v| collect(member(v, sub))).collect(),
             def,
         ),
     }
@@ -301,9 +289,7 @@ fn definition<'s>(path: &AttrPath, schema: &'s ResourceSchema) -> Option<&'s Att
     }
     // The common attributes are static data; the lifetime is 'static, which outlives 's.
     let common: &'static [AttributeDef] = common_attributes();
-    let attribute = common
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(&path.name))?;
+    let attribute = common.iter().find(|a| a.name.eq_ignore_ascii_case(&path.name))?;
     match &path.sub {
         None => Some(attribute),
         Some(sub) => attribute.sub_attribute(sub),

@@ -104,7 +104,7 @@ impl<'a> Cursor<'a> {
                             "unterminated string {}: expected a closing `\"`",
                             excerpt(self.src, start)
                         ),
-                    ))
+                    ));
                 }
                 Some(b'"') => break,
                 // Skip the escaped byte; continuation bytes of UTF-8 are never `"`/`\`.
@@ -139,12 +139,62 @@ fn json_reason(e: &serde_json::Error) -> String {
     }
 }
 
-/// Parse a bare token as a JSON number, if it is one.
-pub(crate) fn parse_number(token: &str) -> Option<Value> {
-    match serde_json::from_str::<Value>(token) {
-        Ok(v @ Value::Number(_)) => Some(v),
-        _ => None,
+/// Whether `token` is exactly a JSON number (RFC 8259 §6):
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; and whether it is an integer.
+fn json_number_shape(token: &str) -> Option<bool> {
+    let b = token.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return None,
     }
+    let mut integer = true;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        integer = false;
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        integer = false;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    (i == b.len()).then_some(integer)
+}
+
+/// Parse a bare token as a JSON number, if it is one. Integers that fit `i64`/`u64` stay
+/// exact; everything else becomes the correctly rounded `f64` (Rust's parser, not
+/// serde_json's default fast path, which can be off by one ulp and would break the
+/// `Display` round trip). Infinite results (`1e400`) are refused.
+pub(crate) fn parse_number(token: &str) -> Option<Value> {
+    let integer = json_number_shape(token)?;
+    if integer {
+        if let Ok(i) = token.parse::<i64>() {
+            return Some(Value::from(i));
+        }
+        if let Ok(u) = token.parse::<u64>() {
+            return Some(Value::from(u));
+        }
+    }
+    let f = token.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    serde_json::Number::from_f64(f).map(Value::Number)
 }
 
 const EXCERPT_CHARS: usize = 24;

@@ -20,8 +20,8 @@
 
 use serde_json::Value;
 
-use super::lexer::{excerpt, parse_number, short, Cursor};
-use super::{CompareOp, Filter, FilterError, PatchPath, MAX_DEPTH, MAX_TERMS};
+use super::lexer::{Cursor, excerpt, parse_number, short};
+use super::{CompareOp, Filter, FilterError, MAX_DEPTH, MAX_TERMS, PatchPath};
 use crate::scim::schema::{AttrPath, AttrType, AttributeDef, ResourceSchema};
 use crate::scim::tolerance::{ClientProfile, Leniency, Tolerance};
 
@@ -98,9 +98,7 @@ pub(crate) fn parse_path(input: &str) -> Result<PatchPath, FilterError> {
         if attr.sub.is_some() {
             return Err(FilterError::new(
                 p.cur.pos,
-                format!(
-                    "a value filter `[...]` must follow an attribute, not the sub-attribute `{attr}`"
-                ),
+                format!("a value filter `[...]` must follow an attribute, not the sub-attribute `{attr}`"),
             ));
         }
         let inner = p.bracketed(&attr)?;
@@ -184,7 +182,10 @@ fn check_name(name: &str, at: usize) -> Result<(), FilterError> {
     if ok {
         Ok(())
     } else if name.is_empty() {
-        Err(FilterError::new(at, "expected an attribute name, found an empty name"))
+        Err(FilterError::new(
+            at,
+            "expected an attribute name, found an empty name",
+        ))
     } else {
         Err(FilterError::new(
             at,
@@ -213,10 +214,10 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
         let at = self.cur.pos;
         match (self.cur.peek(), scope) {
             (Some(b')'), _) => FilterError::new(at, "unbalanced `)`: no `(` is open here"),
-            (Some(b']'), Scope::Resource) => {
-                FilterError::new(at, "unbalanced `]`: no `[` is open here")
+            (Some(b']'), Scope::Resource) => FilterError::new(at, "unbalanced `]`: no `[` is open here"),
+            (_, Scope::Resource) => {
+                self.expected(&format!("`and`, `or` or the end of the {}", self.what), at)
             }
-            (_, Scope::Resource) => self.expected(&format!("`and`, `or` or the end of the {}", self.what), at),
             (_, Scope::ValuePath(_)) => self.expected("`and`, `or` or `]`", at),
         }
     }
@@ -226,7 +227,10 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
         if self.depth > MAX_DEPTH {
             return Err(FilterError::new(
                 at,
-                format!("{} nested too deeply: at most {MAX_DEPTH} levels of `(`, `not (` and `[`", self.what),
+                format!(
+                    "{} nested too deeply: at most {MAX_DEPTH} levels of `(`, `not (` and `[`",
+                    self.what
+                ),
             ));
         }
         Ok(())
@@ -305,7 +309,8 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
             };
             return Err(self.expected(what, start));
         }
-        if is_keyword(word, "not") {
+        let after = self.cur.src.as_bytes().get(self.cur.pos + word.len()).copied();
+        if is_keyword(word, "not") && after != Some(b'[') {
             let mut look = self.cur;
             look.pos += word.len();
             look.skip_ws();
@@ -315,7 +320,7 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
                 let inner = self.parenthesised(scope)?;
                 return Ok(Filter::Not(Box::new(inner)));
             }
-            // `not` is only an attribute name when an operator follows it.
+            // `not` is only an attribute name when an operator or `[` follows it.
             let next = look.peek_word();
             if !(is_keyword(next, "pr") || CompareOp::from_keyword(next).is_some()) {
                 return Err(self.expected("`(` after `not`", look.pos));
@@ -336,37 +341,37 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
         Ok(())
     }
 
-    fn attr_expr(
-        &mut self,
-        word: &'a str,
-        start: usize,
-        scope: Scope<'_>,
-    ) -> Result<Filter, FilterError> {
+    fn attr_expr(&mut self, word: &'a str, start: usize, scope: Scope<'_>) -> Result<Filter, FilterError> {
         let path = make_path(word, start)?;
         self.count_term(start)?;
-        if let Scope::ValuePath(outer) = scope {
-            if path.urn.is_some() || path.sub.is_some() {
-                return Err(FilterError::new(
-                    start,
-                    format!(
-                        "inside `{outer}[...]` name a sub-attribute of `{outer}` only (like `value` or `type`), found {}",
-                        short(word)
-                    ),
-                ));
-            }
+        if let Scope::ValuePath(outer) = scope
+            && (path.urn.is_some() || path.sub.is_some())
+        {
+            return Err(FilterError::new(
+                start,
+                format!(
+                    "inside `{outer}[...]` name a sub-attribute of `{outer}` only (like `value` or `type`), found {}",
+                    short(word)
+                ),
+            ));
         }
 
         if self.cur.peek() == Some(b'[') {
             if let Scope::ValuePath(outer) = scope {
                 return Err(FilterError::new(
                     self.cur.pos,
-                    format!("value filters cannot be nested: `{}[` inside `{outer}[...]`", path),
+                    format!(
+                        "value filters cannot be nested: `{}[` inside `{outer}[...]`",
+                        path
+                    ),
                 ));
             }
             if path.sub.is_some() {
                 return Err(FilterError::new(
                     self.cur.pos,
-                    format!("a value filter `[...]` must follow an attribute, not the sub-attribute `{path}`"),
+                    format!(
+                        "a value filter `[...]` must follow an attribute, not the sub-attribute `{path}`"
+                    ),
                 ));
             }
             self.check_value_path(&path, start)?;
@@ -478,10 +483,8 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
             }
         }
         let numeric = bare.starts_with(|c: char| c == '-' || c.is_ascii_digit());
-        if numeric {
-            if let Some(n) = parse_number(bare) {
-                return Ok(n);
-            }
+        if numeric && let Some(n) = parse_number(bare) {
+            return Ok(n);
         }
         if self.leniency.permit(Tolerance::UnquotedFilterValue) {
             return Ok(Value::String(bare.to_string()));

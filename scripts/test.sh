@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests of the protocol modules and the behavioural suite, which
+# runs each test against SQLite and against Postgres (TEST_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/postgres). Starts the local Postgres cluster when
+# it is not answering and this machine has one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+postgres_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! postgres_up; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    echo "Postgres is not answering on 127.0.0.1:5432: starting the local cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
+  fi
+fi
+
+cargo nextest run --locked --no-fail-fast "$@"

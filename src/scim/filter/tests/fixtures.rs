@@ -1,0 +1,201 @@
+//! Schemas and resources shared by the tests.
+
+use serde_json::{Value, json};
+
+use crate::scim::schema::{ResourceSchema, Schema};
+use crate::scim::tolerance::{ClientProfile, Leniency};
+
+pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+pub fn strict() -> Leniency {
+    Leniency::new(ClientProfile::Strict)
+}
+
+fn attr(name: &str, ty: &str, multi: bool, case_exact: bool) -> Value {
+    json!({"name": name, "type": ty, "multiValued": multi, "required": false,
+           "caseExact": case_exact, "mutability": "readWrite", "returned": "default"})
+}
+
+fn complex(name: &str, multi: bool, subs: Vec<Value>) -> Value {
+    let mut a = attr(name, "complex", multi, false);
+    a["subAttributes"] = Value::Array(subs);
+    a
+}
+
+fn multi_complex(name: &str) -> Value {
+    complex(
+        name,
+        true,
+        vec![
+            attr("value", "string", false, false),
+            attr("display", "string", false, false),
+            attr("type", "string", false, false),
+            attr("primary", "boolean", false, false),
+        ],
+    )
+}
+
+/// A small User resource type: core (userName caseExact false, name, emails, active,
+/// meta.lastModified dateTime, …) plus the enterprise extension.
+pub fn user_schema() -> ResourceSchema {
+    let core: Schema = serde_json::from_value(json!({
+        "id": CORE_USER,
+        "name": "User",
+        "attributes": [
+            attr("userName", "string", false, false),
+            complex("name", false, vec![
+                attr("formatted", "string", false, false),
+                attr("familyName", "string", false, false),
+                attr("givenName", "string", false, false),
+                attr("middleName", "string", false, false),
+            ]),
+            attr("displayName", "string", false, false),
+            attr("nickName", "string", false, false),
+            attr("title", "string", false, false),
+            attr("userType", "string", false, false),
+            attr("active", "boolean", false, false),
+            multi_complex("emails"),
+            multi_complex("phoneNumbers"),
+            multi_complex("ims"),
+            complex("groups", true, vec![
+                attr("value", "string", false, false),
+                attr("$ref", "reference", false, false),
+                attr("display", "string", false, false),
+            ]),
+            complex("meta", false, vec![
+                attr("resourceType", "string", false, true),
+                attr("created", "dateTime", false, false),
+                attr("lastModified", "dateTime", false, false),
+                attr("version", "string", false, true),
+            ]),
+        ]
+    }))
+    .expect("valid core schema");
+    let enterprise: Schema = serde_json::from_value(json!({
+        "id": ENTERPRISE,
+        "name": "EnterpriseUser",
+        "attributes": [
+            attr("employeeNumber", "string", false, false),
+            attr("department", "string", false, false),
+            complex("manager", false, vec![
+                attr("value", "string", false, false),
+                attr("$ref", "reference", false, false),
+                attr("displayName", "string", false, false),
+            ]),
+        ]
+    }))
+    .expect("valid enterprise schema");
+    ResourceSchema {
+        core,
+        extensions: vec![enterprise],
+    }
+}
+
+pub fn group_schema() -> ResourceSchema {
+    let core: Schema = serde_json::from_value(json!({
+        "id": "urn:ietf:params:scim:schemas:core:2.0:Group",
+        "name": "Group",
+        "attributes": [
+            attr("displayName", "string", false, false),
+            complex("members", true, vec![
+                attr("value", "string", false, true),
+                attr("$ref", "reference", false, false),
+                attr("display", "string", false, false),
+                attr("type", "string", false, false),
+            ]),
+        ]
+    }))
+    .expect("valid group schema");
+    ResourceSchema {
+        core,
+        extensions: vec![],
+    }
+}
+
+/// The RFC 7643 §8.2 "Full User Representation" (Babs Jensen), reconstructed, plus the
+/// enterprise extension values of §8.3.
+pub fn full_user() -> Value {
+    json!({
+        "schemas": [CORE_USER, ENTERPRISE],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "externalId": "701984",
+        "userName": "bjensen@example.com",
+        "name": {
+            "formatted": "Ms. Barbara J Jensen, III",
+            "familyName": "Jensen",
+            "givenName": "Barbara",
+            "middleName": "Jane",
+            "honorificPrefix": "Ms.",
+            "honorificSuffix": "III"
+        },
+        "displayName": "Babs Jensen",
+        "nickName": "Babs",
+        "profileUrl": "https://login.example.com/bjensen",
+        "emails": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@jensen.org", "type": "home"}
+        ],
+        "addresses": [{
+            "type": "work",
+            "streetAddress": "100 Universal City Plaza",
+            "locality": "Hollywood",
+            "region": "CA",
+            "postalCode": "91608",
+            "country": "USA",
+            "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
+            "primary": true
+        }],
+        "phoneNumbers": [
+            {"value": "555-555-5555", "type": "work"},
+            {"value": "555-555-4444", "type": "mobile"}
+        ],
+        "ims": [{"value": "someaimhandle", "type": "aim"}],
+        "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
+        "userType": "Employee",
+        "title": "Tour Guide",
+        "preferredLanguage": "en-US",
+        "locale": "en-US",
+        "timezone": "America/Los_Angeles",
+        "active": true,
+        "password": "t1meMa$heen",
+        "groups": [
+            {"value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+             "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
+             "display": "Tour Guides"}
+        ],
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"a330bc54f0671c9\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+        },
+        ENTERPRISE: {
+            "employeeNumber": "701984",
+            "costCenter": "4130",
+            "organization": "Universal Studios",
+            "division": "Theme Park",
+            "department": "Tour Operations",
+            "manager": {
+                "value": "26118915-6090-4610-87e4-49d8ca9f808d",
+                "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d",
+                "displayName": "John Smith"
+            }
+        }
+    })
+}
+
+pub fn group() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": "g1",
+        "externalId": "0a1b2c",
+        "displayName": "Tour Guides",
+        "members": [
+            {"value": "u1", "display": "Babs Jensen", "type": "User"},
+            {"value": "u2", "display": "Mandy Pepperidge", "type": "User"}
+        ],
+        "meta": {"resourceType": "Group", "lastModified": "2011-05-13T04:42:34Z"}
+    })
+}

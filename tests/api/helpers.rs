@@ -1,0 +1,306 @@
+//! The test harness: `TestApp::spawn(backend)` starts the real application (the Router
+//! from `lib.rs`) on a random port over its own database (a fresh SQLite file, or a
+//! fresh Postgres schema) and talks HTTP to it.
+//!
+//! Postgres comes from `TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). Without a reachable Postgres the
+//! Postgres half of the suite is skipped with a loud message, except with `CI=true`,
+//! where it fails.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use linkedin_scim::Application;
+use linkedin_scim::accounts::FidelityPreset;
+use linkedin_scim::clock::{Clock, SystemClock};
+use linkedin_scim::config::Settings;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Whether Postgres tests can run; panics under CI when they cannot.
+pub async fn postgres_available() -> bool {
+    match sqlx::PgConnection::connect(&postgres_url()).await {
+        Ok(_) => true,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("CI=true but Postgres at {} is unreachable: {e}", postgres_url());
+            }
+            eprintln!(
+                "\n*** SKIPPING Postgres test: {} unreachable ({e}). Set TEST_DATABASE_URL or start Postgres. ***\n",
+                postgres_url()
+            );
+            false
+        }
+    }
+}
+
+/// Options for a spawned app.
+pub struct TestAppBuilder {
+    backend: Backend,
+    profile: FidelityPreset,
+    seed: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    max_body_bytes: usize,
+    max_page_size: u32,
+}
+
+impl TestAppBuilder {
+    pub fn profile(mut self, profile: FidelityPreset) -> Self {
+        self.profile = profile;
+        self
+    }
+    pub fn seed(mut self, seed_toml: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("lscim-seed-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, seed_toml).expect("write seed");
+        self.seed = Some(path);
+        self
+    }
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    pub fn max_page_size(mut self, n: u32) -> Self {
+        self.max_page_size = n;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let (database_url, pg_schema) = match self.backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("lscim-test-{}.db", uuid::Uuid::new_v4()));
+                (format!("sqlite://{}", path.display()), None)
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&postgres_url())
+                    .await
+                    .expect("connect to Postgres");
+                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test schema");
+                let base = postgres_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                (format!("{base}{sep}options[search_path]={schema}"), Some(schema))
+            }
+        };
+        let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
+        let settings = Settings {
+            database_url: database_url.clone(),
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            demo_token: Some(SecretString::from(token.clone())),
+            seed: self.seed,
+            profile: self.profile,
+            max_body_bytes: self.max_body_bytes,
+            max_page_size: self.max_page_size,
+            ..Settings::default()
+        };
+        let app = Application::build(settings, self.clock).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            token,
+            client: reqwest::Client::new(),
+            database_url,
+            pg_schema,
+        }
+    }
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// The demo configuration's bearer token.
+    pub token: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pg_schema: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(schema) = self.pg_schema.take() {
+            // Best effort: a leftover schema only costs disk on a developer's database.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_url()).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "drop schema if exists {schema} cascade"
+                        )))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+                Ok::<_, std::io::Error>(())
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            profile: FidelityPreset::Rfc,
+            seed: None,
+            clock: Arc::new(SystemClock),
+            max_body_bytes: 1024 * 1024,
+            max_page_size: 1000,
+        }
+    }
+
+    /// The default app: RFC fidelity preset, system clock.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::builder(backend).spawn().await
+    }
+
+    /// `http://127.0.0.1:PORT/scim/v2`
+    pub fn base(&self) -> String {
+        format!("{}/scim/v2", self.address)
+    }
+
+    /// A request to `path` under `/scim/v2` with the demo token.
+    pub fn scim(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base()))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn scim_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base()))
+            .bearer_auth(token)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.scim(Method::GET, path).send().await.expect("request")
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
+        self.scim(method, path)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send_json(Method::POST, path, body).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.send_json(Method::PATCH, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.send_json(Method::PUT, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.scim(Method::DELETE, path).send().await.expect("request")
+    }
+
+    /// Create a user, asserting 201; returns the created resource.
+    pub async fn create_user(&self, body: &Value) -> Value {
+        let response = self.post("/Users", body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::CREATED, "create user failed: {json}");
+        json
+    }
+
+    /// List users with a filter; returns the ListResponse.
+    pub async fn list_users(&self, filter: &str) -> Value {
+        let response = self
+            .scim(Method::GET, "/Users")
+            .query(&[("filter", filter)])
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::OK, "list users failed: {json}");
+        json
+    }
+}
+
+/// A typical IdP create body.
+pub fn user_body(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER_SCHEMA],
+        "userName": user_name,
+        "externalId": format!("ext-{user_name}"),
+        "active": true,
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"value": user_name, "type": "work", "primary": true}],
+    })
+}
+
+/// Assert an RFC 7644 §3.12 error body: status as a string, optional scimType.
+pub async fn assert_scim_error(response: Response, status: StatusCode, scim_type: Option<&str>) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/scim+json")
+    );
+    let body: Value = response.json().await.expect("error body");
+    assert_eq!(body["schemas"], json!([ERROR_SCHEMA]), "{body}");
+    assert_eq!(body["status"], json!(status.as_u16().to_string()), "{body}");
+    assert_eq!(body["scimType"].as_str(), scim_type, "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}
+
+/// Generates, for each listed `async fn name(backend: Backend)`, one test per backend:
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_available().await {
+                        super::$name($crate::helpers::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}

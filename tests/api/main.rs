@@ -1,0 +1,9 @@
+//! The behavioural suite: one test binary, every test run against SQLite and Postgres.
+//! Files mirror the URL tree.
+
+mod helpers;
+
+mod auth;
+mod discovery;
+mod errors;
+mod users;
