@@ -341,6 +341,8 @@ impl Normalizer<'_> {
 
     fn scalar(&mut self, attr_type: AttrType, value: Value, label: &str) -> Result<Value, ProtocolError> {
         let valid = match (attr_type, &value) {
+            // U+0000: Postgres text and jsonb cannot store it (and filters refuse it).
+            (_, Value::String(s)) if s.contains('\0') => false,
             (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => true,
             (AttrType::Boolean, Value::Bool(_)) => true,
             (AttrType::Boolean, Value::String(s)) => match string_boolean(s) {
@@ -400,6 +402,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\0') => "a string containing U+0000".to_owned(),
         Value::String(s) => format!("{s:?}"),
         Value::Array(_) => "an array".to_owned(),
         Value::Object(_) => "an object".to_owned(),

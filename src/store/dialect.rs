@@ -23,10 +23,6 @@ pub trait Dialect: sqlx::Database + Sized {
     fn json_is_bool(base: &str, keys: &[&str], value: bool) -> String;
     /// The number at `keys` as an SQL number, NULL when absent or not a number.
     fn json_number(base: &str, keys: &[&str]) -> String;
-    /// The dateTime string at `keys` as a value that orders by instant; `param` is the
-    /// SQL of a bound RFC 3339 string converted the same way.
-    fn json_instant(base: &str, keys: &[&str]) -> String;
-    fn instant(param: &str) -> String;
     /// True when the value at `keys` is present and not null, "", [] or {} (RFC `pr`).
     fn json_present(base: &str, keys: &[&str]) -> String;
     /// A FROM item iterating the elements of the array at `keys` as alias `alias`, and
@@ -77,12 +73,6 @@ impl Dialect for Postgres {
         let p = pg_path(keys);
         format!("(case when jsonb_typeof({base} #> {p}) = 'number' then ({base} #>> {p})::float8 end)")
     }
-    fn json_instant(base: &str, keys: &[&str]) -> String {
-        format!("(({base} #>> {})::timestamptz)", pg_path(keys))
-    }
-    fn instant(param: &str) -> String {
-        format!("({param}::timestamptz)")
-    }
     fn json_present(base: &str, keys: &[&str]) -> String {
         let v = format!("({base} #> {})", pg_path(keys));
         format!("coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)")
@@ -131,12 +121,6 @@ impl Dialect for Sqlite {
         format!(
             "(case when json_type({base}, {p}) in ('integer', 'real') then json_extract({base}, {p}) end)"
         )
-    }
-    fn json_instant(base: &str, keys: &[&str]) -> String {
-        format!("julianday(json_extract({base}, {}))", sqlite_path(keys))
-    }
-    fn instant(param: &str) -> String {
-        format!("julianday({param})")
     }
     fn json_present(base: &str, keys: &[&str]) -> String {
         let p = sqlite_path(keys);

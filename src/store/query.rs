@@ -19,22 +19,27 @@ use sqlx::QueryBuilder;
 
 use super::dialect::Dialect;
 use super::fold_case;
+use crate::clock::rfc3339;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
 
-/// A column that backs an attribute (root scope, core schema only).
+/// An SQL expression over the resource row `r` that backs an attribute (root scope, core
+/// schema only). The store owns `id` and `meta`, which are not in the JSON document, so
+/// every one of them needs an entry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Column {
     /// Text compared as stored (caseExact).
     Exact(&'static str),
     /// Text stored ASCII-lower-cased (caseExact=false attributes).
     Folded(&'static str),
-    Bool(&'static str),
     /// Microseconds since the epoch.
     Instant(&'static str),
     /// A constant (e.g. `meta.resourceType`).
     Constant(&'static str),
+    /// Always present but not comparable in SQL: `meta` itself, and `meta.location`,
+    /// which depends on the URL the request came in on.
+    Opaque,
 }
 
 /// What the translator needs to know about one resource table.
@@ -186,12 +191,22 @@ impl<'t> FilterSql<'t> {
             qb.push(")");
             return Ok(());
         }
+        // A complex attribute compared without a sub-attribute compares its `value`
+        // (`emails co "@x"`, `manager eq "42"`), as in the evaluator.
+        let sub = match (sub, cmp) {
+            (None, Some(_)) if attribute.attr_type == AttrType::Complex => {
+                Some(attribute.sub_attribute("value").ok_or_else(|| {
+                    invalid(format!("{path} is complex: filter on one of its sub-attributes"))
+                })?)
+            }
+            _ => sub,
+        };
         if scope.parent.is_none() && extension.is_none() {
             if let Some(column) = self.column(attribute, sub) {
                 return column_predicate(qb, column, attribute, sub, path, cmp);
             }
             if let (Some((CompareOp::Eq, Value::String(s))), true) = (cmp, attribute.multi_valued) {
-                let sub_name = sub.map(|d| d.name.as_str()).unwrap_or("value");
+                let sub_name = sub.map_or("", |d| d.name.as_str());
                 if let Some((_, _, sql)) = self
                     .target
                     .indexed_elements
@@ -211,14 +226,13 @@ impl<'t> FilterSql<'t> {
             keys.push(ext);
         }
         keys.push(&attribute.name);
-        if attribute.multi_valued {
-            // Filtering a multi-valued attribute itself compares its `value` (RFC 7644 §3.4.2.2).
-            let element_def = match sub {
-                Some(d) => Some(d),
-                None if attribute.attr_type == AttrType::Complex => attribute.sub_attribute("value"),
-                None => None,
-            };
-            let Some(element_def) = element_def else {
+        // `emails pr` falls through to presence of the array: the evaluator wants one
+        // non-empty element, and stored documents never hold empty elements (normalization
+        // drops null, `{}` and `[]`), so a non-empty array has one.
+        if attribute.multi_valued && !(cmp.is_none() && sub.is_none()) {
+            // Any element matches (`exists`); `ne` was turned into `not (eq)` above, so
+            // it means "no element equals".
+            let Some(element_def) = sub else {
                 return Err(invalid(format!("cannot filter on the elements of {path}")));
             };
             let alias = self.alias();
@@ -250,10 +264,14 @@ impl<'t> FilterSql<'t> {
             return Err(invalid(format!("{attr}[…] needs a complex attribute")));
         }
         // `emails[value eq "x"]` is the same as `emails.value eq "x"`, which may use an index.
+        // Not for `ne` or null: inside the brackets they test one element ("an email whose
+        // value is not x"), while `emails.value ne "x"` means "no email is x".
         if let Filter::Compare { path, op, value } = inner
             && path.urn.is_none()
             && path.sub.is_none()
             && attribute.multi_valued
+            && *op != CompareOp::Ne
+            && !value.is_null()
         {
             let flat = AttrPath {
                 urn: attr.urn.clone(),
@@ -279,12 +297,17 @@ impl<'t> FilterSql<'t> {
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
         } else {
+            // A single complex value is the one element: without it nothing matches, not
+            // even `name[not (givenName pr)]`. (Stored documents hold no `{}`, so "present"
+            // is "there".)
+            qb.push(format!("({} and ", DB::json_present(&scope.base, &keys)));
             let inner_scope = Scope {
                 base: scope.base.clone(),
                 prefix: keys,
                 parent: Some(attribute),
             };
             self.node(qb, inner, &inner_scope)?;
+            qb.push(")");
         }
         Ok(())
     }
@@ -305,10 +328,10 @@ impl<'t> FilterSql<'t> {
         })?;
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
-                Some(Column::Exact(c) | Column::Folded(c) | Column::Bool(c) | Column::Instant(c)) => {
-                    return Ok(format!("r.{c}"));
+                Some(Column::Exact(c) | Column::Folded(c) | Column::Instant(c)) => {
+                    return Ok(c.to_owned());
                 }
-                Some(Column::Constant(_)) => return Ok("null".to_owned()),
+                Some(Column::Constant(_) | Column::Opaque) => return Ok("null".to_owned()),
                 None => {}
             }
         }
@@ -350,15 +373,32 @@ fn string_value<'v>(path: &AttrPath, value: &'v Value) -> Result<&'v str, Protoc
     })
 }
 
-fn micros_of(path: &AttrPath, value: &Value) -> Result<i64, ProtocolError> {
+/// A dateTime comparison `op value` as the same comparison with a whole number of
+/// microseconds (what the store keeps), or `None` when it can match nothing. Stored
+/// instants are whole microseconds and the evaluator compares exactly: an operand between
+/// two microseconds equals no value, and `ge`/`lt` it are `gt`/`le` the microsecond below
+/// (`ne` is `not (eq)` by the time this runs).
+fn instant_operand(
+    path: &AttrPath,
+    op: CompareOp,
+    value: &Value,
+) -> Result<Option<(CompareOp, i64)>, ProtocolError> {
     let s = string_value(path, value)?;
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp_micros())
-        .map_err(|_| {
-            invalid(format!(
-                "{path} is a dateTime: {s:?} is not an RFC 3339 timestamp"
-            ))
-        })
+    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| {
+        invalid(format!(
+            "{path} is a dateTime: {s:?} is not an RFC 3339 timestamp"
+        ))
+    })?;
+    let micros = t.timestamp_micros();
+    if t.timestamp_subsec_nanos() % 1_000 == 0 {
+        return Ok(Some((op, micros)));
+    }
+    Ok(match op {
+        CompareOp::Eq => None,
+        CompareOp::Ge => Some((CompareOp::Gt, micros)),
+        CompareOp::Lt => Some((CompareOp::Le, micros)),
+        other => Some((other, micros)),
+    })
 }
 
 fn comparison_sql(op: CompareOp) -> &'static str {
@@ -431,23 +471,24 @@ fn column_predicate<DB: Dialect>(
     let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("coalesce(r.{c} <> '', false)"),
-            Column::Bool(_) | Column::Instant(_) | Column::Constant(_) => "true".to_owned(),
+            Column::Exact(c) | Column::Folded(c) => format!("coalesce({c} <> '', false)"),
+            Column::Instant(_) | Column::Constant(_) | Column::Opaque => "true".to_owned(),
         });
         return Ok(());
     };
     match column {
-        Column::Exact(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, false),
-        Column::Folded(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, true),
+        Column::Exact(c) => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Folded(c) => text_predicate(qb, c, op, string_value(path, value)?, true),
+        Column::Opaque => {
+            return Err(invalid(format!(
+                "{path} cannot be used in a comparison (it depends on the request URL)"
+            )));
+        }
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;
             let hit = text_matches(constant, op, s, def.case_exact);
             qb.push(if hit { "true" } else { "false" });
-        }
-        Column::Bool(c) => {
-            let b = bool_value(path, op, value)?;
-            qb.push(format!("(r.{c} = {b})"));
         }
         Column::Instant(c) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
@@ -455,8 +496,12 @@ fn column_predicate<DB: Dialect>(
                     "{path} is a dateTime: use eq, ne, gt, ge, lt or le"
                 )));
             }
-            qb.push(format!("(r.{c} {} ", comparison_sql(op)));
-            DB::bind_int(qb, micros_of(path, value)?);
+            let Some((op, micros)) = instant_operand(path, op, value)? else {
+                qb.push("false");
+                return Ok(());
+            };
+            qb.push(format!("({c} {} ", comparison_sql(op)));
+            DB::bind_int(qb, micros);
             qb.push(")");
         }
     }
@@ -532,23 +577,17 @@ fn json_predicate<DB: Dialect>(
             qb.push(", false)");
             Ok(())
         }
-        AttrType::DateTime if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => {
-            let s = string_value(path, value)?;
-            if chrono::DateTime::parse_from_rfc3339(s).is_err() {
-                return Err(invalid(format!(
-                    "{path} is a dateTime: {s:?} is not an RFC 3339 timestamp"
-                )));
-            }
-            qb.push(format!(
-                "coalesce({} {} ",
-                DB::json_instant(base, keys),
-                comparison_sql(op)
-            ));
-            let (a, b) = split_template(&DB::instant("{}"));
-            qb.push(a);
-            DB::bind_text(qb, s.to_owned());
-            qb.push(b);
-            qb.push(", false)");
+        AttrType::DateTime if !op.is_substring() => {
+            // dateTime values kept in the JSON document are the server's own (the license
+            // extension's), written in the canonical form `clock::rfc3339`: UTC, fixed-width
+            // microseconds. For that form text order is time order, so the operand is
+            // brought to it in Rust and compared as text: exact (no database date parsing,
+            // which differs between dialects and rounds) and never an SQL error.
+            let Some((op, micros)) = instant_operand(path, op, value)? else {
+                qb.push("false");
+                return Ok(());
+            };
+            text_predicate(qb, &DB::json_text(base, keys), op, &rfc3339(micros), false);
             Ok(())
         }
         _ => {

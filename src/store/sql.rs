@@ -82,14 +82,23 @@ fn users_target() -> Target {
     Target {
         schema: user_schema(),
         columns: &[
-            ("id", None, Column::Exact("id")),
-            ("userName", None, Column::Folded("user_name_key")),
-            ("externalId", None, Column::Exact("external_id")),
-            ("displayName", None, Column::Folded("display_name_key")),
-            ("active", None, Column::Bool("active")),
-            ("meta", Some("created"), Column::Instant("created_at")),
-            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("id", None, Column::Exact("r.id")),
+            ("userName", None, Column::Folded("r.user_name_key")),
+            ("externalId", None, Column::Exact("r.external_id")),
+            ("displayName", None, Column::Folded("r.display_name_key")),
+            // Not `active`: its column reads a missing `active` as true (for licensing),
+            // while the resource, and so the filter, has no value.
+            ("meta", None, Column::Opaque),
+            ("meta", Some("created"), Column::Instant("r.created_at")),
+            ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
             ("meta", Some("resourceType"), Column::Constant("User")),
+            ("meta", Some("location"), Column::Opaque),
+            // The weak ETag `render` shows (`http::resource::etag`).
+            (
+                "meta",
+                Some("version"),
+                Column::Exact("('W/\"' || r.version || '\"')"),
+            ),
         ],
         indexed_elements: &[(
             "emails",

@@ -115,6 +115,12 @@ impl<'a> Cursor<'a> {
         let end = i + 1;
         let literal = &self.src[start..end];
         match serde_json::from_str::<String>(literal) {
+            // Postgres text cannot hold U+0000, so no stored value contains it; refusing it
+            // here keeps the evaluator and both SQL dialects in agreement.
+            Ok(s) if s.contains('\0') => Err(FilterError::new(
+                start,
+                format!("invalid string literal {}: U+0000 is not allowed", short(literal)),
+            )),
             Ok(s) => {
                 self.pos = end;
                 Ok(s)
