@@ -25,9 +25,10 @@ pub trait Dialect: sqlx::Database + Sized {
     fn json_number(base: &str, keys: &[&str]) -> String;
     /// True when the value at `keys` is present and not null, "", [] or {} (RFC `pr`).
     fn json_present(base: &str, keys: &[&str]) -> String;
-    /// A FROM item iterating the elements of the array at `keys` as alias `alias`, and
-    /// the expression of one element (a JSON value usable as `base`).
-    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String);
+    /// A FROM item iterating the elements of the array at `keys` as alias `alias`, the
+    /// expression of one element (a JSON value usable as `base`), and the element's
+    /// position in the array (for "the first value").
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String);
 
     /// ASCII-only lower-casing, matching Rust's `to_ascii_lowercase`.
     fn fold(expr: &str) -> String;
@@ -77,13 +78,15 @@ impl Dialect for Postgres {
         let v = format!("({base} #> {})", pg_path(keys));
         format!("coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)")
     }
-    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String) {
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String) {
         let v = format!("({base} #> {})", pg_path(keys));
         (
             format!(
-                "jsonb_array_elements(case when jsonb_typeof({v}) = 'array' then {v} else '[]'::jsonb end) as {alias}(v)"
+                "jsonb_array_elements(case when jsonb_typeof({v}) = 'array' then {v} else '[]'::jsonb end) \
+                 with ordinality as {alias}(v, n)"
             ),
             format!("{alias}.v"),
+            format!("{alias}.n"),
         )
     }
     fn fold(expr: &str) -> String {
@@ -133,10 +136,11 @@ impl Dialect for Sqlite {
              else json_type({base}, {p}) is not null end, 0)"
         )
     }
-    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String) {
+    fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String) {
         (
             format!("json_each({base}, {}) as {alias}", sqlite_path(keys)),
             format!("{alias}.value"),
+            format!("{alias}.key"),
         )
     }
     fn fold(expr: &str) -> String {

@@ -236,7 +236,7 @@ impl<'t> FilterSql<'t> {
                 return Err(invalid(format!("cannot filter on the elements of {path}")));
             };
             let alias = self.alias();
-            let (from, element) = DB::json_elements(&scope.base, &keys, &alias);
+            let (from, element, _) = DB::json_elements(&scope.base, &keys, &alias);
             qb.push(format!("exists (select 1 from {from} where "));
             json_predicate(qb, &element, &[&element_def.name], element_def, path, cmp)?;
             qb.push(")");
@@ -287,7 +287,7 @@ impl<'t> FilterSql<'t> {
         keys.push(&attribute.name);
         if attribute.multi_valued {
             let alias = self.alias();
-            let (from, element) = DB::json_elements(&scope.base, &keys, &alias);
+            let (from, element, _) = DB::json_elements(&scope.base, &keys, &alias);
             qb.push(format!("exists (select 1 from {from} where "));
             let inner_scope = Scope {
                 base: element,
@@ -317,7 +317,9 @@ impl<'t> FilterSql<'t> {
         format!("e{}", self.aliases)
     }
 
-    /// The SQL expression to order by for `sortBy` (RFC 7644 §3.4.2.3).
+    /// The SQL expression to order by for `sortBy` (RFC 7644 §3.4.2.3). Strings order
+    /// byte-wise after the same case folding as filters, so both dialects agree; a
+    /// multi-valued attribute sorts by its primary value, else its first value.
     pub fn sort_expr<DB: Dialect>(&self, path: &AttrPath) -> Result<String, ProtocolError> {
         let Resolved {
             extension,
@@ -326,43 +328,62 @@ impl<'t> FilterSql<'t> {
         } = self.target.schema.resolve(path).ok_or_else(|| {
             ProtocolError::invalid_value(format!("cannot sort by unknown attribute {path}"))
         })?;
+        let cannot = |why: &str| ProtocolError::invalid_value(format!("cannot sort by {path}: {why}"));
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
-                Some(Column::Exact(c) | Column::Folded(c) | Column::Instant(c)) => {
-                    return Ok(c.to_owned());
-                }
+                Some(Column::Exact(c) | Column::Folded(c)) => return Ok(DB::binary_order(c)),
+                Some(Column::Instant(c)) => return Ok(c.to_owned()),
                 Some(Column::Constant(_) | Column::Opaque) => return Ok("null".to_owned()),
                 None => {}
             }
         }
-        if attribute.multi_valued {
-            return Err(ProtocolError::invalid_value(format!(
-                "sorting by the multi-valued attribute {path} is not supported"
-            )));
-        }
+        // `emails` sorts like `emails.value` (as in filters).
+        let sub_attribute = match sub_attribute {
+            None if attribute.attr_type == AttrType::Complex && attribute.multi_valued => Some(
+                attribute
+                    .sub_attribute("value")
+                    .ok_or_else(|| cannot("it is complex; name one of its sub-attributes"))?,
+            ),
+            other => other,
+        };
         let mut keys: Vec<&str> = Vec::new();
         if let Some(ext) = extension {
             keys.push(ext);
         }
         keys.push(&attribute.name);
-        let def = match sub_attribute {
-            Some(d) => {
-                keys.push(&d.name);
-                d
-            }
-            None => attribute,
+        let Some(sub) = sub_attribute.filter(|_| attribute.multi_valued) else {
+            let def = match sub_attribute {
+                Some(d) => {
+                    keys.push(&d.name);
+                    d
+                }
+                None => attribute,
+            };
+            return sort_value::<DB>("r.doc", &keys, def).ok_or_else(|| cannot("it is complex"));
         };
-        Ok(match def.attr_type {
-            AttrType::Integer | AttrType::Decimal => DB::json_number("r.doc", &keys),
-            AttrType::Complex => {
-                return Err(ProtocolError::invalid_value(format!(
-                    "cannot sort by the complex attribute {path}"
-                )));
-            }
-            _ if def.case_exact => DB::binary_order(&DB::json_text("r.doc", &keys)),
-            _ => DB::binary_order(&DB::fold(&DB::json_text("r.doc", &keys))),
-        })
+        let (from, element, position) = DB::json_elements("r.doc", &keys, "s");
+        let value = sort_value::<DB>(&element, &[&sub.name], sub).ok_or_else(|| cannot("it is complex"))?;
+        let primary = DB::json_is_bool(&element, &["primary"], true);
+        Ok(format!(
+            "(select {value} from {from} order by case when {primary} then 0 else 1 end, {position} limit 1)"
+        ))
     }
+}
+
+/// The sort key of the value at `keys` under `base`, typed by `def`; `None` for complex.
+fn sort_value<DB: Dialect>(base: &str, keys: &[&str], def: &AttributeDef) -> Option<String> {
+    Some(match def.attr_type {
+        AttrType::Complex => return None,
+        AttrType::Integer | AttrType::Decimal => DB::json_number(base, keys),
+        // false before true; absent is NULL (sorted last ascending).
+        AttrType::Boolean => format!(
+            "(case when {} then 1 when {} then 0 end)",
+            DB::json_is_bool(base, keys, true),
+            DB::json_is_bool(base, keys, false)
+        ),
+        _ if def.case_exact => DB::binary_order(&DB::json_text(base, keys)),
+        _ => DB::binary_order(&DB::fold(&DB::json_text(base, keys))),
+    })
 }
 
 fn string_value<'v>(path: &AttrPath, value: &'v Value) -> Result<&'v str, ProtocolError> {

@@ -387,9 +387,13 @@ macro_rules! sql_store {
                         SortOrder::Ascending => "asc nulls last",
                         SortOrder::Descending => "desc nulls first",
                     };
-                    qb.push(format!("{expr} {dir}, "));
+                    // id breaks ties, so pages never overlap or skip.
+                    qb.push(format!("{expr} {dir}, r.id"));
+                } else {
+                    // Creation order: what an IdP paging through an import expects.
+                    qb.push("r.created_at, r.id");
                 }
-                qb.push("r.created_at, r.id limit ");
+                qb.push(" limit ");
                 <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));
                 qb.push(" offset ");
                 <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX));

@@ -629,14 +629,109 @@ fn resolve_operand(text: &str, users: &[Value]) -> Value {
 struct Case {
     users: Vec<(Value, Vec<License>)>,
     filters: Vec<Filter>,
+    /// `sortBy`, and whether descending.
+    sort: (String, bool),
 }
+
+const SORT_KEYS: &[&str] = &[
+    "userName",
+    "externalId",
+    "displayName",
+    "title",
+    "name.familyName",
+    "emails",
+    "emails.value",
+    "emails.type",
+    "phoneNumbers.value",
+    "x509Certificates.value",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+];
 
 fn case() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec((user(), prop::collection::vec(license(), 0..3)), 1..8),
         prop::collection::vec(filter(), 1..10),
+        (
+            prop::sample::select(SORT_KEYS).prop_flat_map(|k| recase(k.to_owned())),
+            any::<bool>(),
+        ),
     )
-        .prop_map(|(users, filters)| Case { users, filters })
+        .prop_map(|(users, filters, sort)| Case { users, filters, sort })
+}
+
+/// The reference sort key (RFC 7644 §3.4.2.3 as `docs/filter.md` states it): a
+/// multi-valued attribute's primary element, else its first; strings folded like filters
+/// unless caseExact, compared byte-wise.
+fn sort_key(resource: &Value, path: &str) -> Option<String> {
+    let resolved = user_schema().resolve(&parse_path(path))?;
+    let container = resolved.extension.map_or(resource, |urn| &resource[urn]);
+    let attribute = &container[&resolved.attribute.name];
+    let (value, def) = if resolved.attribute.multi_valued {
+        let elements = attribute.as_array()?;
+        let chosen = elements
+            .iter()
+            .find(|e| e["primary"] == json!(true))
+            .or(elements.first())?;
+        let sub = resolved
+            .sub_attribute
+            .or(resolved.attribute.sub_attribute("value"))?;
+        (&chosen[&sub.name], sub)
+    } else {
+        match resolved.sub_attribute {
+            Some(sub) => (&attribute[&sub.name], sub),
+            None => (attribute, resolved.attribute),
+        }
+    };
+    let text = value.as_str()?;
+    Some(if def.case_exact {
+        text.to_owned()
+    } else {
+        text.to_ascii_lowercase()
+    })
+}
+
+async fn check_sort(
+    rig: &Rig,
+    token: &str,
+    created: &[Value],
+    (path, descending): &(String, bool),
+) -> Result<(), TestCaseError> {
+    let mut expected: Vec<(Option<String>, String)> = created
+        .iter()
+        .map(|r| (sort_key(r, path), r["id"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    // Missing values last ascending, first descending; id ascending breaks ties.
+    expected.sort_by(|(ka, ia), (kb, ib)| {
+        let keys = match (ka, kb) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(a), Some(b)) => a.as_bytes().cmp(b.as_bytes()),
+        };
+        (if *descending { keys.reverse() } else { keys }).then_with(|| ia.cmp(ib))
+    });
+    let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
+    let order = if *descending { "descending" } else { "ascending" };
+    let response = rig
+        .app
+        .scim_as(token, Method::GET, "/Users")
+        .query(&[("sortBy", path.as_str()), ("sortOrder", order), ("count", "1000")])
+        .send()
+        .await
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let actual: Vec<String> = body["Resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    prop_assert_eq!(actual, expected, "sortBy={} sortOrder={}: {}", path, order, body);
+    Ok(())
 }
 
 async fn list_ids(app: &TestApp, token: &str, filter: &str) -> Result<BTreeSet<String>, String> {
@@ -700,6 +795,7 @@ async fn check(rig: &Rig, case: &Case) -> Result<(), TestCaseError> {
             grant(rig, &account_id, &token, &resource, licenses).await?
         });
     }
+    check_sort(rig, &token, &created, &case.sort).await?;
     for generated in &case.filters {
         let filter = resolve(generated, &created);
         let text = filter.to_string();

@@ -4,3 +4,4 @@ mod get;
 mod list;
 mod patch;
 mod replace;
+mod sort;
