@@ -2,14 +2,17 @@
 //!
 //! The reference semantics are `scim::filter::matches`; this module reproduces them in
 //! SQL (property tests in `tests/api/filters.rs` hold the two together):
-//! - every leaf predicate is coalesced to a strict boolean, so `not` of a comparison on
-//!   an absent attribute is true, as in the evaluator;
+//! - two-valued logic: a leaf may be NULL in SQL (absent attribute), which `and`, `or`,
+//!   `exists` and `where` already treat as false; only `not` would differ (`not NULL` is
+//!   NULL), so every `not` coalesces its operand to false first. Leaves stay bare so
+//!   that `user_name_key = $1` can use its index;
 //! - `ne` is `not (eq)`; on a multi-valued attribute, "no element equals";
 //! - multi-valued attributes match when any element matches (`exists` over elements);
 //! - strings compare ASCII-case-folded unless the schema says `caseExact`;
-//! - indexed attributes (`id`, `userName`, `externalId`, `displayName`, `active`,
-//!   `emails.value eq`, `meta.created`, `meta.lastModified`) use their columns;
-//!   everything else reads the JSON document.
+//! - indexed attributes (`id`, `userName`, `externalId`, `displayName`,
+//!   `emails.value eq`, `meta.created`, `meta.lastModified`) use their columns (and
+//!   `meta.*` the store's columns, since the document has no `meta`); everything else
+//!   reads the JSON document.
 //!
 //! Attribute names reach the SQL text only after resolution against our own schema
 //! (canonical names); every client value is a bound parameter.
@@ -47,14 +50,16 @@ pub(crate) struct Target {
     pub schema: &'static ResourceSchema,
     /// (attribute, sub-attribute) → column.
     pub columns: &'static [(&'static str, Option<&'static str>, Column)],
-    /// Index-backed `eq` on a multi-valued sub-attribute: (attribute, sub, SQL with `{}`
-    /// standing for the bound folded value).
+    /// Index-backed `eq` on a multi-valued sub-attribute: (attribute, sub, SQL with two
+    /// `{}`: the bound account id, then the bound folded value). The account id lets the
+    /// subquery use an (account, value) index without correlating to the outer row.
     pub indexed_elements: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
 pub(crate) struct FilterSql<'t> {
     target: &'t Target,
+    account_id: &'t str,
     aliases: usize,
 }
 
@@ -74,8 +79,12 @@ fn invalid(detail: impl Into<String>) -> ProtocolError {
 }
 
 impl<'t> FilterSql<'t> {
-    pub fn new(target: &'t Target) -> Self {
-        FilterSql { target, aliases: 0 }
+    pub fn new(target: &'t Target, account_id: &'t str) -> Self {
+        FilterSql {
+            target,
+            account_id,
+            aliases: 0,
+        }
     }
 
     /// Push the SQL predicate for `filter` (resource table aliased `r`).
@@ -111,12 +120,7 @@ impl<'t> FilterSql<'t> {
                 qb.push(")");
                 Ok(())
             }
-            Filter::Not(inner) => {
-                qb.push("(not ");
-                self.node(qb, inner, scope)?;
-                qb.push(")");
-                Ok(())
-            }
+            Filter::Not(inner) => negate(qb, |qb| self.node(qb, inner, scope)),
             Filter::Present(path) => self.leaf(qb, path, None, scope),
             Filter::Compare { path, op, value } => self.leaf(qb, path, Some((*op, value)), scope),
             Filter::ValuePath { attr, filter } => self.value_path(qb, attr, filter, scope),
@@ -174,10 +178,7 @@ impl<'t> FilterSql<'t> {
     ) -> Result<(), ProtocolError> {
         let (extension, attribute, sub) = self.resolve(path, scope)?;
         if let Some((CompareOp::Ne, value)) = cmp {
-            qb.push("(not ");
-            self.leaf(qb, path, Some((CompareOp::Eq, value)), scope)?;
-            qb.push(")");
-            return Ok(());
+            return negate(qb, |qb| self.leaf(qb, path, Some((CompareOp::Eq, value)), scope));
         }
         if let Some((op, Value::Null)) = cmp {
             // `eq null` means "unassigned" (RFC 7643 §2.5); other operators are meaningless.
@@ -186,10 +187,7 @@ impl<'t> FilterSql<'t> {
                     "{path}: null can only be compared with eq or ne"
                 )));
             }
-            qb.push("(not ");
-            self.leaf(qb, path, None, scope)?;
-            qb.push(")");
-            return Ok(());
+            return negate(qb, |qb| self.leaf(qb, path, None, scope));
         }
         // A complex attribute compared without a sub-attribute compares its `value`
         // (`emails co "@x"`, `manager eq "42"`), as in the evaluator.
@@ -213,10 +211,15 @@ impl<'t> FilterSql<'t> {
                     .iter()
                     .find(|(a, sname, _)| *a == attribute.name && *sname == sub_name)
                 {
-                    let (before, after) = sql.split_once("{}").unwrap_or((sql, ""));
-                    qb.push(before);
-                    DB::bind_text(qb, fold_case(s));
-                    qb.push(after);
+                    let mut binds = [self.account_id.to_owned(), fold_case(s)].into_iter();
+                    for (i, part) in sql.split("{}").enumerate() {
+                        if i > 0
+                            && let Some(bound) = binds.next()
+                        {
+                            DB::bind_text(qb, bound);
+                        }
+                        qb.push(part);
+                    }
                     return Ok(());
                 }
             }
@@ -444,7 +447,7 @@ fn text_predicate<DB: Dialect>(
     fold: bool,
 ) {
     let value = if fold { fold_case(value) } else { value.to_owned() };
-    qb.push("coalesce(");
+    qb.push("(");
     match op {
         CompareOp::Co => {
             let (a, b) = split_template(&DB::contains(expr, "{}"));
@@ -473,7 +476,18 @@ fn text_predicate<DB: Dialect>(
             DB::bind_text(qb, value);
         }
     }
-    qb.push(", false)");
+    qb.push(")");
+}
+
+/// `not (…)` in two-valued logic: the operand's NULL (unknown) counts as false.
+fn negate<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    operand: impl FnOnce(&mut QueryBuilder<DB>) -> Result<(), ProtocolError>,
+) -> Result<(), ProtocolError> {
+    qb.push("(not coalesce(");
+    operand(qb)?;
+    qb.push(", false))");
+    Ok(())
 }
 
 fn split_template(sql: &str) -> (String, String) {
@@ -492,7 +506,7 @@ fn column_predicate<DB: Dialect>(
     let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("coalesce({c} <> '', false)"),
+            Column::Exact(c) | Column::Folded(c) => format!("({c} <> '')"),
             Column::Instant(_) | Column::Constant(_) | Column::Opaque => "true".to_owned(),
         });
         return Ok(());

@@ -103,7 +103,7 @@ fn users_target() -> Target {
         indexed_elements: &[(
             "emails",
             "value",
-            "exists (select 1 from user_emails ue where ue.user_id = r.id and ue.value_key = {})",
+            "r.id in (select ue.user_id from user_emails ue where ue.account_id = {} and ue.value_key = {})",
         )],
     }
 }
@@ -360,7 +360,7 @@ macro_rules! sql_store {
 
             async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
                 let target = users_target();
-                let mut translator = FilterSql::new(&target);
+                let mut translator = FilterSql::new(&target, account_id);
                 let push_where = |qb: &mut QueryBuilder<$db>, translator: &mut FilterSql<'_>| -> StoreResult<()> {
                     qb.push(" where r.account_id = ");
                     <$db as Dialect>::bind_text(qb, account_id.to_owned());
@@ -378,7 +378,7 @@ macro_rules! sql_store {
                     return Ok(Page { total, items: Vec::new() });
                 }
                 let mut qb = QueryBuilder::<$db>::new(format!("select {} from users r", prefixed(USER_COLUMNS)));
-                let mut translator = FilterSql::new(&target);
+                let mut translator = FilterSql::new(&target, account_id);
                 push_where(&mut qb, &mut translator)?;
                 qb.push(" order by ");
                 if let Some(sort_by) = &query.sort_by {
