@@ -12,6 +12,9 @@ pub trait Dialect: sqlx::Database + Sized {
     /// has no row locks: its write transactions (`begin immediate`) already exclude
     /// every other writer.
     const LOCK_ROW: &'static str;
+    /// The prefix that makes a query return its plan, and the plan row's text column.
+    const EXPLAIN: &'static str;
+    const EXPLAIN_COLUMN: usize;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
     fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
@@ -54,6 +57,8 @@ fn sqlite_path(keys: &[&str]) -> String {
 
 impl Dialect for Postgres {
     const LOCK_ROW: &'static str = " for update";
+    const EXPLAIN: &'static str = "explain ";
+    const EXPLAIN_COLUMN: usize = 0;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
@@ -102,6 +107,9 @@ impl Dialect for Postgres {
 
 impl Dialect for Sqlite {
     const LOCK_ROW: &'static str = "";
+    const EXPLAIN: &'static str = "explain query plan ";
+    /// Columns: id, parent, notused, detail.
+    const EXPLAIN_COLUMN: usize = 3;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);

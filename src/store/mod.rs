@@ -118,6 +118,13 @@ pub trait UserStore: Send + Sync {
     /// Remove a user; false when there was none.
     async fn delete_user(&self, account_id: &str, id: &str) -> StoreResult<bool>;
     async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
+    /// Insert many already-normalized user documents in one transaction, with multi-row
+    /// inserts (seeds, bulk imports, the benchmark): far faster than one `create_user`
+    /// each. All or nothing; `Conflict` when a userName is taken. Returns how many.
+    async fn import_users(&self, account_id: &str, docs: &[Value], now: Micros) -> StoreResult<u64>;
+    /// The database's plan for the queries `list_users` would run (page, then count),
+    /// each introduced by a `-- page: <sql>` line: for checking index use.
+    async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>>;
 }
 
 /// Everything the HTTP layer needs, behind one object.

@@ -1,6 +1,7 @@
 mod create;
 mod delete;
 mod get;
+mod import;
 mod list;
 mod patch;
 mod replace;
