@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod resource;
+mod search;
 mod users;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn scim_routes() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(search::router())
         .merge(discovery::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
 }

@@ -106,12 +106,14 @@ async fn fetch(
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
-async fn run_list(
+/// One page of users as SCIM JSON, for `GET /Users`, `POST /Users/.search` and the root
+/// `POST /.search`: the validated request, the total, and the projected resources.
+pub(super) async fn list_page(
     state: &AppState,
     principal: &Principal,
     base: &str,
     params: &RawListParams,
-) -> ApiResult<Response> {
+) -> ApiResult<(ListRequest, u64, Vec<Value>)> {
     let mut leniency = leniency(principal);
     let request: ListRequest = params.parse(state.settings.max_page_size, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
@@ -128,9 +130,19 @@ async fn run_list(
             )
         })
         .collect();
+    Ok((request, page.total, resources))
+}
+
+async fn run_list(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    params: &RawListParams,
+) -> ApiResult<Response> {
+    let (request, total, resources) = list_page(state, principal, base, params).await?;
     Ok(scim_json(
         StatusCode::OK,
-        &list_response(page.total, request.start_index, resources),
+        &list_response(total, request.start_index, resources),
     ))
 }
 

@@ -112,6 +112,20 @@ impl RawListParams {
         ))
     }
 
+    /// `startIndex` and `count` alone (see [`RawListParams::parse`]): what a search across
+    /// resource types pages by.
+    pub fn paging(&self, max_page_size: u32) -> Result<(u64, u64), ProtocolError> {
+        let start_index = match &self.start_index {
+            None => 1,
+            Some(s) => integer("startIndex", s)?.max(1) as u64,
+        };
+        let count = match &self.count {
+            None => u64::from(max_page_size),
+            Some(s) => (integer("count", s)?.max(0) as u64).min(u64::from(max_page_size)),
+        };
+        Ok((start_index, count))
+    }
+
     /// Validate. `startIndex` < 1 means 1 and a negative `count` means 0 (RFC 7644
     /// §3.4.2.4); a count above `max_page_size` is lowered to it (RFC: the provider
     /// may return fewer results than asked, `itemsPerPage` tells).
@@ -141,14 +155,7 @@ impl RawListParams {
                 )));
             }
         };
-        let start_index = match &self.start_index {
-            None => 1,
-            Some(s) => integer("startIndex", s)?.max(1) as u64,
-        };
-        let count = match &self.count {
-            None => u64::from(max_page_size),
-            Some(s) => (integer("count", s)?.max(0) as u64).min(u64::from(max_page_size)),
-        };
+        let (start_index, count) = self.paging(max_page_size)?;
         Ok(ListRequest {
             filter,
             sort_by,

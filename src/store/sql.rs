@@ -38,7 +38,11 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Read pages through a memory map rather than a read() call each: with 1M users
+            // the indexes outgrow SQLite's per-connection page cache, and the syscalls
+            // showed as a 4 ms p99 on indexed lookups (see README, Performance).
+            .pragma("mmap_size", "268435456");
         if let Some(dir) = Path::new(options.get_filename()).parent()
             && !dir.as_os_str().is_empty()
         {
@@ -146,6 +150,22 @@ macro_rules! sql_store {
                         .execute(&mut **tx)
                         .await?;
                 }
+                Ok(())
+            }
+
+            /// Keep `accounts.user_count` in step with the rows, in the writing transaction.
+            /// Done last, just before commit, since it locks the account row (Postgres)
+            /// and so queues concurrent creates in one account for that moment.
+            async fn add_to_user_count(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                delta: i64,
+            ) -> StoreResult<()> {
+                sqlx::query("update accounts set user_count = user_count + $1 where id = $2")
+                    .bind(delta)
+                    .bind(account_id)
+                    .execute(&mut **tx)
+                    .await?;
                 Ok(())
             }
 
@@ -289,6 +309,7 @@ macro_rules! sql_store {
                 .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
                 let record = Self::resource(&row)?;
+                Self::add_to_user_count(&mut tx, account_id, 1).await?;
                 tx.commit().await?;
                 Ok(record)
             }
@@ -354,13 +375,25 @@ macro_rules! sql_store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                let deleted = done.rows_affected() > 0;
+                if deleted {
+                    Self::add_to_user_count(&mut tx, account_id, -1).await?;
+                }
                 tx.commit().await?;
-                Ok(done.rows_affected() > 0)
+                Ok(deleted)
             }
 
             async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
                 let (mut count_qb, mut page_qb) = list_queries::<$db>(account_id, query, "")?;
-                let total: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
+                let total: i64 = if query.filter.is_some() {
+                    count_qb.build_query_scalar().fetch_one(&self.pool).await?
+                } else {
+                    sqlx::query_scalar("select user_count from accounts where id = $1")
+                        .bind(account_id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .unwrap_or(0)
+                };
                 let total = total.max(0) as u64;
                 if query.count == 0 || query.start_index > total {
                     return Ok(Page { total, items: Vec::new() });
@@ -413,6 +446,7 @@ macro_rules! sql_store {
                         qb.build().execute(&mut *tx).await?;
                     }
                 }
+                Self::add_to_user_count(&mut tx, account_id, i64::try_from(docs.len()).unwrap_or(i64::MAX)).await?;
                 tx.commit().await?;
                 Ok(docs.len() as u64)
             }

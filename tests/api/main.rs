@@ -7,4 +7,5 @@ mod auth;
 mod discovery;
 mod errors;
 mod filters;
+mod search;
 mod users;

@@ -52,6 +52,17 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
         app.list_users("userName eq \"user10000@import.example\"").await["totalResults"],
         0
     );
+
+    // The unfiltered total is the account's user count, kept by every insert and delete.
+    let id = app.list_users("externalId eq \"ext-7\"").await["Resources"][0]["id"].clone();
+    let gone = app.delete(&format!("/Users/{}", id.as_str().expect("id"))).await;
+    assert_eq!(gone.status(), reqwest::StatusCode::NO_CONTENT);
+    app.create_user(&crate::helpers::user_body("one-more@import.example"))
+        .await;
+    let all: Value = app.get("/Users?count=0").await.json().await.expect("json");
+    assert_eq!(all["totalResults"], 2_500);
+    let filtered = app.list_users("userName ew \"@import.example\"").await;
+    assert_eq!(filtered["totalResults"], 2_500);
 }
 
 async fn indexed_lookups_use_indexes(backend: Backend) {

@@ -1,0 +1,82 @@
+//! `POST /.search` at the service root (RFC 7644 §3.4.3): one query over every resource
+//! type the server has.
+//!
+//! The result is the concatenation of each type's own list, in [`SEARCHABLE`] order
+//! (each sorted by `sortBy` within itself); `totalResults` is the sum, and
+//! `startIndex`/`count` page through the concatenation. A resource type plugs in by
+//! adding a variant and its `list_page` (the same function its own `GET` uses).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::Value;
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{Authenticated, BaseUrl, ScimJson};
+use super::resource::scim_json;
+use super::users;
+use crate::accounts::Principal;
+use crate::scim::list::{RawListParams, list_response};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/.search", post(search))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ResourceType {
+    User,
+}
+
+/// Every resource type a root search covers, in result order.
+const SEARCHABLE: &[ResourceType] = &[ResourceType::User];
+
+impl ResourceType {
+    /// This type's total for `params` and its resources in the page `params` asks for.
+    async fn page(
+        self,
+        state: &AppState,
+        principal: &Principal,
+        base: &str,
+        params: &RawListParams,
+    ) -> ApiResult<(u64, Vec<Value>)> {
+        match self {
+            ResourceType::User => {
+                let (_, total, resources) = users::list_page(state, principal, base, params).await?;
+                Ok((total, resources))
+            }
+        }
+    }
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let params = RawListParams::from_search_body(&body)?;
+    let (start_index, count) = params.paging(state.settings.max_page_size)?;
+    // Positions are 0-based here: `skip` of the concatenation still to pass over, `room`
+    // left on the page.
+    let (mut skip, mut room) = (start_index - 1, count);
+    let (mut total, mut resources) = (0u64, Vec::new());
+    for resource_type in SEARCHABLE {
+        let local = RawListParams {
+            start_index: Some((skip + 1).to_string()),
+            count: Some(room.to_string()),
+            ..params.clone()
+        };
+        let (type_total, page) = resource_type.page(&state, &principal, &base, &local).await?;
+        total += type_total;
+        skip = skip.saturating_sub(type_total);
+        room -= (page.len() as u64).min(room);
+        resources.extend(page);
+    }
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(total, start_index, resources),
+    ))
+}
