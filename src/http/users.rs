@@ -5,21 +5,23 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
 use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
 use crate::accounts::{Principal, UserDelete};
-use crate::scim::catalog::user_schema;
-use crate::scim::error::ProtocolError;
+use crate::licensing::{License, SeatChange, SeatRequest};
+use crate::scim::catalog::{LICENSE_USER, user_schema};
+use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::{ListRequest, RawListParams, list_response};
 use crate::scim::patch::apply_patch;
-use crate::scim::projection::project;
+use crate::scim::projection::{needs_attribute, project};
 use crate::scim::resource::{apply_replace, normalize};
+use crate::scim::schema::AttrPath;
 use crate::scim::tolerance::Leniency;
-use crate::store::{ResourceRecord, StoreError, StoreResult};
+use crate::store::{ResourceRecord, StoreError, StoreResult, UserWrite};
 
 const RESOURCE_TYPE: &str = "User";
 const ENDPOINT: &str = "Users";
@@ -43,14 +45,75 @@ fn log_tolerances(leniency: &Leniency) {
     }
 }
 
-fn represent(record: &ResourceRecord, base: &str, params: &RawListParams) -> ApiResult<Value> {
-    let request = params.projection()?;
-    Ok(project(
-        &render(record, RESOURCE_TYPE, ENDPOINT, base),
-        user_schema(),
-        &request.0,
-        &request.1,
-    ))
+/// The seat a write by this configuration asks for.
+fn seat_request(principal: &Principal) -> SeatRequest {
+    SeatRequest {
+        pool_id: principal
+            .configuration
+            .auto_assign
+            .as_ref()
+            .map(|a| a.pool_id.clone()),
+        when_full: principal.account.fidelity.when_pool_full,
+    }
+}
+
+/// Render users with their licenses (the read-only license extension), projected.
+async fn represent_all(
+    state: &AppState,
+    principal: &Principal,
+    records: &[ResourceRecord],
+    base: &str,
+    attributes: &[AttrPath],
+    excluded: &[AttrPath],
+) -> ApiResult<Vec<Value>> {
+    let schema = user_schema();
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let licenses = if needs_attribute(schema, attributes, excluded, LICENSE_USER) {
+        state.store.licenses(&principal.account.id, &ids).await?
+    } else {
+        Vec::new()
+    };
+    Ok(records
+        .iter()
+        .map(|record| {
+            let mut doc = render(record, RESOURCE_TYPE, ENDPOINT, base);
+            let held: Vec<&License> = licenses
+                .iter()
+                .filter(|(id, _)| *id == record.id)
+                .map(|(_, l)| l)
+                .collect();
+            if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
+                map.insert(LICENSE_USER.to_owned(), json!({ "licenses": held }));
+            }
+            project(&doc, schema, attributes, excluded)
+        })
+        .collect())
+}
+
+async fn represent(
+    state: &AppState,
+    principal: &Principal,
+    record: &ResourceRecord,
+    base: &str,
+    params: &RawListParams,
+) -> ApiResult<Value> {
+    let (attributes, excluded) = params.projection()?;
+    let mut docs = represent_all(
+        state,
+        principal,
+        std::slice::from_ref(record),
+        base,
+        &attributes,
+        &excluded,
+    )
+    .await?;
+    Ok(docs.pop().unwrap_or_default())
+}
+
+fn log_seats(id: &str, seats: &SeatChange) {
+    if let Some(outcome) = seats.describe() {
+        tracing::info!(user = id, outcome, "licensing");
+    }
 }
 
 async fn create(
@@ -68,12 +131,18 @@ async fn create(
     if let Some(map) = doc.as_object_mut() {
         map.entry("active").or_insert(Value::Bool(true));
     }
-    let record = state
+    let UserWrite { record, seats } = state
         .store
-        .create_user(&principal.account.id, &doc, state.clock.now_micros())
+        .create_user(
+            &principal.account.id,
+            &doc,
+            &seat_request(&principal),
+            state.clock.now_micros(),
+        )
         .await?;
+    log_seats(&record.id, &seats);
     let location = format!("{base}/{ENDPOINT}/{}", record.id);
-    let body = represent(&record, &base, &params)?;
+    let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(
         StatusCode::CREATED,
         &body,
@@ -102,7 +171,7 @@ async fn fetch(
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let body = represent(&record, &base, &params)?;
+    let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
@@ -115,23 +184,41 @@ async fn run_list(
     let mut leniency = leniency(principal);
     let request: ListRequest = params.parse(state.settings.max_page_size, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
+    refuse_unfiltered_listing(principal, &request)?;
     let page = state.store.list_users(&principal.account.id, &request).await?;
-    let resources = page
-        .items
-        .iter()
-        .map(|record| {
-            project(
-                &render(record, RESOURCE_TYPE, ENDPOINT, base),
-                user_schema(),
-                &request.attributes,
-                &request.excluded_attributes,
-            )
-        })
-        .collect();
+    let resources = represent_all(
+        state,
+        principal,
+        &page.items,
+        base,
+        &request.attributes,
+        &request.excluded_attributes,
+    )
+    .await?;
     Ok(scim_json(
         StatusCode::OK,
         &list_response(page.total, request.start_index, resources),
     ))
+}
+
+/// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
+/// managers look users up one by one); the account's settings say which products refuse.
+fn refuse_unfiltered_listing(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
+    let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
+        principal
+            .account
+            .fidelity
+            .unfiltered_list_refused
+            .contains(&a.product)
+    });
+    if request.filter.is_none() && refused {
+        return Err(ProtocolError::new(
+            ScimType::TooMany,
+            "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 async fn list(
@@ -172,14 +259,22 @@ where
         }
         Ok(change(current)?)
     };
-    state
+    let UserWrite { record, seats } = state
         .store
-        .modify_user(&principal.account.id, id, state.clock.now_micros(), &mut apply)
+        .modify_user(
+            &principal.account.id,
+            id,
+            &seat_request(principal),
+            state.clock.now_micros(),
+            &mut apply,
+        )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::NotFound(format!("User {id} not found")),
             other => other.into(),
-        })
+        })?;
+    log_seats(id, &seats);
+    Ok(record)
 }
 
 async fn replace(
@@ -202,7 +297,7 @@ async fn replace(
         )?))
     })
     .await?;
-    let body = represent(&record, &base, &params)?;
+    let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
@@ -232,7 +327,7 @@ async fn patch(
     })
     .await?;
     log_tolerances(&fired);
-    let body = represent(&record, &base, &params)?;
+    let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
@@ -248,7 +343,11 @@ async fn remove(
             if if_match_fails(&headers, current.version) {
                 return Err(ApiError::PreconditionFailed);
             }
-            if !state.store.delete_user(&principal.account.id, &id).await? {
+            if !state
+                .store
+                .delete_user(&principal.account.id, &id, state.clock.now_micros())
+                .await?
+            {
                 return Err(ApiError::NotFound(format!("User {id} not found")));
             }
         }
