@@ -39,6 +39,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("--demo-token: use 8-512 printable ASCII characters")]
     DemoToken,
+    #[error("--admin-token: use 8-512 printable ASCII characters")]
+    AdminToken,
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
@@ -60,6 +62,8 @@ pub struct Application {
     router: axum::Router,
     pub store: Arc<dyn Store>,
     pub demo: DemoToken,
+    /// The admin API token when it was generated at this start (to print once).
+    pub generated_admin_token: Option<String>,
 }
 
 /// When a token issued now expires under the account's fidelity settings.
@@ -187,6 +191,18 @@ impl Application {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
         }
         let demo = ensure_demo(store.as_ref(), &settings, now).await?;
+        let (admin_token, generated_admin_token) = match &settings.admin_token {
+            Some(fixed) => {
+                use secrecy::ExposeSecret;
+                let token = BearerToken::parse(fixed.expose_secret()).ok_or(StartupError::AdminToken)?;
+                (token, None)
+            }
+            None => {
+                let token = BearerToken::generate();
+                let shown = token.expose().to_owned();
+                (token, Some(shown))
+            }
+        };
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -197,12 +213,14 @@ impl Application {
             store: store.clone(),
             clock,
             settings: Arc::new(settings),
+            admin_token: Arc::new(admin_token.hash()),
         };
         Ok(Application {
             listener,
             router: http::router(state),
             store,
             demo,
+            generated_admin_token,
         })
     }
 

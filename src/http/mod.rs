@@ -1,6 +1,7 @@
 //! HTTP: routing, extractors, SCIM media types and error rendering. Handlers stay thin:
 //! parse, call the protocol layer and the store, render.
 
+mod admin;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -16,6 +17,7 @@ use axum::http::{HeaderName, Request};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::TokenHash;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Hash of the admin API token.
+    pub admin_token: Arc<TokenHash>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -46,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/scim/v2", scim_routes())
         .nest("/scim", scim_routes())
         .merge(health::router())
+        .merge(admin::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(

@@ -68,7 +68,7 @@ async fn represent_all(
 ) -> ApiResult<Vec<Value>> {
     let schema = user_schema();
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let licenses = if needs_attribute(schema, attributes, excluded, LICENSE_USER) {
+    let licenses = if needs_attribute(schema, attributes, excluded, &format!("{LICENSE_USER}:licenses")) {
         state.store.licenses(&principal.account.id, &ids).await?
     } else {
         Vec::new()

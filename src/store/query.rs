@@ -23,7 +23,7 @@ use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
 
-/// A column that backs an attribute (root scope, core schema only).
+/// A column (a qualified SQL expression, e.g. `r.user_name_key`) that backs an attribute.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Column {
     /// Text compared as stored (caseExact).
@@ -35,6 +35,22 @@ pub(crate) enum Column {
     Instant(&'static str),
     /// A constant (e.g. `meta.resourceType`).
     Constant(&'static str),
+    /// Text compared per the schema's `caseExact` (folded in SQL when false).
+    Text(&'static str),
+}
+
+/// A multi-valued attribute that lives in another table rather than in the document
+/// (e.g. the license extension's `licenses`): filters on it become
+/// `exists (select 1 from <from> where <join> and <predicates on its columns>)`.
+pub(crate) struct Relation {
+    /// The extension URN the attribute belongs to (`None`: core schema).
+    pub extension: Option<&'static str>,
+    pub attribute: &'static str,
+    /// FROM items and the condition tying a row to `r`, e.g.
+    /// `license_assignments l … where l.user_id = r.id`.
+    pub from_where: &'static str,
+    /// Sub-attribute → column expression (already qualified with the relation's aliases).
+    pub columns: &'static [(&'static str, Column)],
 }
 
 /// What the translator needs to know about one resource table.
@@ -45,6 +61,7 @@ pub(crate) struct Target {
     /// Index-backed `eq` on a multi-valued sub-attribute: (attribute, sub, SQL with `{}`
     /// standing for the bound folded value).
     pub indexed_elements: &'static [(&'static str, &'static str, &'static str)],
+    pub relations: &'static [Relation],
 }
 
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
@@ -62,6 +79,8 @@ struct Scope<'a> {
     prefix: Vec<&'a str>,
     /// The complex attribute whose sub-attributes the paths name; `None` at the root.
     parent: Option<&'a AttributeDef>,
+    /// Set inside a relation's `exists`: sub-attributes are its columns.
+    relation: Option<&'a Relation>,
 }
 
 fn invalid(detail: impl Into<String>) -> ProtocolError {
@@ -83,6 +102,7 @@ impl<'t> FilterSql<'t> {
             base: "r.doc".to_owned(),
             prefix: Vec::new(),
             parent: None,
+            relation: None,
         };
         self.node(qb, filter, &root)
     }
@@ -151,6 +171,33 @@ impl<'t> FilterSql<'t> {
         }
     }
 
+    fn relation(&self, extension: Option<&str>, attribute: &AttributeDef) -> Option<&'t Relation> {
+        self.target
+            .relations
+            .iter()
+            .find(|r| r.extension == extension && r.attribute == attribute.name)
+    }
+
+    /// `exists (select 1 from <relation> where … and <inner>)`.
+    fn relation_exists<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        relation: &'t Relation,
+        attribute: &'t AttributeDef,
+        inner: impl FnOnce(&mut Self, &mut QueryBuilder<DB>, &Scope<'t>) -> Result<(), ProtocolError>,
+    ) -> Result<(), ProtocolError> {
+        qb.push(format!("exists (select 1 from {} and ", relation.from_where));
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(attribute),
+            relation: Some(relation),
+        };
+        inner(self, qb, &scope)?;
+        qb.push(")");
+        Ok(())
+    }
+
     fn column(&self, attribute: &AttributeDef, sub: Option<&AttributeDef>) -> Option<Column> {
         self.target
             .columns
@@ -185,6 +232,25 @@ impl<'t> FilterSql<'t> {
             self.leaf(qb, path, None, scope)?;
             qb.push(")");
             return Ok(());
+        }
+        if let Some(relation) = scope.relation {
+            let column = relation
+                .columns
+                .iter()
+                .find(|(name, _)| *name == attribute.name)
+                .map(|(_, c)| *c)
+                .ok_or_else(|| invalid(format!("{path} is not filterable")))?;
+            return column_predicate(qb, column, attribute, None, path, cmp);
+        }
+        if scope.parent.is_none() {
+            if let Some(relation) = self.relation(extension, attribute) {
+                let sub =
+                    sub.ok_or_else(|| invalid(format!("{path}: filter on one of its sub-attributes")))?;
+                let sub_path = AttrPath::new(sub.name.clone());
+                return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                    this.leaf(qb, &sub_path, cmp, scope)
+                });
+            }
         }
         if scope.parent.is_none() && extension.is_none() {
             if let Some(column) = self.column(attribute, sub) {
@@ -249,6 +315,11 @@ impl<'t> FilterSql<'t> {
         if sub.is_some() || attribute.attr_type != AttrType::Complex || scope.parent.is_some() {
             return Err(invalid(format!("{attr}[…] needs a complex attribute")));
         }
+        if let Some(relation) = self.relation(extension, attribute) {
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.node(qb, inner, scope)
+            });
+        }
         // `emails[value eq "x"]` is the same as `emails.value eq "x"`, which may use an index.
         if let Filter::Compare { path, op, value } = inner
             && path.urn.is_none()
@@ -275,6 +346,7 @@ impl<'t> FilterSql<'t> {
                 base: element,
                 prefix: Vec::new(),
                 parent: Some(attribute),
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
@@ -283,6 +355,7 @@ impl<'t> FilterSql<'t> {
                 base: scope.base.clone(),
                 prefix: keys,
                 parent: Some(attribute),
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
         }
@@ -306,8 +379,9 @@ impl<'t> FilterSql<'t> {
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
                 Some(Column::Exact(c) | Column::Folded(c) | Column::Bool(c) | Column::Instant(c)) => {
-                    return Ok(format!("r.{c}"));
+                    return Ok(c.to_owned());
                 }
+                Some(Column::Text(c)) => return Ok(DB::binary_order(&DB::fold(c))),
                 Some(Column::Constant(_)) => return Ok("null".to_owned()),
                 None => {}
             }
@@ -431,14 +505,17 @@ fn column_predicate<DB: Dialect>(
     let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("coalesce(r.{c} <> '', false)"),
-            Column::Bool(_) | Column::Instant(_) | Column::Constant(_) => "true".to_owned(),
+            Column::Exact(c) | Column::Folded(c) | Column::Text(c) => format!("coalesce({c} <> '', false)"),
+            Column::Instant(c) => format!("({c} is not null)"),
+            Column::Bool(_) | Column::Constant(_) => "true".to_owned(),
         });
         return Ok(());
     };
     match column {
-        Column::Exact(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, false),
-        Column::Folded(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, true),
+        Column::Exact(c) => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Folded(c) => text_predicate(qb, c, op, string_value(path, value)?, true),
+        Column::Text(c) if def.case_exact => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Text(c) => text_predicate(qb, &DB::fold(c), op, string_value(path, value)?, true),
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;
@@ -447,7 +524,7 @@ fn column_predicate<DB: Dialect>(
         }
         Column::Bool(c) => {
             let b = bool_value(path, op, value)?;
-            qb.push(format!("(r.{c} = {b})"));
+            qb.push(format!("({c} = {b})"));
         }
         Column::Instant(c) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
@@ -455,7 +532,7 @@ fn column_predicate<DB: Dialect>(
                     "{path} is a dateTime: use eq, ne, gt, ge, lt or le"
                 )));
             }
-            qb.push(format!("(r.{c} {} ", comparison_sql(op)));
+            qb.push(format!("({c} {} ", comparison_sql(op)));
             DB::bind_int(qb, micros_of(path, value)?);
             qb.push(")");
         }

@@ -18,14 +18,14 @@ use sqlx::types::Json;
 use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::dialect::Dialect;
-use super::query::{Column, FilterSql, Target};
+use super::query::{Column, FilterSql, Relation, Target};
 use super::{
     AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
     StoreError, StoreResult, TokenRejection, UserColumns, UserStore, UserWrite,
 };
 use crate::accounts::{Account, AutoAssign, Fidelity, Principal, ScimConfiguration, TokenHash};
 use crate::licensing::{Product, SeatRequest};
-use crate::scim::catalog::user_schema;
+use crate::scim::catalog::{LICENSE_USER, user_schema};
 
 pub struct SqlStore<DB: sqlx::Database> {
     pub(super) pool: Pool<DB>,
@@ -83,13 +83,13 @@ fn users_target() -> Target {
     Target {
         schema: user_schema(),
         columns: &[
-            ("id", None, Column::Exact("id")),
-            ("userName", None, Column::Folded("user_name_key")),
-            ("externalId", None, Column::Exact("external_id")),
-            ("displayName", None, Column::Folded("display_name_key")),
-            ("active", None, Column::Bool("active")),
-            ("meta", Some("created"), Column::Instant("created_at")),
-            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("id", None, Column::Exact("r.id")),
+            ("userName", None, Column::Folded("r.user_name_key")),
+            ("externalId", None, Column::Exact("r.external_id")),
+            ("displayName", None, Column::Folded("r.display_name_key")),
+            ("active", None, Column::Bool("r.active")),
+            ("meta", Some("created"), Column::Instant("r.created_at")),
+            ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
             ("meta", Some("resourceType"), Column::Constant("User")),
         ],
         indexed_elements: &[(
@@ -97,6 +97,22 @@ fn users_target() -> Target {
             "value",
             "exists (select 1 from user_emails ue where ue.user_id = r.id and ue.value_key = {})",
         )],
+        relations: &[Relation {
+            extension: Some(LICENSE_USER),
+            attribute: "licenses",
+            from_where: "license_assignments l
+                 join license_pools lp on lp.id = l.pool_id
+                 join instances li on li.id = lp.instance_id
+                 where l.user_id = r.id",
+            columns: &[
+                ("product", Column::Text("l.product")),
+                ("instance", Column::Text("li.name")),
+                ("licenseType", Column::Text("lp.license_type")),
+                ("state", Column::Text("l.state")),
+                ("assignedAt", Column::Instant("l.assigned_at")),
+                ("activatedAt", Column::Instant("l.activated_at")),
+            ],
+        }],
     }
 }
 
