@@ -242,15 +242,14 @@ impl<'t> FilterSql<'t> {
                 .ok_or_else(|| invalid(format!("{path} is not filterable")))?;
             return column_predicate(qb, column, attribute, None, path, cmp);
         }
-        if scope.parent.is_none() {
-            if let Some(relation) = self.relation(extension, attribute) {
-                let sub =
-                    sub.ok_or_else(|| invalid(format!("{path}: filter on one of its sub-attributes")))?;
-                let sub_path = AttrPath::new(sub.name.clone());
-                return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
-                    this.leaf(qb, &sub_path, cmp, scope)
-                });
-            }
+        if scope.parent.is_none()
+            && let Some(relation) = self.relation(extension, attribute)
+        {
+            let sub = sub.ok_or_else(|| invalid(format!("{path}: filter on one of its sub-attributes")))?;
+            let sub_path = AttrPath::new(sub.name.clone());
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.leaf(qb, &sub_path, cmp, scope)
+            });
         }
         if scope.parent.is_none() && extension.is_none() {
             if let Some(column) = self.column(attribute, sub) {
