@@ -3,6 +3,7 @@
 //! router; `main.rs` and the integration tests both start the server through it.
 
 pub mod accounts;
+pub mod activity;
 pub mod clock;
 pub mod config;
 pub mod http;
@@ -214,6 +215,7 @@ impl Application {
             clock,
             settings: Arc::new(settings),
             admin_token: Arc::new(admin_token.hash()),
+            activity: activity::ActivityWriter::start(store.clone()),
         };
         Ok(Application {
             listener,

@@ -4,7 +4,7 @@
 //! the same error body as SCIM.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,14 +16,17 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::ScimJson;
 use crate::accounts::{Account, BearerToken};
+use crate::activity::ActivityRecord;
 use crate::licensing::Product;
 use crate::scim::error::ProtocolError;
+use crate::store::ActivityQuery;
 use crate::token_expiry;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/api/accounts", get(accounts))
         .route("/admin/api/accounts/{account}/pools", get(pools))
+        .route("/admin/api/accounts/{account}/activity", get(activity))
         .route("/admin/api/accounts/{account}/pools/{pool}", patch(update_pool))
         .route(
             "/admin/api/accounts/{account}/configurations/{configuration}/token",
@@ -84,6 +87,81 @@ async fn accounts(State(state): State<AppState>, _: Admin) -> ApiResult<Response
         .map(|a| json!({"name": a.name, "fidelity": a.fidelity}))
         .collect();
     Ok(axum::Json(body).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityParams {
+    limit: Option<u32>,
+    before: Option<i64>,
+    status: Option<u16>,
+    method: Option<String>,
+    resource_id: Option<String>,
+    /// Only requests where a client departed from the RFC.
+    #[serde(default)]
+    tolerances: bool,
+    /// `csv` for a spreadsheet export; JSON otherwise.
+    format: Option<String>,
+}
+
+/// The provisioning log, newest first; `?format=csv` exports it.
+async fn activity(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    Query(params): Query<ActivityParams>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let query = ActivityQuery {
+        limit: params.limit.unwrap_or(100).clamp(1, 1000),
+        before_id: params.before,
+        status: params.status,
+        method: params.method,
+        resource_id: params.resource_id,
+        with_tolerances: params.tolerances,
+    };
+    let records = state.store.activity(&account.id, &query).await?;
+    if params.format.as_deref() == Some("csv") {
+        let csv = activity_csv(&records).map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    Ok(axum::Json(records).into_response())
+}
+
+fn activity_csv(records: &[ActivityRecord]) -> Result<String, Box<dyn std::error::Error>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "id",
+        "time",
+        "method",
+        "path",
+        "status",
+        "latency_ms",
+        "resource_type",
+        "resource_id",
+        "outcome",
+        "tolerances",
+        "detail",
+        "request_id",
+    ])?;
+    for r in records {
+        let tolerances: Vec<&str> = r.tolerances.iter().map(|t| t.description()).collect();
+        out.write_record([
+            r.id.map(|i| i.to_string()).unwrap_or_default(),
+            crate::clock::rfc3339(r.at),
+            r.method.clone(),
+            r.path.clone(),
+            r.status.to_string(),
+            format!("{:.3}", r.latency_us as f64 / 1000.0),
+            r.resource_type.clone().unwrap_or_default(),
+            r.resource_id.clone().unwrap_or_default(),
+            r.outcome.clone().unwrap_or_default(),
+            tolerances.join("; "),
+            r.detail.clone().unwrap_or_default(),
+            r.request_id.clone().unwrap_or_default(),
+        ])?;
+    }
+    Ok(String::from_utf8(out.into_inner()?)?)
 }
 
 async fn pools(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {

@@ -81,6 +81,10 @@ impl ApiError {
     }
 }
 
+/// The detail of an error response, for the activity log.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, scim_type, detail) = self.parts();
@@ -90,12 +94,13 @@ impl IntoResponse for ApiError {
         let mut body = json!({
             "schemas": [ERROR_SCHEMA],
             "status": status.as_u16().to_string(),
-            "detail": detail,
+            "detail": &detail,
         });
         if let Some(t) = scim_type {
             body["scimType"] = json!(t.as_str());
         }
         let mut response = (status, body.to_string()).into_response();
+        response.extensions_mut().insert(ErrorDetail(detail));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
         if status == StatusCode::UNAUTHORIZED {

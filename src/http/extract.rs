@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::AppState;
 use super::error::ApiError;
 use crate::accounts::{BearerToken, Principal};
+use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
 use crate::store::TokenRejection;
@@ -42,7 +43,12 @@ impl FromRequestParts<AppState> for Authenticated {
             .authenticate(&token.hash(), state.clock.now_micros())
             .await?
         {
-            Ok(principal) => Ok(Authenticated(principal)),
+            Ok(principal) => {
+                if let Some(note) = parts.extensions.get::<ActivityNote>() {
+                    note.principal(&principal);
+                }
+                Ok(Authenticated(principal))
+            }
             Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),
             Err(TokenRejection::Expired) => Err(ApiError::Unauthorized(
                 "the token has expired: refresh it in the SCIM configuration".into(),

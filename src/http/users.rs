@@ -8,11 +8,13 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::activity::Note;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
 use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
 use crate::accounts::{Principal, UserDelete};
-use crate::licensing::{License, SeatChange, SeatRequest};
+use crate::activity::ActivityNote;
+use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::{ListRequest, RawListParams, list_response};
@@ -35,14 +37,6 @@ pub fn router() -> Router<AppState> {
 
 fn leniency(principal: &Principal) -> Leniency {
     Leniency::new(principal.configuration.client_profile)
-}
-
-/// Record which departures from the RFC a request needed (the activity log reads this).
-fn log_tolerances(leniency: &Leniency) {
-    if !leniency.fired.is_empty() {
-        let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
-        tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
-    }
 }
 
 /// The seat a write by this configuration asks for.
@@ -110,22 +104,28 @@ async fn represent(
     Ok(docs.pop().unwrap_or_default())
 }
 
-fn log_seats(id: &str, seats: &SeatChange) {
-    if let Some(outcome) = seats.describe() {
-        tracing::info!(user = id, outcome, "licensing");
+/// "disabled" / "reactivated" when a write flips `active`, else "updated".
+fn update_outcome(before: &Value, after: &Value) -> &'static str {
+    let active = |doc: &Value| doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+    match (active(before), active(after)) {
+        (true, false) => "disabled",
+        (false, true) => "reactivated",
+        _ => "updated",
     }
 }
 
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     ScimQuery(params): ScimQuery,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let mut leniency = leniency(&principal);
-    let mut doc = normalize(body, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
+    let normalized = normalize(body, user_schema(), &mut leniency);
+    note.tolerances(&leniency);
+    let mut doc = normalized?;
     // A provisioned user is active unless the client says otherwise (Okta's SPEC test
     // creates without `active` and expects `active: true`).
     if let Some(map) = doc.as_object_mut() {
@@ -140,7 +140,9 @@ async fn create(
             state.clock.now_micros(),
         )
         .await?;
-    log_seats(&record.id, &seats);
+    note.resource(RESOURCE_TYPE, &record.id);
+    note.outcome("created");
+    note.seats(&seats);
     let location = format!("{base}/{ENDPOINT}/{}", record.id);
     let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(
@@ -162,11 +164,13 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Re
 async fn fetch(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    note.resource(RESOURCE_TYPE, &id);
     let record = load(&state, &principal, &id).await?;
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
@@ -178,14 +182,17 @@ async fn fetch(
 async fn run_list(
     state: &AppState,
     principal: &Principal,
+    note: &ActivityNote,
     base: &str,
     params: &RawListParams,
 ) -> ApiResult<Response> {
     let mut leniency = leniency(principal);
-    let request: ListRequest = params.parse(state.settings.max_page_size, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
+    let request = params.parse(state.settings.max_page_size, user_schema(), &mut leniency);
+    note.tolerances(&leniency);
+    let request: ListRequest = request?;
     refuse_unfiltered_listing(principal, &request)?;
     let page = state.store.list_users(&principal.account.id, &request).await?;
+    note.outcome(format!("listed {} of {}", page.items.len(), page.total));
     let resources = represent_all(
         state,
         principal,
@@ -224,20 +231,22 @@ fn refuse_unfiltered_listing(principal: &Principal, request: &ListRequest) -> Ap
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     ScimQuery(params): ScimQuery,
 ) -> ApiResult<Response> {
-    run_list(&state, &principal, &base, &params).await
+    run_list(&state, &principal, &note, &base, &params).await
 }
 
 async fn search(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let params = RawListParams::from_search_body(&body)?;
-    run_list(&state, &principal, &base, &params).await
+    run_list(&state, &principal, &note, &base, &params).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored document
@@ -246,6 +255,7 @@ async fn search(
 async fn modify<F>(
     state: &AppState,
     principal: &Principal,
+    note: &ActivityNote,
     id: &str,
     headers: &HeaderMap,
     mut change: F,
@@ -253,11 +263,17 @@ async fn modify<F>(
 where
     F: FnMut(&ResourceRecord) -> Result<Option<Value>, ProtocolError> + Send,
 {
+    note.resource(RESOURCE_TYPE, id);
+    let mut outcome = "unchanged";
     let mut apply = |current: &ResourceRecord| -> StoreResult<Option<Value>> {
         if if_match_fails(headers, current.version) {
             return Err(StoreError::VersionMismatch);
         }
-        Ok(change(current)?)
+        let new = change(current)?;
+        outcome = new
+            .as_ref()
+            .map_or("unchanged", |doc| update_outcome(&current.doc, doc));
+        Ok(new)
     };
     let UserWrite { record, seats } = state
         .store
@@ -273,13 +289,15 @@ where
             StoreError::NotFound => ApiError::NotFound(format!("User {id} not found")),
             other => other.into(),
         })?;
-    log_seats(id, &seats);
+    note.outcome(outcome);
+    note.seats(&seats);
     Ok(record)
 }
 
 async fn replace(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
@@ -287,9 +305,10 @@ async fn replace(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let mut leniency = leniency(&principal);
-    let incoming = normalize(body, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let record = modify(&state, &principal, &id, &headers, |current| {
+    let incoming = normalize(body, user_schema(), &mut leniency);
+    note.tolerances(&leniency);
+    let incoming = incoming?;
+    let record = modify(&state, &principal, &note, &id, &headers, |current| {
         Ok(Some(apply_replace(
             &current.doc,
             incoming.clone(),
@@ -304,29 +323,29 @@ async fn replace(
 async fn patch(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let mut fired = Leniency::new(principal.configuration.client_profile);
-    let record = modify(&state, &principal, &id, &headers, |current| {
+    let record = modify(&state, &principal, &note, &id, &headers, |current| {
         let mut leniency = leniency(&principal);
-        let outcome = apply_patch(
+        let patched = apply_patch(
             &current.doc,
             &body,
             user_schema(),
             &[],
             &current.id,
             &mut leniency,
-        )?;
-        let doc = normalize(outcome.resource, user_schema(), &mut leniency)?;
-        fired = leniency;
+        )
+        .and_then(|outcome| normalize(outcome.resource, user_schema(), &mut leniency));
+        note.tolerances(&leniency);
+        let doc = patched?;
         Ok((doc != current.doc).then_some(doc))
     })
     .await?;
-    log_tolerances(&fired);
     let body = represent(&state, &principal, &record, &base, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
@@ -334,9 +353,11 @@ async fn patch(
 async fn remove(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    Note(note): Note,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    note.resource(RESOURCE_TYPE, &id);
     match principal.account.fidelity.user_delete {
         UserDelete::Delete => {
             let current = load(&state, &principal, &id).await?;
@@ -350,9 +371,10 @@ async fn remove(
             {
                 return Err(ApiError::NotFound(format!("User {id} not found")));
             }
+            note.outcome("deleted (licenses released)");
         }
         UserDelete::Deactivate => {
-            modify(&state, &principal, &id, &headers, |current| {
+            modify(&state, &principal, &note, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {

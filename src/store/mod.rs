@@ -1,6 +1,7 @@
 //! Persistence: one Store API, implemented once in SQL (`sql.rs`) for two dialects,
 //! SQLite (the embedded default) and Postgres. Dialect differences live in `dialect.rs`.
 
+mod activity;
 mod dialect;
 mod query;
 mod seats;
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
+use crate::activity::ActivityRecord;
 use crate::licensing::{License, Product, SeatChange, SeatRequest};
 pub use crate::scim::list::{ListRequest, SortOrder};
 use crate::scim::tolerance::ClientProfile;
@@ -235,9 +237,28 @@ pub trait LicenseStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Which activity records to read, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub limit: u32,
+    /// Page backwards: records older than this id.
+    pub before_id: Option<i64>,
+    pub status: Option<u16>,
+    pub method: Option<String>,
+    pub resource_id: Option<String>,
+    /// Only requests where a tolerance fired.
+    pub with_tolerances: bool,
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn record_activity(&self, records: &[ActivityRecord]) -> StoreResult<()>;
+    async fn activity(&self, account_id: &str, query: &ActivityQuery) -> StoreResult<Vec<ActivityRecord>>;
+}
+
 /// Everything the HTTP layer needs, behind one object.
-pub trait Store: AccountStore + UserStore + LicenseStore {}
-impl<T: AccountStore + UserStore + LicenseStore> Store for T {}
+pub trait Store: AccountStore + UserStore + LicenseStore + ActivityStore {}
+impl<T: AccountStore + UserStore + LicenseStore + ActivityStore> Store for T {}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.

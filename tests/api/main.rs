@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod activity;
 mod auth;
 mod discovery;
 mod errors;
