@@ -1,34 +1,15 @@
-//! The middleware that writes one activity record per authenticated SCIM request, and
-//! the extractor handlers use to say what the request did.
+//! The middleware that writes one activity record per authenticated SCIM request; the
+//! `Scim` extractor hands handlers the request's note to say what the request did.
 
-use std::convert::Infallible;
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, OriginalUri, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{OriginalUri, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use super::AppState;
 use super::error::ErrorDetail;
 use crate::activity::{ActivityNote, RequestFacts};
-
-/// The request's activity note (a detached one outside the SCIM routes).
-pub struct Note(pub ActivityNote);
-
-impl<S: Send + Sync> FromRequestParts<S> for Note {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Note(
-            parts
-                .extensions
-                .get::<ActivityNote>()
-                .cloned()
-                .unwrap_or_default(),
-        ))
-    }
-}
 
 pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let note = ActivityNote::default();

@@ -159,3 +159,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
         Ok(ScimQuery(raw))
     }
 }
+
+/// Everything a SCIM handler needs about its request: the state, who is calling, the
+/// activity note to fill in, and the base URL resources are located under.
+pub struct Scim {
+    pub state: AppState,
+    pub principal: Principal,
+    pub note: ActivityNote,
+    pub base: String,
+}
+
+impl FromRequestParts<AppState> for Scim {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        let BaseUrl(base) = BaseUrl::from_request_parts(parts, state).await?;
+        Ok(Scim {
+            state: state.clone(),
+            principal,
+            note: parts
+                .extensions
+                .get::<ActivityNote>()
+                .cloned()
+                .unwrap_or_default(),
+            base,
+        })
+    }
+}

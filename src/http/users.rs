@@ -1,19 +1,17 @@
 //! `/Users`: create, read, list/search, replace, patch, delete.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::activity::Note;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
+use super::extract::{Scim, ScimJson, ScimQuery};
 use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
 use crate::accounts::{Principal, UserDelete};
-use crate::activity::ActivityNote;
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
@@ -53,13 +51,17 @@ fn seat_request(principal: &Principal) -> SeatRequest {
 
 /// Render users with their licenses (the read-only license extension), projected.
 async fn represent_all(
-    state: &AppState,
-    principal: &Principal,
+    scim: &Scim,
     records: &[ResourceRecord],
-    base: &str,
     attributes: &[AttrPath],
     excluded: &[AttrPath],
 ) -> ApiResult<Vec<Value>> {
+    let Scim {
+        state,
+        principal,
+        base,
+        ..
+    } = scim;
     let schema = user_schema();
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let licenses = if needs_attribute(schema, attributes, excluded, &format!("{LICENSE_USER}:licenses")) {
@@ -84,23 +86,9 @@ async fn represent_all(
         .collect())
 }
 
-async fn represent(
-    state: &AppState,
-    principal: &Principal,
-    record: &ResourceRecord,
-    base: &str,
-    params: &RawListParams,
-) -> ApiResult<Value> {
+async fn represent(scim: &Scim, record: &ResourceRecord, params: &RawListParams) -> ApiResult<Value> {
     let (attributes, excluded) = params.projection()?;
-    let mut docs = represent_all(
-        state,
-        principal,
-        std::slice::from_ref(record),
-        base,
-        &attributes,
-        &excluded,
-    )
-    .await?;
+    let mut docs = represent_all(scim, std::slice::from_ref(record), &attributes, &excluded).await?;
     Ok(docs.pop().unwrap_or_default())
 }
 
@@ -114,15 +102,14 @@ fn update_outcome(before: &Value, after: &Value) -> &'static str {
     }
 }
 
-async fn create(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
+async fn create(scim: Scim, ScimQuery(params): ScimQuery, ScimJson(body): ScimJson) -> ApiResult<Response> {
+    let Scim {
+        state,
+        principal,
+        note,
+        base,
+    } = &scim;
+    let mut leniency = leniency(principal);
     let normalized = normalize(body, user_schema(), &mut leniency);
     note.tolerances(&leniency);
     let mut doc = normalized?;
@@ -136,7 +123,7 @@ async fn create(
         .create_user(
             &principal.account.id,
             &doc,
-            &seat_request(&principal),
+            &seat_request(principal),
             state.clock.now_micros(),
         )
         .await?;
@@ -144,7 +131,7 @@ async fn create(
     note.outcome("created");
     note.seats(&seats);
     let location = format!("{base}/{ENDPOINT}/{}", record.id);
-    let body = represent(&state, &principal, &record, &base, &params).await?;
+    let body = represent(&scim, &record, &params).await?;
     Ok(resource_response(
         StatusCode::CREATED,
         &body,
@@ -162,30 +149,33 @@ async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Re
 }
 
 async fn fetch(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let Scim {
+        state,
+        principal,
+        note,
+        ..
+    } = &scim;
     note.resource(RESOURCE_TYPE, &id);
-    let record = load(&state, &principal, &id).await?;
+    let record = load(state, principal, &id).await?;
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let body = represent(&state, &principal, &record, &base, &params).await?;
+    let body = represent(&scim, &record, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
-async fn run_list(
-    state: &AppState,
-    principal: &Principal,
-    note: &ActivityNote,
-    base: &str,
-    params: &RawListParams,
-) -> ApiResult<Response> {
+async fn run_list(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
+    let Scim {
+        state,
+        principal,
+        note,
+        ..
+    } = scim;
     let mut leniency = leniency(principal);
     let request = params.parse(state.settings.max_page_size, user_schema(), &mut leniency);
     note.tolerances(&leniency);
@@ -194,10 +184,8 @@ async fn run_list(
     let page = state.store.list_users(&principal.account.id, &request).await?;
     note.outcome(format!("listed {} of {}", page.items.len(), page.total));
     let resources = represent_all(
-        state,
-        principal,
+        scim,
         &page.items,
-        base,
         &request.attributes,
         &request.excluded_attributes,
     )
@@ -228,41 +216,28 @@ fn refuse_unfiltered_listing(principal: &Principal, request: &ListRequest) -> Ap
     Ok(())
 }
 
-async fn list(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-) -> ApiResult<Response> {
-    run_list(&state, &principal, &note, &base, &params).await
+async fn list(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+    run_list(&scim, &params).await
 }
 
-async fn search(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
+async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     let params = RawListParams::from_search_body(&body)?;
-    run_list(&state, &principal, &note, &base, &params).await
+    run_list(&scim, &params).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored document
 /// into the new one (`None`: nothing to write). `If-Match` is checked against the locked
 /// version, so a stale client gets 412 and concurrent writers never lose an update.
-async fn modify<F>(
-    state: &AppState,
-    principal: &Principal,
-    note: &ActivityNote,
-    id: &str,
-    headers: &HeaderMap,
-    mut change: F,
-) -> ApiResult<ResourceRecord>
+async fn modify<F>(scim: &Scim, id: &str, headers: &HeaderMap, mut change: F) -> ApiResult<ResourceRecord>
 where
     F: FnMut(&ResourceRecord) -> Result<Option<Value>, ProtocolError> + Send,
 {
+    let Scim {
+        state,
+        principal,
+        note,
+        ..
+    } = scim;
     note.resource(RESOURCE_TYPE, id);
     let mut outcome = "unchanged";
     let mut apply = |current: &ResourceRecord| -> StoreResult<Option<Value>> {
@@ -295,20 +270,18 @@ where
 }
 
 async fn replace(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
+    let Scim { principal, note, .. } = &scim;
+    let mut leniency = leniency(principal);
     let incoming = normalize(body, user_schema(), &mut leniency);
     note.tolerances(&leniency);
     let incoming = incoming?;
-    let record = modify(&state, &principal, &note, &id, &headers, |current| {
+    let record = modify(&scim, &id, &headers, |current| {
         Ok(Some(apply_replace(
             &current.doc,
             incoming.clone(),
@@ -316,22 +289,20 @@ async fn replace(
         )?))
     })
     .await?;
-    let body = represent(&state, &principal, &record, &base, &params).await?;
+    let body = represent(&scim, &record, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
 async fn patch(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    BaseUrl(base): BaseUrl,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let record = modify(&state, &principal, &note, &id, &headers, |current| {
-        let mut leniency = leniency(&principal);
+    let Scim { principal, note, .. } = &scim;
+    let record = modify(&scim, &id, &headers, |current| {
+        let mut leniency = leniency(principal);
         let patched = apply_patch(
             &current.doc,
             &body,
@@ -346,21 +317,21 @@ async fn patch(
         Ok((doc != current.doc).then_some(doc))
     })
     .await?;
-    let body = represent(&state, &principal, &record, &base, &params).await?;
+    let body = represent(&scim, &record, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Note(note): Note,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let Scim {
+        state,
+        principal,
+        note,
+        ..
+    } = &scim;
     note.resource(RESOURCE_TYPE, &id);
     match principal.account.fidelity.user_delete {
         UserDelete::Delete => {
-            let current = load(&state, &principal, &id).await?;
+            let current = load(state, principal, &id).await?;
             if if_match_fails(&headers, current.version) {
                 return Err(ApiError::PreconditionFailed);
             }
@@ -374,7 +345,7 @@ async fn remove(
             note.outcome("deleted (licenses released)");
         }
         UserDelete::Deactivate => {
-            modify(&state, &principal, &note, &id, &headers, |current| {
+            modify(&scim, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
@@ -387,7 +358,7 @@ async fn remove(
             .await?;
         }
         UserDelete::Refuse => {
-            load(&state, &principal, &id).await?;
+            load(state, principal, &id).await?;
             return Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
             ));
