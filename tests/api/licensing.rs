@@ -442,6 +442,40 @@ async fn tokens_expire_after_their_lifetime(backend: Backend) {
     );
 }
 
+async fn rfc_tokens_do_not_expire(backend: Backend) {
+    let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid");
+    let clock = Arc::new(ManualClock::new(start));
+    let app = TestApp::builder(backend)
+        .seed(&seed("rfc", ""))
+        .clock(clock.clone())
+        .spawn()
+        .await;
+    clock.advance(chrono::Duration::days(3 * 365));
+    let response = app
+        .scim_as(SALESNAV, Method::GET, "/Users?count=0")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn delete_can_be_refused_by_the_fidelity_profile(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .seed(&seed("linkedin", "fidelity = { user_delete = \"refuse\" }"))
+        .spawn()
+        .await;
+    let a = create(&app, SALESNAV, "a@acme.com").await;
+    let response = app
+        .scim_as(SALESNAV, Method::DELETE, &format!("/Users/{}", id(&a)))
+        .send()
+        .await
+        .expect("request");
+    assert_scim_error(response, StatusCode::NOT_IMPLEMENTED, None).await;
+    let still = fetch(&app, SALESNAV, &format!("/Users/{}", id(&a))).await;
+    assert_eq!(still["active"], true);
+    assert_eq!(states(&still), vec![pair("sales_navigator", "assigned")]);
+}
+
 async fn unfiltered_listing_follows_the_fidelity_profile(backend: Backend) {
     let app = acme(backend, "linkedin").await;
     let response = app
@@ -489,6 +523,8 @@ backend_tests!(
     refreshing_a_token_revokes_the_old_one_at_once,
     tokens_expire_after_their_lifetime,
     unfiltered_listing_follows_the_fidelity_profile,
+    rfc_tokens_do_not_expire,
+    delete_can_be_refused_by_the_fidelity_profile,
     the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes,
 );
 
