@@ -19,7 +19,7 @@ use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::licensing::Product;
 use crate::scim::error::ProtocolError;
-use crate::store::ActivityQuery;
+use crate::store::{ActivityQuery, StoreError, StoreResult};
 use crate::token_expiry;
 
 pub fn router() -> Router<AppState> {
@@ -259,16 +259,19 @@ async fn activate_license(
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;
-    state
+    let done = state
         .store
         .activate_license(&account.id, &user, &product, state.clock.now_micros())
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => {
-                ApiError::NotFound(format!("User {user} holds no {product} license"))
-            }
-            other => other.into(),
-        })?;
+        .await;
+    license_changed(done, &user, &product)
+}
+
+/// 204, or the store's refusal; "not found" names the missing license.
+fn license_changed(done: StoreResult<()>, user: &str, product: &Product) -> ApiResult<Response> {
+    done.map_err(|e| match e {
+        StoreError::NotFound => ApiError::NotFound(format!("User {user} holds no {product} license")),
+        other => other.into(),
+    })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -284,15 +287,9 @@ async fn revoke_license(
             "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
         ));
     }
-    state
+    let done = state
         .store
         .revoke_license(&account.id, &user, &product, state.clock.now_micros())
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => {
-                ApiError::NotFound(format!("User {user} holds no {product} license"))
-            }
-            other => other.into(),
-        })?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+        .await;
+    license_changed(done, &user, &product)
 }
