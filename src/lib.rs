@@ -115,6 +115,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), 
                         token_hash: &token.hash(),
                         token_expires_at: token_expiry(&fidelity, now),
                         auto_assign_pool_id: pool_id.map(String::as_str),
+                        patch_response: config.patch_response,
                     },
                     now,
                 )
@@ -159,6 +160,7 @@ fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
                     instance: sales_navigator.to_owned(),
                     license_type: "Advanced Plus".to_owned(),
                 }),
+                patch_response: Default::default(),
             }],
         }],
     }

@@ -135,6 +135,35 @@ pub struct ScimConfiguration {
     pub client_profile: ClientProfile,
     /// With auto-assign on: the pool (instance + license type) it assigns from.
     pub auto_assign: Option<AutoAssign>,
+    pub patch_response: PatchResponse,
+}
+
+/// What a successful PATCH answers (RFC 7644 §3.5.2 allows either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PatchResponse {
+    /// 200 with the resource, honouring `attributes`/`excludedAttributes`.
+    #[default]
+    Resource,
+    /// 204 No Content (Entra: "returning all members isn't advisable" for groups).
+    NoContent,
+}
+
+impl PatchResponse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchResponse::Resource => "resource",
+            PatchResponse::NoContent => "no_content",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PatchResponse> {
+        match s {
+            "resource" => Some(PatchResponse::Resource),
+            "no_content" => Some(PatchResponse::NoContent),
+            _ => None,
+        }
+    }
 }
 
 /// The pool a configuration auto-assigns, and the product it belongs to.
@@ -222,6 +251,9 @@ pub struct SeedConfiguration {
     pub client_profile: ClientProfile,
     /// Absent: auto-assign off (user data only).
     pub auto_assign: Option<SeedAutoAssign>,
+    /// `resource` (200 with the resource, default) or `no_content` (204).
+    #[serde(default)]
+    pub patch_response: PatchResponse,
 }
 
 #[derive(Debug, thiserror::Error)]

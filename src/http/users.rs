@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
-use crate::accounts::{Principal, UserDelete};
+use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use crate::accounts::{PatchResponse, Principal, UserDelete};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
@@ -317,6 +317,9 @@ async fn patch(
         Ok((doc != current.doc).then_some(doc))
     })
     .await?;
+    if principal.configuration.patch_response == PatchResponse::NoContent {
+        return Ok(no_content(record.version));
+    }
     let body = represent(&scim, &record, &params).await?;
     Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }

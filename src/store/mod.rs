@@ -10,7 +10,7 @@ mod sql;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
+use crate::accounts::{Account, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash};
 use crate::activity::ActivityRecord;
 use crate::licensing::{License, Product, SeatChange, SeatRequest};
 pub use crate::scim::list::{ListRequest, SortOrder};
@@ -81,6 +81,7 @@ pub struct NewConfiguration<'a> {
     pub token_expires_at: Option<Micros>,
     /// Auto-assign on: the pool it assigns from.
     pub auto_assign_pool_id: Option<&'a str>,
+    pub patch_response: PatchResponse,
 }
 
 /// A user write and what it did to the user's licenses.

@@ -23,7 +23,9 @@ use super::{
     AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
     StoreError, StoreResult, TokenRejection, UserColumns, UserStore, UserWrite,
 };
-use crate::accounts::{Account, AutoAssign, Fidelity, Principal, ScimConfiguration, TokenHash};
+use crate::accounts::{
+    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash,
+};
 use crate::licensing::{Product, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 
@@ -123,7 +125,7 @@ fn unique_violation(err: &sqlx::Error) -> bool {
 /// A configuration with its account and its auto-assign pool's product: one query
 /// authenticates a request.
 const CONFIGURATION_SELECT: &str =
-    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id,
+    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id, c.patch_response,
         c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
      from scim_configurations c
      join accounts a on a.id = c.account_id
@@ -154,6 +156,7 @@ macro_rules! sql_store {
 
             fn configuration_row(row: &<$db as sqlx::Database>::Row) -> StoreResult<ScimConfiguration> {
                 let profile: String = row.try_get("client_profile")?;
+                let patch_response: String = row.try_get("patch_response")?;
                 let pool_id: Option<String> = row.try_get("auto_assign_pool_id")?;
                 let product: Option<String> = row.try_get("product")?;
                 let auto_assign = match (pool_id, product) {
@@ -169,6 +172,8 @@ macro_rules! sql_store {
                     name: row.try_get("name")?,
                     client_profile: profile.parse().map_err(StoreError::Invalid)?,
                     auto_assign,
+                    patch_response: PatchResponse::parse(&patch_response)
+                        .ok_or_else(|| StoreError::Invalid(format!("unknown patch_response {patch_response:?}")))?,
                 })
             }
 
@@ -266,10 +271,11 @@ macro_rules! sql_store {
                 let row = sqlx::query(
                     "insert into scim_configurations
                          (id, account_id, name, client_profile, token_hash, token_expires_at,
-                          auto_assign_pool_id, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $8, $7, $7)
+                          auto_assign_pool_id, patch_response, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)
                      on conflict (account_id, name) do update set
                          client_profile = excluded.client_profile,
+                         patch_response = excluded.patch_response,
                          token_hash = excluded.token_hash,
                          token_expires_at = excluded.token_expires_at,
                          auto_assign_pool_id = excluded.auto_assign_pool_id,
@@ -284,6 +290,7 @@ macro_rules! sql_store {
                 .bind(config.token_expires_at)
                 .bind(now)
                 .bind(config.auto_assign_pool_id)
+                .bind(config.patch_response.as_str())
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| {
