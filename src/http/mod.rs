@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod resource;
+mod root;
 mod users;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ fn scim_routes() -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(discovery::router())
+        .merge(root::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
 }
 
