@@ -7,9 +7,9 @@
 #
 # - Installs the pinned tools (scripts/conformance/requirements.txt) into the
 #   project-local venv .venv/conformance (rebuilt when that file or Python changes).
-# - Builds the server (cargo build --locked, debug) and, per backend, starts it with
-#   `--profile rfc --demo-token <random>` on a free port, waits for /healthz, runs
-#   both tools against http://127.0.0.1:PORT/scim/v2, and stops it.
+# - Builds the server (cargo build --locked --bins --tests: debug) and, per backend,
+#   starts it with `--profile rfc --demo-token <random>` on a free port, waits for
+#   /healthz, runs both tools against http://127.0.0.1:PORT/scim/v2, and stops it.
 # - scripts/conformance/gate.py prints the per-tool, per-backend summary and decides.
 #
 # Needs: python3 (>= 3.11) with venv, network to PyPI on the first run, cargo, psql,
@@ -53,8 +53,11 @@ log "tools: $("$VPY" -m pip list --disable-pip-version-check 2>/dev/null \
   | awk '$1=="scim2-tester"||$1=="scim-sanity"{printf "%s %s  ", $1, $2}')"
 
 # --- server ----------------------------------------------------------------------------
-log "building the server (cargo build --locked)"
-cargo build --locked --quiet
+# --tests: the same feature resolution as the test suite (dev-dependencies add features
+# to shared crates), so right after `cargo nextest run` this reuses its artifacts
+# instead of compiling a second variant of those crates (~3 min on a cold CI target).
+log "building the server (cargo build --locked --bins --tests)"
+cargo build --locked --bins --tests --quiet
 BIN="${CARGO_TARGET_DIR:-target}/debug/linkedin-scim"
 [ -x "$BIN" ] || die "no server binary at $BIN"
 
