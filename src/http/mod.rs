@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod resource;
+mod root;
 mod users;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(discovery::router())
+        .merge(root::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

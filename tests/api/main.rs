@@ -8,4 +8,5 @@ mod auth;
 mod discovery;
 mod errors;
 mod licensing;
+mod root;
 mod users;
