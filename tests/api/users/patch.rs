@@ -191,6 +191,10 @@ async fn bad_patches_get_precise_errors_and_change_nothing(backend: Backend) {
             "invalidPath",
         ),
         (json!([{"op": "remove"}]), "noTarget"),
+        (
+            json!([{"op": "remove", "path": "urn:linkedin-scim:schemas:extension:license:2.0:User"}]),
+            "mutability",
+        ),
         (json!([{"op": "jump", "path": "nickName"}]), "invalidSyntax"),
         (
             json!([{"op": "replace", "path": "nickName", "value": "ok"}, {"op": "replace", "path": "meta", "value": {}}]),
