@@ -47,6 +47,9 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
         .merge(discovery::router())
         .merge(root::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             activity::record,

@@ -14,6 +14,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(not_implemented))
         .route("/.search", post(not_implemented))
+        .route("/Bulk", post(bulk))
+        .route("/Me", axum::routing::any(me))
+}
+
+/// ServiceProviderConfig advertises `bulk.supported: false`.
+async fn bulk(_auth: Authenticated) -> ApiError {
+    ApiError::NotImplemented("bulk operations are not supported (see /ServiceProviderConfig)".into())
+}
+
+/// A bearer token here belongs to a SCIM configuration (an IdP), not to a user, so there
+/// is no "me" (RFC 7644 §3.11 allows 501).
+async fn me(_auth: Authenticated) -> ApiError {
+    ApiError::NotImplemented("/Me is not supported: tokens identify SCIM configurations, not users".into())
 }
 
 async fn not_implemented(_auth: Authenticated) -> ApiError {

@@ -58,7 +58,30 @@ async fn root_search_requires_the_token(backend: Backend) {
     assert_scim_error(response, StatusCode::UNAUTHORIZED, None).await;
 }
 
+async fn bulk_and_me_are_501_as_advertised(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
+    assert_scim_error(app.post("/Bulk", &bulk).await, StatusCode::NOT_IMPLEMENTED, None).await;
+    assert_scim_error(app.get("/Me").await, StatusCode::NOT_IMPLEMENTED, None).await;
+}
+
+async fn an_unsupported_method_is_a_scim_405(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app
+        .create_user(&crate::helpers::user_body("alice@acme.com"))
+        .await;
+    let response = app
+        .post(
+            &format!("/Users/{}", user["id"].as_str().expect("id")),
+            &json!({}),
+        )
+        .await;
+    assert_scim_error(response, StatusCode::METHOD_NOT_ALLOWED, None).await;
+}
+
 backend_tests!(
+    bulk_and_me_are_501_as_advertised,
+    an_unsupported_method_is_a_scim_405,
     root_search_is_501_not_implemented,
     root_query_is_501_not_implemented,
     root_search_requires_the_token,
