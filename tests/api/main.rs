@@ -7,6 +7,7 @@ mod activity;
 mod auth;
 mod discovery;
 mod errors;
+mod idp;
 mod licensing;
 mod root;
 mod users;
