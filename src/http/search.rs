@@ -7,7 +7,6 @@
 //! adding a variant and its `list_page` (the same function its own `GET` uses).
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
@@ -15,10 +14,9 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Authenticated, BaseUrl, ScimJson};
+use super::extract::{Scim, ScimJson};
 use super::resource::scim_json;
 use super::users;
-use crate::accounts::Principal;
 use crate::scim::list::{RawListParams, list_response};
 
 pub fn router() -> Router<AppState> {
@@ -35,30 +33,19 @@ const SEARCHABLE: &[ResourceType] = &[ResourceType::User];
 
 impl ResourceType {
     /// This type's total for `params` and its resources in the page `params` asks for.
-    async fn page(
-        self,
-        state: &AppState,
-        principal: &Principal,
-        base: &str,
-        params: &RawListParams,
-    ) -> ApiResult<(u64, Vec<Value>)> {
+    async fn page(self, scim: &Scim, params: &RawListParams) -> ApiResult<(u64, Vec<Value>)> {
         match self {
             ResourceType::User => {
-                let (_, total, resources) = users::list_page(state, principal, base, params).await?;
+                let (_, total, resources) = users::list_page(scim, params).await?;
                 Ok((total, resources))
             }
         }
     }
 }
 
-async fn search(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
+async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     let params = RawListParams::from_search_body(&body)?;
-    let (start_index, count) = params.paging(state.settings.max_page_size)?;
+    let (start_index, count) = params.paging(scim.state.settings.max_page_size)?;
     // Positions are 0-based here: `skip` of the concatenation still to pass over, `room`
     // left on the page.
     let (mut skip, mut room) = (start_index - 1, count);
@@ -69,7 +56,7 @@ async fn search(
             count: Some(room.to_string()),
             ..params.clone()
         };
-        let (type_total, page) = resource_type.page(&state, &principal, &base, &local).await?;
+        let (type_total, page) = resource_type.page(&scim, &local).await?;
         total += type_total;
         skip = skip.saturating_sub(type_total);
         room -= (page.len() as u64).min(room);

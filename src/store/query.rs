@@ -27,8 +27,8 @@ use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
 
-/// An SQL expression over the resource row `r` that backs an attribute (root scope, core
-/// schema only). The store owns `id` and `meta`, which are not in the JSON document, so
+/// An SQL expression (e.g. `r.user_name_key`, or a related table's `l.state`) that backs
+/// an attribute. The store owns `id` and `meta`, which are not in the JSON document, so
 /// every one of them needs an entry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Column {
@@ -43,6 +43,22 @@ pub(crate) enum Column {
     /// Always present but not comparable in SQL: `meta` itself, and `meta.location`,
     /// which depends on the URL the request came in on.
     Opaque,
+    /// Text compared per the schema's `caseExact` (folded in SQL when false).
+    Text(&'static str),
+}
+
+/// A multi-valued attribute that lives in another table rather than in the document
+/// (e.g. the license extension's `licenses`): filters on it become
+/// `exists (select 1 from <from> where <join> and <predicates on its columns>)`.
+pub(crate) struct Relation {
+    /// The extension URN the attribute belongs to (`None`: core schema).
+    pub extension: Option<&'static str>,
+    pub attribute: &'static str,
+    /// FROM items and the condition tying a row to `r`, e.g.
+    /// `license_assignments l … where l.user_id = r.id`.
+    pub from_where: &'static str,
+    /// Sub-attribute → column expression (already qualified with the relation's aliases).
+    pub columns: &'static [(&'static str, Column)],
 }
 
 /// What the translator needs to know about one resource table.
@@ -54,6 +70,7 @@ pub(crate) struct Target {
     /// `{}`: the bound account id, then the bound folded value). The account id lets the
     /// subquery use an (account, value) index without correlating to the outer row.
     pub indexed_elements: &'static [(&'static str, &'static str, &'static str)],
+    pub relations: &'static [Relation],
 }
 
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
@@ -72,6 +89,8 @@ struct Scope<'a> {
     prefix: Vec<&'a str>,
     /// The complex attribute whose sub-attributes the paths name; `None` at the root.
     parent: Option<&'a AttributeDef>,
+    /// Set inside a relation's `exists`: sub-attributes are its columns.
+    relation: Option<&'a Relation>,
 }
 
 fn invalid(detail: impl Into<String>) -> ProtocolError {
@@ -97,6 +116,7 @@ impl<'t> FilterSql<'t> {
             base: "r.doc".to_owned(),
             prefix: Vec::new(),
             parent: None,
+            relation: None,
         };
         self.node(qb, filter, &root)
     }
@@ -160,6 +180,33 @@ impl<'t> FilterSql<'t> {
         }
     }
 
+    fn relation(&self, extension: Option<&str>, attribute: &AttributeDef) -> Option<&'t Relation> {
+        self.target
+            .relations
+            .iter()
+            .find(|r| r.extension == extension && r.attribute == attribute.name)
+    }
+
+    /// `exists (select 1 from <relation> where … and <inner>)`.
+    fn relation_exists<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        relation: &'t Relation,
+        attribute: &'t AttributeDef,
+        inner: impl FnOnce(&mut Self, &mut QueryBuilder<DB>, &Scope<'t>) -> Result<(), ProtocolError>,
+    ) -> Result<(), ProtocolError> {
+        qb.push(format!("exists (select 1 from {} and ", relation.from_where));
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(attribute),
+            relation: Some(relation),
+        };
+        inner(self, qb, &scope)?;
+        qb.push(")");
+        Ok(())
+    }
+
     fn column(&self, attribute: &AttributeDef, sub: Option<&AttributeDef>) -> Option<Column> {
         self.target
             .columns
@@ -188,6 +235,33 @@ impl<'t> FilterSql<'t> {
                 )));
             }
             return negate(qb, |qb| self.leaf(qb, path, None, scope));
+        }
+        if let Some(relation) = scope.relation {
+            let column = relation
+                .columns
+                .iter()
+                .find(|(name, _)| *name == attribute.name)
+                .map(|(_, c)| *c)
+                .ok_or_else(|| invalid(format!("{path} is not filterable")))?;
+            return column_predicate(qb, column, attribute, None, path, cmp);
+        }
+        if scope.parent.is_none()
+            && let Some(relation) = self.relation(extension, attribute)
+        {
+            let Some(sub) = sub else {
+                if cmp.is_some() {
+                    return Err(invalid(format!("{path}: filter on one of its sub-attributes")));
+                }
+                // `licenses pr`: the user holds one.
+                return self.relation_exists(qb, relation, attribute, |_, qb, _| {
+                    qb.push("true");
+                    Ok(())
+                });
+            };
+            let sub_path = AttrPath::new(sub.name.clone());
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.leaf(qb, &sub_path, cmp, scope)
+            });
         }
         // A complex attribute compared without a sub-attribute compares its `value`
         // (`emails co "@x"`, `manager eq "42"`), as in the evaluator.
@@ -266,6 +340,11 @@ impl<'t> FilterSql<'t> {
         if sub.is_some() || attribute.attr_type != AttrType::Complex || scope.parent.is_some() {
             return Err(invalid(format!("{attr}[…] needs a complex attribute")));
         }
+        if let Some(relation) = self.relation(extension, attribute) {
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.node(qb, inner, scope)
+            });
+        }
         // `emails[value eq "x"]` is the same as `emails.value eq "x"`, which may use an index.
         // Not for `ne` or null: inside the brackets they test one element ("an email whose
         // value is not x"), while `emails.value ne "x"` means "no email is x".
@@ -296,6 +375,7 @@ impl<'t> FilterSql<'t> {
                 base: element,
                 prefix: Vec::new(),
                 parent: Some(attribute),
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
@@ -308,6 +388,7 @@ impl<'t> FilterSql<'t> {
                 base: scope.base.clone(),
                 prefix: keys,
                 parent: Some(attribute),
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
@@ -335,6 +416,10 @@ impl<'t> FilterSql<'t> {
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
                 Some(Column::Exact(c) | Column::Folded(c)) => return Ok(DB::binary_order(c)),
+                Some(Column::Text(c)) if sub_attribute.unwrap_or(attribute).case_exact => {
+                    return Ok(DB::binary_order(c));
+                }
+                Some(Column::Text(c)) => return Ok(DB::binary_order(&DB::fold(c))),
                 Some(Column::Instant(c)) => return Ok(c.to_owned()),
                 Some(Column::Constant(_) | Column::Opaque) => return Ok("null".to_owned()),
                 None => {}
@@ -506,8 +591,10 @@ fn column_predicate<DB: Dialect>(
     let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("({c} <> '')"),
-            Column::Instant(_) | Column::Constant(_) | Column::Opaque => "true".to_owned(),
+            Column::Exact(c) | Column::Folded(c) | Column::Text(c) => format!("({c} <> '')"),
+            // Nullable in related tables (a waiting license has no `assignedAt`).
+            Column::Instant(c) => format!("({c} is not null)"),
+            Column::Constant(_) | Column::Opaque => "true".to_owned(),
         });
         return Ok(());
     };
@@ -519,6 +606,8 @@ fn column_predicate<DB: Dialect>(
                 "{path} cannot be used in a comparison (it depends on the request URL)"
             )));
         }
+        Column::Text(c) if def.case_exact => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Text(c) => text_predicate(qb, &DB::fold(c), op, string_value(path, value)?, true),
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;

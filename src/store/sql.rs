@@ -18,16 +18,19 @@ use sqlx::types::Json;
 use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::dialect::Dialect;
-use super::query::{Column, FilterSql, Target};
+use super::query::{Column, FilterSql, Relation, Target};
 use super::{
     AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
-    StoreError, StoreResult, TokenRejection, UserColumns, UserStore,
+    StoreError, StoreResult, TokenRejection, UserColumns, UserStore, UserWrite,
 };
-use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
-use crate::scim::catalog::user_schema;
+use crate::accounts::{
+    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash,
+};
+use crate::licensing::{Product, SeatRequest};
+use crate::scim::catalog::{LICENSE_USER, user_schema};
 
 pub struct SqlStore<DB: sqlx::Database> {
-    pool: Pool<DB>,
+    pub(super) pool: Pool<DB>,
 }
 
 /// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
@@ -71,13 +74,13 @@ impl SqlStore<Sqlite> {
     /// SQLite upgrades a read transaction to a write lock lazily and fails with BUSY if
     /// another writer got there first; taking the write lock up front makes concurrent
     /// writers queue on `busy_timeout` instead.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("begin immediate").await?)
     }
 }
 
 impl SqlStore<Postgres> {
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
 }
@@ -109,6 +112,22 @@ fn users_target() -> Target {
             "value",
             "r.id in (select ue.user_id from user_emails ue where ue.account_id = {} and ue.value_key = {})",
         )],
+        relations: &[Relation {
+            extension: Some(LICENSE_USER),
+            attribute: "licenses",
+            from_where: "license_assignments l
+                 join license_pools lp on lp.id = l.pool_id
+                 join instances li on li.id = lp.instance_id
+                 where l.user_id = r.id",
+            columns: &[
+                ("product", Column::Text("l.product")),
+                ("instance", Column::Text("li.name")),
+                ("licenseType", Column::Text("lp.license_type")),
+                ("state", Column::Text("l.state")),
+                ("assignedAt", Column::Instant("l.assigned_at")),
+                ("activatedAt", Column::Instant("l.activated_at")),
+            ],
+        }],
     }
 }
 
@@ -116,11 +135,61 @@ fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// A configuration with its account and its auto-assign pool's product: one query
+/// authenticates a request.
+const CONFIGURATION_SELECT: &str =
+    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id, c.patch_response,
+        c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
+     from scim_configurations c
+     join accounts a on a.id = c.account_id
+     left join license_pools p on p.id = c.auto_assign_pool_id
+     left join instances i on i.id = p.instance_id";
+
 const USER_COLUMNS: &str = "id, doc, version, created_at, updated_at";
 
 macro_rules! sql_store {
     ($db:ty) => {
         impl SqlStore<$db> {
+            fn account(row: &<$db as sqlx::Database>::Row) -> StoreResult<Account> {
+                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
+                Ok(Account {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    fidelity,
+                })
+            }
+
+            async fn configuration(&self, id: &str) -> StoreResult<ScimConfiguration> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CONFIGURATION_SELECT} where c.id = $1")))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Self::configuration_row(&row)
+            }
+
+            fn configuration_row(row: &<$db as sqlx::Database>::Row) -> StoreResult<ScimConfiguration> {
+                let profile: String = row.try_get("client_profile")?;
+                let patch_response: String = row.try_get("patch_response")?;
+                let pool_id: Option<String> = row.try_get("auto_assign_pool_id")?;
+                let product: Option<String> = row.try_get("product")?;
+                let auto_assign = match (pool_id, product) {
+                    (Some(pool_id), Some(product)) => Some(AutoAssign {
+                        pool_id,
+                        product: Product::try_from(product).map_err(StoreError::Invalid)?,
+                    }),
+                    _ => None,
+                };
+                Ok(ScimConfiguration {
+                    id: row.try_get("id")?,
+                    account_id: row.try_get("account_id")?,
+                    name: row.try_get("name")?,
+                    client_profile: profile.parse().map_err(StoreError::Invalid)?,
+                    auto_assign,
+                    patch_response: PatchResponse::parse(&patch_response)
+                        .ok_or_else(|| StoreError::Invalid(format!("unknown patch_response {patch_response:?}")))?,
+                })
+            }
+
             fn resource(row: &<$db as sqlx::Database>::Row) -> StoreResult<ResourceRecord> {
                 let Json(doc): Json<Value> = row.try_get("doc")?;
                 Ok(ResourceRecord {
@@ -179,7 +248,7 @@ macro_rules! sql_store {
             async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account> {
                 sqlx::query(
                     "insert into accounts (id, name, fidelity, created_at, updated_at) values ($1, $2, $3, $4, $4)
-                     on conflict (name) do nothing",
+                     on conflict (name) do update set fidelity = excluded.fidelity, updated_at = excluded.updated_at",
                 )
                 .bind(uuid::Uuid::new_v4().to_string())
                 .bind(name)
@@ -187,27 +256,58 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
+                self.account_by_name(name).await?.ok_or(StoreError::NotFound)
+            }
+
+            async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>> {
                 let row = sqlx::query("select id, name, fidelity from accounts where name = $1")
                     .bind(name)
-                    .fetch_one(&self.pool)
+                    .fetch_optional(&self.pool)
                     .await?;
-                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
-                Ok(Account {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    fidelity,
-                })
+                row.as_ref().map(Self::account).transpose()
+            }
+
+            async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+                let rows = sqlx::query("select id, name, fidelity from accounts order by name")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::account).collect()
+            }
+
+            async fn replace_token(
+                &self,
+                account_id: &str,
+                configuration: &str,
+                token: &TokenHash,
+                expires_at: Option<Micros>,
+                now: Micros,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update scim_configurations set token_hash = $3, token_expires_at = $4, updated_at = $5
+                     where account_id = $1 and name = $2",
+                )
+                .bind(account_id)
+                .bind(configuration)
+                .bind(&token.0)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn put_configuration(&self, config: NewConfiguration<'_>, now: Micros) -> StoreResult<ScimConfiguration> {
                 let row = sqlx::query(
                     "insert into scim_configurations
-                         (id, account_id, name, client_profile, token_hash, token_expires_at, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $7)
+                         (id, account_id, name, client_profile, token_hash, token_expires_at,
+                          auto_assign_pool_id, patch_response, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)
                      on conflict (account_id, name) do update set
                          client_profile = excluded.client_profile,
+                         patch_response = excluded.patch_response,
                          token_hash = excluded.token_hash,
                          token_expires_at = excluded.token_expires_at,
+                         auto_assign_pool_id = excluded.auto_assign_pool_id,
                          updated_at = excluded.updated_at
                      returning id",
                 )
@@ -218,6 +318,8 @@ macro_rules! sql_store {
                 .bind(&config.token_hash.0)
                 .bind(config.token_expires_at)
                 .bind(now)
+                .bind(config.auto_assign_pool_id)
+                .bind(config.patch_response.as_str())
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| {
@@ -230,12 +332,8 @@ macro_rules! sql_store {
                         e.into()
                     }
                 })?;
-                Ok(ScimConfiguration {
-                    id: row.try_get("id")?,
-                    account_id: config.account_id.to_owned(),
-                    name: config.name.to_owned(),
-                    client_profile: config.client_profile,
-                })
+                let id: String = row.try_get("id")?;
+                self.configuration(&id).await
             }
 
             async fn count_accounts(&self) -> StoreResult<u64> {
@@ -244,15 +342,10 @@ macro_rules! sql_store {
             }
 
             async fn authenticate(&self, token: &TokenHash, now: Micros) -> StoreResult<Result<Principal, TokenRejection>> {
-                let row = sqlx::query(
-                    "select c.id, c.account_id, c.name, c.client_profile, c.token_hash, c.token_expires_at,
-                            a.name as account_name, a.fidelity
-                     from scim_configurations c join accounts a on a.id = c.account_id
-                     where c.token_hash = $1",
-                )
-                .bind(&token.0)
-                .fetch_optional(&self.pool)
-                .await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CONFIGURATION_SELECT} where c.token_hash = $1")))
+                    .bind(&token.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 let Some(row) = row else {
                     return Ok(Err(TokenRejection::Unknown));
                 };
@@ -264,28 +357,28 @@ macro_rules! sql_store {
                 if expires_at.is_some_and(|t| t <= now) {
                     return Ok(Err(TokenRejection::Expired));
                 }
-                let profile: String = row.try_get("client_profile")?;
                 let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
-                let account_id: String = row.try_get("account_id")?;
+                let configuration = Self::configuration_row(&row)?;
                 Ok(Ok(Principal {
                     account: Account {
-                        id: account_id.clone(),
+                        id: configuration.account_id.clone(),
                         name: row.try_get("account_name")?,
                         fidelity,
                     },
-                    configuration: ScimConfiguration {
-                        id: row.try_get("id")?,
-                        account_id,
-                        name: row.try_get("name")?,
-                        client_profile: profile.parse().map_err(StoreError::Invalid)?,
-                    },
+                    configuration,
                 }))
             }
         }
 
         #[async_trait]
         impl UserStore for SqlStore<$db> {
-            async fn create_user(&self, account_id: &str, doc: &Value, now: Micros) -> StoreResult<ResourceRecord> {
+            async fn create_user(
+                &self,
+                account_id: &str,
+                doc: &Value,
+                seat: &SeatRequest,
+                now: Micros,
+            ) -> StoreResult<UserWrite> {
                 let columns = UserColumns::from_doc(doc)?;
                 let id = uuid::Uuid::new_v4().to_string();
                 let mut tx = self.begin_write().await?;
@@ -309,9 +402,10 @@ macro_rules! sql_store {
                 .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
                 let record = Self::resource(&row)?;
+                let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
                 Self::add_to_user_count(&mut tx, account_id, 1).await?;
                 tx.commit().await?;
-                Ok(record)
+                Ok(UserWrite { record, seats })
             }
 
             async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
@@ -327,9 +421,10 @@ macro_rules! sql_store {
                 &self,
                 account_id: &str,
                 id: &str,
+                seat: &SeatRequest,
                 now: Micros,
                 change: &mut Change<'_>,
-            ) -> StoreResult<ResourceRecord> {
+            ) -> StoreResult<UserWrite> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "select {USER_COLUMNS} from users where account_id = $1 and id = $2{}",
@@ -341,7 +436,10 @@ macro_rules! sql_store {
                 .await?;
                 let current = row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)?;
                 let Some(doc) = change(&current)? else {
-                    return Ok(current);
+                    let active = UserColumns::from_doc(&current.doc)?.active;
+                    let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
+                    tx.commit().await?;
+                    return Ok(UserWrite { record: current, seats });
                 };
                 let columns = UserColumns::from_doc(&doc)?;
                 let row = sqlx::query(
@@ -364,12 +462,25 @@ macro_rules! sql_store {
                 .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
                 Self::write_emails(&mut tx, account_id, id, &columns).await?;
                 let record = Self::resource(&row)?;
+                let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
                 tx.commit().await?;
-                Ok(record)
+                Ok(UserWrite { record, seats })
             }
 
-            async fn delete_user(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+            async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
                 let mut tx = self.begin_write().await?;
+                let owned: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select id from users where account_id = $1 and id = $2{}",
+                    <$db as Dialect>::LOCK_ROW
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if owned.is_none() {
+                    return Ok(false);
+                }
+                Self::release_seats(&mut tx, id, now).await?;
                 let done = sqlx::query("delete from users where account_id = $1 and id = $2")
                     .bind(account_id)
                     .bind(id)

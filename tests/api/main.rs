@@ -3,9 +3,12 @@
 
 mod helpers;
 
+mod activity;
 mod auth;
 mod discovery;
 mod errors;
 mod filters;
-mod search;
+mod idp;
+mod licensing;
+mod root;
 mod users;

@@ -1,6 +1,8 @@
-//! `POST /.search` at the root (RFC 7644 §3.4.3): searches every resource type.
+//! The server root: `POST /.search` searches every resource type (RFC 7644 §3.4.3);
+//! `GET /` with a query (§3.4.2.1) is not implemented and says so with 501 (RFC 7644
+//! §3.12), not 404. `/Bulk` and `/Me` answer 501 as advertised.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -70,7 +72,56 @@ async fn root_search_refuses_bad_requests(backend: Backend) {
     assert_scim_error(no_schema, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
 }
 
+async fn root_query_is_501_not_implemented(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .scim(Method::GET, "")
+        .query(&[("filter", "userName pr")])
+        .send()
+        .await
+        .expect("request");
+    assert_scim_error(response, StatusCode::NOT_IMPLEMENTED, None).await;
+}
+
+async fn root_search_requires_the_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .client
+        .post(format!("{}/.search", app.base()))
+        .header("content-type", "application/scim+json")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_scim_error(response, StatusCode::UNAUTHORIZED, None).await;
+}
+
+async fn bulk_and_me_are_501_as_advertised(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
+    assert_scim_error(app.post("/Bulk", &bulk).await, StatusCode::NOT_IMPLEMENTED, None).await;
+    assert_scim_error(app.get("/Me").await, StatusCode::NOT_IMPLEMENTED, None).await;
+}
+
+async fn an_unsupported_method_is_a_scim_405(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app
+        .create_user(&crate::helpers::user_body("alice@acme.com"))
+        .await;
+    let response = app
+        .post(
+            &format!("/Users/{}", user["id"].as_str().expect("id")),
+            &json!({}),
+        )
+        .await;
+    assert_scim_error(response, StatusCode::METHOD_NOT_ALLOWED, None).await;
+}
+
 backend_tests!(
+    bulk_and_me_are_501_as_advertised,
+    an_unsupported_method_is_a_scim_405,
     root_search_finds_users_and_pages,
-    root_search_refuses_bad_requests
+    root_search_refuses_bad_requests,
+    root_query_is_501_not_implemented,
+    root_search_requires_the_token,
 );
