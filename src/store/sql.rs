@@ -238,6 +238,29 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// `insert into users … values (…), (…)` for rows of (id, columns, document):
+            /// one text for `create_user` and `import_users`.
+            fn insert_users(account_id: &str, rows: &[(String, UserColumns, &Value)], now: Micros) -> QueryBuilder<$db> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "insert into users (id, account_id, user_name, user_name_key, external_id, display_name_key,
+                                        active, doc, version, created_at, updated_at) ",
+                );
+                qb.push_values(rows, |mut row, (id, columns, doc)| {
+                    row.push_bind(id.clone())
+                        .push_bind(account_id.to_owned())
+                        .push_bind(columns.user_name.clone())
+                        .push_bind(columns.user_name_key.clone())
+                        .push_bind(columns.external_id.clone())
+                        .push_bind(columns.display_name_key.clone())
+                        .push_bind(columns.active)
+                        .push_bind(Json(*doc))
+                        .push_bind(1_i64)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb
+            }
+
             fn user_name_taken(columns: &UserColumns) -> StoreError {
                 StoreError::Conflict(format!("userName {:?} is already taken in this account", columns.user_name))
             }
@@ -382,22 +405,11 @@ macro_rules! sql_store {
                 let columns = UserColumns::from_doc(doc)?;
                 let id = uuid::Uuid::new_v4().to_string();
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query(
-                    "insert into users (id, account_id, user_name, user_name_key, external_id, display_name_key,
-                                        active, doc, version, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)
-                     returning id, doc, version, created_at, updated_at",
-                )
-                .bind(&id)
-                .bind(account_id)
-                .bind(&columns.user_name)
-                .bind(&columns.user_name_key)
-                .bind(&columns.external_id)
-                .bind(&columns.display_name_key)
-                .bind(columns.active)
-                .bind(Json(doc))
-                .bind(now)
-                .fetch_one(&mut *tx)
+                let mut insert = Self::insert_users(account_id, &[(id.clone(), columns.clone(), doc)], now);
+                insert.push(" returning id, doc, version, created_at, updated_at");
+                let row = insert
+                    .build()
+                    .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
@@ -521,23 +533,7 @@ macro_rules! sql_store {
                         .iter()
                         .map(|doc| Ok((uuid::Uuid::new_v4().to_string(), UserColumns::from_doc(doc)?, doc)))
                         .collect::<StoreResult<Vec<_>>>()?;
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "insert into users (id, account_id, user_name, user_name_key, external_id, display_name_key,
-                                            active, doc, version, created_at, updated_at) ",
-                    );
-                    qb.push_values(&rows, |mut row, (id, columns, doc)| {
-                        row.push_bind(id)
-                            .push_bind(account_id)
-                            .push_bind(&columns.user_name)
-                            .push_bind(&columns.user_name_key)
-                            .push_bind(&columns.external_id)
-                            .push_bind(&columns.display_name_key)
-                            .push_bind(columns.active)
-                            .push_bind(Json(doc))
-                            .push_bind(1_i64)
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
+                    let mut qb = Self::insert_users(account_id, &rows, now);
                     qb.build().execute(&mut *tx).await.map_err(|e| {
                         if unique_violation(&e) {
                             StoreError::Conflict("a userName in the batch is already taken in this account".into())

@@ -5,7 +5,9 @@ use linkedin_scim::accounts::FidelityPreset;
 use linkedin_scim::scim::catalog::user_schema;
 use linkedin_scim::scim::list::RawListParams;
 use linkedin_scim::scim::tolerance::{ClientProfile, Leniency};
-use linkedin_scim::store::StoreError;
+use std::sync::Arc;
+
+use linkedin_scim::store::{Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -21,7 +23,8 @@ fn doc(i: usize) -> Value {
     })
 }
 
-async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
+/// An app, a second handle on its database, and the demo account's id.
+async fn demo_store(backend: Backend) -> (TestApp, Arc<dyn Store>, String) {
     let app = TestApp::spawn(backend).await;
     let store = linkedin_scim::store::connect(&app.database_url)
         .await
@@ -30,10 +33,15 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
         .ensure_account(linkedin_scim::DEMO_ACCOUNT, FidelityPreset::Rfc.settings(), 0)
         .await
         .expect("demo account");
+    (app, store, account.id)
+}
+
+async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
+    let (app, store, account_id) = demo_store(backend).await;
     // More than one multi-row statement's worth.
     let docs: Vec<Value> = (0..2_500).map(doc).collect();
     assert_eq!(
-        store.import_users(&account.id, &docs, 1).await.expect("import"),
+        store.import_users(&account_id, &docs, 1).await.expect("import"),
         2_500
     );
 
@@ -46,7 +54,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
     assert_eq!(app.list_users("externalId eq \"ext-7\"").await["totalResults"], 1);
 
     // All or nothing: one taken userName refuses the whole batch.
-    let clash = store.import_users(&account.id, &[doc(10_000), doc(42)], 2).await;
+    let clash = store.import_users(&account_id, &[doc(10_000), doc(42)], 2).await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
     assert_eq!(
         app.list_users("userName eq \"user10000@import.example\"").await["totalResults"],
@@ -66,16 +74,9 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
 }
 
 async fn indexed_lookups_use_indexes(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let store = linkedin_scim::store::connect(&app.database_url)
-        .await
-        .expect("store");
-    let account = store
-        .ensure_account(linkedin_scim::DEMO_ACCOUNT, FidelityPreset::Rfc.settings(), 0)
-        .await
-        .expect("demo account");
+    let (_app, store, account_id) = demo_store(backend).await;
     let docs: Vec<Value> = (0..2_000).map(doc).collect();
-    store.import_users(&account.id, &docs, 1).await.expect("import");
+    store.import_users(&account_id, &docs, 1).await.expect("import");
     for filter in [
         "userName eq \"user5@import.example\"",
         "externalId eq \"ext-5\"",
@@ -91,7 +92,7 @@ async fn indexed_lookups_use_indexes(backend: Backend) {
             .parse(100, user_schema(), &mut Leniency::new(ClientProfile::Strict))
             .expect("valid");
         let plan = store
-            .explain_list_users(&account.id, &request)
+            .explain_list_users(&account_id, &request)
             .await
             .expect("explain")
             .join("\n");
