@@ -518,6 +518,20 @@ mod tests {
     }
 
     #[test]
+    fn nul_characters_are_refused_because_postgres_cannot_store_them() {
+        assert_error(
+            strict_user(minimal(json!({"displayName": "a\u{0}b"}))),
+            ScimType::InvalidValue,
+            "a string containing U+0000",
+        );
+        assert_error(
+            strict_user(minimal(json!({"emails": [{"value": "\u{0}"}]}))),
+            ScimType::InvalidValue,
+            "emails.value",
+        );
+    }
+
+    #[test]
     fn string_booleans_are_coerced_only_when_the_profile_allows() {
         for (text, value) in [("True", true), ("False", false), ("true", true), ("false", false)] {
             let (result, fired) = user(minimal(json!({"active": text})), ClientProfile::Entra);

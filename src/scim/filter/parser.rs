@@ -486,6 +486,13 @@ impl<'a, 'l, 's> Parser<'a, 'l, 's> {
         if numeric && let Some(n) = parse_number(bare) {
             return Ok(n);
         }
+        // As in quoted strings (see `Cursor::read_string`).
+        if bare.contains('\0') {
+            return Err(FilterError::new(
+                start,
+                format!("invalid value {}: U+0000 is not allowed", short(bare)),
+            ));
+        }
         if self.leniency.permit(Tolerance::UnquotedFilterValue) {
             return Ok(Value::String(bare.to_string()));
         }
