@@ -4,7 +4,9 @@
 mod discovery;
 pub mod error;
 pub mod extract;
+mod groups;
 mod health;
+mod kind;
 mod resource;
 mod users;
 
@@ -36,6 +38,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn scim_routes() -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(groups::router())
         .merge(discovery::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
 }

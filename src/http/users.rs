@@ -1,5 +1,7 @@
-//! `/Users`: create, read, list/search, replace, patch, delete.
+//! `/Users`: create, read, list/search, replace, patch, delete. What Users and Groups
+//! share lives in `kind.rs`; this file holds what only users do.
 
+use async_trait::async_trait;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,47 +12,65 @@ use serde_json::Value;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
-use crate::accounts::{Principal, UserDelete};
+use super::kind::{self, Kind, created, leniency, log_tolerances, modify, respond};
+use crate::accounts::UserDelete;
 use crate::scim::catalog::user_schema;
-use crate::scim::error::ProtocolError;
-use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::list::ListRequest;
 use crate::scim::patch::apply_patch;
-use crate::scim::projection::project;
 use crate::scim::resource::{apply_replace, normalize};
-use crate::scim::tolerance::Leniency;
-use crate::store::{ResourceRecord, StoreError, StoreResult};
+use crate::scim::schema::ResourceSchema;
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
-const RESOURCE_TYPE: &str = "User";
-const ENDPOINT: &str = "Users";
+pub(super) struct Users;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/Users", get(list).post(create))
-        .route("/Users/.search", post(search))
-        .route("/Users/{id}", get(fetch).put(replace).patch(patch).delete(remove))
-}
+#[async_trait]
+impl Kind for Users {
+    const RESOURCE_TYPE: &'static str = "User";
+    const ENDPOINT: &'static str = "Users";
+    const RELATED: &'static str = "groups";
+    const RELATED_ENDPOINT: &'static str = "Groups";
+    /// Every membership is direct: groups do not nest.
+    const RELATED_TYPE: &'static str = "direct";
+    type Update = Value;
 
-fn leniency(principal: &Principal) -> Leniency {
-    Leniency::new(principal.configuration.client_profile)
-}
-
-/// Record which departures from the RFC a request needed (the activity log reads this).
-fn log_tolerances(leniency: &Leniency) {
-    if !leniency.fired.is_empty() {
-        let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
-        tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
+    fn schema() -> &'static ResourceSchema {
+        user_schema()
+    }
+    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_user(account_id, id).await
+    }
+    async fn list(
+        store: &dyn Store,
+        account_id: &str,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
+        store.list_users(account_id, query).await
+    }
+    async fn modify(
+        store: &dyn Store,
+        account_id: &str,
+        id: &str,
+        now: Micros,
+        change: &mut Change<'_, Value>,
+    ) -> StoreResult<ResourceRecord> {
+        store.modify_user(account_id, id, now, change).await
+    }
+    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
+        store.delete_user(account_id, id, now).await
+    }
+    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+        store.user_groups(account_id, ids).await
     }
 }
 
-fn represent(record: &ResourceRecord, base: &str, params: &RawListParams) -> ApiResult<Value> {
-    let request = params.projection()?;
-    Ok(project(
-        &render(record, RESOURCE_TYPE, ENDPOINT, base),
-        user_schema(),
-        &request.0,
-        &request.1,
-    ))
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/Users", get(kind::list::<Users>).post(create))
+        .route("/Users/.search", post(kind::search::<Users>))
+        .route(
+            "/Users/{id}",
+            get(kind::fetch::<Users>).put(replace).patch(patch).delete(remove),
+        )
 }
 
 async fn create(
@@ -72,114 +92,7 @@ async fn create(
         .store
         .create_user(&principal.account.id, &doc, state.clock.now_micros())
         .await?;
-    let location = format!("{base}/{ENDPOINT}/{}", record.id);
-    let body = represent(&record, &base, &params)?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &body,
-        record.version,
-        Some(&location),
-    ))
-}
-
-async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<ResourceRecord> {
-    state
-        .store
-        .get_user(&principal.account.id, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("User {id} not found")))
-}
-
-async fn fetch(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let record = load(&state, &principal, &id).await?;
-    if not_modified(&headers, record.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    let body = represent(&record, &base, &params)?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
-}
-
-async fn run_list(
-    state: &AppState,
-    principal: &Principal,
-    base: &str,
-    params: &RawListParams,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(principal);
-    let request: ListRequest = params.parse(state.settings.max_page_size, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let page = state.store.list_users(&principal.account.id, &request).await?;
-    let resources = page
-        .items
-        .iter()
-        .map(|record| {
-            project(
-                &render(record, RESOURCE_TYPE, ENDPOINT, base),
-                user_schema(),
-                &request.attributes,
-                &request.excluded_attributes,
-            )
-        })
-        .collect();
-    Ok(scim_json(
-        StatusCode::OK,
-        &list_response(page.total, request.start_index, resources),
-    ))
-}
-
-async fn list(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-) -> ApiResult<Response> {
-    run_list(&state, &principal, &base, &params).await
-}
-
-async fn search(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let params = RawListParams::from_search_body(&body)?;
-    run_list(&state, &principal, &base, &params).await
-}
-
-/// Read-modify-write under the store's row lock: `change` turns the stored document
-/// into the new one (`None`: nothing to write). `If-Match` is checked against the locked
-/// version, so a stale client gets 412 and concurrent writers never lose an update.
-async fn modify<F>(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    headers: &HeaderMap,
-    mut change: F,
-) -> ApiResult<ResourceRecord>
-where
-    F: FnMut(&ResourceRecord) -> Result<Option<Value>, ProtocolError> + Send,
-{
-    let mut apply = |current: &ResourceRecord| -> StoreResult<Option<Value>> {
-        if if_match_fails(headers, current.version) {
-            return Err(StoreError::VersionMismatch);
-        }
-        Ok(change(current)?)
-    };
-    state
-        .store
-        .modify_user(&principal.account.id, id, state.clock.now_micros(), &mut apply)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound(format!("User {id} not found")),
-            other => other.into(),
-        })
+    created::<Users>(&state, &principal, &base, &record, &params).await
 }
 
 async fn replace(
@@ -194,7 +107,7 @@ async fn replace(
     let mut leniency = leniency(&principal);
     let incoming = normalize(body, user_schema(), &mut leniency)?;
     log_tolerances(&leniency);
-    let record = modify(&state, &principal, &id, &headers, |current| {
+    let record = modify::<Users, _>(&state, &principal, &id, &headers, |current| {
         Ok(Some(apply_replace(
             &current.doc,
             incoming.clone(),
@@ -202,8 +115,16 @@ async fn replace(
         )?))
     })
     .await?;
-    let body = represent(&record, &base, &params)?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
+    respond::<Users>(
+        &state,
+        &principal,
+        &base,
+        &record,
+        &params.projection()?,
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 async fn patch(
@@ -215,8 +136,8 @@ async fn patch(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let mut fired = Leniency::new(principal.configuration.client_profile);
-    let record = modify(&state, &principal, &id, &headers, |current| {
+    let mut fired = leniency(&principal);
+    let record = modify::<Users, _>(&state, &principal, &id, &headers, |current| {
         let mut leniency = leniency(&principal);
         let outcome = apply_patch(
             &current.doc,
@@ -232,8 +153,16 @@ async fn patch(
     })
     .await?;
     log_tolerances(&fired);
-    let body = represent(&record, &base, &params)?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
+    respond::<Users>(
+        &state,
+        &principal,
+        &base,
+        &record,
+        &params.projection()?,
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 async fn remove(
@@ -243,17 +172,9 @@ async fn remove(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     match principal.account.fidelity.user_delete {
-        UserDelete::Delete => {
-            let current = load(&state, &principal, &id).await?;
-            if if_match_fails(&headers, current.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            if !state.store.delete_user(&principal.account.id, &id).await? {
-                return Err(ApiError::NotFound(format!("User {id} not found")));
-            }
-        }
+        UserDelete::Delete => kind::delete::<Users>(&state, &principal, &id, &headers).await,
         UserDelete::Deactivate => {
-            modify(&state, &principal, &id, &headers, |current| {
+            modify::<Users, _>(&state, &principal, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
@@ -264,13 +185,13 @@ async fn remove(
                 }
             })
             .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
         UserDelete::Refuse => {
-            load(&state, &principal, &id).await?;
-            return Err(ApiError::NotImplemented(
+            kind::load::<Users>(&state, &principal, &id).await?;
+            Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
-            ));
+            ))
         }
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

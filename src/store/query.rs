@@ -9,7 +9,11 @@
 //! - strings compare ASCII-case-folded unless the schema says `caseExact`;
 //! - indexed attributes (`id`, `userName`, `externalId`, `displayName`, `active`,
 //!   `emails.value eq`, `meta.created`, `meta.lastModified`) use their columns;
-//!   everything else reads the JSON document.
+//!   attributes kept only in their own table (group `members`, user `groups`) are
+//!   filtered through that table ([`ElementTable`]); everything else reads the JSON
+//!   document.
+//! - `eq` is written `(x is not null and x = $v)` rather than `coalesce(x = $v, false)`:
+//!   the same two-valued answer, but a form both planners turn into an index lookup.
 //!
 //! Attribute names reach the SQL text only after resolution against our own schema
 //! (canonical names); every client value is a bound parameter.
@@ -45,6 +49,24 @@ pub(crate) struct Target {
     /// Index-backed `eq` on a multi-valued sub-attribute: (attribute, sub, SQL with `{}`
     /// standing for the bound folded value).
     pub indexed_elements: &'static [(&'static str, &'static str, &'static str)],
+    /// Multi-valued attributes that live only in their own table.
+    pub element_tables: &'static [ElementTable],
+}
+
+/// A multi-valued attribute kept only in its own table, never in the JSON document (a
+/// group's `members`, a user's `groups`): every filter on it runs against that table, so
+/// `members eq "u"` is a primary-key lookup and `members[display sw "A"]` still works.
+///
+/// The SQL names fixed aliases: element subqueries never nest (the filter grammar has
+/// no nested value paths), so one alias set cannot clash with itself.
+pub(crate) struct ElementTable {
+    pub attribute: &'static str,
+    /// The FROM clause of the elements.
+    pub from: &'static str,
+    /// The column that ties an element to its resource's `id`.
+    pub owner: &'static str,
+    /// Sub-attribute → qualified column or expression.
+    pub columns: &'static [(&'static str, Column)],
 }
 
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
@@ -62,6 +84,8 @@ struct Scope<'a> {
     prefix: Vec<&'a str>,
     /// The complex attribute whose sub-attributes the paths name; `None` at the root.
     parent: Option<&'a AttributeDef>,
+    /// Inside `attr[…]` of an attribute kept in its own table: its columns.
+    elements: Option<&'a ElementTable>,
 }
 
 fn invalid(detail: impl Into<String>) -> ProtocolError {
@@ -83,8 +107,82 @@ impl<'t> FilterSql<'t> {
             base: "r.doc".to_owned(),
             prefix: Vec::new(),
             parent: None,
+            elements: None,
         };
         self.node(qb, filter, &root)
+    }
+
+    /// Push the SQL predicate for `filter` applied to one element of the table-backed
+    /// attribute `attribute` (paths relative to the element, as in `members[…]`); the
+    /// caller selects from the table's `from` (e.g. to delete the matching members).
+    pub fn push_element<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        attribute: &str,
+        filter: &Filter,
+    ) -> Result<(), ProtocolError> {
+        let table = self
+            .target
+            .element_tables
+            .iter()
+            .find(|t| t.attribute.eq_ignore_ascii_case(attribute))
+            .ok_or_else(|| invalid(format!("{attribute} is not kept in its own table")))?;
+        let def = self
+            .target
+            .schema
+            .core
+            .attribute(table.attribute)
+            .ok_or_else(|| invalid(format!("unknown attribute {attribute}")))?;
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(def),
+            elements: Some(table),
+        };
+        self.node(qb, filter, &scope)
+    }
+
+    /// The element table backing a root attribute, if it has one.
+    fn element_table(&self, attribute: &AttributeDef) -> Option<&'t ElementTable> {
+        self.target
+            .element_tables
+            .iter()
+            .find(|t| t.attribute == attribute.name)
+    }
+
+    /// `attr op x`, `attr.sub op x` or `attr pr` on a table-backed attribute: does any
+    /// element match? (`ne` and `eq null` arrive here already negated.)
+    fn element_leaf<DB: Dialect>(
+        &self,
+        qb: &mut QueryBuilder<DB>,
+        table: &ElementTable,
+        attribute: &AttributeDef,
+        sub: Option<&AttributeDef>,
+        path: &AttrPath,
+        cmp: Option<(CompareOp, &Value)>,
+    ) -> Result<(), ProtocolError> {
+        qb.push(format!(
+            "exists (select 1 from {} where {} = r.id",
+            table.from, table.owner
+        ));
+        // A bare `members pr` asks for any element at all; otherwise compare the named
+        // sub-attribute, or `value` (RFC 7644 §3.4.2.2).
+        if sub.is_some() || cmp.is_some() {
+            let element_def = sub
+                .or_else(|| attribute.sub_attribute("value"))
+                .ok_or_else(|| invalid(format!("cannot filter on the elements of {path}")))?;
+            qb.push(" and ");
+            column_predicate(
+                qb,
+                element_column(table, element_def, path)?,
+                "",
+                element_def,
+                path,
+                cmp,
+            )?;
+        }
+        qb.push(")");
+        Ok(())
     }
 
     fn node<DB: Dialect>(
@@ -186,9 +284,23 @@ impl<'t> FilterSql<'t> {
             qb.push(")");
             return Ok(());
         }
+        if let Some(table) = scope.elements {
+            // Inside `members[…]`: `attribute` is the element's sub-attribute.
+            return column_predicate(
+                qb,
+                element_column(table, attribute, path)?,
+                "",
+                attribute,
+                path,
+                cmp,
+            );
+        }
         if scope.parent.is_none() && extension.is_none() {
             if let Some(column) = self.column(attribute, sub) {
-                return column_predicate(qb, column, attribute, sub, path, cmp);
+                return column_predicate(qb, column, "r.", sub.unwrap_or(attribute), path, cmp);
+            }
+            if let Some(table) = self.element_table(attribute) {
+                return self.element_leaf(qb, table, attribute, sub, path, cmp);
             }
             if let (Some((CompareOp::Eq, Value::String(s))), true) = (cmp, attribute.multi_valued) {
                 let sub_name = sub.map(|d| d.name.as_str()).unwrap_or("value");
@@ -262,6 +374,23 @@ impl<'t> FilterSql<'t> {
             };
             return self.leaf(qb, &flat, Some((*op, value)), scope);
         }
+        if extension.is_none()
+            && let Some(table) = self.element_table(attribute)
+        {
+            qb.push(format!(
+                "exists (select 1 from {} where {} = r.id and ",
+                table.from, table.owner
+            ));
+            let inner_scope = Scope {
+                base: String::new(),
+                prefix: Vec::new(),
+                parent: Some(attribute),
+                elements: Some(table),
+            };
+            self.node(qb, inner, &inner_scope)?;
+            qb.push(")");
+            return Ok(());
+        }
         let mut keys = scope.prefix.clone();
         if let Some(ext) = extension {
             keys.push(ext);
@@ -275,6 +404,7 @@ impl<'t> FilterSql<'t> {
                 base: element,
                 prefix: Vec::new(),
                 parent: Some(attribute),
+                elements: None,
             };
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
@@ -283,6 +413,7 @@ impl<'t> FilterSql<'t> {
                 base: scope.base.clone(),
                 prefix: keys,
                 parent: Some(attribute),
+                elements: None,
             };
             self.node(qb, inner, &inner_scope)?;
         }
@@ -383,6 +514,13 @@ fn text_predicate<DB: Dialect>(
     fold: bool,
 ) {
     let value = if fold { fold_case(value) } else { value.to_owned() };
+    if op == CompareOp::Eq {
+        // Not coalesced: see the module docs (index use).
+        qb.push(format!("({expr} is not null and {expr} = "));
+        DB::bind_text(qb, value);
+        qb.push(")");
+        return;
+    }
     qb.push("coalesce(");
     match op {
         CompareOp::Co => {
@@ -420,25 +558,56 @@ fn split_template(sql: &str) -> (String, String) {
     (a.to_owned(), b.to_owned())
 }
 
+/// The column of a sub-attribute of a table-backed attribute.
+fn element_column(
+    table: &ElementTable,
+    def: &AttributeDef,
+    path: &AttrPath,
+) -> Result<Column, ProtocolError> {
+    table
+        .columns
+        .iter()
+        .find(|(name, _)| *name == def.name)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| {
+            invalid(format!(
+                "{path}: filtering on {}.{} is not supported",
+                table.attribute, def.name
+            ))
+        })
+}
+
+/// A predicate on `column` (named `{qualifier}{column}`), which backs `def`.
 fn column_predicate<DB: Dialect>(
     qb: &mut QueryBuilder<DB>,
     column: Column,
-    attribute: &AttributeDef,
-    sub: Option<&AttributeDef>,
+    qualifier: &str,
+    def: &AttributeDef,
     path: &AttrPath,
     cmp: Option<(CompareOp, &Value)>,
 ) -> Result<(), ProtocolError> {
-    let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("coalesce(r.{c} <> '', false)"),
+            Column::Exact(c) | Column::Folded(c) => format!("coalesce({qualifier}{c} <> '', false)"),
             Column::Bool(_) | Column::Instant(_) | Column::Constant(_) => "true".to_owned(),
         });
         return Ok(());
     };
     match column {
-        Column::Exact(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, false),
-        Column::Folded(c) => text_predicate(qb, &format!("r.{c}"), op, string_value(path, value)?, true),
+        Column::Exact(c) => text_predicate(
+            qb,
+            &format!("{qualifier}{c}"),
+            op,
+            string_value(path, value)?,
+            false,
+        ),
+        Column::Folded(c) => text_predicate(
+            qb,
+            &format!("{qualifier}{c}"),
+            op,
+            string_value(path, value)?,
+            true,
+        ),
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;
@@ -447,7 +616,7 @@ fn column_predicate<DB: Dialect>(
         }
         Column::Bool(c) => {
             let b = bool_value(path, op, value)?;
-            qb.push(format!("(r.{c} = {b})"));
+            qb.push(format!("({qualifier}{c} = {b})"));
         }
         Column::Instant(c) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
@@ -455,7 +624,7 @@ fn column_predicate<DB: Dialect>(
                     "{path} is a dateTime: use eq, ne, gt, ge, lt or le"
                 )));
             }
-            qb.push(format!("(r.{c} {} ", comparison_sql(op)));
+            qb.push(format!("({qualifier}{c} {} ", comparison_sql(op)));
             DB::bind_int(qb, micros_of(path, value)?);
             qb.push(")");
         }

@@ -10,6 +10,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::{BTreeSet, HashSet};
+
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
@@ -18,13 +20,15 @@ use sqlx::types::Json;
 use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::dialect::Dialect;
-use super::query::{Column, FilterSql, Target};
+use super::query::{Column, ElementTable, FilterSql, Target};
 use super::{
-    AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
-    StoreError, StoreResult, TokenRejection, UserColumns, UserStore,
+    AccountStore, Change, GroupColumns, GroupStore, GroupUpdate, ListRequest, MemberOp, MemberOrigin, Micros,
+    NewConfiguration, Page, Reference, References, ResourceRecord, SortOrder, Store, StoreError, StoreResult,
+    TokenRejection, UserColumns, UserStore,
 };
 use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
-use crate::scim::catalog::user_schema;
+use crate::scim::catalog::{group_schema, user_schema};
+use crate::scim::filter::Filter;
 
 pub struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
@@ -96,14 +100,73 @@ fn users_target() -> Target {
             "value",
             "exists (select 1 from user_emails ue where ue.user_id = r.id and ue.value_key = {})",
         )],
+        element_tables: &[ElementTable {
+            attribute: "groups",
+            from: "group_members gm join groups g on g.id = gm.group_id",
+            owner: "gm.member_id",
+            // Ids are generated lower-case, so an id column is its own ASCII fold.
+            columns: &[
+                ("value", Column::Folded("gm.group_id")),
+                ("display", Column::Folded("g.display_name_key")),
+                ("type", Column::Constant("direct")),
+            ],
+        }],
     }
+}
+
+/// The membership table seen from a group: what `members` filters run against.
+const MEMBERS: ElementTable = ElementTable {
+    attribute: "members",
+    from: "group_members gm join users mu on mu.id = gm.member_id",
+    owner: "gm.group_id",
+    columns: &[
+        ("value", Column::Folded("gm.member_id")),
+        // A member's display is the user's displayName, else its userName.
+        (
+            "display",
+            Column::Folded("coalesce(mu.display_name_key, mu.user_name_key)"),
+        ),
+        ("type", Column::Constant("User")),
+    ],
+};
+
+fn groups_target() -> Target {
+    Target {
+        schema: group_schema(),
+        columns: &[
+            ("id", None, Column::Exact("id")),
+            ("displayName", None, Column::Folded("display_name_key")),
+            ("externalId", None, Column::Exact("external_id")),
+            ("meta", Some("created"), Column::Instant("created_at")),
+            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("meta", Some("resourceType"), Column::Constant("Group")),
+        ],
+        indexed_elements: &[],
+        element_tables: &[MEMBERS],
+    }
+}
+
+/// Ids per statement when a list of ids is bound (`in (…)`, multi-row inserts): well
+/// under both databases' bound-parameter limits.
+const CHUNK: usize = 1000;
+
+/// Ids in first-seen order without repeats.
+fn distinct(ids: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    ids.iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect()
 }
 
 fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-const USER_COLUMNS: &str = "id, doc, version, created_at, updated_at";
+/// The columns every resource table shares, read into a [`ResourceRecord`].
+const RECORD_COLUMNS: &str = "id, doc, version, created_at, updated_at";
+const USERS: &str = "users";
+const GROUPS: &str = "groups";
 
 macro_rules! sql_store {
     ($db:ty) => {
@@ -142,6 +205,259 @@ macro_rules! sql_store {
 
             fn user_name_taken(columns: &UserColumns) -> StoreError {
                 StoreError::Conflict(format!("userName {:?} is already taken in this account", columns.user_name))
+            }
+
+            fn display_name_taken(columns: &GroupColumns) -> StoreError {
+                StoreError::Conflict(format!(
+                    "displayName {:?} is already taken by another group in this account",
+                    columns.display_name
+                ))
+            }
+
+            async fn get_record(&self, table: &str, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::resource).transpose()
+            }
+
+            /// Read a record inside a write transaction, holding its row lock until commit.
+            async fn lock_record(
+                tx: &mut Transaction<'static, $db>,
+                table: &str,
+                account_id: &str,
+                id: &str,
+            ) -> StoreResult<ResourceRecord> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2{}",
+                    <$db as Dialect>::LOCK_ROW
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)
+            }
+
+            /// Bump a record's version and lastModified without changing its document
+            /// (a group whose membership changed).
+            async fn touch_record(
+                tx: &mut Transaction<'static, $db>,
+                table: &str,
+                account_id: &str,
+                id: &str,
+                now: Micros,
+            ) -> StoreResult<ResourceRecord> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "update {table} set version = version + 1, updated_at = $3
+                     where account_id = $1 and id = $2
+                     returning {RECORD_COLUMNS}"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                Self::resource(&row)
+            }
+
+            async fn list_records(
+                &self,
+                table: &str,
+                target: &Target,
+                account_id: &str,
+                query: &ListRequest,
+            ) -> StoreResult<Page<ResourceRecord>> {
+                let mut translator = FilterSql::new(target);
+                let push_where = |qb: &mut QueryBuilder<$db>, translator: &mut FilterSql<'_>| -> StoreResult<()> {
+                    qb.push(" where r.account_id = ");
+                    <$db as Dialect>::bind_text(qb, account_id.to_owned());
+                    if let Some(filter) = &query.filter {
+                        qb.push(" and ");
+                        translator.push(qb, filter)?;
+                    }
+                    Ok(())
+                };
+                let mut count_qb = QueryBuilder::<$db>::new(format!("select count(*) from {table} r"));
+                push_where(&mut count_qb, &mut translator)?;
+                let total: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
+                let total = total.max(0) as u64;
+                if query.count == 0 || query.start_index > total {
+                    return Ok(Page { total, items: Vec::new() });
+                }
+                let mut qb = QueryBuilder::<$db>::new(format!("select {} from {table} r", prefixed(RECORD_COLUMNS)));
+                let mut translator = FilterSql::new(target);
+                push_where(&mut qb, &mut translator)?;
+                qb.push(" order by ");
+                if let Some(sort_by) = &query.sort_by {
+                    let expr = translator.sort_expr::<$db>(sort_by)?;
+                    let dir = match query.sort_order {
+                        SortOrder::Ascending => "asc nulls last",
+                        SortOrder::Descending => "desc nulls first",
+                    };
+                    qb.push(format!("{expr} {dir}, "));
+                }
+                qb.push("r.created_at, r.id limit ");
+                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));
+                qb.push(" offset ");
+                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX));
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let items = rows.iter().map(Self::resource).collect::<StoreResult<Vec<_>>>()?;
+                Ok(Page { total, items })
+            }
+
+            async fn delete_record(&self, table: &str, account_id: &str, id: &str) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "delete from {table} where account_id = $1 and id = $2"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// The `(owner, id, display)` rows of `select` (which ends in `where`) for these
+            /// owners, chunked; `owner` is the column the owner ids are matched against.
+            async fn references(
+                &self,
+                select: &str,
+                owner: &str,
+                order: &str,
+                account_id: &str,
+                owners: &[String],
+            ) -> StoreResult<References> {
+                let mut out = References::new();
+                for chunk in distinct(owners).chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(select);
+                    qb.push(" gm.account_id = ");
+                    qb.push_bind(account_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, owner, chunk);
+                    qb.push(format!(" order by {order}"));
+                    for row in qb.build().fetch_all(&self.pool).await? {
+                        let owner: String = row.try_get("owner")?;
+                        out.entry(owner).or_default().push(Reference {
+                            id: row.try_get("id")?,
+                            display: row.try_get("display")?,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Which of these ids are users of the account: `UnknownMembers` names the
+            /// others. Runs before any membership insert so a bad id writes nothing.
+            async fn check_users(tx: &mut Transaction<'static, $db>, account_id: &str, ids: &[&str]) -> StoreResult<()> {
+                let mut found = HashSet::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new("select id from users where account_id = ");
+                    qb.push_bind(account_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, "id", chunk);
+                    let rows: Vec<String> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+                    found.extend(rows);
+                }
+                let missing: Vec<String> = ids.iter().filter(|id| !found.contains(**id)).map(|id| (*id).to_owned()).collect();
+                if missing.is_empty() { Ok(()) } else { Err(StoreError::UnknownMembers(missing)) }
+            }
+
+            /// Insert memberships (existing ones are left as they are); returns how many
+            /// rows were added.
+            async fn insert_members(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                group_id: &str,
+                ids: &[String],
+                origin: MemberOrigin,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                let ids = distinct(ids);
+                Self::check_users(tx, account_id, &ids).await?;
+                let mut added = 0;
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "insert into group_members (group_id, member_id, account_id, origin, created_at) ",
+                    );
+                    qb.push_values(chunk, |mut row, id| {
+                        row.push_bind(group_id.to_owned())
+                            .push_bind((*id).to_owned())
+                            .push_bind(account_id.to_owned())
+                            .push_bind(origin.as_str())
+                            .push_bind(now);
+                    });
+                    qb.push(" on conflict (group_id, member_id) do nothing");
+                    added += qb.build().execute(&mut **tx).await.map_err(member_violation)?.rows_affected();
+                }
+                Ok(added)
+            }
+
+            async fn delete_members(tx: &mut Transaction<'static, $db>, group_id: &str, ids: &[&str]) -> StoreResult<u64> {
+                let mut removed = 0;
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new("delete from group_members where group_id = ");
+                    qb.push_bind(group_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, "member_id", chunk);
+                    removed += qb.build().execute(&mut **tx).await?.rows_affected();
+                }
+                Ok(removed)
+            }
+
+            /// Carry out one membership change; returns how many rows it changed.
+            async fn apply_member_op(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                group_id: &str,
+                op: &MemberOp,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                match op {
+                    MemberOp::Add(ids) => Self::insert_members(tx, account_id, group_id, ids, MemberOrigin::Scim, now).await,
+                    MemberOp::Remove(ids) => Self::delete_members(tx, group_id, &distinct(ids)).await,
+                    MemberOp::RemoveWhere(filter) => Self::delete_members_where(tx, group_id, filter).await,
+                    MemberOp::ReplaceScim(ids) => {
+                        // A replace carries the whole list, so reading the current `scim`
+                        // members is within its cost; diffing keeps unchanged rows (and
+                        // the version) as they are when Okta re-pushes the same list.
+                        let current: Vec<String> = sqlx::query_scalar(
+                            "select member_id from group_members where group_id = $1 and origin = 'scim'",
+                        )
+                        .bind(group_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                        let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+                        let gone: Vec<&str> =
+                            current.iter().map(String::as_str).filter(|id| !wanted.contains(id)).collect();
+                        let current: HashSet<&str> = current.iter().map(String::as_str).collect();
+                        let new: Vec<String> =
+                            wanted.iter().filter(|id| !current.contains(**id)).map(|id| (*id).to_owned()).collect();
+                        let removed = Self::delete_members(tx, group_id, &gone).await?;
+                        let added = Self::insert_members(tx, account_id, group_id, &new, MemberOrigin::Scim, now).await?;
+                        Ok(removed + added)
+                    }
+                }
+            }
+
+            async fn delete_members_where(tx: &mut Transaction<'static, $db>, group_id: &str, filter: &Filter) -> StoreResult<u64> {
+                let target = groups_target();
+                let mut qb = QueryBuilder::<$db>::new("delete from group_members where group_id = ");
+                qb.push_bind(group_id.to_owned());
+                qb.push(format!(
+                    " and member_id in (select gm.member_id from {} where {} = ",
+                    MEMBERS.from, MEMBERS.owner
+                ));
+                qb.push_bind(group_id.to_owned());
+                qb.push(" and ");
+                FilterSql::new(&target).push_element(&mut qb, MEMBERS.attribute, filter)?;
+                qb.push(")");
+                Ok(qb.build().execute(&mut **tx).await?.rows_affected())
             }
         }
 
@@ -285,12 +601,7 @@ macro_rules! sql_store {
             }
 
             async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-                let row = sqlx::query("select id, doc, version, created_at, updated_at from users where account_id = $1 and id = $2")
-                    .bind(account_id)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(Self::resource).transpose()
+                self.get_record(USERS, account_id, id).await
             }
 
             async fn modify_user(
@@ -301,15 +612,7 @@ macro_rules! sql_store {
                 change: &mut Change<'_>,
             ) -> StoreResult<ResourceRecord> {
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "select {USER_COLUMNS} from users where account_id = $1 and id = $2{}",
-                    <$db as Dialect>::LOCK_ROW
-                )))
-                .bind(account_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let current = row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)?;
+                let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
                 let Some(doc) = change(&current)? else {
                     return Ok(current);
                 };
@@ -338,8 +641,19 @@ macro_rules! sql_store {
                 Ok(record)
             }
 
-            async fn delete_user(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+            async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
                 let mut tx = self.begin_write().await?;
+                // The user's memberships go with it (foreign-key cascade); their groups'
+                // membership changed, so their versions move on.
+                sqlx::query(
+                    "update groups set version = version + 1, updated_at = $3
+                     where account_id = $1 and id in (select group_id from group_members where member_id = $2)",
+                )
+                .bind(account_id)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let done = sqlx::query("delete from users where account_id = $1 and id = $2")
                     .bind(account_id)
                     .bind(id)
@@ -350,46 +664,157 @@ macro_rules! sql_store {
             }
 
             async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
-                let target = users_target();
-                let mut translator = FilterSql::new(&target);
-                let push_where = |qb: &mut QueryBuilder<$db>, translator: &mut FilterSql<'_>| -> StoreResult<()> {
-                    qb.push(" where r.account_id = ");
-                    <$db as Dialect>::bind_text(qb, account_id.to_owned());
-                    if let Some(filter) = &query.filter {
-                        qb.push(" and ");
-                        translator.push(qb, filter)?;
-                    }
-                    Ok(())
+                self.list_records(USERS, &users_target(), account_id, query).await
+            }
+        }
+
+        #[async_trait]
+        impl GroupStore for SqlStore<$db> {
+            async fn create_group(
+                &self,
+                account_id: &str,
+                doc: &Value,
+                members: &[String],
+                now: Micros,
+            ) -> StoreResult<ResourceRecord> {
+                let columns = GroupColumns::from_doc(doc)?;
+                let id = uuid::Uuid::new_v4().to_string();
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "insert into groups (id, account_id, display_name, display_name_key, external_id, doc, version,
+                                         created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, 1, $7, $7)
+                     returning {RECORD_COLUMNS}"
+                )))
+                .bind(&id)
+                .bind(account_id)
+                .bind(&columns.display_name)
+                .bind(&columns.display_name_key)
+                .bind(&columns.external_id)
+                .bind(Json(doc))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| if unique_violation(&e) { Self::display_name_taken(&columns) } else { e.into() })?;
+                Self::insert_members(&mut tx, account_id, &id, members, MemberOrigin::Scim, now).await?;
+                let record = Self::resource(&row)?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_group(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+                self.get_record(GROUPS, account_id, id).await
+            }
+
+            async fn modify_group(
+                &self,
+                account_id: &str,
+                id: &str,
+                now: Micros,
+                change: &mut Change<'_, GroupUpdate>,
+            ) -> StoreResult<ResourceRecord> {
+                let mut tx = self.begin_write().await?;
+                let current = Self::lock_record(&mut tx, GROUPS, account_id, id).await?;
+                let Some(update) = change(&current)? else {
+                    return Ok(current);
                 };
-                let mut count_qb = QueryBuilder::<$db>::new("select count(*) from users r");
-                push_where(&mut count_qb, &mut translator)?;
-                let total: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
-                let total = total.max(0) as u64;
-                if query.count == 0 || query.start_index > total {
-                    return Ok(Page { total, items: Vec::new() });
+                let mut members_changed = false;
+                for op in &update.members {
+                    members_changed |= Self::apply_member_op(&mut tx, account_id, id, op, now).await? > 0;
                 }
-                let mut qb = QueryBuilder::<$db>::new(format!("select {} from users r", prefixed(USER_COLUMNS)));
-                let mut translator = FilterSql::new(&target);
-                push_where(&mut qb, &mut translator)?;
-                qb.push(" order by ");
-                if let Some(sort_by) = &query.sort_by {
-                    let expr = translator.sort_expr::<$db>(sort_by)?;
-                    let dir = match query.sort_order {
-                        SortOrder::Ascending => "asc nulls last",
-                        SortOrder::Descending => "desc nulls first",
-                    };
-                    qb.push(format!("{expr} {dir}, "));
+                let record = match update.doc.filter(|doc| *doc != current.doc) {
+                    Some(doc) => {
+                        let columns = GroupColumns::from_doc(&doc)?;
+                        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "update groups set display_name = $3, display_name_key = $4, external_id = $5, doc = $6,
+                                               version = version + 1, updated_at = $7
+                             where account_id = $1 and id = $2
+                             returning {RECORD_COLUMNS}"
+                        )))
+                        .bind(account_id)
+                        .bind(id)
+                        .bind(&columns.display_name)
+                        .bind(&columns.display_name_key)
+                        .bind(&columns.external_id)
+                        .bind(Json(&doc))
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| if unique_violation(&e) { Self::display_name_taken(&columns) } else { e.into() })?;
+                        Self::resource(&row)?
+                    }
+                    None if members_changed => Self::touch_record(&mut tx, GROUPS, account_id, id, now).await?,
+                    None => return Ok(current),
+                };
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn delete_group(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+                self.delete_record(GROUPS, account_id, id).await
+            }
+
+            async fn list_groups(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+                self.list_records(GROUPS, &groups_target(), account_id, query).await
+            }
+
+            async fn group_members(&self, account_id: &str, group_ids: &[String]) -> StoreResult<References> {
+                let display = <$db as Dialect>::json_text("u.doc", &["displayName"]);
+                let select = format!(
+                    "select gm.group_id as owner, gm.member_id as id, coalesce({display}, u.user_name) as display
+                     from group_members gm join users u on u.id = gm.member_id where"
+                );
+                self.references(&select, "gm.group_id", "gm.group_id, gm.member_id", account_id, group_ids).await
+            }
+
+            async fn user_groups(&self, account_id: &str, user_ids: &[String]) -> StoreResult<References> {
+                let select = "select gm.member_id as owner, g.id as id, g.display_name as display
+                              from group_members gm join groups g on g.id = gm.group_id where";
+                self.references(select, "gm.member_id", "gm.member_id, g.id", account_id, user_ids).await
+            }
+
+            async fn add_members(
+                &self,
+                account_id: &str,
+                group_id: &str,
+                user_ids: &[String],
+                origin: MemberOrigin,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                Self::lock_record(&mut tx, GROUPS, account_id, group_id).await?;
+                let added = Self::insert_members(&mut tx, account_id, group_id, user_ids, origin, now).await?;
+                if added > 0 {
+                    Self::touch_record(&mut tx, GROUPS, account_id, group_id, now).await?;
                 }
-                qb.push("r.created_at, r.id limit ");
-                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));
-                qb.push(" offset ");
-                <$db as Dialect>::bind_int(&mut qb, i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX));
-                let rows = qb.build().fetch_all(&self.pool).await?;
-                let items = rows.iter().map(Self::resource).collect::<StoreResult<Vec<_>>>()?;
-                Ok(Page { total, items })
+                tx.commit().await?;
+                Ok(added)
             }
         }
     };
+}
+
+/// A foreign-key violation while inserting members: a user deleted since
+/// `check_users` looked (a race), answered like an unknown id.
+fn member_violation(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::UnknownMembers(vec!["(a user deleted meanwhile)".into()])
+        }
+        _ => err.into(),
+    }
+}
+
+/// `column in (…)` with each id bound.
+fn push_in<DB: Dialect>(qb: &mut QueryBuilder<DB>, column: &str, ids: &[&str]) {
+    qb.push(format!("{column} in ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        DB::bind_text(qb, (*id).to_owned());
+    }
+    qb.push(")");
 }
 
 fn prefixed(columns: &str) -> String {

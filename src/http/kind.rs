@@ -1,0 +1,284 @@
+//! What the `/Users` and `/Groups` endpoints share, written once and made generic over
+//! the resource kind: loading, conditional writes (If-Match under the row lock),
+//! rendering with the attributes kept in the membership table (a group's `members`, a
+//! user's `groups`), list/search, GET by id and DELETE.
+
+use async_trait::async_trait;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
+use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
+use crate::accounts::Principal;
+use crate::scim::error::ProtocolError;
+use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::projection::{needs_attribute, project};
+use crate::scim::schema::{AttrPath, ResourceSchema};
+use crate::scim::tolerance::Leniency;
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
+
+/// One SCIM resource type: its names, schema and store calls.
+#[async_trait]
+pub(super) trait Kind: Send + Sync + 'static {
+    const RESOURCE_TYPE: &'static str;
+    const ENDPOINT: &'static str;
+    /// The multi-valued attribute derived from the membership table.
+    const RELATED: &'static str;
+    /// Where the related resources live (for their `$ref`).
+    const RELATED_ENDPOINT: &'static str;
+    /// The `type` each related value carries.
+    const RELATED_TYPE: &'static str;
+    /// What one read-modify-write produces (a user's document, a group update).
+    type Update: Send + 'static;
+
+    fn schema() -> &'static ResourceSchema;
+    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn list(
+        store: &dyn Store,
+        account_id: &str,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>>;
+    async fn modify(
+        store: &dyn Store,
+        account_id: &str,
+        id: &str,
+        now: Micros,
+        change: &mut Change<'_, Self::Update>,
+    ) -> StoreResult<ResourceRecord>;
+    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
+    /// The related resources of each of these records, in one query.
+    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References>;
+}
+
+/// The `attributes` and `excludedAttributes` of one request.
+pub(super) type Projection = (Vec<AttrPath>, Vec<AttrPath>);
+
+pub(super) fn leniency(principal: &Principal) -> Leniency {
+    Leniency::new(principal.configuration.client_profile)
+}
+
+/// Record which departures from the RFC a request needed (the activity log reads this).
+pub(super) fn log_tolerances(leniency: &Leniency) {
+    if !leniency.fired.is_empty() {
+        let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
+        tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
+    }
+}
+
+fn not_found<K: Kind>(id: &str) -> ApiError {
+    ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE))
+}
+
+pub(super) async fn load<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<ResourceRecord> {
+    K::get(state.store.as_ref(), &principal.account.id, id)
+        .await?
+        .ok_or_else(|| not_found::<K>(id))
+}
+
+/// The response representations of `records` under `projection`. The related attribute
+/// is read from the membership table only when the projection keeps it, in one query
+/// for all the records (a page of a list, or one resource).
+pub(super) async fn represent<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    records: &[ResourceRecord],
+    (attributes, excluded): &Projection,
+) -> ApiResult<Vec<Value>> {
+    let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        K::related(state.store.as_ref(), &principal.account.id, &ids).await?
+    } else {
+        References::new()
+    };
+    Ok(records
+        .iter()
+        .map(|record| {
+            let mut doc = render(record, K::RESOURCE_TYPE, K::ENDPOINT, base);
+            if let (Some(refs), Some(map)) = (related.get(&record.id), doc.as_object_mut()) {
+                let values = refs
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "value": r.id,
+                            "display": r.display,
+                            "$ref": format!("{base}/{}/{}", K::RELATED_ENDPOINT, r.id),
+                            "type": K::RELATED_TYPE,
+                        })
+                    })
+                    .collect();
+                map.insert(K::RELATED.to_owned(), Value::Array(values));
+            }
+            project(&doc, K::schema(), attributes, excluded)
+        })
+        .collect())
+}
+
+/// A single-resource response (`ETag`; `Location` when given).
+pub(super) async fn respond<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    record: &ResourceRecord,
+    projection: &Projection,
+    status: StatusCode,
+    location: Option<&str>,
+) -> ApiResult<Response> {
+    let body = represent::<K>(state, principal, base, std::slice::from_ref(record), projection)
+        .await?
+        .pop()
+        .unwrap_or(Value::Null);
+    Ok(resource_response(status, &body, record.version, location))
+}
+
+/// The 201 answer to a create: the resource and its `Location`.
+pub(super) async fn created<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    record: &ResourceRecord,
+    params: &RawListParams,
+) -> ApiResult<Response> {
+    let location = format!("{base}/{}/{}", K::ENDPOINT, record.id);
+    let projection = params.projection()?;
+    respond::<K>(
+        state,
+        principal,
+        base,
+        record,
+        &projection,
+        StatusCode::CREATED,
+        Some(&location),
+    )
+    .await
+}
+
+/// Read-modify-write under the store's row lock: `change` turns the stored record into
+/// the update (`None`: nothing to write). `If-Match` is checked against the locked
+/// version, so a stale client gets 412 and concurrent writers never lose an update.
+pub(super) async fn modify<K: Kind, F>(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    headers: &HeaderMap,
+    mut change: F,
+) -> ApiResult<ResourceRecord>
+where
+    F: FnMut(&ResourceRecord) -> Result<Option<K::Update>, ProtocolError> + Send,
+{
+    let mut apply = |current: &ResourceRecord| -> StoreResult<Option<K::Update>> {
+        if if_match_fails(headers, current.version) {
+            return Err(StoreError::VersionMismatch);
+        }
+        Ok(change(current)?)
+    };
+    K::modify(
+        state.store.as_ref(),
+        &principal.account.id,
+        id,
+        state.clock.now_micros(),
+        &mut apply,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::NotFound => not_found::<K>(id),
+        other => other.into(),
+    })
+}
+
+/// DELETE: 412 on a failed `If-Match`, 404 when absent, else 204.
+pub(super) async fn delete<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let current = load::<K>(state, principal, id).await?;
+    if if_match_fails(headers, current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if !K::delete(
+        state.store.as_ref(),
+        &principal.account.id,
+        id,
+        state.clock.now_micros(),
+    )
+    .await?
+    {
+        return Err(not_found::<K>(id));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /{Kind}/{id}`, with `If-None-Match` → 304.
+pub(super) async fn fetch<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let record = load::<K>(&state, &principal, &id).await?;
+    if not_modified(&headers, record.version) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let projection = params.projection()?;
+    respond::<K>(
+        &state,
+        &principal,
+        &base,
+        &record,
+        &projection,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+async fn run_list<K: Kind>(
+    state: &AppState,
+    principal: &Principal,
+    base: &str,
+    params: &RawListParams,
+) -> ApiResult<Response> {
+    let mut leniency = leniency(principal);
+    let request = params.parse(state.settings.max_page_size, K::schema(), &mut leniency)?;
+    log_tolerances(&leniency);
+    let page = K::list(state.store.as_ref(), &principal.account.id, &request).await?;
+    let projection = (request.attributes, request.excluded_attributes);
+    let resources = represent::<K>(state, principal, base, &page.items, &projection).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(page.total, request.start_index, resources),
+    ))
+}
+
+/// `GET /{Kind}`: list with filter, sort, paging and projection.
+pub(super) async fn list<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+) -> ApiResult<Response> {
+    run_list::<K>(&state, &principal, &base, &params).await
+}
+
+/// `POST /{Kind}/.search` (RFC 7644 §3.4.3).
+pub(super) async fn search<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let params = RawListParams::from_search_body(&body)?;
+    run_list::<K>(&state, &principal, &base, &params).await
+}
