@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use linkedin_scim::Application;
-use linkedin_scim::accounts::FidelityPreset;
+use linkedin_scim::accounts::{BearerToken, FidelityPreset};
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -24,6 +24,10 @@ pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:ente
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The marker Entra adds to every group it creates (no attributes).
+pub const ENTRA_GROUP_SCHEMA: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -247,6 +251,122 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "list users failed: {json}");
         json
     }
+}
+
+impl TestApp {
+    /// Create a group, asserting 201; returns the created resource.
+    pub async fn create_group(&self, body: &Value) -> Value {
+        let response = self.post("/Groups", body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::CREATED, "create group failed: {json}");
+        json
+    }
+
+    /// GET `path` (with its query), asserting 200; returns the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::OK, "GET {path} failed: {json}");
+        json
+    }
+
+    /// List groups with a filter and extra query parameters; returns the ListResponse.
+    pub async fn list_groups(&self, filter: &str, extra: &[(&str, &str)]) -> Value {
+        let mut query = vec![("filter", filter)];
+        query.extend_from_slice(extra);
+        let response = self
+            .scim(Method::GET, "/Groups")
+            .query(&query)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::OK, "list groups failed: {json}");
+        json
+    }
+
+    /// PATCH `path` with these operations (demo token), asserting 200; returns the body.
+    pub async fn patch_ok(&self, path: &str, operations: Value) -> Value {
+        let response = self.patch(path, &patch_body(operations)).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("json body");
+        assert_eq!(status, StatusCode::OK, "PATCH {path} failed: {json}");
+        json
+    }
+
+    /// Create users with these userNames; returns their ids.
+    pub async fn create_users(&self, user_names: &[&str]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for name in user_names {
+            let user = self.create_user(&user_body(name)).await;
+            ids.push(user["id"].as_str().expect("id").to_owned());
+        }
+        ids
+    }
+
+    /// Add members the way the Account Center will: through the store, origin `admin`.
+    pub async fn add_admin_members(&self, group_id: &str, user_ids: &[String]) -> u64 {
+        let store = linkedin_scim::store::connect(&self.database_url)
+            .await
+            .expect("connect to the app's database");
+        let token = BearerToken::parse(&self.token).expect("token");
+        let now = SystemClock.now_micros();
+        let principal = store
+            .authenticate(&token.hash(), now)
+            .await
+            .expect("authenticate")
+            .expect("known token");
+        store
+            .add_members(
+                &principal.account.id,
+                group_id,
+                user_ids,
+                linkedin_scim::store::MemberOrigin::Admin,
+                now,
+            )
+            .await
+            .expect("add admin members")
+    }
+}
+
+/// A PatchOp request body.
+pub fn patch_body(operations: Value) -> Value {
+    json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
+}
+
+/// Okta's group push create body.
+pub fn group_body(display_name: &str) -> Value {
+    json!({"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": []})
+}
+
+/// `{"value": id}` for each id: the member list shape both IdPs send.
+pub fn member_values<S: AsRef<str>>(ids: &[S]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({"value": id.as_ref()})).collect())
+}
+
+/// The ids in a resource's `members` (or a user's `groups`), sorted.
+pub fn ids_of(values: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = values
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m["value"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Sorted copy of ids.
+pub fn sorted(ids: &[&String]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+    ids.sort();
+    ids
 }
 
 /// A typical IdP create body.

@@ -6,4 +6,5 @@ mod helpers;
 mod auth;
 mod discovery;
 mod errors;
+mod groups;
 mod users;
