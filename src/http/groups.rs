@@ -1,7 +1,8 @@
-//! `/Groups`: create, read, list/search, replace, patch, delete. Members live in the
-//! membership table, never in the group's document: a PATCH hands its `members`
-//! operations to the store as [`MemberOp`]s and never reads the member list, so adding
-//! one member costs the same for a 10-member and a 100 000-member group.
+//! `/Groups`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! particular to groups. Members live in the membership table, never in the group's
+//! document: a PATCH hands its `members` operations to the store as [`MemberOp`]s and
+//! never reads the member list, so adding one member costs the same for a 10-member and
+//! a 100 000-member group.
 //!
 //! Responses carry `members` when the projection keeps them (one query for the member
 //! list), except PATCH: its response leaves `members` out unless `attributes` asks for
@@ -12,21 +13,16 @@
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
-use super::error::ApiResult;
-use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
-use super::kind::{self, Kind, Projection, created, leniency, log_tolerances, modify, respond};
+use super::kind::{self, Kind, Projection};
 use crate::scim::catalog::group_schema;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams};
-use crate::scim::patch::apply_patch;
-use crate::scim::resource::{apply_replace, normalize};
+use crate::scim::patch::DeferredOp;
+use crate::scim::resource::apply_replace;
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::store::{
     Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
@@ -43,10 +39,55 @@ impl Kind for Groups {
     const RELATED: &'static str = MEMBERS;
     const RELATED_ENDPOINT: &'static str = "Users";
     const RELATED_TYPE: &'static str = "User";
+    const DEFERRED: &'static [&'static str] = &[MEMBERS];
     type Update = GroupUpdate;
 
     fn schema() -> &'static ResourceSchema {
         group_schema()
+    }
+
+    /// PUT replaces the document and the `scim` members (Okta's AIW push); `admin`
+    /// members stay, as LinkedIn keeps members added directly in LinkedIn.
+    fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<GroupUpdate>, ProtocolError> {
+        let (incoming, members) = split_members(incoming.clone())?;
+        Ok(Some(GroupUpdate {
+            doc: Some(apply_replace(&current.doc, incoming, group_schema())?),
+            members: vec![MemberOp::ReplaceScim(members)],
+        }))
+    }
+
+    fn patched(
+        current: &ResourceRecord,
+        doc: Value,
+        deferred: Vec<DeferredOp>,
+    ) -> Result<Option<GroupUpdate>, ProtocolError> {
+        Ok(Some(GroupUpdate {
+            doc: (doc != current.doc).then_some(doc),
+            members: deferred
+                .into_iter()
+                .map(MemberOp::from_deferred)
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+
+    /// Leaves `members` out unless `attributes` is given (see the module docs); then it
+    /// is honoured as on any other response.
+    fn patch_projection(params: &RawListParams) -> Result<Projection, ProtocolError> {
+        let (attributes, mut excluded) = params.projection()?;
+        if attributes.is_empty() {
+            excluded.push(AttrPath::new(MEMBERS));
+        }
+        Ok((attributes, excluded))
+    }
+
+    async fn create(
+        store: &dyn Store,
+        account_id: &str,
+        doc: Value,
+        now: Micros,
+    ) -> StoreResult<ResourceRecord> {
+        let (doc, members) = split_members(doc)?;
+        store.create_group(account_id, &doc, &members, now).await
     }
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_group(account_id, id).await
@@ -77,14 +118,14 @@ impl Kind for Groups {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/Groups", get(kind::list::<Groups>).post(create))
+        .route("/Groups", get(kind::list::<Groups>).post(kind::create::<Groups>))
         .route("/Groups/.search", post(kind::search::<Groups>))
         .route(
             "/Groups/{id}",
             get(kind::fetch::<Groups>)
-                .put(replace)
-                .patch(patch)
-                .delete(remove),
+                .put(kind::replace::<Groups>)
+                .patch(kind::patch::<Groups>)
+                .delete(kind::remove::<Groups>),
         )
 }
 
@@ -96,122 +137,4 @@ fn split_members(mut doc: Value) -> Result<(Value, Vec<String>), ProtocolError> 
         _ => Vec::new(),
     };
     Ok((doc, members))
-}
-
-async fn create(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
-    let doc = normalize(body, group_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let (doc, members) = split_members(doc)?;
-    let record = state
-        .store
-        .create_group(&principal.account.id, &doc, &members, state.clock.now_micros())
-        .await?;
-    created::<Groups>(&state, &principal, &base, &record, &params).await
-}
-
-/// PUT replaces the document and the `scim` members (Okta's AIW push); `admin` members
-/// stay, as LinkedIn keeps members added directly in LinkedIn.
-async fn replace(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
-    let incoming = normalize(body, group_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let (incoming, members) = split_members(incoming)?;
-    let record = modify::<Groups, _>(&state, &principal, &id, &headers, |current| {
-        Ok(Some(GroupUpdate {
-            doc: Some(apply_replace(&current.doc, incoming.clone(), group_schema())?),
-            members: vec![MemberOp::ReplaceScim(members.clone())],
-        }))
-    })
-    .await?;
-    respond::<Groups>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &params.projection()?,
-        StatusCode::OK,
-        None,
-    )
-    .await
-}
-
-async fn patch(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let projection = patch_projection(&params)?;
-    let mut fired = leniency(&principal);
-    let record = modify::<Groups, _>(&state, &principal, &id, &headers, |current| {
-        let mut leniency = leniency(&principal);
-        let outcome = apply_patch(
-            &current.doc,
-            &body,
-            group_schema(),
-            &[MEMBERS],
-            &current.id,
-            &mut leniency,
-        )?;
-        let doc = normalize(outcome.resource, group_schema(), &mut leniency)?;
-        let members = outcome
-            .deferred
-            .into_iter()
-            .map(MemberOp::from_deferred)
-            .collect::<Result<Vec<_>, _>>()?;
-        fired = leniency;
-        Ok(Some(GroupUpdate {
-            doc: (doc != current.doc).then_some(doc),
-            members,
-        }))
-    })
-    .await?;
-    log_tolerances(&fired);
-    respond::<Groups>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &projection,
-        StatusCode::OK,
-        None,
-    )
-    .await
-}
-
-/// A PATCH response leaves `members` out unless `attributes` is given (see the module
-/// docs): then it is honoured as on any other response.
-fn patch_projection(params: &RawListParams) -> ApiResult<Projection> {
-    let (attributes, mut excluded) = params.projection()?;
-    if attributes.is_empty() {
-        excluded.push(AttrPath::new(MEMBERS));
-    }
-    Ok((attributes, excluded))
-}
-
-async fn remove(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    kind::delete::<Groups>(&state, &principal, &id, &headers).await
 }

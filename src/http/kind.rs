@@ -1,7 +1,8 @@
-//! What the `/Users` and `/Groups` endpoints share, written once and made generic over
-//! the resource kind: loading, conditional writes (If-Match under the row lock),
-//! rendering with the attributes kept in the membership table (a group's `members`, a
-//! user's `groups`), list/search, GET by id and DELETE.
+//! The `/Users` and `/Groups` endpoints, written once and made generic over the
+//! resource kind: create, GET by id, list/search, PUT, PATCH and DELETE, with
+//! conditional writes (If-Match under the row lock) and rendering of the attribute kept
+//! in the membership table (a group's `members`, a user's `groups`). A [`Kind`] supplies
+//! only what differs: its schema, its store calls and how a write becomes an update.
 
 use async_trait::async_trait;
 use axum::extract::{Path, State};
@@ -16,7 +17,9 @@ use super::resource::{if_match_fails, not_modified, render, resource_response, s
 use crate::accounts::Principal;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
+use crate::scim::resource::normalize;
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
@@ -32,10 +35,33 @@ pub(super) trait Kind: Send + Sync + 'static {
     const RELATED_ENDPOINT: &'static str;
     /// The `type` each related value carries.
     const RELATED_TYPE: &'static str;
+    /// Attributes a PATCH hands back as [`DeferredOp`]s instead of applying them to the
+    /// document (they live in their own table).
+    const DEFERRED: &'static [&'static str] = &[];
     /// What one read-modify-write produces (a user's document, a group update).
     type Update: Send + 'static;
 
     fn schema() -> &'static ResourceSchema;
+    /// The update a PUT makes: `incoming` (normalized) replaces `current`.
+    fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Self::Update>, ProtocolError>;
+    /// The update a PATCH makes: the patched, normalized document and the operations on
+    /// [`Kind::DEFERRED`] attributes (`None`: nothing changed).
+    fn patched(
+        current: &ResourceRecord,
+        doc: Value,
+        deferred: Vec<DeferredOp>,
+    ) -> Result<Option<Self::Update>, ProtocolError>;
+    /// The `attributes`/`excludedAttributes` a PATCH response honours.
+    fn patch_projection(params: &RawListParams) -> Result<Projection, ProtocolError> {
+        params.projection()
+    }
+    /// Store a new resource from its normalized document.
+    async fn create(
+        store: &dyn Store,
+        account_id: &str,
+        doc: Value,
+        now: Micros,
+    ) -> StoreResult<ResourceRecord>;
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
     async fn list(
         store: &dyn Store,
@@ -57,12 +83,12 @@ pub(super) trait Kind: Send + Sync + 'static {
 /// The `attributes` and `excludedAttributes` of one request.
 pub(super) type Projection = (Vec<AttrPath>, Vec<AttrPath>);
 
-pub(super) fn leniency(principal: &Principal) -> Leniency {
+fn leniency(principal: &Principal) -> Leniency {
     Leniency::new(principal.configuration.client_profile)
 }
 
 /// Record which departures from the RFC a request needed (the activity log reads this).
-pub(super) fn log_tolerances(leniency: &Leniency) {
+fn log_tolerances(leniency: &Leniency) {
     if !leniency.fired.is_empty() {
         let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
         tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
@@ -139,24 +165,107 @@ pub(super) async fn respond<K: Kind>(
     Ok(resource_response(status, &body, record.version, location))
 }
 
-/// The 201 answer to a create: the resource and its `Location`.
-pub(super) async fn created<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    base: &str,
-    record: &ResourceRecord,
-    params: &RawListParams,
+/// A POST/PUT body validated and canonicalized against the kind's schema.
+fn read_resource<K: Kind>(principal: &Principal, body: Value) -> ApiResult<Value> {
+    let mut leniency = leniency(principal);
+    let doc = normalize(body, K::schema(), &mut leniency)?;
+    log_tolerances(&leniency);
+    Ok(doc)
+}
+
+/// `POST /{Kind}`: 201 with the resource and its `Location`.
+pub(super) async fn create<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    ScimQuery(params): ScimQuery,
+    ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
+    let doc = read_resource::<K>(&principal, body)?;
+    let record = K::create(
+        state.store.as_ref(),
+        &principal.account.id,
+        doc,
+        state.clock.now_micros(),
+    )
+    .await?;
     let location = format!("{base}/{}/{}", K::ENDPOINT, record.id);
     let projection = params.projection()?;
     respond::<K>(
-        state,
-        principal,
-        base,
-        record,
+        &state,
+        &principal,
+        &base,
+        &record,
         &projection,
         StatusCode::CREATED,
         Some(&location),
+    )
+    .await
+}
+
+/// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
+pub(super) async fn replace<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let incoming = read_resource::<K>(&principal, body)?;
+    let record = modify::<K, _>(&state, &principal, &id, &headers, |current| {
+        K::replaced(current, &incoming)
+    })
+    .await?;
+    respond::<K>(
+        &state,
+        &principal,
+        &base,
+        &record,
+        &params.projection()?,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+/// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
+pub(super) async fn patch<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let projection = K::patch_projection(&params)?;
+    let mut fired = leniency(&principal);
+    let record = modify::<K, _>(&state, &principal, &id, &headers, |current| {
+        let mut leniency = leniency(&principal);
+        let outcome = apply_patch(
+            &current.doc,
+            &body,
+            K::schema(),
+            K::DEFERRED,
+            &current.id,
+            &mut leniency,
+        )?;
+        let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
+        fired = leniency;
+        K::patched(current, doc, outcome.deferred)
+    })
+    .await?;
+    log_tolerances(&fired);
+    respond::<K>(
+        &state,
+        &principal,
+        &base,
+        &record,
+        &projection,
+        StatusCode::OK,
+        None,
     )
     .await
 }
@@ -194,7 +303,7 @@ where
     })
 }
 
-/// DELETE: 412 on a failed `If-Match`, 404 when absent, else 204.
+/// Remove a resource: 412 on a failed `If-Match`, 404 when absent, else 204.
 pub(super) async fn delete<K: Kind>(
     state: &AppState,
     principal: &Principal,
@@ -216,6 +325,16 @@ pub(super) async fn delete<K: Kind>(
         return Err(not_found::<K>(id));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /{Kind}/{id}` (users go through their fidelity setting first).
+pub(super) async fn remove<K: Kind>(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    delete::<K>(&state, &principal, &id, &headers).await
 }
 
 /// `GET /{Kind}/{id}`, with `If-None-Match` → 304.

@@ -1,5 +1,5 @@
-//! `/Users`: create, read, list/search, replace, patch, delete. What Users and Groups
-//! share lives in `kind.rs`; this file holds what only users do.
+//! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! particular to users, and DELETE, which follows the account's LinkedIn fidelity.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -11,13 +11,14 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
-use super::kind::{self, Kind, created, leniency, log_tolerances, modify, respond};
+use super::extract::Authenticated;
+use super::kind::{self, Kind, modify};
 use crate::accounts::UserDelete;
 use crate::scim::catalog::user_schema;
+use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
-use crate::scim::patch::apply_patch;
-use crate::scim::resource::{apply_replace, normalize};
+use crate::scim::patch::DeferredOp;
+use crate::scim::resource::apply_replace;
 use crate::scim::schema::ResourceSchema;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
@@ -35,6 +36,32 @@ impl Kind for Users {
 
     fn schema() -> &'static ResourceSchema {
         user_schema()
+    }
+
+    fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
+        apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)
+    }
+
+    fn patched(
+        current: &ResourceRecord,
+        doc: Value,
+        _deferred: Vec<DeferredOp>,
+    ) -> Result<Option<Value>, ProtocolError> {
+        Ok((doc != current.doc).then_some(doc))
+    }
+
+    async fn create(
+        store: &dyn Store,
+        account_id: &str,
+        mut doc: Value,
+        now: Micros,
+    ) -> StoreResult<ResourceRecord> {
+        // A provisioned user is active unless the client says otherwise (Okta's SPEC test
+        // creates without `active` and expects `active: true`).
+        if let Some(map) = doc.as_object_mut() {
+            map.entry("active").or_insert(Value::Bool(true));
+        }
+        store.create_user(account_id, &doc, now).await
     }
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_user(account_id, id).await
@@ -65,104 +92,15 @@ impl Kind for Users {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/Users", get(kind::list::<Users>).post(create))
+        .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
         .route("/Users/.search", post(kind::search::<Users>))
         .route(
             "/Users/{id}",
-            get(kind::fetch::<Users>).put(replace).patch(patch).delete(remove),
+            get(kind::fetch::<Users>)
+                .put(kind::replace::<Users>)
+                .patch(kind::patch::<Users>)
+                .delete(remove),
         )
-}
-
-async fn create(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
-    let mut doc = normalize(body, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    // A provisioned user is active unless the client says otherwise (Okta's SPEC test
-    // creates without `active` and expects `active: true`).
-    if let Some(map) = doc.as_object_mut() {
-        map.entry("active").or_insert(Value::Bool(true));
-    }
-    let record = state
-        .store
-        .create_user(&principal.account.id, &doc, state.clock.now_micros())
-        .await?;
-    created::<Users>(&state, &principal, &base, &record, &params).await
-}
-
-async fn replace(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(&principal);
-    let incoming = normalize(body, user_schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let record = modify::<Users, _>(&state, &principal, &id, &headers, |current| {
-        Ok(Some(apply_replace(
-            &current.doc,
-            incoming.clone(),
-            user_schema(),
-        )?))
-    })
-    .await?;
-    respond::<Users>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &params.projection()?,
-        StatusCode::OK,
-        None,
-    )
-    .await
-}
-
-async fn patch(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let mut fired = leniency(&principal);
-    let record = modify::<Users, _>(&state, &principal, &id, &headers, |current| {
-        let mut leniency = leniency(&principal);
-        let outcome = apply_patch(
-            &current.doc,
-            &body,
-            user_schema(),
-            &[],
-            &current.id,
-            &mut leniency,
-        )?;
-        let doc = normalize(outcome.resource, user_schema(), &mut leniency)?;
-        fired = leniency;
-        Ok((doc != current.doc).then_some(doc))
-    })
-    .await?;
-    log_tolerances(&fired);
-    respond::<Users>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &params.projection()?,
-        StatusCode::OK,
-        None,
-    )
-    .await
 }
 
 async fn remove(
