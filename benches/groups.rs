@@ -4,8 +4,9 @@
 //! `cargo bench --bench groups` starts the real application in-process (as the tests
 //! do, through `Application::build`), loads groups of 10, 10 000 and 100 000 members
 //! through the store (batch SQL, not 100k HTTP calls), then measures over HTTP, one
-//! request at a time, the p50/p99 latency of: PATCH add one member, PATCH remove one
-//! member (`members[value eq "…"]`), GET `?excludedAttributes=members`. It runs on
+//! request at a time (the sizes taking turns), the p50/p99 latency of: PATCH add one
+//! member, PATCH remove one member (`members[value eq "…"]`), GET
+//! `?excludedAttributes=members`. It runs on
 //! SQLite and on Postgres (`BENCH_DATABASE_URL`, default the local server; skipped with
 //! a message when unreachable). `BENCH_ITERATIONS` sets the samples per operation.
 
@@ -40,7 +41,7 @@ async fn main() -> BenchResult<()> {
     let iterations: usize = std::env::var("BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(2000);
     let started = Instant::now();
     let mut rows = Vec::new();
     let sqlite = std::env::temp_dir().join(format!("lscim-bench-{}.db", uuid::Uuid::new_v4()));
@@ -120,36 +121,26 @@ async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult
     }
     eprintln!("{backend}: loaded in {:.1?}; measuring", loading.elapsed());
 
-    for ((size, group), probe) in SIZES.into_iter().zip(&groups).zip(probes) {
-        let path = format!("{base}/Groups/{group}");
-        let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                         "Operations": [{"op": "add", "path": "members", "value": [{"value": probe}]}]});
-        let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                            "Operations": [{"op": "remove", "path": format!("members[value eq \"{probe}\"]")}]});
-        let mut adds = Vec::new();
-        let mut removes = Vec::new();
-        let mut gets = Vec::new();
-        for i in 0..WARMUP + iterations {
-            let a = timed(send(&client, reqwest::Method::PATCH, &path, Some(&add))).await?;
-            let r = timed(send(&client, reqwest::Method::PATCH, &path, Some(&remove))).await?;
-            let g = timed(send(
-                &client,
-                reqwest::Method::GET,
-                &format!("{path}?excludedAttributes=members"),
-                None,
-            ))
-            .await?;
+    // Sizes take turns request by request, so background work of the database (a
+    // checkpoint, autovacuum after the bulk load) weighs on every size alike.
+    let targets: Vec<Target> = groups
+        .iter()
+        .zip(probes)
+        .map(|(group, probe)| Target::new(&base, group, probe))
+        .collect();
+    let mut samples = vec![[Vec::new(), Vec::new(), Vec::new()]; SIZES.len()];
+    for i in 0..WARMUP + iterations {
+        for (target, samples) in targets.iter().zip(samples.iter_mut()) {
+            let timings = target.round(&client).await?;
             if i >= WARMUP {
-                adds.push(a);
-                removes.push(r);
-                gets.push(g);
+                for (kept, t) in samples.iter_mut().zip(timings) {
+                    kept.push(t);
+                }
             }
         }
-        for (op, samples) in [
-            ("PATCH add 1 member", adds),
-            ("PATCH remove 1 member", removes),
-            ("GET excludedAttributes=members", gets),
-        ] {
+    }
+    for ((size, group), samples) in SIZES.into_iter().zip(&groups).zip(samples) {
+        for (op, samples) in OPERATIONS.into_iter().zip(samples) {
             let (p50, p99) = percentiles(samples);
             rows.push(Row {
                 backend,
@@ -160,13 +151,52 @@ async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult
             });
         }
         // The member count is what we think it is (and the probe left no trace).
-        let count = store.group_members(&account, std::slice::from_ref(group)).await?;
-        let members = count.get(group).map_or(0, Vec::len);
+        let members = store.group_members(&account, std::slice::from_ref(group)).await?;
+        let members = members.get(group).map_or(0, Vec::len);
         if members != size {
             return Err(format!("group of {size} has {members} members").into());
         }
     }
     Ok(rows)
+}
+
+const OPERATIONS: [&str; 3] = [
+    "PATCH add 1 member",
+    "PATCH remove 1 member",
+    "GET excludedAttributes=members",
+];
+
+/// One group under measurement and the user that is added to it and removed again.
+struct Target {
+    path: String,
+    add: Value,
+    remove: Value,
+}
+
+impl Target {
+    fn new(base: &str, group: &str, probe: &str) -> Target {
+        let patch = |op: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [op]});
+        Target {
+            path: format!("{base}/Groups/{group}"),
+            add: patch(json!({"op": "add", "path": "members", "value": [{"value": probe}]})),
+            remove: patch(json!({"op": "remove", "path": format!("members[value eq \"{probe}\"]")})),
+        }
+    }
+
+    /// One of each operation, timed, in [`OPERATIONS`] order.
+    async fn round(&self, client: &reqwest::Client) -> BenchResult<[Duration; 3]> {
+        let add = timed(send(client, reqwest::Method::PATCH, &self.path, Some(&self.add))).await?;
+        let remove = timed(send(
+            client,
+            reqwest::Method::PATCH,
+            &self.path,
+            Some(&self.remove),
+        ))
+        .await?;
+        let get = format!("{}?excludedAttributes=members", self.path);
+        let get = timed(send(client, reqwest::Method::GET, &get, None)).await?;
+        Ok([add, remove, get])
+    }
 }
 
 /// Users go in through the store, many at a time: this is set-up, not what is measured.
