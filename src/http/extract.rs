@@ -153,3 +153,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
         Ok(ScimQuery(raw))
     }
 }
+
+/// What every SCIM resource handler needs, in one extractor: the state, who is asking
+/// (from the bearer token) and the base URL resources are located under.
+pub struct Caller {
+    pub state: AppState,
+    pub principal: Principal,
+    pub base: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        let BaseUrl(base) = BaseUrl::from_request_parts(parts, state).await?;
+        Ok(Caller {
+            state: state.clone(),
+            principal,
+            base,
+        })
+    }
+}
+
+impl Caller {
+    pub fn account_id(&self) -> &str {
+        &self.principal.account.id
+    }
+}

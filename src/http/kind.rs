@@ -5,14 +5,13 @@
 //! only what differs: its schema, its store calls and how a write becomes an update.
 
 use async_trait::async_trait;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Authenticated, BaseUrl, ScimJson, ScimQuery};
+use super::extract::{Caller, ScimJson, ScimQuery};
 use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
 use crate::accounts::Principal;
 use crate::scim::error::ProtocolError;
@@ -99,12 +98,8 @@ fn not_found<K: Kind>(id: &str) -> ApiError {
     ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE))
 }
 
-pub(super) async fn load<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-) -> ApiResult<ResourceRecord> {
-    K::get(state.store.as_ref(), &principal.account.id, id)
+pub(super) async fn load<K: Kind>(caller: &Caller, id: &str) -> ApiResult<ResourceRecord> {
+    K::get(caller.state.store.as_ref(), caller.account_id(), id)
         .await?
         .ok_or_else(|| not_found::<K>(id))
 }
@@ -112,19 +107,18 @@ pub(super) async fn load<K: Kind>(
 /// The response representations of `records` under `projection`. The related attribute
 /// is read from the membership table only when the projection keeps it, in one query
 /// for all the records (a page of a list, or one resource).
-pub(super) async fn represent<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    base: &str,
+async fn represent<K: Kind>(
+    caller: &Caller,
     records: &[ResourceRecord],
     (attributes, excluded): &Projection,
 ) -> ApiResult<Vec<Value>> {
     let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        K::related(state.store.as_ref(), &principal.account.id, &ids).await?
+        K::related(caller.state.store.as_ref(), caller.account_id(), &ids).await?
     } else {
         References::new()
     };
+    let base = &caller.base;
     Ok(records
         .iter()
         .map(|record| {
@@ -149,16 +143,14 @@ pub(super) async fn represent<K: Kind>(
 }
 
 /// A single-resource response (`ETag`; `Location` when given).
-pub(super) async fn respond<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    base: &str,
+async fn respond<K: Kind>(
+    caller: &Caller,
     record: &ResourceRecord,
     projection: &Projection,
     status: StatusCode,
     location: Option<&str>,
 ) -> ApiResult<Response> {
-    let body = represent::<K>(state, principal, base, std::slice::from_ref(record), projection)
+    let body = represent::<K>(caller, std::slice::from_ref(record), projection)
         .await?
         .pop()
         .unwrap_or(Value::Null);
@@ -175,26 +167,17 @@ fn read_resource<K: Kind>(principal: &Principal, body: Value) -> ApiResult<Value
 
 /// `POST /{Kind}`: 201 with the resource and its `Location`.
 pub(super) async fn create<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
+    caller: Caller,
     ScimQuery(params): ScimQuery,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let doc = read_resource::<K>(&principal, body)?;
-    let record = K::create(
-        state.store.as_ref(),
-        &principal.account.id,
-        doc,
-        state.clock.now_micros(),
-    )
-    .await?;
-    let location = format!("{base}/{}/{}", K::ENDPOINT, record.id);
+    let doc = read_resource::<K>(&caller.principal, body)?;
+    let now = caller.state.clock.now_micros();
+    let record = K::create(caller.state.store.as_ref(), caller.account_id(), doc, now).await?;
+    let location = format!("{}/{}/{}", caller.base, K::ENDPOINT, record.id);
     let projection = params.projection()?;
     respond::<K>(
-        &state,
-        &principal,
-        &base,
+        &caller,
         &record,
         &projection,
         StatusCode::CREATED,
@@ -205,45 +188,29 @@ pub(super) async fn create<K: Kind>(
 
 /// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
 pub(super) async fn replace<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
+    caller: Caller,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let incoming = read_resource::<K>(&principal, body)?;
-    let record = modify::<K, _>(&state, &principal, &id, &headers, |current| {
-        K::replaced(current, &incoming)
-    })
-    .await?;
-    respond::<K>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &params.projection()?,
-        StatusCode::OK,
-        None,
-    )
-    .await
+    let incoming = read_resource::<K>(&caller.principal, body)?;
+    let record = modify::<K, _>(&caller, &id, &headers, |current| K::replaced(current, &incoming)).await?;
+    respond::<K>(&caller, &record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
 pub(super) async fn patch<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
+    caller: Caller,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let projection = K::patch_projection(&params)?;
-    let mut fired = leniency(&principal);
-    let record = modify::<K, _>(&state, &principal, &id, &headers, |current| {
-        let mut leniency = leniency(&principal);
+    let mut fired = leniency(&caller.principal);
+    let record = modify::<K, _>(&caller, &id, &headers, |current| {
+        let mut leniency = leniency(&caller.principal);
         let outcome = apply_patch(
             &current.doc,
             &body,
@@ -258,24 +225,14 @@ pub(super) async fn patch<K: Kind>(
     })
     .await?;
     log_tolerances(&fired);
-    respond::<K>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &projection,
-        StatusCode::OK,
-        None,
-    )
-    .await
+    respond::<K>(&caller, &record, &projection, StatusCode::OK, None).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
 /// the update (`None`: nothing to write). `If-Match` is checked against the locked
 /// version, so a stale client gets 412 and concurrent writers never lose an update.
 pub(super) async fn modify<K: Kind, F>(
-    state: &AppState,
-    principal: &Principal,
+    caller: &Caller,
     id: &str,
     headers: &HeaderMap,
     mut change: F,
@@ -289,11 +246,12 @@ where
         }
         Ok(change(current)?)
     };
+    let now = caller.state.clock.now_micros();
     K::modify(
-        state.store.as_ref(),
-        &principal.account.id,
+        caller.state.store.as_ref(),
+        caller.account_id(),
         id,
-        state.clock.now_micros(),
+        now,
         &mut apply,
     )
     .await
@@ -303,78 +261,45 @@ where
     })
 }
 
-/// Remove a resource: 412 on a failed `If-Match`, 404 when absent, else 204.
-pub(super) async fn delete<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    headers: &HeaderMap,
+/// `DELETE /{Kind}/{id}`: 412 on a failed `If-Match`, 404 when absent, else 204. (Users
+/// go through their account's fidelity setting first.)
+pub(super) async fn remove<K: Kind>(
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let current = load::<K>(state, principal, id).await?;
-    if if_match_fails(headers, current.version) {
+    let current = load::<K>(&caller, &id).await?;
+    if if_match_fails(&headers, current.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    if !K::delete(
-        state.store.as_ref(),
-        &principal.account.id,
-        id,
-        state.clock.now_micros(),
-    )
-    .await?
-    {
-        return Err(not_found::<K>(id));
+    let now = caller.state.clock.now_micros();
+    if !K::delete(caller.state.store.as_ref(), caller.account_id(), &id, now).await? {
+        return Err(not_found::<K>(&id));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `DELETE /{Kind}/{id}` (users go through their fidelity setting first).
-pub(super) async fn remove<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    delete::<K>(&state, &principal, &id, &headers).await
-}
-
 /// `GET /{Kind}/{id}`, with `If-None-Match` → 304.
 pub(super) async fn fetch<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
+    caller: Caller,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let record = load::<K>(&state, &principal, &id).await?;
+    let record = load::<K>(&caller, &id).await?;
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let projection = params.projection()?;
-    respond::<K>(
-        &state,
-        &principal,
-        &base,
-        &record,
-        &projection,
-        StatusCode::OK,
-        None,
-    )
-    .await
+    respond::<K>(&caller, &record, &params.projection()?, StatusCode::OK, None).await
 }
 
-async fn run_list<K: Kind>(
-    state: &AppState,
-    principal: &Principal,
-    base: &str,
-    params: &RawListParams,
-) -> ApiResult<Response> {
-    let mut leniency = leniency(principal);
-    let request = params.parse(state.settings.max_page_size, K::schema(), &mut leniency)?;
+async fn run_list<K: Kind>(caller: &Caller, params: &RawListParams) -> ApiResult<Response> {
+    let mut leniency = leniency(&caller.principal);
+    let request = params.parse(caller.state.settings.max_page_size, K::schema(), &mut leniency)?;
     log_tolerances(&leniency);
-    let page = K::list(state.store.as_ref(), &principal.account.id, &request).await?;
+    let page = K::list(caller.state.store.as_ref(), caller.account_id(), &request).await?;
     let projection = (request.attributes, request.excluded_attributes);
-    let resources = represent::<K>(state, principal, base, &page.items, &projection).await?;
+    let resources = represent::<K>(caller, &page.items, &projection).await?;
     Ok(scim_json(
         StatusCode::OK,
         &list_response(page.total, request.start_index, resources),
@@ -382,22 +307,11 @@ async fn run_list<K: Kind>(
 }
 
 /// `GET /{Kind}`: list with filter, sort, paging and projection.
-pub(super) async fn list<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-) -> ApiResult<Response> {
-    run_list::<K>(&state, &principal, &base, &params).await
+pub(super) async fn list<K: Kind>(caller: Caller, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+    run_list::<K>(&caller, &params).await
 }
 
 /// `POST /{Kind}/.search` (RFC 7644 §3.4.3).
-pub(super) async fn search<K: Kind>(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let params = RawListParams::from_search_body(&body)?;
-    run_list::<K>(&state, &principal, &base, &params).await
+pub(super) async fn search<K: Kind>(caller: Caller, ScimJson(body): ScimJson) -> ApiResult<Response> {
+    run_list::<K>(&caller, &RawListParams::from_search_body(&body)?).await
 }

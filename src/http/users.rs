@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::Authenticated;
+use super::extract::Caller;
 use super::kind::{self, Kind, modify};
 use crate::accounts::UserDelete;
 use crate::scim::catalog::user_schema;
@@ -103,16 +103,11 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    match principal.account.fidelity.user_delete {
-        UserDelete::Delete => kind::delete::<Users>(&state, &principal, &id, &headers).await,
+async fn remove(caller: Caller, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    match caller.principal.account.fidelity.user_delete {
+        UserDelete::Delete => kind::remove::<Users>(caller, Path(id), headers).await,
         UserDelete::Deactivate => {
-            modify::<Users, _>(&state, &principal, &id, &headers, |current| {
+            modify::<Users, _>(&caller, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
@@ -126,7 +121,7 @@ async fn remove(
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         UserDelete::Refuse => {
-            kind::load::<Users>(&state, &principal, &id).await?;
+            kind::load::<Users>(&caller, &id).await?;
             Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
             ))

@@ -594,20 +594,16 @@ fn column_predicate<DB: Dialect>(
         return Ok(());
     };
     match column {
-        Column::Exact(c) => text_predicate(
-            qb,
-            &format!("{qualifier}{c}"),
-            op,
-            string_value(path, value)?,
-            false,
-        ),
-        Column::Folded(c) => text_predicate(
-            qb,
-            &format!("{qualifier}{c}"),
-            op,
-            string_value(path, value)?,
-            true,
-        ),
+        Column::Exact(c) | Column::Folded(c) => {
+            let folded = matches!(column, Column::Folded(_));
+            text_predicate(
+                qb,
+                &format!("{qualifier}{c}"),
+                op,
+                string_value(path, value)?,
+                folded,
+            );
+        }
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;

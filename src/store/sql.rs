@@ -163,6 +163,17 @@ fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// Map a unique violation to the client's `Conflict` (no racy pre-check needed).
+fn or_conflict(conflict: impl FnOnce() -> StoreError) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |err| {
+        if unique_violation(&err) {
+            conflict()
+        } else {
+            err.into()
+        }
+    }
+}
+
 /// The columns every resource table shares, read into a [`ResourceRecord`].
 const RECORD_COLUMNS: &str = "id, doc, version, created_at, updated_at";
 const USERS: &str = "users";
@@ -507,16 +518,12 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| {
-                    if unique_violation(&e) {
-                        StoreError::Conflict(format!(
-                            "the token of configuration {:?} is already used by another configuration",
-                            config.name
-                        ))
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(or_conflict(|| {
+                    StoreError::Conflict(format!(
+                        "the token of configuration {:?} is already used by another configuration",
+                        config.name
+                    ))
+                }))?;
                 Ok(ScimConfiguration {
                     id: row.try_get("id")?,
                     account_id: config.account_id.to_owned(),
@@ -593,7 +600,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
                 let record = Self::resource(&row)?;
                 tx.commit().await?;
@@ -634,7 +641,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, id, &columns).await?;
                 let record = Self::resource(&row)?;
                 tx.commit().await?;
@@ -695,7 +702,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| if unique_violation(&e) { Self::display_name_taken(&columns) } else { e.into() })?;
+                .map_err(or_conflict(|| Self::display_name_taken(&columns)))?;
                 Self::insert_members(&mut tx, account_id, &id, members, MemberOrigin::Scim, now).await?;
                 let record = Self::resource(&row)?;
                 tx.commit().await?;
@@ -740,7 +747,7 @@ macro_rules! sql_store {
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await
-                        .map_err(|e| if unique_violation(&e) { Self::display_name_taken(&columns) } else { e.into() })?;
+                        .map_err(or_conflict(|| Self::display_name_taken(&columns)))?;
                         Self::resource(&row)?
                     }
                     None if members_changed => Self::touch_record(&mut tx, GROUPS, account_id, id, now).await?,

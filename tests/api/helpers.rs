@@ -78,6 +78,14 @@ impl TestAppBuilder {
         self.seed = Some(path);
         self
     }
+    /// Seed one more SCIM configuration with a known token and client profile, in the
+    /// account `account` (`demo` is the default token's account).
+    pub fn configuration(self, account: &str, token: &str, client_profile: &str) -> Self {
+        self.seed(&format!(
+            "[[accounts]]\nname = \"{account}\"\n[[accounts.configurations]]\n\
+             name = \"{token}\"\ntoken = \"{token}\"\nclient_profile = \"{client_profile}\"\n"
+        ))
+    }
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
         self
@@ -213,6 +221,16 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A JSON request with another configuration's token.
+    pub async fn send_json_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
+        self.scim_as(token, method, path)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Response {
         self.send_json(Method::POST, path, body).await
     }
@@ -339,7 +357,12 @@ pub fn patch_body(operations: Value) -> Value {
 
 /// Okta's group push create body.
 pub fn group_body(display_name: &str) -> Value {
-    json!({"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": []})
+    group_with(display_name, &[] as &[&str])
+}
+
+/// A group create body with these members.
+pub fn group_with<S: AsRef<str>>(display_name: &str, member_ids: &[S]) -> Value {
+    json!({"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": member_values(member_ids)})
 }
 
 /// `{"value": id}` for each id: the member list shape both IdPs send.

@@ -2,19 +2,14 @@
 //! memberships.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, ids_of, member_values};
+use crate::helpers::{Backend, TestApp, assert_scim_error, group_body, group_with, ids_of};
 
 async fn deleting_a_group_keeps_its_users(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&users)}),
-        )
-        .await;
+    let group = app.create_group(&group_with("Sales", &users)).await;
     let path = format!("/Groups/{}", group["id"].as_str().expect("id"));
     let response = app.delete(&path).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
@@ -31,11 +26,7 @@ async fn deleting_a_group_keeps_its_users(backend: Backend) {
 async fn deleting_a_user_drops_its_memberships(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&users)}),
-        )
-        .await;
+    let group = app.create_group(&group_with("Sales", &users)).await;
     let path = format!("/Groups/{}", group["id"].as_str().expect("id"));
     let response = app.delete(&format!("/Users/{}", users[0])).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);

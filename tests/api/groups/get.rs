@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, GROUP_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, group_body, ids_of, member_values,
+    Backend, GROUP_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, group_body, group_with, ids_of,
+    member_values,
 };
 
 async fn get_returns_every_member(backend: Backend) {
@@ -22,11 +23,7 @@ async fn get_returns_every_member(backend: Backend) {
     let carol = named["id"].as_str().expect("id").to_owned();
     let mut all = ids.clone();
     all.push(carol.clone());
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "All", "members": member_values(&all)}),
-        )
-        .await;
+    let group = app.create_group(&group_with("All", &all)).await;
     let fetched = app
         .get_ok(&format!("/Groups/{}", group["id"].as_str().expect("id")))
         .await;
@@ -90,16 +87,8 @@ async fn conditional_get_and_unknown_ids(backend: Backend) {
 async fn users_carry_their_groups(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ids = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
-    let sales = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&ids)}),
-        )
-        .await;
-    let pilots = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Pilots", "members": member_values(&ids[..1])}),
-        )
-        .await;
+    let sales = app.create_group(&group_with("Sales", &ids)).await;
+    let pilots = app.create_group(&group_with("Pilots", &ids[..1])).await;
     let sales_id = sales["id"].as_str().expect("id");
     let pilots_id = pilots["id"].as_str().expect("id");
     let alice = app.get_ok(&format!("/Users/{}", ids[0])).await;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, GROUP_SCHEMA, LIST_SCHEMA, TestApp, assert_scim_error, group_body, member_values,
+    Backend, GROUP_SCHEMA, LIST_SCHEMA, TestApp, assert_scim_error, group_body, group_with, member_values,
 };
 
 fn ids(list: &Value) -> Vec<String> {
@@ -59,15 +59,8 @@ async fn okta_and_entra_match_groups_by_display_name(backend: Backend) {
 async fn member_filters_use_the_membership_table(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
-    let both = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Both", "members": member_values(&users)}),
-        )
-        .await;
-    let alice_only = app
-        .create_group(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Alice only",
-                              "members": member_values(&users[..1])}))
-        .await;
+    let both = app.create_group(&group_with("Both", &users)).await;
+    let alice_only = app.create_group(&group_with("Alice only", &users[..1])).await;
     let empty = app.create_group(&group_body("Empty")).await;
     let (both, alice_only, empty) = (
         both["id"].as_str().expect("id"),

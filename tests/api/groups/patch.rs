@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, group_body, ids_of,
-    member_values, patch_body, sorted,
+    Backend, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, group_with, ids_of,
+    member_values, patch_body, sorted, user_body,
 };
 
 fn id(resource: &Value) -> String {
@@ -192,15 +192,7 @@ async fn membership_changes_bump_the_version_and_no_ops_do_not(backend: Backend)
 
 async fn unknown_member_in_a_patch_writes_nothing(backend: Backend) {
     let app = TestApp::builder(backend)
-        .seed(
-            r#"
-[[accounts]]
-name = "other"
-[[accounts.configurations]]
-name = "Other"
-token = "other-account-token"
-"#,
-        )
+        .configuration("other", "other-account-token", "lenient")
         .spawn()
         .await;
     let users = app.create_users(&["alice@acme.com"]).await;
@@ -219,12 +211,13 @@ token = "other-account-token"
     assert_eq!(app.get_ok(&path).await, group, "no partial write");
     // Another account's user is no member candidate, and its existence does not leak.
     let response = app
-        .scim_as("other-account-token", Method::POST, "/Users")
-        .header("content-type", "application/scim+json")
-        .body(json!({"schemas": [USER_SCHEMA], "userName": "stranger@other.com"}).to_string())
-        .send()
-        .await
-        .expect("request");
+        .send_json_as(
+            "other-account-token",
+            Method::POST,
+            "/Users",
+            &user_body("stranger@other.com"),
+        )
+        .await;
     let stranger: Value = response.json().await.expect("json");
     let stranger = id(&stranger);
     let response = app
@@ -256,10 +249,7 @@ async fn admin_members_survive_a_scim_replace_of_members(backend: Backend) {
         .create_users(&["alice@acme.com", "bob@acme.com", "admin-added@acme.com"])
         .await;
     let (alice, bob, direct) = (&users[0], &users[1], &users[2]);
-    let group = app
-        .create_group(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales",
-                              "members": member_values(&[alice])}))
-        .await;
+    let group = app.create_group(&group_with("Sales", &[alice])).await;
     let gid = id(&group);
     let path = format!("/Groups/{gid}");
     assert_eq!(app.add_admin_members(&gid, std::slice::from_ref(direct)).await, 1);
@@ -294,11 +284,7 @@ async fn general_member_filters_remove_matching_members(backend: Backend) {
     let users = app
         .create_users(&["ann@acme.com", "andy@acme.com", "bob@acme.com"])
         .await;
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&users)}),
-        )
-        .await;
+    let group = app.create_group(&group_with("Sales", &users)).await;
     let gid = id(&group);
     app.patch_ok(
         &format!("/Groups/{gid}"),
@@ -310,45 +296,20 @@ async fn general_member_filters_remove_matching_members(backend: Backend) {
 
 async fn strict_profile_refuses_entra_remove_with_a_value_list(backend: Backend) {
     let app = TestApp::builder(backend)
-        .seed(
-            r#"
-[[accounts]]
-name = "demo"
-[[accounts.configurations]]
-name = "Strict"
-token = "strict-client-token"
-client_profile = "strict"
-"#,
-        )
+        .configuration("demo", "strict-client-token", "strict")
         .spawn()
         .await;
     let users = app.create_users(&["alice@acme.com"]).await;
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&users)}),
-        )
-        .await;
-    let gid = id(&group);
+    let gid = id(&app.create_group(&group_with("Sales", &users)).await);
     let path = format!("/Groups/{gid}");
-    let send = |body: Value| {
-        app.scim_as("strict-client-token", Method::PATCH, &path)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-    };
-    let response = send(patch_body(
-        json!([{"op": "remove", "path": "members", "value": [{"value": users[0]}]}]),
-    ))
-    .await
-    .expect("request");
+    let strict = "strict-client-token";
+    let body = patch_body(json!([{"op": "remove", "path": "members", "value": [{"value": users[0]}]}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
     assert_eq!(members_of(&app, &gid).await, users, "nothing removed");
     // The RFC shape works under strict.
-    let response = send(patch_body(
-        json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", users[0])}]),
-    ))
-    .await
-    .expect("request");
+    let body = patch_body(json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", users[0])}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(members_of(&app, &gid).await, Vec::<String>::new());
 }

@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, ids_of, member_values};
+use crate::helpers::{
+    Backend, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, group_with, ids_of, member_values,
+};
 
 async fn put_replaces_name_and_scim_members_but_keeps_admin_members(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -59,11 +61,7 @@ async fn put_with_an_unknown_member_or_a_taken_name_changes_nothing(backend: Bac
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com"]).await;
     app.create_group(&group_body("Taken")).await;
-    let group = app
-        .create_group(
-            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": member_values(&users)}),
-        )
-        .await;
+    let group = app.create_group(&group_with("Sales", &users)).await;
     let path = format!("/Groups/{}", group["id"].as_str().expect("id"));
     let response = app
         .put(

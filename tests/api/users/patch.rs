@@ -135,35 +135,17 @@ async fn okta_deactivates_with_a_path_less_replace(backend: Backend) {
 
 async fn strict_profile_answers_entra_quirks_with_rfc_errors(backend: Backend) {
     let app = TestApp::builder(backend)
-        .seed(
-            r#"
-[[accounts]]
-name = "demo"
-[[accounts.configurations]]
-name = "Strict"
-token = "strict-client-token"
-client_profile = "strict"
-"#,
-        )
+        .configuration("demo", "strict-client-token", "strict")
         .spawn()
         .await;
     let id = new_user(&app).await;
     let path = format!("/Users/{id}");
-    let send = |body: Value| {
-        app.scim_as("strict-client-token", Method::PATCH, &path)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-    };
-    let response = send(ops(json!([{"op": "Replace", "path": "nickName", "value": "x"}])))
-        .await
-        .expect("request");
+    let strict = "strict-client-token";
+    let body = ops(json!([{"op": "Replace", "path": "nickName", "value": "x"}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
-    let response = send(ops(
-        json!([{"op": "replace", "path": "active", "value": "False"}]),
-    ))
-    .await
-    .expect("request");
+    let body = ops(json!([{"op": "replace", "path": "active", "value": "False"}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     // The lenient demo token accepts both.
     patched(
