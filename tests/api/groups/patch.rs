@@ -373,6 +373,45 @@ async fn concurrent_member_adds_lose_nothing(backend: Backend) {
     assert_eq!(fetched["meta"]["version"], "W/\"21\"");
 }
 
+async fn path_less_member_values_and_odd_shapes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let users = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
+    let gid = id(&app.create_group(&group_body("Sales")).await);
+    let path = format!("/Groups/{gid}");
+    // Path-less add/replace carry members like any other attribute.
+    app.patch_ok(
+        &path,
+        json!([{"op": "add", "value": {"members": [{"value": users[0]}]}}]),
+    )
+    .await;
+    app.patch_ok(
+        &path,
+        json!([{"op": "replace", "value": {"displayName": "Sales 2", "members": [{"value": users[1]}]}}]),
+    )
+    .await;
+    assert_eq!(members_of(&app, &gid).await, vec![users[1].clone()]);
+    // Shapes a client should not send get a SCIM 400, never a 500.
+    let odd = [
+        json!([{"op": "add", "path": "members", "value": [{"value": 42}]}]),
+        json!([{"op": "add", "path": "members", "value": "not-a-list"}]),
+        json!([{"op": "add", "path": "members.value", "value": "x"}]),
+        json!([{"op": "replace", "path": "members[value eq \"x\"].display", "value": "x"}]),
+        json!([{"op": "remove", "path": "members[value gt 5]"}]),
+        json!([{"op": "remove", "path": "members[$ref eq \"x\"]"}]),
+        json!([{"op": "remove", "path": "members[nope eq \"x\"]"}]),
+        json!([{"op": "add", "path": "members", "value": [{"value": "x".repeat(5000)}]}]),
+    ];
+    for operations in odd {
+        let response = app.patch(&path, &patch_body(operations.clone())).await;
+        assert!(
+            response.status().is_client_error(),
+            "{operations}: {}",
+            response.status()
+        );
+    }
+    assert_eq!(members_of(&app, &gid).await, vec![users[1].clone()]);
+}
+
 backend_tests!(
     okta_group_push_flow,
     entra_group_flow,
@@ -383,4 +422,5 @@ backend_tests!(
     strict_profile_refuses_entra_remove_with_a_value_list,
     stale_if_match_is_412_and_unknown_group_is_404,
     concurrent_member_adds_lose_nothing,
+    path_less_member_values_and_odd_shapes,
 );
