@@ -17,6 +17,7 @@ use linkedin_scim::Application;
 use linkedin_scim::accounts::{BearerToken, FidelityPreset};
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
+use linkedin_scim::licensing::SeatRequest;
 use linkedin_scim::store::{MemberOrigin, Store};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -212,9 +213,9 @@ async fn create_users(store: &Arc<dyn Store>, account: &str, n: usize) -> BenchR
                 let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                                  "userName": format!("user{i:06}@bench.example"), "active": true});
                 let user = store
-                    .create_user(&account, &doc, SystemClock.now_micros())
+                    .create_user(&account, &doc, &SeatRequest::none(), SystemClock.now_micros())
                     .await?;
-                ids.push((i, user.id));
+                ids.push((i, user.record.id));
             }
             Ok::<_, linkedin_scim::store::StoreError>(ids)
         }));

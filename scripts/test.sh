@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests of the protocol modules and the behavioural suite, which
 # runs each test against SQLite and against Postgres (TEST_DATABASE_URL, default
-# postgres://postgres@127.0.0.1:5432/postgres). Starts the local Postgres cluster when
-# it is not answering and this machine has one.
+# postgres://postgres@127.0.0.1:5432/postgres), then the conformance gate
+# (scripts/conformance.sh: two independent SCIM test suites from PyPI against a live
+# server on both backends; see docs/conformance.md). Starts the local Postgres cluster
+# when it is not answering and this machine has one. Arguments go to nextest; the
+# conformance gate runs only when no argument narrows the cargo test run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +19,10 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && ! postgres_up; then
   fi
 fi
 
-cargo nextest run --locked --no-fail-fast "$@"
+# Both stages run even when the first fails, so one run reports everything.
+rc=0
+cargo nextest run --locked --no-fail-fast "$@" || rc=$?
+if [ "$#" -eq 0 ]; then
+  bash scripts/conformance.sh || rc=$?
+fi
+exit "$rc"

@@ -64,6 +64,16 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_DEMO_TOKEN", hide_env_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_token: Option<String>,
+    /// Bearer token of the admin API (`/admin/api`); by default a random one is made at
+    /// each start and printed.
+    #[arg(
+        long,
+        global = true,
+        env = "LINKEDIN_SCIM_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
     /// Seed file declaring accounts and configurations with fixed tokens, applied
     /// idempotently at start-up.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_SEED")]
@@ -103,6 +113,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     #[serde(skip_serializing)]
     pub demo_token: Option<SecretString>,
+    #[serde(skip_serializing)]
+    pub admin_token: Option<SecretString>,
     pub seed: Option<PathBuf>,
     pub profile: FidelityPreset,
     pub max_body_bytes: usize,
@@ -117,6 +129,7 @@ impl Default for Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             demo_token: None,
+            admin_token: None,
             seed: None,
             profile: FidelityPreset::Linkedin,
             max_body_bytes: 1024 * 1024,

@@ -3,9 +3,11 @@
 //! router; `main.rs` and the integration tests both start the server through it.
 
 pub mod accounts;
+pub mod activity;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod licensing;
 pub mod scim;
 pub mod store;
 pub mod telemetry;
@@ -14,9 +16,15 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use accounts::{BearerToken, Seed, SeedError};
+use std::collections::HashMap;
+
+use accounts::{
+    BearerToken, Fidelity, FidelityPreset, Seed, SeedAccount, SeedAutoAssign, SeedConfiguration, SeedError,
+    SeedInstance, SeedPool,
+};
 use clock::Clock;
 use config::Settings;
+use licensing::Product;
 use store::{NewConfiguration, Store, StoreError};
 
 pub const DEMO_ACCOUNT: &str = "demo";
@@ -32,6 +40,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("--demo-token: use 8-512 printable ASCII characters")]
     DemoToken,
+    #[error("--admin-token: use 8-512 printable ASCII characters")]
+    AdminToken,
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
@@ -53,17 +63,49 @@ pub struct Application {
     router: axum::Router,
     pub store: Arc<dyn Store>,
     pub demo: DemoToken,
+    /// The admin API token when it was generated at this start (to print once).
+    pub generated_admin_token: Option<String>,
 }
 
-/// Apply the seed file: accounts and configurations with fixed tokens, idempotently.
+/// When a token issued now expires under the account's fidelity settings.
+pub fn token_expiry(fidelity: &Fidelity, now: i64) -> Option<i64> {
+    fidelity
+        .token_ttl_seconds
+        .map(|ttl| now.saturating_add(ttl.saturating_mul(1_000_000)))
+}
+
+/// Apply the seed file: accounts, instances, pools and configurations with fixed tokens,
+/// idempotently (re-applying it updates seat counts and tokens, creates nothing twice).
 pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), StartupError> {
     for account in &seed.accounts {
-        let stored = store
-            .ensure_account(&account.name, account.profile.settings(), now)
-            .await?;
+        let fidelity = account.fidelity();
+        let stored = store.ensure_account(&account.name, fidelity.clone(), now).await?;
+        let mut pools: HashMap<(&str, &str), String> = HashMap::new();
+        for instance in &account.instances {
+            let created = store
+                .put_instance(&stored.id, &instance.product, &instance.name, now)
+                .await?;
+            for pool in &instance.pools {
+                let usage = store
+                    .put_pool(
+                        &stored.id,
+                        &created.id,
+                        &pool.license_type,
+                        pool.seats,
+                        pool.promote_waiting,
+                        now,
+                    )
+                    .await?;
+                pools.insert((&instance.name, &pool.license_type), usage.id);
+            }
+        }
         for config in &account.configurations {
             let token =
                 BearerToken::parse(&config.token).ok_or_else(|| SeedError::Token(config.name.clone()))?;
+            let pool_id = config
+                .auto_assign
+                .as_ref()
+                .and_then(|a| pools.get(&(a.instance.as_str(), a.license_type.as_str())));
             store
                 .put_configuration(
                     NewConfiguration {
@@ -71,7 +113,9 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), 
                         name: &config.name,
                         client_profile: config.client_profile,
                         token_hash: &token.hash(),
-                        token_expires_at: None,
+                        token_expires_at: token_expiry(&fidelity, now),
+                        auto_assign_pool_id: pool_id.map(String::as_str),
+                        patch_response: config.patch_response,
                     },
                     now,
                 )
@@ -79,6 +123,47 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// The demo account `serve` creates on an empty database: a Sales Navigator instance
+/// (Advanced Plus, 10 seats; TeamLink Extend, 5 seats), a Learning instance (LinkedIn
+/// Learning, 10 seats) and one SCIM configuration auto-assigning Advanced Plus.
+fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
+    let pool = |license_type: &str, seats| SeedPool {
+        license_type: license_type.to_owned(),
+        seats,
+        promote_waiting: false,
+    };
+    let sales_navigator = "Demo Sales Navigator";
+    Seed {
+        accounts: vec![SeedAccount {
+            name: DEMO_ACCOUNT.to_owned(),
+            profile,
+            fidelity: Default::default(),
+            instances: vec![
+                SeedInstance {
+                    name: sales_navigator.to_owned(),
+                    product: Product::sales_navigator(),
+                    pools: vec![pool("Advanced Plus", 10), pool("TeamLink Extend", 5)],
+                },
+                SeedInstance {
+                    name: "Demo Learning".to_owned(),
+                    product: Product::learning(),
+                    pools: vec![pool("LinkedIn Learning", 10)],
+                },
+            ],
+            configurations: vec![SeedConfiguration {
+                name: DEMO_CONFIGURATION.to_owned(),
+                token: token.expose().to_owned(),
+                client_profile: Default::default(),
+                auto_assign: Some(SeedAutoAssign {
+                    instance: sales_navigator.to_owned(),
+                    license_type: "Advanced Plus".to_owned(),
+                }),
+                patch_response: Default::default(),
+            }],
+        }],
+    }
 }
 
 /// Create the demo account on an empty database, or pin its token to `--demo-token`.
@@ -96,21 +181,7 @@ async fn ensure_demo(store: &dyn Store, settings: &Settings, now: i64) -> Result
         }
         None => return Ok(DemoToken::Existing),
     };
-    let account = store
-        .ensure_account(DEMO_ACCOUNT, settings.profile.settings(), now)
-        .await?;
-    store
-        .put_configuration(
-            NewConfiguration {
-                account_id: &account.id,
-                name: DEMO_CONFIGURATION,
-                client_profile: Default::default(),
-                token_hash: &token.hash(),
-                token_expires_at: None,
-            },
-            now,
-        )
-        .await?;
+    apply_seed(store, &demo_seed(settings.profile, &token), now).await?;
     Ok(outcome)
 }
 
@@ -123,6 +194,18 @@ impl Application {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
         }
         let demo = ensure_demo(store.as_ref(), &settings, now).await?;
+        let (admin_token, generated_admin_token) = match &settings.admin_token {
+            Some(fixed) => {
+                use secrecy::ExposeSecret;
+                let token = BearerToken::parse(fixed.expose_secret()).ok_or(StartupError::AdminToken)?;
+                (token, None)
+            }
+            None => {
+                let token = BearerToken::generate();
+                let shown = token.expose().to_owned();
+                (token, Some(shown))
+            }
+        };
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -133,12 +216,15 @@ impl Application {
             store: store.clone(),
             clock,
             settings: Arc::new(settings),
+            admin_token: Arc::new(admin_token.hash()),
+            activity: activity::ActivityWriter::start(store.clone()),
         };
         Ok(Application {
             listener,
             router: http::router(state),
             store,
             demo,
+            generated_admin_token,
         })
     }
 

@@ -7,6 +7,15 @@ use linkedin_scim::{
     Application, DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken, clock::SystemClock, store, telemetry,
 };
 
+/// Print a banner line; a closed stdout (a supervisor that stopped reading) must not
+/// take the server down, so write errors are ignored.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,7 +30,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => store::connect(&settings.database_url)
             .await
-            .map(|_| println!("migrations applied to {}", settings.database_url))
+            .map(|_| say!("migrations applied to {}", settings.database_url))
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
     };
@@ -40,16 +49,19 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let database = settings.database_url.clone();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let origin = public.unwrap_or_else(|| format!("http://{}:{}", bind.ip(), app.port()));
-    println!("linkedin-scim is listening on {origin} (database: {database})");
-    println!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim)");
+    say!("linkedin-scim is listening on {origin} (database: {database})");
+    say!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim)");
     match &app.demo {
         DemoToken::Generated(token) => {
-            println!("  demo account {DEMO_ACCOUNT:?}, SCIM configuration {DEMO_CONFIGURATION:?}");
-            println!("  bearer token (shown once, stored only as a hash): {token}");
-            println!("  try: curl -H 'Authorization: Bearer {token}' {origin}/scim/v2/Users");
+            say!("  demo account {DEMO_ACCOUNT:?}, SCIM configuration {DEMO_CONFIGURATION:?}");
+            say!("  bearer token (shown once, stored only as a hash): {token}");
+            say!("  try: curl -H 'Authorization: Bearer {token}' {origin}/scim/v2/Users");
         }
-        DemoToken::Fixed => println!("  demo account {DEMO_ACCOUNT:?} uses the token given by --demo-token"),
-        DemoToken::Existing => println!("  existing database: use the tokens you saved (or --demo-token)"),
+        DemoToken::Fixed => say!("  demo account {DEMO_ACCOUNT:?} uses the token given by --demo-token"),
+        DemoToken::Existing => say!("  existing database: use the tokens you saved (or --demo-token)"),
+    }
+    if let Some(admin) = &app.generated_admin_token {
+        say!("  admin API: {origin}/admin/api  (admin token for this run: {admin})");
     }
     app.run().await
 }

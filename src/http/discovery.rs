@@ -2,7 +2,7 @@
 //! advertise is what the server implements.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Authenticated, BaseUrl, ScimQuery};
+use super::extract::{Scim, ScimQuery};
 use super::resource::scim_json;
 use crate::scim::catalog::all_schemas;
 use crate::scim::discovery::{
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/Schemas/{urn}", get(schema))
 }
 
-async fn spc(State(state): State<AppState>, _auth: Authenticated, BaseUrl(base): BaseUrl) -> Response {
+async fn spc(Scim { state, base, .. }: Scim) -> Response {
     let features = SpcFeatures {
         patch: true,
         bulk: None,
@@ -54,20 +54,12 @@ fn listing(resources: Vec<Value>) -> Response {
     scim_json(StatusCode::OK, &list_response(total, 1, resources))
 }
 
-async fn resource_types(
-    _auth: Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-) -> ApiResult<Response> {
+async fn resource_types(Scim { base, .. }: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
     refuse_filter(&params)?;
     Ok(listing(resource_type_documents(&base)))
 }
 
-async fn resource_type(
-    _auth: Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(name): Path<String>,
-) -> ApiResult<Response> {
+async fn resource_type(Scim { base, .. }: Scim, Path(name): Path<String>) -> ApiResult<Response> {
     resource_type_documents(&base)
         .into_iter()
         .find(|doc| {
@@ -79,22 +71,14 @@ async fn resource_type(
         .ok_or_else(|| ApiError::NotFound(format!("no resource type {name:?}")))
 }
 
-async fn schemas(
-    _auth: Authenticated,
-    BaseUrl(base): BaseUrl,
-    ScimQuery(params): ScimQuery,
-) -> ApiResult<Response> {
+async fn schemas(Scim { base, .. }: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
     refuse_filter(&params)?;
     Ok(listing(
         all_schemas().map(|s| schema_document(s, &base)).collect(),
     ))
 }
 
-async fn schema(
-    _auth: Authenticated,
-    BaseUrl(base): BaseUrl,
-    Path(urn): Path<String>,
-) -> ApiResult<Response> {
+async fn schema(Scim { base, .. }: Scim, Path(urn): Path<String>) -> ApiResult<Response> {
     all_schemas()
         .find(|s| s.id.eq_ignore_ascii_case(&urn))
         .map(|s| scim_json(StatusCode::OK, &schema_document(s, &base)))

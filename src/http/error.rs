@@ -22,6 +22,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// The license pool cannot do what was asked (full, or more seats in use).
+    #[error("{0}")]
+    SeatConflict(String),
     #[error("the resource changed: its version no longer matches If-Match")]
     PreconditionFailed,
     #[error("{0}")]
@@ -48,6 +51,8 @@ impl From<StoreError> for ApiError {
                 "members: no user of this account has the id {}",
                 ids.join(", ")
             ))),
+            StoreError::Seats(detail) => ApiError::SeatConflict(detail),
+            StoreError::Locked(detail) => ApiError::Forbidden(detail),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -65,6 +70,7 @@ impl ApiError {
             ApiError::Unauthorized(d) => (StatusCode::UNAUTHORIZED, None, d.clone()),
             ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, None, d.clone()),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, Some(ScimType::Uniqueness), d.clone()),
+            ApiError::SeatConflict(d) => (StatusCode::CONFLICT, None, d.clone()),
             ApiError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, None, self.to_string()),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, None, d.clone()),
             ApiError::UnsupportedMediaType(d) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None, d.clone()),
@@ -79,6 +85,10 @@ impl ApiError {
     }
 }
 
+/// The detail of an error response, for the activity log.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, scim_type, detail) = self.parts();
@@ -88,12 +98,13 @@ impl IntoResponse for ApiError {
         let mut body = json!({
             "schemas": [ERROR_SCHEMA],
             "status": status.as_u16().to_string(),
-            "detail": detail,
+            "detail": &detail,
         });
         if let Some(t) = scim_type {
             body["scimType"] = json!(t.as_str());
         }
         let mut response = (status, body.to_string()).into_response();
+        response.extensions_mut().insert(ErrorDetail(detail));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
         if status == StatusCode::UNAUTHORIZED {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::AppState;
 use super::error::ApiError;
 use crate::accounts::{BearerToken, Principal};
+use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
 use crate::store::TokenRejection;
@@ -42,7 +43,12 @@ impl FromRequestParts<AppState> for Authenticated {
             .authenticate(&token.hash(), state.clock.now_micros())
             .await?
         {
-            Ok(principal) => Ok(Authenticated(principal)),
+            Ok(principal) => {
+                if let Some(note) = parts.extensions.get::<ActivityNote>() {
+                    note.principal(&principal);
+                }
+                Ok(Authenticated(principal))
+            }
             Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),
             Err(TokenRejection::Expired) => Err(ApiError::Unauthorized(
                 "the token has expired: refresh it in the SCIM configuration".into(),
@@ -154,29 +160,35 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
     }
 }
 
-/// What every SCIM resource handler needs, in one extractor: the state, who is asking
-/// (from the bearer token) and the base URL resources are located under.
-pub struct Caller {
+/// Everything a SCIM handler needs about its request: the state, who is calling, the
+/// activity note to fill in, and the base URL resources are located under.
+pub struct Scim {
     pub state: AppState,
     pub principal: Principal,
+    pub note: ActivityNote,
     pub base: String,
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<AppState> for Scim {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
         let BaseUrl(base) = BaseUrl::from_request_parts(parts, state).await?;
-        Ok(Caller {
+        Ok(Scim {
             state: state.clone(),
             principal,
+            note: parts
+                .extensions
+                .get::<ActivityNote>()
+                .cloned()
+                .unwrap_or_default(),
             base,
         })
     }
 }
 
-impl Caller {
+impl Scim {
     pub fn account_id(&self) -> &str {
         &self.principal.account.id
     }

@@ -17,7 +17,9 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
-use super::kind::{self, Kind, Projection};
+use super::extract::Scim;
+use super::kind::{self, Kind, Projection, Written};
+use crate::licensing::SeatChange;
 use crate::scim::catalog::group_schema;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams};
@@ -40,6 +42,7 @@ impl Kind for Groups {
     const RELATED_ENDPOINT: &'static str = "Users";
     const RELATED_TYPE: &'static str = "User";
     const DEFERRED: &'static [&'static str] = &[MEMBERS];
+    const DELETED: &'static str = "deleted (memberships removed, users kept)";
     type Update = GroupUpdate;
 
     fn schema() -> &'static ResourceSchema {
@@ -80,14 +83,15 @@ impl Kind for Groups {
         Ok((attributes, excluded))
     }
 
-    async fn create(
-        store: &dyn Store,
-        account_id: &str,
-        doc: Value,
-        now: Micros,
-    ) -> StoreResult<ResourceRecord> {
+    async fn create(scim: &Scim, doc: Value) -> StoreResult<Written> {
         let (doc, members) = split_members(doc)?;
-        store.create_group(account_id, &doc, &members, now).await
+        let now = scim.state.clock.now_micros();
+        let record = scim
+            .state
+            .store
+            .create_group(scim.account_id(), &doc, &members, now)
+            .await?;
+        Ok((record, SeatChange::Unchanged))
     }
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_group(account_id, id).await
@@ -99,14 +103,14 @@ impl Kind for Groups {
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_groups(account_id, query).await
     }
-    async fn modify(
-        store: &dyn Store,
-        account_id: &str,
-        id: &str,
-        now: Micros,
-        change: &mut Change<'_, GroupUpdate>,
-    ) -> StoreResult<ResourceRecord> {
-        store.modify_group(account_id, id, now, change).await
+    async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, GroupUpdate>) -> StoreResult<Written> {
+        let now = scim.state.clock.now_micros();
+        let record = scim
+            .state
+            .store
+            .modify_group(scim.account_id(), id, now, change)
+            .await?;
+        Ok((record, SeatChange::Unchanged))
     }
     async fn delete(store: &dyn Store, account_id: &str, id: &str, _now: Micros) -> StoreResult<bool> {
         store.delete_group(account_id, id).await

@@ -1,8 +1,9 @@
 //! The `/Users` and `/Groups` endpoints, written once and made generic over the
 //! resource kind: create, GET by id, list/search, PUT, PATCH and DELETE, with
-//! conditional writes (If-Match under the row lock) and rendering of the attribute kept
-//! in the membership table (a group's `members`, a user's `groups`). A [`Kind`] supplies
-//! only what differs: its schema, its store calls and how a write becomes an update.
+//! conditional writes (If-Match under the row lock), the activity note of each request,
+//! and rendering of the attribute kept in the membership table (a group's `members`, a
+//! user's `groups`). A [`Kind`] supplies only what differs: its schema, its store calls
+//! and how a write becomes an update.
 
 use async_trait::async_trait;
 use axum::extract::Path;
@@ -11,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, not_modified, render, resource_response, scim_json};
-use crate::accounts::Principal;
+use super::extract::{Scim, ScimJson, ScimQuery};
+use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use crate::accounts::{PatchResponse, Principal};
+use crate::licensing::SeatChange;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams, list_response};
 use crate::scim::patch::{DeferredOp, apply_patch};
@@ -22,6 +24,9 @@ use crate::scim::resource::normalize;
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
+
+/// A write and what it did to licenses (always unchanged for groups).
+pub(super) type Written = (ResourceRecord, SeatChange);
 
 /// One SCIM resource type: its names, schema and store calls.
 #[async_trait]
@@ -37,6 +42,8 @@ pub(super) trait Kind: Send + Sync + 'static {
     /// Attributes a PATCH hands back as [`DeferredOp`]s instead of applying them to the
     /// document (they live in their own table).
     const DEFERRED: &'static [&'static str] = &[];
+    /// What the activity log says a DELETE did.
+    const DELETED: &'static str;
     /// What one read-modify-write produces (a user's document, a group update).
     type Update: Send + 'static;
 
@@ -50,33 +57,40 @@ pub(super) trait Kind: Send + Sync + 'static {
         doc: Value,
         deferred: Vec<DeferredOp>,
     ) -> Result<Option<Self::Update>, ProtocolError>;
+    /// What the activity log says an update did ("updated", "disabled", …).
+    fn outcome(_current: &ResourceRecord, _update: &Self::Update) -> &'static str {
+        "updated"
+    }
     /// The `attributes`/`excludedAttributes` a PATCH response honours.
     fn patch_projection(params: &RawListParams) -> Result<Projection, ProtocolError> {
         params.projection()
     }
+    /// Refuse a list request this account does not serve (LinkedIn fidelity).
+    fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<()> {
+        Ok(())
+    }
     /// Store a new resource from its normalized document.
-    async fn create(
-        store: &dyn Store,
-        account_id: &str,
-        doc: Value,
-        now: Micros,
-    ) -> StoreResult<ResourceRecord>;
+    async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
     async fn list(
         store: &dyn Store,
         account_id: &str,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>>;
-    async fn modify(
-        store: &dyn Store,
-        account_id: &str,
-        id: &str,
-        now: Micros,
-        change: &mut Change<'_, Self::Update>,
-    ) -> StoreResult<ResourceRecord>;
+    async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
     async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
     /// The related resources of each of these records, in one query.
     async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References>;
+    /// Add what else lives outside the document (a user's licenses) to the rendered
+    /// `docs` of `records`, before projection.
+    async fn extend(
+        _scim: &Scim,
+        _records: &[ResourceRecord],
+        _projection: &Projection,
+        _docs: &mut [Value],
+    ) -> ApiResult<()> {
+        Ok(())
+    }
 }
 
 /// The `attributes` and `excludedAttributes` of one request.
@@ -86,20 +100,13 @@ fn leniency(principal: &Principal) -> Leniency {
     Leniency::new(principal.configuration.client_profile)
 }
 
-/// Record which departures from the RFC a request needed (the activity log reads this).
-fn log_tolerances(leniency: &Leniency) {
-    if !leniency.fired.is_empty() {
-        let fired: Vec<&str> = leniency.fired.iter().map(|t| t.description()).collect();
-        tracing::info!(profile = leniency.profile.as_str(), tolerances = ?fired, "client departed from RFC 7644");
-    }
-}
-
 fn not_found<K: Kind>(id: &str) -> ApiError {
     ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE))
 }
 
-pub(super) async fn load<K: Kind>(caller: &Caller, id: &str) -> ApiResult<ResourceRecord> {
-    K::get(caller.state.store.as_ref(), caller.account_id(), id)
+pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRecord> {
+    scim.note.resource(K::RESOURCE_TYPE, id);
+    K::get(scim.state.store.as_ref(), scim.account_id(), id)
         .await?
         .ok_or_else(|| not_found::<K>(id))
 }
@@ -108,18 +115,19 @@ pub(super) async fn load<K: Kind>(caller: &Caller, id: &str) -> ApiResult<Resour
 /// is read from the membership table only when the projection keeps it, in one query
 /// for all the records (a page of a list, or one resource).
 async fn represent<K: Kind>(
-    caller: &Caller,
+    scim: &Scim,
     records: &[ResourceRecord],
-    (attributes, excluded): &Projection,
+    projection: &Projection,
 ) -> ApiResult<Vec<Value>> {
+    let (attributes, excluded) = projection;
     let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        K::related(caller.state.store.as_ref(), caller.account_id(), &ids).await?
+        K::related(scim.state.store.as_ref(), scim.account_id(), &ids).await?
     } else {
         References::new()
     };
-    let base = &caller.base;
-    Ok(records
+    let base = &scim.base;
+    let mut docs: Vec<Value> = records
         .iter()
         .map(|record| {
             let mut doc = render(record, K::RESOURCE_TYPE, K::ENDPOINT, base);
@@ -137,102 +145,112 @@ async fn represent<K: Kind>(
                     .collect();
                 map.insert(K::RELATED.to_owned(), Value::Array(values));
             }
-            project(&doc, K::schema(), attributes, excluded)
+            doc
         })
+        .collect();
+    K::extend(scim, records, projection, &mut docs).await?;
+    Ok(docs
+        .iter()
+        .map(|doc| project(doc, K::schema(), attributes, excluded))
         .collect())
 }
 
 /// A single-resource response (`ETag`; `Location` when given).
 async fn respond<K: Kind>(
-    caller: &Caller,
+    scim: &Scim,
     record: &ResourceRecord,
     projection: &Projection,
     status: StatusCode,
     location: Option<&str>,
 ) -> ApiResult<Response> {
-    let body = represent::<K>(caller, std::slice::from_ref(record), projection)
+    let body = represent::<K>(scim, std::slice::from_ref(record), projection)
         .await?
         .pop()
         .unwrap_or(Value::Null);
     Ok(resource_response(status, &body, record.version, location))
 }
 
-/// A POST/PUT body validated and canonicalized against the kind's schema.
-fn read_resource<K: Kind>(principal: &Principal, body: Value) -> ApiResult<Value> {
-    let mut leniency = leniency(principal);
-    let doc = normalize(body, K::schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    Ok(doc)
+/// A POST/PUT body validated and canonicalized against the kind's schema; the
+/// tolerances that fired are noted even when it is refused.
+fn read_resource<K: Kind>(scim: &Scim, body: Value) -> ApiResult<Value> {
+    let mut leniency = leniency(&scim.principal);
+    let doc = normalize(body, K::schema(), &mut leniency);
+    scim.note.tolerances(&leniency);
+    Ok(doc?)
 }
 
 /// `POST /{Kind}`: 201 with the resource and its `Location`.
 pub(super) async fn create<K: Kind>(
-    caller: Caller,
+    scim: Scim,
     ScimQuery(params): ScimQuery,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let doc = read_resource::<K>(&caller.principal, body)?;
-    let now = caller.state.clock.now_micros();
-    let record = K::create(caller.state.store.as_ref(), caller.account_id(), doc, now).await?;
-    let location = format!("{}/{}/{}", caller.base, K::ENDPOINT, record.id);
+    let doc = read_resource::<K>(&scim, body)?;
+    let (record, seats) = K::create(&scim, doc).await?;
+    scim.note.resource(K::RESOURCE_TYPE, &record.id);
+    scim.note.outcome("created");
+    scim.note.seats(&seats);
+    let location = format!("{}/{}/{}", scim.base, K::ENDPOINT, record.id);
     let projection = params.projection()?;
-    respond::<K>(
-        &caller,
-        &record,
-        &projection,
-        StatusCode::CREATED,
-        Some(&location),
-    )
-    .await
+    respond::<K>(&scim, &record, &projection, StatusCode::CREATED, Some(&location)).await
 }
 
 /// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
 pub(super) async fn replace<K: Kind>(
-    caller: Caller,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let incoming = read_resource::<K>(&caller.principal, body)?;
-    let record = modify::<K, _>(&caller, &id, &headers, |current| K::replaced(current, &incoming)).await?;
-    respond::<K>(&caller, &record, &params.projection()?, StatusCode::OK, None).await
+    scim.note.resource(K::RESOURCE_TYPE, &id);
+    let incoming = read_resource::<K>(&scim, body)?;
+    let record = modify::<K, _>(&scim, &id, &headers, |current| K::replaced(current, &incoming)).await?;
+    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
+/// Answers 204 when the SCIM configuration asks for it.
 pub(super) async fn patch<K: Kind>(
-    caller: Caller,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let projection = K::patch_projection(&params)?;
-    let mut fired = leniency(&caller.principal);
-    let record = modify::<K, _>(&caller, &id, &headers, |current| {
-        let mut leniency = leniency(&caller.principal);
-        let outcome = apply_patch(
+    let record = modify::<K, _>(&scim, &id, &headers, |current| {
+        let mut leniency = leniency(&scim.principal);
+        let patched = apply_patch(
             &current.doc,
             &body,
             K::schema(),
             K::DEFERRED,
             &current.id,
             &mut leniency,
-        )?;
-        let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
-        fired = leniency;
-        K::patched(current, doc, outcome.deferred)
+        )
+        .and_then(|outcome| {
+            Ok((
+                normalize(outcome.resource, K::schema(), &mut leniency)?,
+                outcome.deferred,
+            ))
+        });
+        scim.note.tolerances(&leniency);
+        let (doc, deferred) = patched?;
+        K::patched(current, doc, deferred)
     })
     .await?;
-    log_tolerances(&fired);
-    respond::<K>(&caller, &record, &projection, StatusCode::OK, None).await
+    if scim.principal.configuration.patch_response == PatchResponse::NoContent {
+        return Ok(no_content(record.version));
+    }
+    respond::<K>(&scim, &record, &projection, StatusCode::OK, None).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
 /// the update (`None`: nothing to write). `If-Match` is checked against the locked
 /// version, so a stale client gets 412 and concurrent writers never lose an update.
 pub(super) async fn modify<K: Kind, F>(
-    caller: &Caller,
+    scim: &Scim,
     id: &str,
     headers: &HeaderMap,
     mut change: F,
@@ -240,66 +258,71 @@ pub(super) async fn modify<K: Kind, F>(
 where
     F: FnMut(&ResourceRecord) -> Result<Option<K::Update>, ProtocolError> + Send,
 {
+    scim.note.resource(K::RESOURCE_TYPE, id);
+    let mut outcome = "unchanged";
     let mut apply = |current: &ResourceRecord| -> StoreResult<Option<K::Update>> {
         if if_match_fails(headers, current.version) {
             return Err(StoreError::VersionMismatch);
         }
-        Ok(change(current)?)
+        let update = change(current)?;
+        outcome = update
+            .as_ref()
+            .map_or("unchanged", |update| K::outcome(current, update));
+        Ok(update)
     };
-    let now = caller.state.clock.now_micros();
-    K::modify(
-        caller.state.store.as_ref(),
-        caller.account_id(),
-        id,
-        now,
-        &mut apply,
-    )
-    .await
-    .map_err(|e| match e {
+    let (record, seats) = K::modify(scim, id, &mut apply).await.map_err(|e| match e {
         StoreError::NotFound => not_found::<K>(id),
         other => other.into(),
-    })
+    })?;
+    scim.note.outcome(outcome);
+    scim.note.seats(&seats);
+    Ok(record)
 }
 
 /// `DELETE /{Kind}/{id}`: 412 on a failed `If-Match`, 404 when absent, else 204. (Users
 /// go through their account's fidelity setting first.)
 pub(super) async fn remove<K: Kind>(
-    caller: Caller,
+    scim: Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let current = load::<K>(&caller, &id).await?;
+    let current = load::<K>(&scim, &id).await?;
     if if_match_fails(&headers, current.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    let now = caller.state.clock.now_micros();
-    if !K::delete(caller.state.store.as_ref(), caller.account_id(), &id, now).await? {
+    let now = scim.state.clock.now_micros();
+    if !K::delete(scim.state.store.as_ref(), scim.account_id(), &id, now).await? {
         return Err(not_found::<K>(&id));
     }
+    scim.note.outcome(K::DELETED);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /{Kind}/{id}`, with `If-None-Match` → 304.
 pub(super) async fn fetch<K: Kind>(
-    caller: Caller,
+    scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let record = load::<K>(&caller, &id).await?;
+    let record = load::<K>(&scim, &id).await?;
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    respond::<K>(&caller, &record, &params.projection()?, StatusCode::OK, None).await
+    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
 }
 
-async fn run_list<K: Kind>(caller: &Caller, params: &RawListParams) -> ApiResult<Response> {
-    let mut leniency = leniency(&caller.principal);
-    let request = params.parse(caller.state.settings.max_page_size, K::schema(), &mut leniency)?;
-    log_tolerances(&leniency);
-    let page = K::list(caller.state.store.as_ref(), caller.account_id(), &request).await?;
+async fn run_list<K: Kind>(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
+    let mut leniency = leniency(&scim.principal);
+    let request = params.parse(scim.state.settings.max_page_size, K::schema(), &mut leniency);
+    scim.note.tolerances(&leniency);
+    let request = request?;
+    K::check_list(&scim.principal, &request)?;
+    let page = K::list(scim.state.store.as_ref(), scim.account_id(), &request).await?;
+    scim.note
+        .outcome(format!("listed {} of {}", page.items.len(), page.total));
     let projection = (request.attributes, request.excluded_attributes);
-    let resources = represent::<K>(caller, &page.items, &projection).await?;
+    let resources = represent::<K>(scim, &page.items, &projection).await?;
     Ok(scim_json(
         StatusCode::OK,
         &list_response(page.total, request.start_index, resources),
@@ -307,11 +330,11 @@ async fn run_list<K: Kind>(caller: &Caller, params: &RawListParams) -> ApiResult
 }
 
 /// `GET /{Kind}`: list with filter, sort, paging and projection.
-pub(super) async fn list<K: Kind>(caller: Caller, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
-    run_list::<K>(&caller, &params).await
+pub(super) async fn list<K: Kind>(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+    run_list::<K>(&scim, &params).await
 }
 
 /// `POST /{Kind}/.search` (RFC 7644 §3.4.3).
-pub(super) async fn search<K: Kind>(caller: Caller, ScimJson(body): ScimJson) -> ApiResult<Response> {
-    run_list::<K>(&caller, &RawListParams::from_search_body(&body)?).await
+pub(super) async fn search<K: Kind>(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
+    run_list::<K>(&scim, &RawListParams::from_search_body(&body)?).await
 }

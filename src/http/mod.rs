@@ -1,6 +1,8 @@
 //! HTTP: routing, extractors, SCIM media types and error rendering. Handlers stay thin:
 //! parse, call the protocol layer and the store, render.
 
+mod activity;
+mod admin;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -8,6 +10,7 @@ mod groups;
 mod health;
 mod kind;
 mod resource;
+mod root;
 mod users;
 
 use std::sync::Arc;
@@ -18,6 +21,8 @@ use axum::http::{HeaderName, Request};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::TokenHash;
+use crate::activity::ActivityWriter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;
@@ -29,26 +34,38 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    /// Hash of the admin API token.
+    pub admin_token: Arc<TokenHash>,
+    pub activity: ActivityWriter,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The SCIM endpoints, mounted at both `/scim/v2` and `/scim` (LinkedIn's documented
 /// tenant URL is `https://api.linkedin.com/scim`).
-fn scim_routes() -> Router<AppState> {
+fn scim_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(groups::router())
         .merge(discovery::router())
+        .merge(root::router())
         .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            activity::record,
+        ))
 }
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
-        .nest("/scim/v2", scim_routes())
-        .nest("/scim", scim_routes())
+        .nest("/scim/v2", scim_routes(&state))
+        .nest("/scim", scim_routes(&state))
         .merge(health::router())
+        .merge(admin::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(

@@ -56,6 +56,15 @@ pub fn resource_response(status: StatusCode, body: &Value, version: i64, locatio
     response
 }
 
+/// 204 for a write whose client asked for no body; the `ETag` still tells the version.
+pub fn no_content(version: i64) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
 /// Does an `If-Match` / `If-None-Match` header list name this version? `*` names any.
 fn header_names_version(headers: &HeaderMap, name: header::HeaderName, version: i64) -> Option<bool> {
     let values: Vec<&str> = headers

@@ -1,5 +1,6 @@
 //! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
-//! particular to users, and DELETE, which follows the account's LinkedIn fidelity.
+//! particular to users: licensing (the seat a write asks for, the read-only license
+//! extension), LinkedIn's listing and DELETE fidelity settings.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -7,20 +8,22 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::Caller;
-use super::kind::{self, Kind, modify};
-use crate::accounts::UserDelete;
-use crate::scim::catalog::user_schema;
-use crate::scim::error::ProtocolError;
+use super::extract::Scim;
+use super::kind::{self, Kind, Projection, Written, modify};
+use crate::accounts::{Principal, UserDelete};
+use crate::licensing::{License, SeatRequest};
+use crate::scim::catalog::{LICENSE_USER, user_schema};
+use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::ListRequest;
 use crate::scim::patch::DeferredOp;
+use crate::scim::projection::needs_attribute;
 use crate::scim::resource::apply_replace;
 use crate::scim::schema::ResourceSchema;
-use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult};
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
 pub(super) struct Users;
 
@@ -32,6 +35,7 @@ impl Kind for Users {
     const RELATED_ENDPOINT: &'static str = "Groups";
     /// Every membership is direct: groups do not nest.
     const RELATED_TYPE: &'static str = "direct";
+    const DELETED: &'static str = "deleted (licenses released)";
     type Update = Value;
 
     fn schema() -> &'static ResourceSchema {
@@ -50,18 +54,50 @@ impl Kind for Users {
         Ok((doc != current.doc).then_some(doc))
     }
 
-    async fn create(
-        store: &dyn Store,
-        account_id: &str,
-        mut doc: Value,
-        now: Micros,
-    ) -> StoreResult<ResourceRecord> {
+    /// "disabled" / "reactivated" when a write flips `active`, else "updated".
+    fn outcome(current: &ResourceRecord, update: &Value) -> &'static str {
+        let active = |doc: &Value| doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+        match (active(&current.doc), active(update)) {
+            (true, false) => "disabled",
+            (false, true) => "reactivated",
+            _ => "updated",
+        }
+    }
+
+    /// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
+    /// managers look users up one by one); the account's settings say which products
+    /// refuse.
+    fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
+        let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
+            principal
+                .account
+                .fidelity
+                .unfiltered_list_refused
+                .contains(&a.product)
+        });
+        if request.filter.is_none() && refused {
+            return Err(ProtocolError::new(
+                ScimType::TooMany,
+                "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {
         // A provisioned user is active unless the client says otherwise (Okta's SPEC test
         // creates without `active` and expects `active: true`).
         if let Some(map) = doc.as_object_mut() {
             map.entry("active").or_insert(Value::Bool(true));
         }
-        store.create_user(account_id, &doc, now).await
+        let now = scim.state.clock.now_micros();
+        let UserWrite { record, seats } = scim
+            .state
+            .store
+            .create_user(scim.account_id(), &doc, &seat_request(&scim.principal), now)
+            .await?;
+        Ok((record, seats))
     }
     async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_user(account_id, id).await
@@ -73,20 +109,62 @@ impl Kind for Users {
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_users(account_id, query).await
     }
-    async fn modify(
-        store: &dyn Store,
-        account_id: &str,
-        id: &str,
-        now: Micros,
-        change: &mut Change<'_, Value>,
-    ) -> StoreResult<ResourceRecord> {
-        store.modify_user(account_id, id, now, change).await
+    async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Value>) -> StoreResult<Written> {
+        let now = scim.state.clock.now_micros();
+        let UserWrite { record, seats } = scim
+            .state
+            .store
+            .modify_user(scim.account_id(), id, &seat_request(&scim.principal), now, change)
+            .await?;
+        Ok((record, seats))
     }
     async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
         store.delete_user(account_id, id, now).await
     }
     async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
         store.user_groups(account_id, ids).await
+    }
+
+    /// The read-only license extension, from the license tables (one query per page).
+    async fn extend(
+        scim: &Scim,
+        records: &[ResourceRecord],
+        (attributes, excluded): &Projection,
+        docs: &mut [Value],
+    ) -> ApiResult<()> {
+        if !needs_attribute(
+            user_schema(),
+            attributes,
+            excluded,
+            &format!("{LICENSE_USER}:licenses"),
+        ) {
+            return Ok(());
+        }
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let licenses = scim.state.store.licenses(scim.account_id(), &ids).await?;
+        for (record, doc) in records.iter().zip(docs.iter_mut()) {
+            let held: Vec<&License> = licenses
+                .iter()
+                .filter(|(id, _)| *id == record.id)
+                .map(|(_, l)| l)
+                .collect();
+            if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
+                map.insert(LICENSE_USER.to_owned(), json!({ "licenses": held }));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The seat a write by this configuration asks for.
+fn seat_request(principal: &Principal) -> SeatRequest {
+    SeatRequest {
+        pool_id: principal
+            .configuration
+            .auto_assign
+            .as_ref()
+            .map(|a| a.pool_id.clone()),
+        when_full: principal.account.fidelity.when_pool_full,
     }
 }
 
@@ -103,11 +181,11 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn remove(caller: Caller, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    match caller.principal.account.fidelity.user_delete {
-        UserDelete::Delete => kind::remove::<Users>(caller, Path(id), headers).await,
+async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    match scim.principal.account.fidelity.user_delete {
+        UserDelete::Delete => kind::remove::<Users>(scim, Path(id), headers).await,
         UserDelete::Deactivate => {
-            modify::<Users, _>(&caller, &id, &headers, |current| {
+            modify::<Users, _>(&scim, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
@@ -121,7 +199,7 @@ async fn remove(caller: Caller, Path(id): Path<String>, headers: HeaderMap) -> A
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         UserDelete::Refuse => {
-            kind::load::<Users>(&caller, &id).await?;
+            kind::load::<Users>(&scim, &id).await?;
             Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
             ))

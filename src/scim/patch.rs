@@ -470,6 +470,17 @@ impl<'a> Engine<'a> {
     }
 
     fn remove_extension(&mut self, ext: &Schema, label: &str) -> Result<(), ProtocolError> {
+        // An extension the server maintains entirely (e.g. the license extension) is
+        // readOnly as a whole, whether or not the stored document holds it.
+        if ext
+            .attributes
+            .iter()
+            .all(|a| a.mutability == Mutability::ReadOnly)
+        {
+            return Err(ProtocolError::mutability(format!(
+                "{label:?} has only readOnly attributes: the server maintains it"
+            )));
+        }
         let Some(Value::Object(removed)) = take_ci(&mut self.doc, &ext.id) else {
             return Ok(());
         };

@@ -1,8 +1,10 @@
 //! Persistence: one Store API, implemented once in SQL (`sql.rs`) for two dialects,
 //! SQLite (the embedded default) and Postgres. Dialect differences live in `dialect.rs`.
 
+mod activity;
 mod dialect;
 mod query;
+mod seats;
 mod sql;
 
 use std::collections::HashMap;
@@ -10,7 +12,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
+use crate::accounts::{Account, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash};
+use crate::activity::ActivityRecord;
+use crate::licensing::{License, Product, SeatChange, SeatRequest};
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 pub use crate::scim::list::{ListRequest, SortOrder};
@@ -29,6 +33,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// The write needs a license seat and the pool is full (fidelity `when_pool_full = refuse`),
+    /// or an admin change would leave more seats in use than the pool has.
+    #[error("{0}")]
+    Seats(String),
+    /// The account's fidelity settings forbid this admin edit.
+    #[error("{0}")]
+    Locked(String),
     /// The row changed since the caller read it (optimistic concurrency / If-Match).
     #[error("version mismatch")]
     VersionMismatch,
@@ -76,6 +87,39 @@ pub struct NewConfiguration<'a> {
     pub client_profile: ClientProfile,
     pub token_hash: &'a TokenHash,
     pub token_expires_at: Option<Micros>,
+    /// Auto-assign on: the pool it assigns from.
+    pub auto_assign_pool_id: Option<&'a str>,
+    pub patch_response: PatchResponse,
+}
+
+/// A user write and what it did to the user's licenses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWrite {
+    pub record: ResourceRecord,
+    pub seats: SeatChange,
+}
+
+/// An application instance: one product contract inside an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub product: Product,
+    pub name: String,
+}
+
+/// A license pool and how it is used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolUsage {
+    pub id: String,
+    pub instance_id: String,
+    pub instance: String,
+    pub product: String,
+    pub license_type: String,
+    pub seats: i64,
+    pub used: i64,
+    pub waiting: i64,
+    pub promote_waiting: bool,
 }
 
 /// Why a presented token does not authenticate.
@@ -96,6 +140,18 @@ pub trait AccountStore: Send + Sync {
         now: Micros,
     ) -> StoreResult<ScimConfiguration>;
     async fn count_accounts(&self) -> StoreResult<u64>;
+    async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>>;
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
+    /// Replace a configuration's token (refresh): the old one stops working at once.
+    /// False when the account has no configuration of that name.
+    async fn replace_token(
+        &self,
+        account_id: &str,
+        configuration: &str,
+        token: &TokenHash,
+        expires_at: Option<Micros>,
+        now: Micros,
+    ) -> StoreResult<bool>;
     /// Who a token hash belongs to.
     async fn authenticate(
         &self,
@@ -111,21 +167,31 @@ pub type Change<'a, T = Value> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreR
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Insert a user; `Conflict` when the userName is taken in the account.
-    async fn create_user(&self, account_id: &str, doc: &Value, now: Micros) -> StoreResult<ResourceRecord>;
+    /// Insert a user and apply the licensing rules for `seat` in the same transaction;
+    /// `Conflict` when the userName is taken in the account.
+    async fn create_user(
+        &self,
+        account_id: &str,
+        doc: &Value,
+        seat: &SeatRequest,
+        now: Micros,
+    ) -> StoreResult<UserWrite>;
     async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
     /// Read-modify-write under a row lock: `change` sees the current record and returns
     /// the new document, or `None` to leave it as it is. Concurrent modifications of one
     /// user queue on the lock, so none is lost. An error from `change` aborts the write.
+    /// The licensing rules for `seat` run in the same transaction, even when the
+    /// document is unchanged (an IdP "touching" a user it matched claims its seat).
     async fn modify_user(
         &self,
         account_id: &str,
         id: &str,
+        seat: &SeatRequest,
         now: Micros,
         change: &mut Change<'_>,
-    ) -> StoreResult<ResourceRecord>;
-    /// Remove a user and its group memberships (bumping those groups' versions); false
-    /// when there was none.
+    ) -> StoreResult<UserWrite>;
+    /// Remove a user, releasing its seats and dropping its group memberships (bumping
+    /// those groups' versions); false when there was none.
     async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
     async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
 }
@@ -279,9 +345,80 @@ pub trait GroupStore: Send + Sync {
     ) -> StoreResult<u64>;
 }
 
+#[async_trait]
+pub trait LicenseStore: Send + Sync {
+    /// Create or rename nothing: upsert an instance by (account, name).
+    async fn put_instance(
+        &self,
+        account_id: &str,
+        product: &Product,
+        name: &str,
+        now: Micros,
+    ) -> StoreResult<Instance>;
+    /// Upsert a pool by (instance, license type), setting its seats (`Seats` error when
+    /// more seats are in use than the new count).
+    async fn put_pool(
+        &self,
+        account_id: &str,
+        instance_id: &str,
+        license_type: &str,
+        seats: i64,
+        promote_waiting: bool,
+        now: Micros,
+    ) -> StoreResult<PoolUsage>;
+    async fn pools(&self, account_id: &str) -> StoreResult<Vec<PoolUsage>>;
+    /// Change a pool's seat count and promotion option; promotes waiting users when the
+    /// pool promotes and seats were added.
+    async fn set_pool(
+        &self,
+        account_id: &str,
+        pool_id: &str,
+        seats: Option<i64>,
+        promote_waiting: Option<bool>,
+        now: Micros,
+    ) -> StoreResult<PoolUsage>;
+    /// The licenses of each of `user_ids` (one query, for list pages).
+    async fn licenses(&self, account_id: &str, user_ids: &[String]) -> StoreResult<Vec<(String, License)>>;
+    /// The user accepts its assigned license (`NotFound` without one, `Seats` while waiting).
+    async fn activate_license(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        product: &Product,
+        now: Micros,
+    ) -> StoreResult<()>;
+    /// An admin takes a license away, freeing its seat.
+    async fn revoke_license(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        product: &Product,
+        now: Micros,
+    ) -> StoreResult<()>;
+}
+
+/// Which activity records to read, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub limit: u32,
+    /// Page backwards: records older than this id.
+    pub before_id: Option<i64>,
+    pub status: Option<u16>,
+    pub method: Option<String>,
+    pub resource_id: Option<String>,
+    /// Only requests where a tolerance fired.
+    pub with_tolerances: bool,
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn record_activity(&self, records: &[ActivityRecord]) -> StoreResult<()>;
+    async fn activity(&self, account_id: &str, query: &ActivityQuery) -> StoreResult<Vec<ActivityRecord>>;
+}
+
 /// Everything the HTTP layer needs, behind one object.
-pub trait Store: AccountStore + UserStore + GroupStore {}
-impl<T: AccountStore + UserStore + GroupStore> Store for T {}
+pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore {}
+impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore> Store for T {}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.

@@ -9,9 +9,9 @@
 //! - strings compare ASCII-case-folded unless the schema says `caseExact`;
 //! - indexed attributes (`id`, `userName`, `externalId`, `displayName`, `active`,
 //!   `emails.value eq`, `meta.created`, `meta.lastModified`) use their columns;
-//!   attributes kept only in their own table (group `members`, user `groups`) are
-//!   filtered through that table ([`ElementTable`]); everything else reads the JSON
-//!   document.
+//!   multi-valued attributes kept in another table (the license extension's `licenses`,
+//!   a group's `members`, a user's `groups`) are filtered through that table
+//!   ([`Relation`]); everything else reads the JSON document;
 //! - `eq` is written `(x is not null and x = $v)` rather than `coalesce(x = $v, false)`:
 //!   the same two-valued answer, but a form both planners turn into an index lookup.
 //!
@@ -27,7 +27,7 @@ use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
 
-/// A column that backs an attribute (root scope, core schema only).
+/// A column (a qualified SQL expression, e.g. `r.user_name_key`) that backs an attribute.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Column {
     /// Text compared as stored (caseExact).
@@ -39,6 +39,22 @@ pub(crate) enum Column {
     Instant(&'static str),
     /// A constant (e.g. `meta.resourceType`).
     Constant(&'static str),
+    /// Text compared per the schema's `caseExact` (folded in SQL when false).
+    Text(&'static str),
+}
+
+/// A multi-valued attribute that lives in another table rather than in the document
+/// (e.g. the license extension's `licenses`): filters on it become
+/// `exists (select 1 from <from> where <join> and <predicates on its columns>)`.
+pub(crate) struct Relation {
+    /// The extension URN the attribute belongs to (`None`: core schema).
+    pub extension: Option<&'static str>,
+    pub attribute: &'static str,
+    /// FROM items and the condition tying a row to `r`, e.g.
+    /// `license_assignments l … where l.user_id = r.id`.
+    pub from_where: &'static str,
+    /// Sub-attribute → column expression (already qualified with the relation's aliases).
+    pub columns: &'static [(&'static str, Column)],
 }
 
 /// What the translator needs to know about one resource table.
@@ -49,24 +65,7 @@ pub(crate) struct Target {
     /// Index-backed `eq` on a multi-valued sub-attribute: (attribute, sub, SQL with `{}`
     /// standing for the bound folded value).
     pub indexed_elements: &'static [(&'static str, &'static str, &'static str)],
-    /// Multi-valued attributes that live only in their own table.
-    pub element_tables: &'static [ElementTable],
-}
-
-/// A multi-valued attribute kept only in its own table, never in the JSON document (a
-/// group's `members`, a user's `groups`): every filter on it runs against that table, so
-/// `members eq "u"` is a primary-key lookup and `members[display sw "A"]` still works.
-///
-/// The SQL names fixed aliases: element subqueries never nest (the filter grammar has
-/// no nested value paths), so one alias set cannot clash with itself.
-pub(crate) struct ElementTable {
-    pub attribute: &'static str,
-    /// The FROM clause of the elements.
-    pub from: &'static str,
-    /// The column that ties an element to its resource's `id`.
-    pub owner: &'static str,
-    /// Sub-attribute → qualified column or expression.
-    pub columns: &'static [(&'static str, Column)],
+    pub relations: &'static [Relation],
 }
 
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
@@ -84,8 +83,8 @@ struct Scope<'a> {
     prefix: Vec<&'a str>,
     /// The complex attribute whose sub-attributes the paths name; `None` at the root.
     parent: Option<&'a AttributeDef>,
-    /// Inside `attr[…]` of an attribute kept in its own table: its columns.
-    elements: Option<&'a ElementTable>,
+    /// Set inside a relation's `exists`: sub-attributes are its columns.
+    relation: Option<&'a Relation>,
 }
 
 fn invalid(detail: impl Into<String>) -> ProtocolError {
@@ -107,82 +106,9 @@ impl<'t> FilterSql<'t> {
             base: "r.doc".to_owned(),
             prefix: Vec::new(),
             parent: None,
-            elements: None,
+            relation: None,
         };
         self.node(qb, filter, &root)
-    }
-
-    /// Push the SQL predicate for `filter` applied to one element of the table-backed
-    /// attribute `attribute` (paths relative to the element, as in `members[…]`); the
-    /// caller selects from the table's `from` (e.g. to delete the matching members).
-    pub fn push_element<DB: Dialect>(
-        &mut self,
-        qb: &mut QueryBuilder<DB>,
-        attribute: &str,
-        filter: &Filter,
-    ) -> Result<(), ProtocolError> {
-        let table = self
-            .target
-            .element_tables
-            .iter()
-            .find(|t| t.attribute.eq_ignore_ascii_case(attribute))
-            .ok_or_else(|| invalid(format!("{attribute} is not kept in its own table")))?;
-        let def = self
-            .target
-            .schema
-            .core
-            .attribute(table.attribute)
-            .ok_or_else(|| invalid(format!("unknown attribute {attribute}")))?;
-        let scope = Scope {
-            base: String::new(),
-            prefix: Vec::new(),
-            parent: Some(def),
-            elements: Some(table),
-        };
-        self.node(qb, filter, &scope)
-    }
-
-    /// The element table backing a root attribute, if it has one.
-    fn element_table(&self, attribute: &AttributeDef) -> Option<&'t ElementTable> {
-        self.target
-            .element_tables
-            .iter()
-            .find(|t| t.attribute == attribute.name)
-    }
-
-    /// `attr op x`, `attr.sub op x` or `attr pr` on a table-backed attribute: does any
-    /// element match? (`ne` and `eq null` arrive here already negated.)
-    fn element_leaf<DB: Dialect>(
-        &self,
-        qb: &mut QueryBuilder<DB>,
-        table: &ElementTable,
-        attribute: &AttributeDef,
-        sub: Option<&AttributeDef>,
-        path: &AttrPath,
-        cmp: Option<(CompareOp, &Value)>,
-    ) -> Result<(), ProtocolError> {
-        qb.push(format!(
-            "exists (select 1 from {} where {} = r.id",
-            table.from, table.owner
-        ));
-        // A bare `members pr` asks for any element at all; otherwise compare the named
-        // sub-attribute, or `value` (RFC 7644 §3.4.2.2).
-        if sub.is_some() || cmp.is_some() {
-            let element_def = sub
-                .or_else(|| attribute.sub_attribute("value"))
-                .ok_or_else(|| invalid(format!("cannot filter on the elements of {path}")))?;
-            qb.push(" and ");
-            column_predicate(
-                qb,
-                element_column(table, element_def, path)?,
-                "",
-                element_def,
-                path,
-                cmp,
-            )?;
-        }
-        qb.push(")");
-        Ok(())
     }
 
     fn node<DB: Dialect>(
@@ -249,6 +175,58 @@ impl<'t> FilterSql<'t> {
         }
     }
 
+    /// Push the predicate for `filter` on one row of the core attribute `attribute`'s
+    /// relation (paths relative to the element, as inside `members[…]`), for a caller
+    /// that selects from the relation itself (e.g. to delete the matching members).
+    pub fn push_related<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        attribute: &str,
+        filter: &Filter,
+    ) -> Result<(), ProtocolError> {
+        let (relation, def) = self
+            .target
+            .relations
+            .iter()
+            .filter(|r| r.extension.is_none() && r.attribute == attribute)
+            .find_map(|r| Some((r, self.target.schema.core.attribute(r.attribute)?)))
+            .ok_or_else(|| invalid(format!("{attribute} is not kept in its own table")))?;
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(def),
+            relation: Some(relation),
+        };
+        self.node(qb, filter, &scope)
+    }
+
+    fn relation(&self, extension: Option<&str>, attribute: &AttributeDef) -> Option<&'t Relation> {
+        self.target
+            .relations
+            .iter()
+            .find(|r| r.extension == extension && r.attribute == attribute.name)
+    }
+
+    /// `exists (select 1 from <relation> where … and <inner>)`.
+    fn relation_exists<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        relation: &'t Relation,
+        attribute: &'t AttributeDef,
+        inner: impl FnOnce(&mut Self, &mut QueryBuilder<DB>, &Scope<'t>) -> Result<(), ProtocolError>,
+    ) -> Result<(), ProtocolError> {
+        qb.push(format!("exists (select 1 from {} and ", relation.from_where));
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(attribute),
+            relation: Some(relation),
+        };
+        inner(self, qb, &scope)?;
+        qb.push(")");
+        Ok(())
+    }
+
     fn column(&self, attribute: &AttributeDef, sub: Option<&AttributeDef>) -> Option<Column> {
         self.target
             .columns
@@ -284,23 +262,40 @@ impl<'t> FilterSql<'t> {
             qb.push(")");
             return Ok(());
         }
-        if let Some(table) = scope.elements {
-            // Inside `members[…]`: `attribute` is the element's sub-attribute.
-            return column_predicate(
-                qb,
-                element_column(table, attribute, path)?,
-                "",
-                attribute,
-                path,
-                cmp,
-            );
+        if let Some(relation) = scope.relation {
+            let column = relation
+                .columns
+                .iter()
+                .find(|(name, _)| *name == attribute.name)
+                .map(|(_, c)| *c)
+                .ok_or_else(|| invalid(format!("{path} is not filterable")))?;
+            return column_predicate(qb, column, attribute, None, path, cmp);
+        }
+        if scope.parent.is_none()
+            && let Some(relation) = self.relation(extension, attribute)
+        {
+            // `members pr`: any related row at all. `members eq "u"` compares the
+            // elements' `value` (RFC 7644 §3.4.2.2), as the evaluator does.
+            let sub = match (sub, cmp) {
+                (None, None) => {
+                    return self.relation_exists(qb, relation, attribute, |_, qb, _| {
+                        qb.push("true");
+                        Ok(())
+                    });
+                }
+                (Some(sub), _) => sub,
+                (None, Some(_)) => attribute
+                    .sub_attribute("value")
+                    .ok_or_else(|| invalid(format!("{path}: filter on one of its sub-attributes")))?,
+            };
+            let sub_path = AttrPath::new(sub.name.clone());
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.leaf(qb, &sub_path, cmp, scope)
+            });
         }
         if scope.parent.is_none() && extension.is_none() {
             if let Some(column) = self.column(attribute, sub) {
-                return column_predicate(qb, column, "r.", sub.unwrap_or(attribute), path, cmp);
-            }
-            if let Some(table) = self.element_table(attribute) {
-                return self.element_leaf(qb, table, attribute, sub, path, cmp);
+                return column_predicate(qb, column, attribute, sub, path, cmp);
             }
             if let (Some((CompareOp::Eq, Value::String(s))), true) = (cmp, attribute.multi_valued) {
                 let sub_name = sub.map(|d| d.name.as_str()).unwrap_or("value");
@@ -361,6 +356,11 @@ impl<'t> FilterSql<'t> {
         if sub.is_some() || attribute.attr_type != AttrType::Complex || scope.parent.is_some() {
             return Err(invalid(format!("{attr}[…] needs a complex attribute")));
         }
+        if let Some(relation) = self.relation(extension, attribute) {
+            return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
+                this.node(qb, inner, scope)
+            });
+        }
         // `emails[value eq "x"]` is the same as `emails.value eq "x"`, which may use an index.
         if let Filter::Compare { path, op, value } = inner
             && path.urn.is_none()
@@ -373,23 +373,6 @@ impl<'t> FilterSql<'t> {
                 sub: Some(path.name.clone()),
             };
             return self.leaf(qb, &flat, Some((*op, value)), scope);
-        }
-        if extension.is_none()
-            && let Some(table) = self.element_table(attribute)
-        {
-            qb.push(format!(
-                "exists (select 1 from {} where {} = r.id and ",
-                table.from, table.owner
-            ));
-            let inner_scope = Scope {
-                base: String::new(),
-                prefix: Vec::new(),
-                parent: Some(attribute),
-                elements: Some(table),
-            };
-            self.node(qb, inner, &inner_scope)?;
-            qb.push(")");
-            return Ok(());
         }
         let mut keys = scope.prefix.clone();
         if let Some(ext) = extension {
@@ -404,7 +387,7 @@ impl<'t> FilterSql<'t> {
                 base: element,
                 prefix: Vec::new(),
                 parent: Some(attribute),
-                elements: None,
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
             qb.push(")");
@@ -413,7 +396,7 @@ impl<'t> FilterSql<'t> {
                 base: scope.base.clone(),
                 prefix: keys,
                 parent: Some(attribute),
-                elements: None,
+                relation: None,
             };
             self.node(qb, inner, &inner_scope)?;
         }
@@ -437,8 +420,9 @@ impl<'t> FilterSql<'t> {
         if extension.is_none() {
             match self.column(attribute, sub_attribute) {
                 Some(Column::Exact(c) | Column::Folded(c) | Column::Bool(c) | Column::Instant(c)) => {
-                    return Ok(format!("r.{c}"));
+                    return Ok(c.to_owned());
                 }
+                Some(Column::Text(c)) => return Ok(DB::binary_order(&DB::fold(c))),
                 Some(Column::Constant(_)) => return Ok("null".to_owned()),
                 None => {}
             }
@@ -558,52 +542,28 @@ fn split_template(sql: &str) -> (String, String) {
     (a.to_owned(), b.to_owned())
 }
 
-/// The column of a sub-attribute of a table-backed attribute.
-fn element_column(
-    table: &ElementTable,
-    def: &AttributeDef,
-    path: &AttrPath,
-) -> Result<Column, ProtocolError> {
-    table
-        .columns
-        .iter()
-        .find(|(name, _)| *name == def.name)
-        .map(|(_, c)| *c)
-        .ok_or_else(|| {
-            invalid(format!(
-                "{path}: filtering on {}.{} is not supported",
-                table.attribute, def.name
-            ))
-        })
-}
-
-/// A predicate on `column` (named `{qualifier}{column}`), which backs `def`.
 fn column_predicate<DB: Dialect>(
     qb: &mut QueryBuilder<DB>,
     column: Column,
-    qualifier: &str,
-    def: &AttributeDef,
+    attribute: &AttributeDef,
+    sub: Option<&AttributeDef>,
     path: &AttrPath,
     cmp: Option<(CompareOp, &Value)>,
 ) -> Result<(), ProtocolError> {
+    let def = sub.unwrap_or(attribute);
     let Some((op, value)) = cmp else {
         qb.push(match column {
-            Column::Exact(c) | Column::Folded(c) => format!("coalesce({qualifier}{c} <> '', false)"),
-            Column::Bool(_) | Column::Instant(_) | Column::Constant(_) => "true".to_owned(),
+            Column::Exact(c) | Column::Folded(c) | Column::Text(c) => format!("coalesce({c} <> '', false)"),
+            Column::Instant(c) => format!("({c} is not null)"),
+            Column::Bool(_) | Column::Constant(_) => "true".to_owned(),
         });
         return Ok(());
     };
     match column {
-        Column::Exact(c) | Column::Folded(c) => {
-            let folded = matches!(column, Column::Folded(_));
-            text_predicate(
-                qb,
-                &format!("{qualifier}{c}"),
-                op,
-                string_value(path, value)?,
-                folded,
-            );
-        }
+        Column::Exact(c) => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Folded(c) => text_predicate(qb, c, op, string_value(path, value)?, true),
+        Column::Text(c) if def.case_exact => text_predicate(qb, c, op, string_value(path, value)?, false),
+        Column::Text(c) => text_predicate(qb, &DB::fold(c), op, string_value(path, value)?, true),
         Column::Constant(constant) => {
             // Compared in Rust: the answer is the same for every row.
             let s = string_value(path, value)?;
@@ -612,7 +572,7 @@ fn column_predicate<DB: Dialect>(
         }
         Column::Bool(c) => {
             let b = bool_value(path, op, value)?;
-            qb.push(format!("({qualifier}{c} = {b})"));
+            qb.push(format!("({c} = {b})"));
         }
         Column::Instant(c) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
@@ -620,7 +580,7 @@ fn column_predicate<DB: Dialect>(
                     "{path} is a dateTime: use eq, ne, gt, ge, lt or le"
                 )));
             }
-            qb.push(format!("({qualifier}{c} {} ", comparison_sql(op)));
+            qb.push(format!("({c} {} ", comparison_sql(op)));
             DB::bind_int(qb, micros_of(path, value)?);
             qb.push(")");
         }

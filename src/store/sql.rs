@@ -20,18 +20,21 @@ use sqlx::types::Json;
 use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::dialect::Dialect;
-use super::query::{Column, ElementTable, FilterSql, Target};
+use super::query::{Column, FilterSql, Relation, Target};
 use super::{
     AccountStore, Change, GroupColumns, GroupStore, GroupUpdate, ListRequest, MemberOp, MemberOrigin, Micros,
     NewConfiguration, Page, Reference, References, ResourceRecord, SortOrder, Store, StoreError, StoreResult,
-    TokenRejection, UserColumns, UserStore,
+    TokenRejection, UserColumns, UserStore, UserWrite,
 };
-use crate::accounts::{Account, Fidelity, Principal, ScimConfiguration, TokenHash};
-use crate::scim::catalog::{group_schema, user_schema};
+use crate::accounts::{
+    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash,
+};
+use crate::licensing::{Product, SeatRequest};
+use crate::scim::catalog::{LICENSE_USER, group_schema, user_schema};
 use crate::scim::filter::Filter;
 
 pub struct SqlStore<DB: sqlx::Database> {
-    pool: Pool<DB>,
+    pub(super) pool: Pool<DB>,
 }
 
 /// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
@@ -71,13 +74,13 @@ impl SqlStore<Sqlite> {
     /// SQLite upgrades a read transaction to a write lock lazily and fails with BUSY if
     /// another writer got there first; taking the write lock up front makes concurrent
     /// writers queue on `busy_timeout` instead.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("begin immediate").await?)
     }
 }
 
 impl SqlStore<Postgres> {
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    pub(super) async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
     }
 }
@@ -86,13 +89,13 @@ fn users_target() -> Target {
     Target {
         schema: user_schema(),
         columns: &[
-            ("id", None, Column::Exact("id")),
-            ("userName", None, Column::Folded("user_name_key")),
-            ("externalId", None, Column::Exact("external_id")),
-            ("displayName", None, Column::Folded("display_name_key")),
-            ("active", None, Column::Bool("active")),
-            ("meta", Some("created"), Column::Instant("created_at")),
-            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("id", None, Column::Exact("r.id")),
+            ("userName", None, Column::Folded("r.user_name_key")),
+            ("externalId", None, Column::Exact("r.external_id")),
+            ("displayName", None, Column::Folded("r.display_name_key")),
+            ("active", None, Column::Bool("r.active")),
+            ("meta", Some("created"), Column::Instant("r.created_at")),
+            ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
             ("meta", Some("resourceType"), Column::Constant("User")),
         ],
         indexed_elements: &[(
@@ -100,25 +103,43 @@ fn users_target() -> Target {
             "value",
             "exists (select 1 from user_emails ue where ue.user_id = r.id and ue.value_key = {})",
         )],
-        element_tables: &[ElementTable {
-            attribute: "groups",
-            from: "group_members gm join groups g on g.id = gm.group_id",
-            owner: "gm.member_id",
-            // Ids are generated lower-case, so an id column is its own ASCII fold.
-            columns: &[
-                ("value", Column::Folded("gm.group_id")),
-                ("display", Column::Folded("g.display_name_key")),
-                ("type", Column::Constant("direct")),
-            ],
-        }],
+        relations: &[
+            Relation {
+                extension: Some(LICENSE_USER),
+                attribute: "licenses",
+                from_where: "license_assignments l
+                     join license_pools lp on lp.id = l.pool_id
+                     join instances li on li.id = lp.instance_id
+                     where l.user_id = r.id",
+                columns: &[
+                    ("product", Column::Text("l.product")),
+                    ("instance", Column::Text("li.name")),
+                    ("licenseType", Column::Text("lp.license_type")),
+                    ("state", Column::Text("l.state")),
+                    ("assignedAt", Column::Instant("l.assigned_at")),
+                    ("activatedAt", Column::Instant("l.activated_at")),
+                ],
+            },
+            Relation {
+                extension: None,
+                attribute: "groups",
+                from_where: "group_members gm join groups g on g.id = gm.group_id where gm.member_id = r.id",
+                // Ids are generated lower-case, so an id column is its own ASCII fold.
+                columns: &[
+                    ("value", Column::Folded("gm.group_id")),
+                    ("display", Column::Folded("g.display_name_key")),
+                    ("type", Column::Constant("direct")),
+                ],
+            },
+        ],
     }
 }
 
 /// The membership table seen from a group: what `members` filters run against.
-const MEMBERS: ElementTable = ElementTable {
+const MEMBERS: Relation = Relation {
+    extension: None,
     attribute: "members",
-    from: "group_members gm join users mu on mu.id = gm.member_id",
-    owner: "gm.group_id",
+    from_where: "group_members gm join users mu on mu.id = gm.member_id where gm.group_id = r.id",
     columns: &[
         ("value", Column::Folded("gm.member_id")),
         // A member's display is the user's displayName, else its userName.
@@ -134,15 +155,15 @@ fn groups_target() -> Target {
     Target {
         schema: group_schema(),
         columns: &[
-            ("id", None, Column::Exact("id")),
-            ("displayName", None, Column::Folded("display_name_key")),
-            ("externalId", None, Column::Exact("external_id")),
-            ("meta", Some("created"), Column::Instant("created_at")),
-            ("meta", Some("lastModified"), Column::Instant("updated_at")),
+            ("id", None, Column::Exact("r.id")),
+            ("displayName", None, Column::Folded("r.display_name_key")),
+            ("externalId", None, Column::Exact("r.external_id")),
+            ("meta", Some("created"), Column::Instant("r.created_at")),
+            ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
             ("meta", Some("resourceType"), Column::Constant("Group")),
         ],
         indexed_elements: &[],
-        element_tables: &[MEMBERS],
+        relations: &[MEMBERS],
     }
 }
 
@@ -179,9 +200,59 @@ const RECORD_COLUMNS: &str = "id, doc, version, created_at, updated_at";
 const USERS: &str = "users";
 const GROUPS: &str = "groups";
 
+/// A configuration with its account and its auto-assign pool's product: one query
+/// authenticates a request.
+const CONFIGURATION_SELECT: &str =
+    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id, c.patch_response,
+        c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
+     from scim_configurations c
+     join accounts a on a.id = c.account_id
+     left join license_pools p on p.id = c.auto_assign_pool_id
+     left join instances i on i.id = p.instance_id";
+
 macro_rules! sql_store {
     ($db:ty) => {
         impl SqlStore<$db> {
+            fn account(row: &<$db as sqlx::Database>::Row) -> StoreResult<Account> {
+                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
+                Ok(Account {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    fidelity,
+                })
+            }
+
+            async fn configuration(&self, id: &str) -> StoreResult<ScimConfiguration> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CONFIGURATION_SELECT} where c.id = $1")))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Self::configuration_row(&row)
+            }
+
+            fn configuration_row(row: &<$db as sqlx::Database>::Row) -> StoreResult<ScimConfiguration> {
+                let profile: String = row.try_get("client_profile")?;
+                let patch_response: String = row.try_get("patch_response")?;
+                let pool_id: Option<String> = row.try_get("auto_assign_pool_id")?;
+                let product: Option<String> = row.try_get("product")?;
+                let auto_assign = match (pool_id, product) {
+                    (Some(pool_id), Some(product)) => Some(AutoAssign {
+                        pool_id,
+                        product: Product::try_from(product).map_err(StoreError::Invalid)?,
+                    }),
+                    _ => None,
+                };
+                Ok(ScimConfiguration {
+                    id: row.try_get("id")?,
+                    account_id: row.try_get("account_id")?,
+                    name: row.try_get("name")?,
+                    client_profile: profile.parse().map_err(StoreError::Invalid)?,
+                    auto_assign,
+                    patch_response: PatchResponse::parse(&patch_response)
+                        .ok_or_else(|| StoreError::Invalid(format!("unknown patch_response {patch_response:?}")))?,
+                })
+            }
+
             fn resource(row: &<$db as sqlx::Database>::Row) -> StoreResult<ResourceRecord> {
                 let Json(doc): Json<Value> = row.try_get("doc")?;
                 Ok(ResourceRecord {
@@ -460,14 +531,15 @@ macro_rules! sql_store {
                 let target = groups_target();
                 let mut qb = QueryBuilder::<$db>::new("delete from group_members where group_id = ");
                 qb.push_bind(group_id.to_owned());
+                // The relation's SQL is relative to a group row `r`: select that row.
                 qb.push(format!(
-                    " and member_id in (select gm.member_id from {} where {} = ",
-                    MEMBERS.from, MEMBERS.owner
+                    " and member_id in (select gm.member_id from groups r, {} and r.id = ",
+                    MEMBERS.from_where
                 ));
                 qb.push_bind(group_id.to_owned());
-                qb.push(" and ");
-                FilterSql::new(&target).push_element(&mut qb, MEMBERS.attribute, filter)?;
-                qb.push(")");
+                qb.push(" and (");
+                FilterSql::new(&target).push_related(&mut qb, MEMBERS.attribute, filter)?;
+                qb.push("))");
                 Ok(qb.build().execute(&mut **tx).await?.rows_affected())
             }
         }
@@ -477,7 +549,7 @@ macro_rules! sql_store {
             async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account> {
                 sqlx::query(
                     "insert into accounts (id, name, fidelity, created_at, updated_at) values ($1, $2, $3, $4, $4)
-                     on conflict (name) do nothing",
+                     on conflict (name) do update set fidelity = excluded.fidelity, updated_at = excluded.updated_at",
                 )
                 .bind(uuid::Uuid::new_v4().to_string())
                 .bind(name)
@@ -485,27 +557,58 @@ macro_rules! sql_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
+                self.account_by_name(name).await?.ok_or(StoreError::NotFound)
+            }
+
+            async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>> {
                 let row = sqlx::query("select id, name, fidelity from accounts where name = $1")
                     .bind(name)
-                    .fetch_one(&self.pool)
+                    .fetch_optional(&self.pool)
                     .await?;
-                let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
-                Ok(Account {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    fidelity,
-                })
+                row.as_ref().map(Self::account).transpose()
+            }
+
+            async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+                let rows = sqlx::query("select id, name, fidelity from accounts order by name")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::account).collect()
+            }
+
+            async fn replace_token(
+                &self,
+                account_id: &str,
+                configuration: &str,
+                token: &TokenHash,
+                expires_at: Option<Micros>,
+                now: Micros,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "update scim_configurations set token_hash = $3, token_expires_at = $4, updated_at = $5
+                     where account_id = $1 and name = $2",
+                )
+                .bind(account_id)
+                .bind(configuration)
+                .bind(&token.0)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn put_configuration(&self, config: NewConfiguration<'_>, now: Micros) -> StoreResult<ScimConfiguration> {
                 let row = sqlx::query(
                     "insert into scim_configurations
-                         (id, account_id, name, client_profile, token_hash, token_expires_at, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $7)
+                         (id, account_id, name, client_profile, token_hash, token_expires_at,
+                          auto_assign_pool_id, patch_response, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)
                      on conflict (account_id, name) do update set
                          client_profile = excluded.client_profile,
+                         patch_response = excluded.patch_response,
                          token_hash = excluded.token_hash,
                          token_expires_at = excluded.token_expires_at,
+                         auto_assign_pool_id = excluded.auto_assign_pool_id,
                          updated_at = excluded.updated_at
                      returning id",
                 )
@@ -516,6 +619,8 @@ macro_rules! sql_store {
                 .bind(&config.token_hash.0)
                 .bind(config.token_expires_at)
                 .bind(now)
+                .bind(config.auto_assign_pool_id)
+                .bind(config.patch_response.as_str())
                 .fetch_one(&self.pool)
                 .await
                 .map_err(or_conflict(|| {
@@ -524,12 +629,8 @@ macro_rules! sql_store {
                         config.name
                     ))
                 }))?;
-                Ok(ScimConfiguration {
-                    id: row.try_get("id")?,
-                    account_id: config.account_id.to_owned(),
-                    name: config.name.to_owned(),
-                    client_profile: config.client_profile,
-                })
+                let id: String = row.try_get("id")?;
+                self.configuration(&id).await
             }
 
             async fn count_accounts(&self) -> StoreResult<u64> {
@@ -538,15 +639,10 @@ macro_rules! sql_store {
             }
 
             async fn authenticate(&self, token: &TokenHash, now: Micros) -> StoreResult<Result<Principal, TokenRejection>> {
-                let row = sqlx::query(
-                    "select c.id, c.account_id, c.name, c.client_profile, c.token_hash, c.token_expires_at,
-                            a.name as account_name, a.fidelity
-                     from scim_configurations c join accounts a on a.id = c.account_id
-                     where c.token_hash = $1",
-                )
-                .bind(&token.0)
-                .fetch_optional(&self.pool)
-                .await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CONFIGURATION_SELECT} where c.token_hash = $1")))
+                    .bind(&token.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
                 let Some(row) = row else {
                     return Ok(Err(TokenRejection::Unknown));
                 };
@@ -558,28 +654,28 @@ macro_rules! sql_store {
                 if expires_at.is_some_and(|t| t <= now) {
                     return Ok(Err(TokenRejection::Expired));
                 }
-                let profile: String = row.try_get("client_profile")?;
                 let Json(fidelity): Json<Fidelity> = row.try_get("fidelity")?;
-                let account_id: String = row.try_get("account_id")?;
+                let configuration = Self::configuration_row(&row)?;
                 Ok(Ok(Principal {
                     account: Account {
-                        id: account_id.clone(),
+                        id: configuration.account_id.clone(),
                         name: row.try_get("account_name")?,
                         fidelity,
                     },
-                    configuration: ScimConfiguration {
-                        id: row.try_get("id")?,
-                        account_id,
-                        name: row.try_get("name")?,
-                        client_profile: profile.parse().map_err(StoreError::Invalid)?,
-                    },
+                    configuration,
                 }))
             }
         }
 
         #[async_trait]
         impl UserStore for SqlStore<$db> {
-            async fn create_user(&self, account_id: &str, doc: &Value, now: Micros) -> StoreResult<ResourceRecord> {
+            async fn create_user(
+                &self,
+                account_id: &str,
+                doc: &Value,
+                seat: &SeatRequest,
+                now: Micros,
+            ) -> StoreResult<UserWrite> {
                 let columns = UserColumns::from_doc(doc)?;
                 let id = uuid::Uuid::new_v4().to_string();
                 let mut tx = self.begin_write().await?;
@@ -603,8 +699,9 @@ macro_rules! sql_store {
                 .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
                 let record = Self::resource(&row)?;
+                let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
                 tx.commit().await?;
-                Ok(record)
+                Ok(UserWrite { record, seats })
             }
 
             async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
@@ -615,13 +712,17 @@ macro_rules! sql_store {
                 &self,
                 account_id: &str,
                 id: &str,
+                seat: &SeatRequest,
                 now: Micros,
                 change: &mut Change<'_>,
-            ) -> StoreResult<ResourceRecord> {
+            ) -> StoreResult<UserWrite> {
                 let mut tx = self.begin_write().await?;
                 let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
                 let Some(doc) = change(&current)? else {
-                    return Ok(current);
+                    let active = UserColumns::from_doc(&current.doc)?.active;
+                    let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
+                    tx.commit().await?;
+                    return Ok(UserWrite { record: current, seats });
                 };
                 let columns = UserColumns::from_doc(&doc)?;
                 let row = sqlx::query(
@@ -644,12 +745,25 @@ macro_rules! sql_store {
                 .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, id, &columns).await?;
                 let record = Self::resource(&row)?;
+                let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
                 tx.commit().await?;
-                Ok(record)
+                Ok(UserWrite { record, seats })
             }
 
             async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
                 let mut tx = self.begin_write().await?;
+                let owned: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select id from users where account_id = $1 and id = $2{}",
+                    <$db as Dialect>::LOCK_ROW
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if owned.is_none() {
+                    return Ok(false);
+                }
+                Self::release_seats(&mut tx, id, now).await?;
                 // The user's memberships go with it (foreign-key cascade); their groups'
                 // membership changed, so their versions move on.
                 sqlx::query(

@@ -64,7 +64,8 @@ client_profile = "okta"
         .await
         .expect("connect");
     let seed_file: linkedin_scim::accounts::Seed = toml::from_str(seed).expect("seed");
-    linkedin_scim::apply_seed(store.as_ref(), &seed_file, 0)
+    let now = linkedin_scim::clock::Clock::now_micros(&linkedin_scim::clock::SystemClock);
+    linkedin_scim::apply_seed(store.as_ref(), &seed_file, now)
         .await
         .expect("re-seed");
     let response = app

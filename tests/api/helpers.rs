@@ -90,6 +90,10 @@ impl TestAppBuilder {
         self.max_body_bytes = n;
         self
     }
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
     pub fn max_page_size(mut self, n: u32) -> Self {
         self.max_page_size = n;
         self
@@ -116,10 +120,12 @@ impl TestAppBuilder {
             }
         };
         let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
+        let admin_token = format!("admin-token-{}", uuid::Uuid::new_v4().simple());
         let settings = Settings {
             database_url: database_url.clone(),
             bind: "127.0.0.1:0".parse().expect("addr"),
             demo_token: Some(SecretString::from(token.clone())),
+            admin_token: Some(SecretString::from(admin_token.clone())),
             seed: self.seed,
             profile: self.profile,
             max_body_bytes: self.max_body_bytes,
@@ -132,6 +138,7 @@ impl TestAppBuilder {
         TestApp {
             address,
             token,
+            admin_token,
             client: reqwest::Client::new(),
             database_url,
             pg_schema,
@@ -144,6 +151,8 @@ pub struct TestApp {
     pub address: String,
     /// The demo configuration's bearer token.
     pub token: String,
+    /// The admin API's bearer token.
+    pub admin_token: String,
     pub client: reqwest::Client,
     pub database_url: String,
     pg_schema: Option<String>,
@@ -206,6 +215,23 @@ impl TestApp {
         self.client
             .request(method, format!("{}{path}", self.base()))
             .bearer_auth(token)
+    }
+
+    /// A request to the admin API (`/admin/api{path}`) with the admin token.
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}/admin/api{path}", self.address))
+            .bearer_auth(&self.admin_token)
+    }
+
+    /// Send a JSON body with another SCIM configuration's token.
+    pub async fn send_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
+        self.scim_as(token, method, path)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -3,8 +3,12 @@
 
 mod helpers;
 
+mod activity;
 mod auth;
 mod discovery;
 mod errors;
 mod groups;
+mod idp;
+mod licensing;
+mod root;
 mod users;

@@ -173,6 +173,10 @@ async fn bad_patches_get_precise_errors_and_change_nothing(backend: Backend) {
             "invalidPath",
         ),
         (json!([{"op": "remove"}]), "noTarget"),
+        (
+            json!([{"op": "remove", "path": "urn:linkedin-scim:schemas:extension:license:2.0:User"}]),
+            "mutability",
+        ),
         (json!([{"op": "jump", "path": "nickName"}]), "invalidSyntax"),
         (
             json!([{"op": "replace", "path": "nickName", "value": "ok"}, {"op": "replace", "path": "meta", "value": {}}]),
@@ -234,7 +238,38 @@ async fn fifty_concurrent_patches_lose_no_update(backend: Backend) {
     assert_eq!(user["meta"]["version"], "W/\"51\"");
 }
 
+async fn a_configuration_can_ask_for_204_on_patch(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .seed(
+            r#"
+[[accounts]]
+name = "demo"
+[[accounts.configurations]]
+name = "Entra"
+token = "entra-no-content-token"
+client_profile = "entra"
+patch_response = "no_content"
+"#,
+        )
+        .spawn()
+        .await;
+    let id = new_user(&app).await;
+    let response = app
+        .send_as(
+            "entra-no-content-token",
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &ops(json!([{"op": "Replace", "path": "displayName", "value": "Alice"}])),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()["etag"], "W/\"2\"");
+    let user: Value = app.get(&format!("/Users/{id}")).await.json().await.expect("json");
+    assert_eq!(user["displayName"], "Alice");
+}
+
 backend_tests!(
+    a_configuration_can_ask_for_204_on_patch,
     entra_default_job_updates_with_capitalised_ops,
     entra_disables_with_the_string_false_and_reenables,
     entra_flagged_path_less_replace_with_dotted_keys,

@@ -113,77 +113,9 @@ pub fn group_schema() -> ResourceSchema {
     }
 }
 
-/// The RFC 7643 §8.2 "Full User Representation" (Babs Jensen), reconstructed, plus the
-/// enterprise extension values of §8.3.
+/// The RFC 7643 §8.3 full enterprise User example, shared with the other protocol tests.
 pub fn full_user() -> Value {
-    json!({
-        "schemas": [CORE_USER, ENTERPRISE],
-        "id": "2819c223-7f76-453a-919d-413861904646",
-        "externalId": "701984",
-        "userName": "bjensen@example.com",
-        "name": {
-            "formatted": "Ms. Barbara J Jensen, III",
-            "familyName": "Jensen",
-            "givenName": "Barbara",
-            "middleName": "Jane",
-            "honorificPrefix": "Ms.",
-            "honorificSuffix": "III"
-        },
-        "displayName": "Babs Jensen",
-        "nickName": "Babs",
-        "profileUrl": "https://login.example.com/bjensen",
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "addresses": [{
-            "type": "work",
-            "streetAddress": "100 Universal City Plaza",
-            "locality": "Hollywood",
-            "region": "CA",
-            "postalCode": "91608",
-            "country": "USA",
-            "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
-            "primary": true
-        }],
-        "phoneNumbers": [
-            {"value": "555-555-5555", "type": "work"},
-            {"value": "555-555-4444", "type": "mobile"}
-        ],
-        "ims": [{"value": "someaimhandle", "type": "aim"}],
-        "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
-        "userType": "Employee",
-        "title": "Tour Guide",
-        "preferredLanguage": "en-US",
-        "locale": "en-US",
-        "timezone": "America/Los_Angeles",
-        "active": true,
-        "password": "t1meMa$heen",
-        "groups": [
-            {"value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
-             "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
-             "display": "Tour Guides"}
-        ],
-        "meta": {
-            "resourceType": "User",
-            "created": "2010-01-23T04:56:22Z",
-            "lastModified": "2011-05-13T04:42:34Z",
-            "version": "W/\"a330bc54f0671c9\"",
-            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
-        },
-        ENTERPRISE: {
-            "employeeNumber": "701984",
-            "costCenter": "4130",
-            "organization": "Universal Studios",
-            "division": "Theme Park",
-            "department": "Tour Operations",
-            "manager": {
-                "value": "26118915-6090-4610-87e4-49d8ca9f808d",
-                "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d",
-                "displayName": "John Smith"
-            }
-        }
-    })
+    crate::scim::fixtures::rfc_enterprise_user()
 }
 
 pub fn group() -> Value {

@@ -1,0 +1,164 @@
+//! The activity (provisioning) log: one record per authenticated SCIM request, with what
+//! it did (created, updated, disabled, license assigned / waiting / released), the
+//! tolerances that fired, and the error detail when it failed.
+//!
+//! Handlers fill an [`ActivityNote`] during the request; the HTTP middleware completes
+//! it with status and latency and hands it to an [`ActivityWriter`], which inserts in
+//! batches off the request path (a log row is not worth a client's latency).
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::accounts::Principal;
+use crate::licensing::SeatChange;
+use crate::scim::tolerance::{Leniency, Tolerance};
+use crate::store::Store;
+
+/// One row of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    #[serde(skip)]
+    pub account_id: String,
+    pub configuration_id: Option<String>,
+    /// Microseconds since the epoch.
+    pub at: i64,
+    pub request_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub latency_us: i64,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub outcome: Option<String>,
+    pub detail: Option<String>,
+    pub tolerances: Vec<Tolerance>,
+}
+
+#[derive(Debug, Default)]
+struct Note {
+    account_id: Option<String>,
+    configuration_id: Option<String>,
+    resource_type: Option<&'static str>,
+    resource_id: Option<String>,
+    outcomes: Vec<String>,
+    tolerances: Vec<Tolerance>,
+}
+
+/// What a request did, filled in by the extractors and handlers that know.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityNote(Arc<Mutex<Note>>);
+
+impl ActivityNote {
+    fn with<R>(&self, f: impl FnOnce(&mut Note) -> R) -> R {
+        let mut note = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut note)
+    }
+
+    /// The request authenticated as this configuration (only such requests are logged).
+    pub fn principal(&self, principal: &Principal) {
+        self.with(|n| {
+            n.account_id = Some(principal.account.id.clone());
+            n.configuration_id = Some(principal.configuration.id.clone());
+        });
+    }
+
+    pub fn resource(&self, resource_type: &'static str, id: &str) {
+        self.with(|n| {
+            n.resource_type = Some(resource_type);
+            n.resource_id = Some(id.to_owned());
+        });
+    }
+
+    pub fn outcome(&self, outcome: impl Into<String>) {
+        self.with(|n| n.outcomes.push(outcome.into()));
+    }
+
+    pub fn seats(&self, change: &SeatChange) {
+        if let Some(outcome) = change.describe() {
+            self.outcome(outcome);
+        }
+    }
+
+    /// The tolerances that fired while interpreting the request.
+    pub fn tolerances(&self, leniency: &Leniency) {
+        self.with(|n| {
+            for t in &leniency.fired {
+                if !n.tolerances.contains(t) {
+                    n.tolerances.push(*t);
+                }
+            }
+        });
+    }
+
+    /// The finished record, or `None` for a request that never authenticated.
+    pub fn finish(&self, request: RequestFacts) -> Option<ActivityRecord> {
+        self.with(|n| {
+            Some(ActivityRecord {
+                id: None,
+                account_id: n.account_id.clone()?,
+                configuration_id: n.configuration_id.clone(),
+                at: request.at,
+                request_id: request.request_id,
+                method: request.method,
+                path: request.path,
+                status: request.status,
+                latency_us: request.latency_us,
+                resource_type: n.resource_type.map(str::to_owned),
+                resource_id: n.resource_id.clone(),
+                outcome: (!n.outcomes.is_empty()).then(|| n.outcomes.join("; ")),
+                detail: request.detail,
+                tolerances: n.tolerances.clone(),
+            })
+        })
+    }
+}
+
+/// What the middleware knows about a finished request.
+#[derive(Debug, Clone)]
+pub struct RequestFacts {
+    pub at: i64,
+    pub request_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub latency_us: i64,
+    pub detail: Option<String>,
+}
+
+/// Queues records for a background task that writes them in batches.
+#[derive(Debug, Clone)]
+pub struct ActivityWriter {
+    queue: mpsc::Sender<ActivityRecord>,
+}
+
+/// Records waiting to be written before new ones are dropped (and counted in the log).
+const QUEUE: usize = 10_000;
+const BATCH: usize = 256;
+
+impl ActivityWriter {
+    /// Start the writer task on the current runtime.
+    pub fn start(store: Arc<dyn Store>) -> ActivityWriter {
+        let (queue, mut incoming) = mpsc::channel::<ActivityRecord>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while incoming.recv_many(&mut batch, BATCH).await > 0 {
+                if let Err(e) = store.record_activity(&batch).await {
+                    tracing::warn!(error = %e, lost = batch.len(), "could not write the activity log");
+                }
+                batch.clear();
+            }
+        });
+        ActivityWriter { queue }
+    }
+
+    pub fn record(&self, record: ActivityRecord) {
+        if self.queue.try_send(record).is_err() {
+            tracing::warn!("activity log queue full: a record was dropped");
+        }
+    }
+}

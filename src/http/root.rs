@@ -1,0 +1,38 @@
+//! The server root (RFC 7644 §3.4.2.1, §3.4.3): a query at the root searches every
+//! resource type at once. Not implemented: answered with 501, which RFC 7644 §3.12
+//! defines for an unsupported operation, instead of 404, which would say the endpoint
+//! does not exist. Authentication comes first, as on every SCIM endpoint.
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::Authenticated;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(not_implemented))
+        .route("/.search", post(not_implemented))
+        .route("/Bulk", post(bulk))
+        .route("/Me", axum::routing::any(me))
+}
+
+/// ServiceProviderConfig advertises `bulk.supported: false`.
+async fn bulk(_auth: Authenticated) -> ApiError {
+    ApiError::NotImplemented("bulk operations are not supported (see /ServiceProviderConfig)".into())
+}
+
+/// A bearer token here belongs to a SCIM configuration (an IdP), not to a user, so there
+/// is no "me" (RFC 7644 §3.11 allows 501).
+async fn me(_auth: Authenticated) -> ApiError {
+    ApiError::NotImplemented("/Me is not supported: tokens identify SCIM configurations, not users".into())
+}
+
+async fn not_implemented(_auth: Authenticated) -> ApiError {
+    ApiError::NotImplemented(
+        "querying every resource type at once at the server root is not supported; \
+         query /Users (or POST /Users/.search) instead"
+            .into(),
+    )
+}

@@ -1,0 +1,188 @@
+//! LinkedIn licensing: products, license states, and what a SCIM write asks of the seat
+//! pools. The rules themselves run inside the store's write transaction
+//! (`store/seats.rs`), because the seat invariant must hold across server replicas.
+
+use serde::{Deserialize, Serialize};
+
+/// A LinkedIn product (`sales_navigator`, `learning`, `elevate`, …): lower-case ASCII
+/// letters, digits and `_`, so new products need no code change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Product(String);
+
+impl Product {
+    pub const SALES_NAVIGATOR: &'static str = "sales_navigator";
+    pub const LEARNING: &'static str = "learning";
+    pub const ELEVATE: &'static str = "elevate";
+
+    pub fn sales_navigator() -> Product {
+        Product(Self::SALES_NAVIGATOR.to_owned())
+    }
+
+    pub fn learning() -> Product {
+        Product(Self::LEARNING.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Product {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(Product(s))
+        } else {
+            Err(format!(
+                "invalid product {s:?}: use lower-case letters, digits and _ (e.g. sales_navigator)"
+            ))
+        }
+    }
+}
+
+impl From<Product> for String {
+    fn from(p: Product) -> String {
+        p.0
+    }
+}
+
+impl std::fmt::Display for Product {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a user's license for one product stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LicenseState {
+    /// Provisioned over SCIM; the user has not accepted it yet.
+    Assigned,
+    /// The user accepted the license (emulated by the admin API).
+    Activated,
+    /// No seat was free when it was requested; first come, first served.
+    Waiting,
+}
+
+impl LicenseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseState::Assigned => "assigned",
+            LicenseState::Activated => "activated",
+            LicenseState::Waiting => "waiting",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LicenseState> {
+        match s {
+            "assigned" => Some(LicenseState::Assigned),
+            "activated" => Some(LicenseState::Activated),
+            "waiting" => Some(LicenseState::Waiting),
+            _ => None,
+        }
+    }
+
+    /// Does this state occupy a seat?
+    pub fn holds_seat(self) -> bool {
+        !matches!(self, LicenseState::Waiting)
+    }
+}
+
+/// What to do when the pool a configuration auto-assigns from is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenFull {
+    /// Sync the user anyway and record the license as waiting (LinkedIn's behaviour as
+    /// far as it is known: user data always syncs).
+    #[default]
+    Wait,
+    /// Refuse the write with 409, so a connector sees the shortage as an error.
+    Refuse,
+}
+
+/// The seat a SCIM write asks for: the pool its configuration auto-assigns from, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatRequest {
+    pub pool_id: Option<String>,
+    pub when_full: WhenFull,
+}
+
+impl SeatRequest {
+    /// A write that syncs user data only (auto-assign off, or an admin action).
+    pub fn none() -> Self {
+        SeatRequest {
+            pool_id: None,
+            when_full: WhenFull::Wait,
+        }
+    }
+}
+
+/// What a write did to the user's licenses: for the activity log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatChange {
+    /// Nothing changed (no auto-assign, or the user already holds the product).
+    Unchanged,
+    /// A seat of `product` was taken.
+    Assigned(String),
+    /// The pool was full: the user waits for a seat of `product`.
+    Waiting(String),
+    /// The user was deactivated or deleted; this many licenses were released.
+    Released(usize),
+}
+
+impl SeatChange {
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            SeatChange::Unchanged => None,
+            SeatChange::Assigned(p) => Some(format!("license assigned ({p})")),
+            SeatChange::Waiting(p) => Some(format!("no seat free ({p}): waiting")),
+            SeatChange::Released(0) => None,
+            SeatChange::Released(n) => Some(format!("{n} license(s) released")),
+        }
+    }
+}
+
+/// One license of a user, as shown on the SCIM User and in the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct License {
+    pub product: String,
+    pub instance: String,
+    pub license_type: String,
+    pub state: LicenseState,
+    /// RFC 3339, when a seat was assigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn products_are_validated_slugs() {
+        assert!(Product::try_from("sales_navigator".to_owned()).is_ok());
+        assert!(Product::try_from("Sales Navigator".to_owned()).is_err());
+        assert!(Product::try_from(String::new()).is_err());
+    }
+
+    #[test]
+    fn states_round_trip_and_waiting_holds_no_seat() {
+        for s in [
+            LicenseState::Assigned,
+            LicenseState::Activated,
+            LicenseState::Waiting,
+        ] {
+            assert_eq!(LicenseState::parse(s.as_str()), Some(s));
+        }
+        assert!(!LicenseState::Waiting.holds_seat());
+        assert!(LicenseState::Activated.holds_seat());
+    }
+}
