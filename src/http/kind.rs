@@ -61,10 +61,6 @@ pub(super) trait Kind: Send + Sync + 'static {
     fn outcome(_current: &ResourceRecord, _update: &Self::Update) -> &'static str {
         "updated"
     }
-    /// The `attributes`/`excludedAttributes` a PATCH response honours.
-    fn patch_projection(params: &RawListParams) -> Result<Projection, ProtocolError> {
-        params.projection()
-    }
     /// Refuse a list request this account does not serve (LinkedIn fidelity).
     fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<()> {
         Ok(())
@@ -218,7 +214,7 @@ pub(super) async fn patch<K: Kind>(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let projection = K::patch_projection(&params)?;
+    let projection = params.projection()?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| {
         let mut leniency = leniency(&scim.principal);
         let patched = apply_patch(

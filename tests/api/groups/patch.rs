@@ -60,10 +60,8 @@ async fn okta_group_push_flow(backend: Backend) {
         )
         .await;
     assert_eq!(patched["displayName"], "Okta Sales EMEA");
-    assert!(
-        patched.get("members").is_none(),
-        "PATCH leaves members out: {patched}"
-    );
+    // The answer is the whole group (RFC 7644 §3.5.2), members included.
+    assert_eq!(ids_of(&patched["members"]), sorted(&[bob, carol]));
     assert_eq!(members_of(&app, &gid).await, sorted(&[bob, carol]));
     // 3. A full push replaces the members.
     app.patch_ok(
@@ -188,6 +186,40 @@ async fn membership_changes_bump_the_version_and_no_ops_do_not(backend: Backend)
     let body: Value = response.json().await.expect("json");
     assert_eq!(ids_of(&body["members"]), users);
     assert!(body.get("meta").is_none());
+    let body = app
+        .patch_ok(
+            &format!("{path}?excludedAttributes=members"),
+            json!([{"op": "replace", "path": "displayName", "value": "Sales 3"}]),
+        )
+        .await;
+    assert!(body.get("members").is_none(), "{body}");
+}
+
+async fn no_content_configurations_get_204(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .seed(
+            r#"
+[[accounts]]
+name = "demo"
+[[accounts.configurations]]
+name = "Entra"
+token = "entra-no-content-token"
+client_profile = "entra"
+patch_response = "no_content"
+"#,
+        )
+        .spawn()
+        .await;
+    let users = app.create_users(&["alice@acme.com"]).await;
+    let gid = id(&app.create_group(&group_body("Sales")).await);
+    let path = format!("/Groups/{gid}");
+    let body = patch_body(json!([{"op": "Add", "path": "members", "value": member_values(&users)}]));
+    let response = app
+        .send_json_as("entra-no-content-token", Method::PATCH, &path, &body)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()["etag"], "W/\"2\"");
+    assert_eq!(members_of(&app, &gid).await, users);
 }
 
 async fn unknown_member_in_a_patch_writes_nothing(backend: Backend) {
@@ -423,4 +455,5 @@ backend_tests!(
     stale_if_match_is_412_and_unknown_group_is_404,
     concurrent_member_adds_lose_nothing,
     path_less_member_values_and_odd_shapes,
+    no_content_configurations_get_204,
 );
