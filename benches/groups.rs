@@ -6,7 +6,9 @@
 //! through the store (batch SQL, not 100k HTTP calls), then measures over HTTP, one
 //! request at a time (the sizes taking turns), the p50/p99 latency of: PATCH add one
 //! member, PATCH remove one member (`members[value eq "…"]`), GET
-//! `?excludedAttributes=members`. It runs on
+//! `?excludedAttributes=members`. The SCIM configuration answers PATCH with 204
+//! (`patch_response = "no_content"`, what Entra advises for groups): with `resource`,
+//! RFC 7644 has the response carry the whole group, every member included. It runs on
 //! SQLite and on Postgres (`BENCH_DATABASE_URL`, default the local server; skipped with
 //! a message when unreachable). `BENCH_ITERATIONS` sets the samples per operation.
 
@@ -19,7 +21,6 @@ use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use linkedin_scim::licensing::SeatRequest;
 use linkedin_scim::store::{MemberOrigin, Store};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -75,14 +76,23 @@ async fn main() -> BenchResult<()> {
 
 async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult<Vec<Row>> {
     eprintln!("{backend}: loading {} users…", SIZES[2]);
+    let seed = std::env::temp_dir().join(format!("lscim-bench-seed-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &seed,
+        format!(
+            "[[accounts]]\nname = \"bench\"\nprofile = \"rfc\"\n[[accounts.configurations]]\n\
+             name = \"Entra\"\ntoken = \"{TOKEN}\"\nclient_profile = \"entra\"\npatch_response = \"no_content\"\n"
+        ),
+    )?;
     let settings = Settings {
         database_url: url.to_owned(),
         bind: "127.0.0.1:0".parse()?,
-        demo_token: Some(SecretString::from(TOKEN)),
+        seed: Some(seed.clone()),
         profile: FidelityPreset::Rfc,
         ..Settings::default()
     };
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let _ = std::fs::remove_file(&seed);
     let base = format!("http://127.0.0.1:{}/scim/v2", app.port());
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
