@@ -276,10 +276,7 @@ impl TestApp {
     /// Create a user, asserting 201; returns the created resource.
     pub async fn create_user(&self, body: &Value) -> Value {
         let response = self.post("/Users", body).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::CREATED, "create user failed: {json}");
-        json
+        expect_json(response, StatusCode::CREATED, "create user").await
     }
 
     /// List users with a filter; returns the ListResponse.
@@ -290,10 +287,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::OK, "list users failed: {json}");
-        json
+        expect_json(response, StatusCode::OK, "list users").await
     }
 }
 
@@ -301,19 +295,13 @@ impl TestApp {
     /// Create a group, asserting 201; returns the created resource.
     pub async fn create_group(&self, body: &Value) -> Value {
         let response = self.post("/Groups", body).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::CREATED, "create group failed: {json}");
-        json
+        expect_json(response, StatusCode::CREATED, "create group").await
     }
 
     /// GET `path` (with its query), asserting 200; returns the body.
     pub async fn get_ok(&self, path: &str) -> Value {
         let response = self.get(path).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::OK, "GET {path} failed: {json}");
-        json
+        expect_json(response, StatusCode::OK, &format!("GET {path}")).await
     }
 
     /// List groups with a filter and extra query parameters; returns the ListResponse.
@@ -326,19 +314,13 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::OK, "list groups failed: {json}");
-        json
+        expect_json(response, StatusCode::OK, "list groups").await
     }
 
     /// PATCH `path` with these operations (demo token), asserting 200; returns the body.
     pub async fn patch_ok(&self, path: &str, operations: Value) -> Value {
         let response = self.patch(path, &patch_body(operations)).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::OK, "PATCH {path} failed: {json}");
-        json
+        expect_json(response, StatusCode::OK, &format!("PATCH {path}")).await
     }
 
     /// Create users with these userNames; returns their ids.
@@ -374,6 +356,27 @@ impl TestApp {
             .await
             .expect("add admin members")
     }
+}
+
+/// The JSON body of `response`, asserting its status (`what` names the request).
+pub async fn expect_json(response: Response, status: StatusCode, what: &str) -> Value {
+    let actual = response.status();
+    let json: Value = response.json().await.expect("json body");
+    assert_eq!(actual, status, "{what} failed: {json}");
+    json
+}
+
+/// Send these requests at once (each on its own task) and return their statuses.
+pub async fn concurrently(requests: Vec<RequestBuilder>) -> Vec<StatusCode> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { request.send().await.map(|r| r.status()) }))
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("join").expect("request"));
+    }
+    statuses
 }
 
 /// A PatchOp request body.

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, group_with, ids_of,
-    member_values, patch_body, sorted, user_body,
+    Backend, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, TestApp, assert_scim_error, concurrently, group_body,
+    group_with, ids_of, member_values, patch_body, sorted, user_body,
 };
 
 fn id(resource: &Value) -> String {
@@ -383,20 +383,17 @@ async fn concurrent_member_adds_lose_nothing(backend: Backend) {
     let users = app.create_users(&names).await;
     let group = app.create_group(&group_body("Busy")).await;
     let path = format!("/Groups/{}", id(&group));
-    let mut tasks = Vec::new();
-    for user in &users {
-        let request = app
-            .scim(Method::PATCH, &path)
-            .header("content-type", "application/scim+json")
-            .body(
-                patch_body(json!([{"op": "add", "path": "members", "value": [{"value": user}]}])).to_string(),
-            );
-        tasks.push(tokio::spawn(
-            async move { request.send().await.map(|r| r.status()) },
-        ));
-    }
-    for task in tasks {
-        assert_eq!(task.await.expect("join").expect("request"), StatusCode::OK);
+    let requests = users
+        .iter()
+        .map(|user| {
+            let body = patch_body(json!([{"op": "add", "path": "members", "value": [{"value": user}]}]));
+            app.scim(Method::PATCH, &path)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string())
+        })
+        .collect();
+    for status in concurrently(requests).await {
+        assert_eq!(status, StatusCode::OK);
     }
     let mut expected = users.clone();
     expected.sort();
