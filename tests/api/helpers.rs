@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use linkedin_scim::Application;
-use linkedin_scim::accounts::{BearerToken, FidelityPreset};
+use linkedin_scim::accounts::FidelityPreset;
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -334,27 +334,17 @@ impl TestApp {
     }
 
     /// Add members the way the Account Center will: through the store, origin `admin`.
+    /// Add members through the admin API (origin `admin`); returns how many were new.
     pub async fn add_admin_members(&self, group_id: &str, user_ids: &[String]) -> u64 {
-        let store = linkedin_scim::store::connect(&self.database_url)
+        let response = self
+            .admin(Method::POST, &format!("/accounts/demo/groups/{group_id}/members"))
+            .header("content-type", "application/json")
+            .body(json!({ "members": user_ids }).to_string())
+            .send()
             .await
-            .expect("connect to the app's database");
-        let token = BearerToken::parse(&self.token).expect("token");
-        let now = SystemClock.now_micros();
-        let principal = store
-            .authenticate(&token.hash(), now)
-            .await
-            .expect("authenticate")
-            .expect("known token");
-        store
-            .add_members(
-                &principal.account.id,
-                group_id,
-                user_ids,
-                linkedin_scim::store::MemberOrigin::Admin,
-                now,
-            )
-            .await
-            .expect("add admin members")
+            .expect("request");
+        let body = expect_json(response, StatusCode::OK, "add admin members").await;
+        body["added"].as_u64().expect("added")
     }
 }
 
