@@ -19,7 +19,7 @@ use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::licensing::Product;
 use crate::scim::error::ProtocolError;
-use crate::store::{ActivityQuery, StoreError, StoreResult};
+use crate::store::{ActivityQuery, MemberOrigin, StoreError, StoreResult};
 use crate::token_expiry;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/accounts/{account}/pools", get(pools))
         .route("/admin/api/accounts/{account}/activity", get(activity))
         .route("/admin/api/accounts/{account}/pools/{pool}", patch(update_pool))
+        .route(
+            "/admin/api/accounts/{account}/groups/{group}/members",
+            post(add_group_members),
+        )
         .route(
             "/admin/api/accounts/{account}/configurations/{configuration}/token",
             post(refresh_token),
@@ -229,6 +233,42 @@ async fn refresh_token(
         "expiresAt": expires_at.map(crate::clock::rfc3339),
     });
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMembers {
+    /// User ids.
+    members: Vec<String>,
+}
+
+/// Members added directly in the Account Center: origin `admin`, so a SCIM replace of
+/// members (Okta's "Push Now") leaves them in place, as LinkedIn does.
+async fn add_group_members(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, group)): Path<(String, String)>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let new: NewMembers = serde_json::from_value(body).map_err(|e| {
+        ProtocolError::invalid_value(format!("expected {{\"members\": [\"<user id>\", …]}}: {e}"))
+    })?;
+    let account = account(&state, &name).await?;
+    let added = state
+        .store
+        .add_members(
+            &account.id,
+            &group,
+            &new.members,
+            MemberOrigin::Admin,
+            state.clock.now_micros(),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound(format!("Group {group} not found")),
+            other => other.into(),
+        })?;
+    Ok(axum::Json(json!({ "added": added })).into_response())
 }
 
 async fn user_licenses(

@@ -47,6 +47,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("resource not found".into()),
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::Query(p) => ApiError::Protocol(p),
+            StoreError::UnknownMembers(ids) => ApiError::Protocol(ProtocolError::invalid_value(format!(
+                "members: no user of this account has the id {}",
+                ids.join(", ")
+            ))),
             StoreError::Seats(detail) => ApiError::SeatConflict(detail),
             StoreError::Locked(detail) => ApiError::Forbidden(detail),
             other => ApiError::Internal(other.to_string()),

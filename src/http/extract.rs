@@ -187,3 +187,9 @@ impl FromRequestParts<AppState> for Scim {
         })
     }
 }
+
+impl Scim {
+    pub fn account_id(&self) -> &str {
+        &self.principal.account.id
+    }
+}

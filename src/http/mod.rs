@@ -6,7 +6,9 @@ mod admin;
 mod discovery;
 pub mod error;
 pub mod extract;
+mod groups;
 mod health;
+mod kind;
 mod resource;
 mod root;
 mod search;
@@ -45,6 +47,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 fn scim_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(users::router())
+        .merge(groups::router())
         .merge(search::router())
         .merge(discovery::router())
         .merge(root::router())

@@ -4,7 +4,12 @@
 //! The result is the concatenation of each type's own list, in [`SEARCHABLE`] order
 //! (each sorted by `sortBy` within itself); `totalResults` is the sum, and
 //! `startIndex`/`count` page through the concatenation. A resource type plugs in by
-//! adding a variant and its `list_page` (the same function its own `GET` uses).
+//! adding a variant (its `GET` and this share `kind::list_page`).
+//!
+//! The filter goes to every type as it is. A type that refuses it with `invalidFilter`
+//! (an attribute it does not have: `userName eq "x"` for Groups, `members pr` for Users)
+//! contributes nothing, as its resources cannot match; only when every type refuses the
+//! filter is the request `invalidFilter`.
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -13,10 +18,13 @@ use axum::routing::post;
 use serde_json::Value;
 
 use super::AppState;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson};
+use super::groups::Groups;
+use super::kind;
 use super::resource::scim_json;
-use super::users;
+use super::users::Users;
+use crate::scim::error::ScimType;
 use crate::scim::list::{RawListParams, list_response};
 
 pub fn router() -> Router<AppState> {
@@ -26,20 +34,20 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, Copy)]
 enum ResourceType {
     User,
+    Group,
 }
 
 /// Every resource type a root search covers, in result order.
-const SEARCHABLE: &[ResourceType] = &[ResourceType::User];
+const SEARCHABLE: &[ResourceType] = &[ResourceType::User, ResourceType::Group];
 
 impl ResourceType {
     /// This type's total for `params` and its resources in the page `params` asks for.
     async fn page(self, scim: &Scim, params: &RawListParams) -> ApiResult<(u64, Vec<Value>)> {
-        match self {
-            ResourceType::User => {
-                let (_, total, resources) = users::list_page(scim, params).await?;
-                Ok((total, resources))
-            }
-        }
+        let (_, total, resources) = match self {
+            ResourceType::User => kind::list_page::<Users>(scim, params).await?,
+            ResourceType::Group => kind::list_page::<Groups>(scim, params).await?,
+        };
+        Ok((total, resources))
     }
 }
 
@@ -50,17 +58,29 @@ async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     // left on the page.
     let (mut skip, mut room) = (start_index - 1, count);
     let (mut total, mut resources) = (0u64, Vec::new());
+    let mut refusals = Vec::new();
     for resource_type in SEARCHABLE {
         let local = RawListParams {
             start_index: Some((skip + 1).to_string()),
             count: Some(room.to_string()),
             ..params.clone()
         };
-        let (type_total, page) = resource_type.page(&scim, &local).await?;
+        let (type_total, page) = match resource_type.page(&scim, &local).await {
+            Err(ApiError::Protocol(e)) if e.scim_type == ScimType::InvalidFilter => {
+                refusals.push(e);
+                continue;
+            }
+            other => other?,
+        };
         total += type_total;
         skip = skip.saturating_sub(type_total);
         room -= (page.len() as u64).min(room);
         resources.extend(page);
+    }
+    if refusals.len() == SEARCHABLE.len()
+        && let Some(first) = refusals.into_iter().next()
+    {
+        return Err(first.into());
     }
     Ok(scim_json(
         StatusCode::OK,

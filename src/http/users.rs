@@ -1,5 +1,8 @@
-//! `/Users`: create, read, list/search, replace, patch, delete.
+//! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! particular to users: licensing (the seat a write asks for, the read-only license
+//! extension), LinkedIn's listing and DELETE fidelity settings.
 
+use async_trait::async_trait;
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,32 +12,148 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Scim, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
-use crate::accounts::{PatchResponse, Principal, UserDelete};
+use super::extract::Scim;
+use super::kind::{self, Kind, Projection, Written, modify};
+use crate::accounts::{Principal, UserDelete};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
-use crate::scim::list::{ListRequest, RawListParams, list_response};
-use crate::scim::patch::apply_patch;
-use crate::scim::projection::{needs_attribute, project};
-use crate::scim::resource::{apply_replace, normalize};
-use crate::scim::schema::AttrPath;
-use crate::scim::tolerance::Leniency;
-use crate::store::{ResourceRecord, StoreError, StoreResult, UserWrite};
+use crate::scim::list::ListRequest;
+use crate::scim::patch::DeferredOp;
+use crate::scim::projection::needs_attribute;
+use crate::scim::resource::apply_replace;
+use crate::scim::schema::ResourceSchema;
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
-const RESOURCE_TYPE: &str = "User";
-const ENDPOINT: &str = "Users";
+pub(super) struct Users;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/Users", get(list).post(create))
-        .route("/Users/.search", post(search))
-        .route("/Users/{id}", get(fetch).put(replace).patch(patch).delete(remove))
-}
+#[async_trait]
+impl Kind for Users {
+    const RESOURCE_TYPE: &'static str = "User";
+    const ENDPOINT: &'static str = "Users";
+    const RELATED: &'static str = "groups";
+    const RELATED_ENDPOINT: &'static str = "Groups";
+    /// Every membership is direct: groups do not nest.
+    const RELATED_TYPE: &'static str = "direct";
+    const DELETED: &'static str = "deleted (licenses released)";
+    type Update = Value;
 
-fn leniency(principal: &Principal) -> Leniency {
-    Leniency::new(principal.configuration.client_profile)
+    fn schema() -> &'static ResourceSchema {
+        user_schema()
+    }
+
+    fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
+        apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)
+    }
+
+    fn patched(
+        current: &ResourceRecord,
+        doc: Value,
+        _deferred: Vec<DeferredOp>,
+    ) -> Result<Option<Value>, ProtocolError> {
+        Ok((doc != current.doc).then_some(doc))
+    }
+
+    /// "disabled" / "reactivated" when a write flips `active`, else "updated".
+    fn outcome(current: &ResourceRecord, update: &Value) -> &'static str {
+        let active = |doc: &Value| doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+        match (active(&current.doc), active(update)) {
+            (true, false) => "disabled",
+            (false, true) => "reactivated",
+            _ => "updated",
+        }
+    }
+
+    /// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
+    /// managers look users up one by one); the account's settings say which products
+    /// refuse.
+    fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
+        let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
+            principal
+                .account
+                .fidelity
+                .unfiltered_list_refused
+                .contains(&a.product)
+        });
+        if request.filter.is_none() && refused {
+            return Err(ProtocolError::new(
+                ScimType::TooMany,
+                "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {
+        // A provisioned user is active unless the client says otherwise (Okta's SPEC test
+        // creates without `active` and expects `active: true`).
+        if let Some(map) = doc.as_object_mut() {
+            map.entry("active").or_insert(Value::Bool(true));
+        }
+        let now = scim.state.clock.now_micros();
+        let UserWrite { record, seats } = scim
+            .state
+            .store
+            .create_user(scim.account_id(), &doc, &seat_request(&scim.principal), now)
+            .await?;
+        Ok((record, seats))
+    }
+    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_user(account_id, id).await
+    }
+    async fn list(
+        store: &dyn Store,
+        account_id: &str,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
+        store.list_users(account_id, query).await
+    }
+    async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Value>) -> StoreResult<Written> {
+        let now = scim.state.clock.now_micros();
+        let UserWrite { record, seats } = scim
+            .state
+            .store
+            .modify_user(scim.account_id(), id, &seat_request(&scim.principal), now, change)
+            .await?;
+        Ok((record, seats))
+    }
+    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
+        store.delete_user(account_id, id, now).await
+    }
+    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+        store.user_groups(account_id, ids).await
+    }
+
+    /// The read-only license extension, from the license tables (one query per page).
+    async fn extend(
+        scim: &Scim,
+        records: &[ResourceRecord],
+        (attributes, excluded): &Projection,
+        docs: &mut [Value],
+    ) -> ApiResult<()> {
+        if !needs_attribute(
+            user_schema(),
+            attributes,
+            excluded,
+            &format!("{LICENSE_USER}:licenses"),
+        ) {
+            return Ok(());
+        }
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let licenses = scim.state.store.licenses(scim.account_id(), &ids).await?;
+        for (record, doc) in records.iter().zip(docs.iter_mut()) {
+            let held: Vec<&License> = licenses
+                .iter()
+                .filter(|(id, _)| *id == record.id)
+                .map(|(_, l)| l)
+                .collect();
+            if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
+                map.insert(LICENSE_USER.to_owned(), json!({ "licenses": held }));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The seat a write by this configuration asks for.
@@ -49,316 +168,24 @@ fn seat_request(principal: &Principal) -> SeatRequest {
     }
 }
 
-/// Render users with their licenses (the read-only license extension), projected.
-async fn represent_all(
-    scim: &Scim,
-    records: &[ResourceRecord],
-    attributes: &[AttrPath],
-    excluded: &[AttrPath],
-) -> ApiResult<Vec<Value>> {
-    let Scim {
-        state,
-        principal,
-        base,
-        ..
-    } = scim;
-    let schema = user_schema();
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let licenses = if needs_attribute(schema, attributes, excluded, &format!("{LICENSE_USER}:licenses")) {
-        state.store.licenses(&principal.account.id, &ids).await?
-    } else {
-        Vec::new()
-    };
-    Ok(records
-        .iter()
-        .map(|record| {
-            let mut doc = render(record, RESOURCE_TYPE, ENDPOINT, base);
-            let held: Vec<&License> = licenses
-                .iter()
-                .filter(|(id, _)| *id == record.id)
-                .map(|(_, l)| l)
-                .collect();
-            if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
-                map.insert(LICENSE_USER.to_owned(), json!({ "licenses": held }));
-            }
-            project(&doc, schema, attributes, excluded)
-        })
-        .collect())
-}
-
-async fn represent(scim: &Scim, record: &ResourceRecord, params: &RawListParams) -> ApiResult<Value> {
-    let (attributes, excluded) = params.projection()?;
-    let mut docs = represent_all(scim, std::slice::from_ref(record), &attributes, &excluded).await?;
-    Ok(docs.pop().unwrap_or_default())
-}
-
-/// "disabled" / "reactivated" when a write flips `active`, else "updated".
-fn update_outcome(before: &Value, after: &Value) -> &'static str {
-    let active = |doc: &Value| doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-    match (active(before), active(after)) {
-        (true, false) => "disabled",
-        (false, true) => "reactivated",
-        _ => "updated",
-    }
-}
-
-async fn create(scim: Scim, ScimQuery(params): ScimQuery, ScimJson(body): ScimJson) -> ApiResult<Response> {
-    let Scim {
-        state,
-        principal,
-        note,
-        base,
-    } = &scim;
-    let mut leniency = leniency(principal);
-    let normalized = normalize(body, user_schema(), &mut leniency);
-    note.tolerances(&leniency);
-    let mut doc = normalized?;
-    // A provisioned user is active unless the client says otherwise (Okta's SPEC test
-    // creates without `active` and expects `active: true`).
-    if let Some(map) = doc.as_object_mut() {
-        map.entry("active").or_insert(Value::Bool(true));
-    }
-    let UserWrite { record, seats } = state
-        .store
-        .create_user(
-            &principal.account.id,
-            &doc,
-            &seat_request(principal),
-            state.clock.now_micros(),
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
+        .route("/Users/.search", post(kind::search::<Users>))
+        .route(
+            "/Users/{id}",
+            get(kind::fetch::<Users>)
+                .put(kind::replace::<Users>)
+                .patch(kind::patch::<Users>)
+                .delete(remove),
         )
-        .await?;
-    note.resource(RESOURCE_TYPE, &record.id);
-    note.outcome("created");
-    note.seats(&seats);
-    let location = format!("{base}/{ENDPOINT}/{}", record.id);
-    let body = represent(&scim, &record, &params).await?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &body,
-        record.version,
-        Some(&location),
-    ))
-}
-
-async fn load(state: &AppState, principal: &Principal, id: &str) -> ApiResult<ResourceRecord> {
-    state
-        .store
-        .get_user(&principal.account.id, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("User {id} not found")))
-}
-
-async fn fetch(
-    scim: Scim,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let Scim {
-        state,
-        principal,
-        note,
-        ..
-    } = &scim;
-    note.resource(RESOURCE_TYPE, &id);
-    let record = load(state, principal, &id).await?;
-    if not_modified(&headers, record.version) {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    let body = represent(&scim, &record, &params).await?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
-}
-
-/// One page of users as SCIM JSON, for `GET /Users`, `POST /Users/.search` and the root
-/// `POST /.search`: the validated request, the total, and the projected resources.
-pub(super) async fn list_page(
-    scim: &Scim,
-    params: &RawListParams,
-) -> ApiResult<(ListRequest, u64, Vec<Value>)> {
-    let Scim {
-        state,
-        principal,
-        note,
-        ..
-    } = scim;
-    let mut leniency = leniency(principal);
-    let request = params.parse(state.settings.max_page_size, user_schema(), &mut leniency);
-    note.tolerances(&leniency);
-    let request: ListRequest = request?;
-    refuse_unfiltered_listing(principal, &request)?;
-    let page = state.store.list_users(&principal.account.id, &request).await?;
-    note.outcome(format!("listed {} of {}", page.items.len(), page.total));
-    let resources = represent_all(
-        scim,
-        &page.items,
-        &request.attributes,
-        &request.excluded_attributes,
-    )
-    .await?;
-    Ok((request, page.total, resources))
-}
-
-async fn run_list(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
-    let (request, total, resources) = list_page(scim, params).await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &list_response(total, request.start_index, resources),
-    ))
-}
-
-/// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
-/// managers look users up one by one); the account's settings say which products refuse.
-fn refuse_unfiltered_listing(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
-    let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
-        principal
-            .account
-            .fidelity
-            .unfiltered_list_refused
-            .contains(&a.product)
-    });
-    if request.filter.is_none() && refused {
-        return Err(ProtocolError::new(
-            ScimType::TooMany,
-            "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
-        )
-        .into());
-    }
-    Ok(())
-}
-
-async fn list(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
-    run_list(&scim, &params).await
-}
-
-async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
-    let params = RawListParams::from_search_body(&body)?;
-    run_list(&scim, &params).await
-}
-
-/// Read-modify-write under the store's row lock: `change` turns the stored document
-/// into the new one (`None`: nothing to write). `If-Match` is checked against the locked
-/// version, so a stale client gets 412 and concurrent writers never lose an update.
-async fn modify<F>(scim: &Scim, id: &str, headers: &HeaderMap, mut change: F) -> ApiResult<ResourceRecord>
-where
-    F: FnMut(&ResourceRecord) -> Result<Option<Value>, ProtocolError> + Send,
-{
-    let Scim {
-        state,
-        principal,
-        note,
-        ..
-    } = scim;
-    note.resource(RESOURCE_TYPE, id);
-    let mut outcome = "unchanged";
-    let mut apply = |current: &ResourceRecord| -> StoreResult<Option<Value>> {
-        if if_match_fails(headers, current.version) {
-            return Err(StoreError::VersionMismatch);
-        }
-        let new = change(current)?;
-        outcome = new
-            .as_ref()
-            .map_or("unchanged", |doc| update_outcome(&current.doc, doc));
-        Ok(new)
-    };
-    let UserWrite { record, seats } = state
-        .store
-        .modify_user(
-            &principal.account.id,
-            id,
-            &seat_request(principal),
-            state.clock.now_micros(),
-            &mut apply,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound(format!("User {id} not found")),
-            other => other.into(),
-        })?;
-    note.outcome(outcome);
-    note.seats(&seats);
-    Ok(record)
-}
-
-async fn replace(
-    scim: Scim,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let Scim { principal, note, .. } = &scim;
-    let mut leniency = leniency(principal);
-    let incoming = normalize(body, user_schema(), &mut leniency);
-    note.tolerances(&leniency);
-    let incoming = incoming?;
-    let record = modify(&scim, &id, &headers, |current| {
-        Ok(Some(apply_replace(
-            &current.doc,
-            incoming.clone(),
-            user_schema(),
-        )?))
-    })
-    .await?;
-    let body = represent(&scim, &record, &params).await?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
-}
-
-async fn patch(
-    scim: Scim,
-    Path(id): Path<String>,
-    ScimQuery(params): ScimQuery,
-    headers: HeaderMap,
-    ScimJson(body): ScimJson,
-) -> ApiResult<Response> {
-    let Scim { principal, note, .. } = &scim;
-    let record = modify(&scim, &id, &headers, |current| {
-        let mut leniency = leniency(principal);
-        let patched = apply_patch(
-            &current.doc,
-            &body,
-            user_schema(),
-            &[],
-            &current.id,
-            &mut leniency,
-        )
-        .and_then(|outcome| normalize(outcome.resource, user_schema(), &mut leniency));
-        note.tolerances(&leniency);
-        let doc = patched?;
-        Ok((doc != current.doc).then_some(doc))
-    })
-    .await?;
-    if principal.configuration.patch_response == PatchResponse::NoContent {
-        return Ok(no_content(record.version));
-    }
-    let body = represent(&scim, &record, &params).await?;
-    Ok(resource_response(StatusCode::OK, &body, record.version, None))
 }
 
 async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    let Scim {
-        state,
-        principal,
-        note,
-        ..
-    } = &scim;
-    note.resource(RESOURCE_TYPE, &id);
-    match principal.account.fidelity.user_delete {
-        UserDelete::Delete => {
-            let current = load(state, principal, &id).await?;
-            if if_match_fails(&headers, current.version) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            if !state
-                .store
-                .delete_user(&principal.account.id, &id, state.clock.now_micros())
-                .await?
-            {
-                return Err(ApiError::NotFound(format!("User {id} not found")));
-            }
-            note.outcome("deleted (licenses released)");
-        }
+    match scim.principal.account.fidelity.user_delete {
+        UserDelete::Delete => kind::remove::<Users>(scim, Path(id), headers).await,
         UserDelete::Deactivate => {
-            modify(&scim, &id, &headers, |current| {
+            modify::<Users, _>(&scim, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
                 match doc.as_object_mut() {
                     Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
@@ -369,13 +196,13 @@ async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiRe
                 }
             })
             .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
         UserDelete::Refuse => {
-            load(state, principal, &id).await?;
-            return Err(ApiError::NotImplemented(
+            kind::load::<Users>(&scim, &id).await?;
+            Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
-            ));
+            ))
         }
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -7,13 +7,18 @@ mod query;
 mod seats;
 mod sql;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::accounts::{Account, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash};
 use crate::activity::ActivityRecord;
 use crate::licensing::{License, Product, SeatChange, SeatRequest};
+use crate::scim::error::ProtocolError;
+use crate::scim::filter::{CompareOp, Filter};
 pub use crate::scim::list::{ListRequest, SortOrder};
+use crate::scim::patch::DeferredOp;
 use crate::scim::tolerance::ClientProfile;
 
 pub use sql::connect;
@@ -43,7 +48,10 @@ pub enum StoreError {
     Invalid(String),
     /// The query could not be translated (bad filter or sortBy), for the client.
     #[error(transparent)]
-    Query(#[from] crate::scim::error::ProtocolError),
+    Query(#[from] ProtocolError),
+    /// Member ids that are not users of the account (a client error: 400 invalidValue).
+    #[error("no user of this account has the id {0:?}")]
+    UnknownMembers(Vec<String>),
     #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
     #[error(transparent)]
@@ -152,9 +160,10 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<Result<Principal, TokenRejection>>;
 }
 
-/// A read-modify-write step: the current record in, the new document out (`None`:
-/// leave it unchanged), or an error that aborts the write.
-pub type Change<'a> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreResult<Option<Value>> + Send + 'a;
+/// A read-modify-write step: the current record in, the change out (`None`: leave it
+/// unchanged), or an error that aborts the write. For users the change is the new
+/// document; for groups a [`GroupUpdate`].
+pub type Change<'a, T = Value> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreResult<Option<T>> + Send + 'a;
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -181,7 +190,8 @@ pub trait UserStore: Send + Sync {
         now: Micros,
         change: &mut Change<'_>,
     ) -> StoreResult<UserWrite>;
-    /// Remove a user, releasing its seats; false when there was none.
+    /// Remove a user, releasing its seats and dropping its group memberships (bumping
+    /// those groups' versions); false when there was none.
     async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
     async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
     /// Insert many already-normalized user documents in one transaction, with multi-row
@@ -191,6 +201,155 @@ pub trait UserStore: Send + Sync {
     /// The database's plan for the queries `list_users` would run (page, then count),
     /// each introduced by a `-- page: <sql>` line: for checking index use.
     async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>>;
+}
+
+/// Where a group membership came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberOrigin {
+    /// Written by an IdP over SCIM.
+    Scim,
+    /// Added in the Account Center (admin API). A SCIM replace of members keeps these:
+    /// LinkedIn keeps members added directly in LinkedIn when an IdP re-pushes a group.
+    Admin,
+}
+
+impl MemberOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberOrigin::Scim => "scim",
+            MemberOrigin::Admin => "admin",
+        }
+    }
+}
+
+/// One change to a group's membership, carried out inside the group's write. Never needs
+/// the member list: each op costs the same whatever the group's size.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberOp {
+    /// Add these users as `scim` members; existing members are left as they are.
+    Add(Vec<String>),
+    /// Remove these members, whatever their origin: the IdP named them.
+    Remove(Vec<String>),
+    /// Remove the members matching this filter (paths relative to one member:
+    /// `value`, `display`, `type`).
+    RemoveWhere(Filter),
+    /// Make the `scim` members exactly these users; `admin` members stay (PUT, PATCH
+    /// `replace` of members, PATCH `remove` of all members).
+    ReplaceScim(Vec<String>),
+}
+
+impl MemberOp {
+    /// The store's form of a PATCH operation on `members` (see `scim::patch`).
+    /// `remove` of every member is a replace with none: like any SCIM replace it keeps the
+    /// `admin` members. `members[value eq "u"]` becomes a removal by id (a primary-key
+    /// delete); other filters are run against the membership table.
+    pub fn from_deferred(op: DeferredOp) -> Result<MemberOp, ProtocolError> {
+        Ok(match op {
+            DeferredOp::Add(items) => MemberOp::Add(member_ids(&items)?),
+            DeferredOp::Remove(items) => MemberOp::Remove(member_ids(&items)?),
+            DeferredOp::RemoveAll => MemberOp::ReplaceScim(Vec::new()),
+            DeferredOp::Replace(items) => MemberOp::ReplaceScim(member_ids(&items)?),
+            DeferredOp::RemoveWhere(filter) => match &filter {
+                Filter::Compare {
+                    path,
+                    op: CompareOp::Eq,
+                    value: Value::String(id),
+                } if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("value") => {
+                    // members.value is caseExact=false; ids are generated lower-case.
+                    MemberOp::Remove(vec![fold_case(id)])
+                }
+                _ => MemberOp::RemoveWhere(filter),
+            },
+        })
+    }
+}
+
+/// The user ids of `members` values (`{"value": id, …}`). Only users can be members
+/// (LinkedIn groups hold people): a `type` other than `User` is `invalidValue`. Other
+/// sub-attributes (`display`, `$ref`) are the server's to fill in and are ignored, also
+/// when a `remove` lists them.
+pub fn member_ids(items: &[Value]) -> Result<Vec<String>, ProtocolError> {
+    items
+        .iter()
+        .map(|item| {
+            let id = item
+                .get("value")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    ProtocolError::invalid_value("members: every member needs a \"value\" (a user id)")
+                })?;
+            match item.get("type").and_then(Value::as_str) {
+                Some(t) if !t.eq_ignore_ascii_case("User") => Err(ProtocolError::invalid_value(format!(
+                    "members: {id} has type {t:?}; groups hold users only (no nested groups)"
+                ))),
+                _ => Ok(id.to_owned()),
+            }
+        })
+        .collect()
+}
+
+/// What a group write changes: the document (`None`: unchanged) and the membership.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupUpdate {
+    pub doc: Option<Value>,
+    pub members: Vec<MemberOp>,
+}
+
+/// A resource related through the membership table: a group's member (id and the
+/// user's displayName, else userName) or a user's group (id and displayName).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub id: String,
+    pub display: String,
+}
+
+/// The references of each owner id; owners with none are absent.
+pub type References = HashMap<String, Vec<Reference>>;
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Insert a group and its initial `scim` members in one transaction: `Conflict` when
+    /// the displayName is taken (case-insensitively), `UnknownMembers` when a member id
+    /// is not a user of the account (nothing is written).
+    async fn create_group(
+        &self,
+        account_id: &str,
+        doc: &Value,
+        members: &[String],
+        now: Micros,
+    ) -> StoreResult<ResourceRecord>;
+    /// The group without its members (see [`GroupStore::group_members`]).
+    async fn get_group(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    /// Read-modify-write under a row lock, like [`UserStore::modify_user`]; the document
+    /// and the membership change in one transaction, and the version is bumped when
+    /// either changed. The member list is never loaded.
+    async fn modify_group(
+        &self,
+        account_id: &str,
+        id: &str,
+        now: Micros,
+        change: &mut Change<'_, GroupUpdate>,
+    ) -> StoreResult<ResourceRecord>;
+    /// Remove a group and its memberships (not its members); false when there was none.
+    async fn delete_group(&self, account_id: &str, id: &str) -> StoreResult<bool>;
+    async fn list_groups(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
+    /// The members of each of these groups (one query), ordered by member id.
+    async fn group_members(&self, account_id: &str, group_ids: &[String]) -> StoreResult<References>;
+    /// The groups of each of these users (one query), ordered by group id.
+    async fn user_groups(&self, account_id: &str, user_ids: &[String]) -> StoreResult<References>;
+    /// Add users to a group with `origin` (the Account Center adds `Admin` members; the
+    /// benchmark loads large groups with it). Existing members keep their origin. Returns
+    /// how many were added; `UnknownMembers` (nothing written) for ids that are not
+    /// users of the account, `NotFound` without the group.
+    async fn add_members(
+        &self,
+        account_id: &str,
+        group_id: &str,
+        user_ids: &[String],
+        origin: MemberOrigin,
+        now: Micros,
+    ) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -265,8 +424,8 @@ pub trait ActivityStore: Send + Sync {
 }
 
 /// Everything the HTTP layer needs, behind one object.
-pub trait Store: AccountStore + UserStore + LicenseStore + ActivityStore {}
-impl<T: AccountStore + UserStore + LicenseStore + ActivityStore> Store for T {}
+pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore {}
+impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore> Store for T {}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.
@@ -278,6 +437,31 @@ pub(crate) struct UserColumns {
     pub display_name_key: Option<String>,
     pub active: bool,
     pub email_keys: Vec<String>,
+}
+
+/// The indexed columns derived from a group document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupColumns {
+    pub display_name: String,
+    pub display_name_key: String,
+    pub external_id: Option<String>,
+}
+
+impl GroupColumns {
+    pub fn from_doc(doc: &Value) -> StoreResult<GroupColumns> {
+        let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
+        let display_name =
+            text("displayName").ok_or_else(|| StoreError::Invalid("group without displayName".into()))?;
+        if doc.get("members").is_some() {
+            // Members live in their own table; a document carrying them is a bug upstream.
+            return Err(StoreError::Invalid("group document with members".into()));
+        }
+        Ok(GroupColumns {
+            display_name_key: fold_case(&display_name),
+            display_name,
+            external_id: text("externalId"),
+        })
+    }
 }
 
 /// The case fold used for every case-insensitive comparison, in Rust and in SQL alike:
@@ -335,5 +519,43 @@ mod tests {
         assert!(!cols.active);
         assert_eq!(cols.external_id.as_deref(), Some("A1"));
         assert!(UserColumns::from_doc(&json!({})).is_err());
+    }
+
+    #[test]
+    fn deferred_member_ops_become_store_ops() {
+        let filter = |text: &str| {
+            crate::scim::filter::parse_filter(text, &mut crate::scim::tolerance::Leniency::default())
+                .expect("filter")
+        };
+        assert_eq!(
+            MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "u1", "display": "x"})])),
+            Ok(MemberOp::Add(vec!["u1".into()]))
+        );
+        assert_eq!(
+            MemberOp::from_deferred(DeferredOp::RemoveWhere(filter("value eq \"U2\""))),
+            Ok(MemberOp::Remove(vec!["u2".into()]))
+        );
+        let general = filter("display sw \"a\"");
+        assert_eq!(
+            MemberOp::from_deferred(DeferredOp::RemoveWhere(general.clone())),
+            Ok(MemberOp::RemoveWhere(general))
+        );
+        assert_eq!(
+            MemberOp::from_deferred(DeferredOp::RemoveAll),
+            Ok(MemberOp::ReplaceScim(Vec::new()))
+        );
+        assert!(
+            MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "g", "type": "Group"})])).is_err()
+        );
+        assert!(member_ids(&[json!({"display": "x"})]).is_err());
+    }
+
+    #[test]
+    fn group_columns_refuse_members_in_the_document() {
+        let cols = GroupColumns::from_doc(&json!({"displayName": "Sales EMEA", "externalId": "e"}))
+            .expect("columns");
+        assert_eq!(cols.display_name_key, "sales emea");
+        assert!(GroupColumns::from_doc(&json!({"displayName": "x", "members": []})).is_err());
+        assert!(GroupColumns::from_doc(&json!({})).is_err());
     }
 }

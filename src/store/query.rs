@@ -11,8 +11,10 @@
 //! - strings compare ASCII-case-folded unless the schema says `caseExact`;
 //! - indexed attributes (`id`, `userName`, `externalId`, `displayName`,
 //!   `emails.value eq`, `meta.created`, `meta.lastModified`) use their columns (and
-//!   `meta.*` the store's columns, since the document has no `meta`); everything else
-//!   reads the JSON document.
+//!   `meta.*` the store's columns, since the document has no `meta`); multi-valued
+//!   attributes kept in another table (the license extension's `licenses`, a group's
+//!   `members`, a user's `groups`) are filtered through that table ([`Relation`]);
+//!   everything else reads the JSON document.
 //!
 //! Attribute names reach the SQL text only after resolution against our own schema
 //! (canonical names); every client value is a bound parameter.
@@ -76,7 +78,7 @@ pub(crate) struct Target {
 /// Builds one SQL predicate; owns the counter that keeps nested aliases unique.
 pub(crate) struct FilterSql<'t> {
     target: &'t Target,
-    account_id: &'t str,
+    account_id: Option<&'t str>,
     aliases: usize,
 }
 
@@ -98,12 +100,20 @@ fn invalid(detail: impl Into<String>) -> ProtocolError {
 }
 
 impl<'t> FilterSql<'t> {
-    pub fn new(target: &'t Target, account_id: &'t str) -> Self {
+    pub fn new(target: &'t Target) -> Self {
         FilterSql {
             target,
-            account_id,
+            account_id: None,
             aliases: 0,
         }
+    }
+
+    /// The account the filtered rows belong to: lets index-backed element lookups
+    /// (`emails.value eq`) search that account's (account, value) index without
+    /// correlating to the outer row. Without it they read the JSON document instead.
+    pub fn in_account(mut self, account_id: &'t str) -> Self {
+        self.account_id = Some(account_id);
+        self
     }
 
     /// Push the SQL predicate for `filter` (resource table aliased `r`).
@@ -180,6 +190,31 @@ impl<'t> FilterSql<'t> {
         }
     }
 
+    /// Push the predicate for `filter` on one row of the core attribute `attribute`'s
+    /// relation (paths relative to the element, as inside `members[…]`), for a caller
+    /// that selects from the relation itself (e.g. to delete the matching members).
+    pub fn push_related<DB: Dialect>(
+        &mut self,
+        qb: &mut QueryBuilder<DB>,
+        attribute: &str,
+        filter: &Filter,
+    ) -> Result<(), ProtocolError> {
+        let (relation, def) = self
+            .target
+            .relations
+            .iter()
+            .filter(|r| r.extension.is_none() && r.attribute == attribute)
+            .find_map(|r| Some((r, self.target.schema.core.attribute(r.attribute)?)))
+            .ok_or_else(|| invalid(format!("{attribute} is not kept in its own table")))?;
+        let scope = Scope {
+            base: String::new(),
+            prefix: Vec::new(),
+            parent: Some(def),
+            relation: Some(relation),
+        };
+        self.node(qb, filter, &scope)
+    }
+
     fn relation(&self, extension: Option<&str>, attribute: &AttributeDef) -> Option<&'t Relation> {
         self.target
             .relations
@@ -248,15 +283,19 @@ impl<'t> FilterSql<'t> {
         if scope.parent.is_none()
             && let Some(relation) = self.relation(extension, attribute)
         {
-            let Some(sub) = sub else {
-                if cmp.is_some() {
-                    return Err(invalid(format!("{path}: filter on one of its sub-attributes")));
+            // `members pr`: any related row at all. `members eq "u"` compares the
+            // elements' `value` (RFC 7644 §3.4.2.2), as the evaluator does.
+            let sub = match (sub, cmp) {
+                (None, None) => {
+                    return self.relation_exists(qb, relation, attribute, |_, qb, _| {
+                        qb.push("true");
+                        Ok(())
+                    });
                 }
-                // `licenses pr`: the user holds one.
-                return self.relation_exists(qb, relation, attribute, |_, qb, _| {
-                    qb.push("true");
-                    Ok(())
-                });
+                (Some(sub), _) => sub,
+                (None, Some(_)) => attribute
+                    .sub_attribute("value")
+                    .ok_or_else(|| invalid(format!("{path}: filter on one of its sub-attributes")))?,
             };
             let sub_path = AttrPath::new(sub.name.clone());
             return self.relation_exists(qb, relation, attribute, |this, qb, scope| {
@@ -277,7 +316,9 @@ impl<'t> FilterSql<'t> {
             if let Some(column) = self.column(attribute, sub) {
                 return column_predicate(qb, column, attribute, sub, path, cmp);
             }
-            if let (Some((CompareOp::Eq, Value::String(s))), true) = (cmp, attribute.multi_valued) {
+            if let (Some((CompareOp::Eq, Value::String(s))), true, Some(account_id)) =
+                (cmp, attribute.multi_valued, self.account_id)
+            {
                 let sub_name = sub.map_or("", |d| d.name.as_str());
                 if let Some((_, _, sql)) = self
                     .target
@@ -285,7 +326,7 @@ impl<'t> FilterSql<'t> {
                     .iter()
                     .find(|(a, sname, _)| *a == attribute.name && *sname == sub_name)
                 {
-                    let mut binds = [self.account_id.to_owned(), fold_case(s)].into_iter();
+                    let mut binds = [account_id.to_owned(), fold_case(s)].into_iter();
                     for (i, part) in sql.split("{}").enumerate() {
                         if i > 0
                             && let Some(bound) = binds.next()

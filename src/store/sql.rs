@@ -10,6 +10,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::{BTreeSet, HashSet};
+
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
@@ -20,14 +22,16 @@ use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 use super::dialect::Dialect;
 use super::query::{Column, FilterSql, Relation, Target};
 use super::{
-    AccountStore, Change, ListRequest, Micros, NewConfiguration, Page, ResourceRecord, SortOrder, Store,
-    StoreError, StoreResult, TokenRejection, UserColumns, UserStore, UserWrite,
+    AccountStore, Change, GroupColumns, GroupStore, GroupUpdate, ListRequest, MemberOp, MemberOrigin, Micros,
+    NewConfiguration, Page, Reference, References, ResourceRecord, SortOrder, Store, StoreError, StoreResult,
+    TokenRejection, UserColumns, UserStore, UserWrite,
 };
 use crate::accounts::{
     Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash,
 };
 use crate::licensing::{Product, SeatRequest};
-use crate::scim::catalog::{LICENSE_USER, user_schema};
+use crate::scim::catalog::{LICENSE_USER, group_schema, user_schema};
+use crate::scim::filter::Filter;
 
 pub struct SqlStore<DB: sqlx::Database> {
     pub(super) pool: Pool<DB>,
@@ -112,28 +116,102 @@ fn users_target() -> Target {
             "value",
             "r.id in (select ue.user_id from user_emails ue where ue.account_id = {} and ue.value_key = {})",
         )],
-        relations: &[Relation {
-            extension: Some(LICENSE_USER),
-            attribute: "licenses",
-            from_where: "license_assignments l
-                 join license_pools lp on lp.id = l.pool_id
-                 join instances li on li.id = lp.instance_id
-                 where l.user_id = r.id",
-            columns: &[
-                ("product", Column::Text("l.product")),
-                ("instance", Column::Text("li.name")),
-                ("licenseType", Column::Text("lp.license_type")),
-                ("state", Column::Text("l.state")),
-                ("assignedAt", Column::Instant("l.assigned_at")),
-                ("activatedAt", Column::Instant("l.activated_at")),
-            ],
-        }],
+        relations: &[
+            Relation {
+                extension: Some(LICENSE_USER),
+                attribute: "licenses",
+                from_where: "license_assignments l
+                     join license_pools lp on lp.id = l.pool_id
+                     join instances li on li.id = lp.instance_id
+                     where l.user_id = r.id",
+                columns: &[
+                    ("product", Column::Text("l.product")),
+                    ("instance", Column::Text("li.name")),
+                    ("licenseType", Column::Text("lp.license_type")),
+                    ("state", Column::Text("l.state")),
+                    ("assignedAt", Column::Instant("l.assigned_at")),
+                    ("activatedAt", Column::Instant("l.activated_at")),
+                ],
+            },
+            Relation {
+                extension: None,
+                attribute: "groups",
+                from_where: "group_members gm join groups g on g.id = gm.group_id where gm.member_id = r.id",
+                // Ids are generated lower-case, so an id column is its own ASCII fold.
+                columns: &[
+                    ("value", Column::Folded("gm.group_id")),
+                    ("display", Column::Folded("g.display_name_key")),
+                    ("type", Column::Constant("direct")),
+                ],
+            },
+        ],
     }
+}
+
+/// The membership table seen from a group: what `members` filters run against.
+const MEMBERS: Relation = Relation {
+    extension: None,
+    attribute: "members",
+    from_where: "group_members gm join users mu on mu.id = gm.member_id where gm.group_id = r.id",
+    columns: &[
+        ("value", Column::Folded("gm.member_id")),
+        // A member's display is the user's displayName, else its userName.
+        (
+            "display",
+            Column::Folded("coalesce(mu.display_name_key, mu.user_name_key)"),
+        ),
+        ("type", Column::Constant("User")),
+    ],
+};
+
+fn groups_target() -> Target {
+    Target {
+        schema: group_schema(),
+        columns: &[
+            ("id", None, Column::Exact("r.id")),
+            ("displayName", None, Column::Folded("r.display_name_key")),
+            ("externalId", None, Column::Exact("r.external_id")),
+            ("meta", Some("created"), Column::Instant("r.created_at")),
+            ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
+            ("meta", Some("resourceType"), Column::Constant("Group")),
+        ],
+        indexed_elements: &[],
+        relations: &[MEMBERS],
+    }
+}
+
+/// Ids per statement when a list of ids is bound (`in (…)`, multi-row inserts): well
+/// under both databases' bound-parameter limits.
+const CHUNK: usize = 1000;
+
+/// Ids in first-seen order without repeats.
+fn distinct(ids: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    ids.iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect()
 }
 
 fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// Map a unique violation to the client's `Conflict` (no racy pre-check needed).
+fn or_conflict(conflict: impl FnOnce() -> StoreError) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |err| {
+        if unique_violation(&err) {
+            conflict()
+        } else {
+            err.into()
+        }
+    }
+}
+
+/// The columns every resource table shares, read into a [`ResourceRecord`].
+const RECORD_COLUMNS: &str = "id, doc, version, created_at, updated_at";
+const USERS: &str = "users";
+const GROUPS: &str = "groups";
 
 /// A configuration with its account and its auto-assign pool's product: one query
 /// authenticates a request.
@@ -144,8 +222,6 @@ const CONFIGURATION_SELECT: &str =
      join accounts a on a.id = c.account_id
      left join license_pools p on p.id = c.auto_assign_pool_id
      left join instances i on i.id = p.instance_id";
-
-const USER_COLUMNS: &str = "id, doc, version, created_at, updated_at";
 
 macro_rules! sql_store {
     ($db:ty) => {
@@ -264,6 +340,243 @@ macro_rules! sql_store {
             fn user_name_taken(columns: &UserColumns) -> StoreError {
                 StoreError::Conflict(format!("userName {:?} is already taken in this account", columns.user_name))
             }
+
+            fn display_name_taken(columns: &GroupColumns) -> StoreError {
+                StoreError::Conflict(format!(
+                    "displayName {:?} is already taken by another group in this account",
+                    columns.display_name
+                ))
+            }
+
+            async fn get_record(&self, table: &str, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::resource).transpose()
+            }
+
+            /// Read a record inside a write transaction, holding its row lock until commit.
+            async fn lock_record(
+                tx: &mut Transaction<'static, $db>,
+                table: &str,
+                account_id: &str,
+                id: &str,
+            ) -> StoreResult<ResourceRecord> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2{}",
+                    <$db as Dialect>::LOCK_ROW
+                )))
+                .bind(account_id)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)
+            }
+
+            /// Bump a record's version and lastModified without changing its document
+            /// (a group whose membership changed).
+            async fn touch_record(
+                tx: &mut Transaction<'static, $db>,
+                table: &str,
+                account_id: &str,
+                id: &str,
+                now: Micros,
+            ) -> StoreResult<ResourceRecord> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "update {table} set version = version + 1, updated_at = $3
+                     where account_id = $1 and id = $2
+                     returning {RECORD_COLUMNS}"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                Self::resource(&row)
+            }
+
+            async fn list_records(
+                &self,
+                table: &str,
+                target: &Target,
+                account_id: &str,
+                query: &ListRequest,
+            ) -> StoreResult<Page<ResourceRecord>> {
+                let (mut count_qb, mut page_qb) = list_queries::<$db>(table, target, account_id, query, "")?;
+                // An account's user count is kept with every insert and delete of a user;
+                // counting the rows instead grows with the account (see the migration).
+                let total: i64 = if query.filter.is_none() && table == USERS {
+                    sqlx::query_scalar("select user_count from accounts where id = $1")
+                        .bind(account_id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .unwrap_or(0)
+                } else {
+                    count_qb.build_query_scalar().fetch_one(&self.pool).await?
+                };
+                let total = total.max(0) as u64;
+                if query.count == 0 || query.start_index > total {
+                    return Ok(Page { total, items: Vec::new() });
+                }
+                let rows = page_qb.build().fetch_all(&self.pool).await?;
+                let items = rows.iter().map(Self::resource).collect::<StoreResult<Vec<_>>>()?;
+                Ok(Page { total, items })
+            }
+
+            async fn delete_record(&self, table: &str, account_id: &str, id: &str) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "delete from {table} where account_id = $1 and id = $2"
+                )))
+                .bind(account_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            /// The `(owner, id, display)` rows of `select` (which ends in `where`) for these
+            /// owners, chunked; `owner` is the column the owner ids are matched against.
+            async fn references(
+                &self,
+                select: &str,
+                owner: &str,
+                order: &str,
+                account_id: &str,
+                owners: &[String],
+            ) -> StoreResult<References> {
+                let mut out = References::new();
+                for chunk in distinct(owners).chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(select);
+                    qb.push(" gm.account_id = ");
+                    qb.push_bind(account_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, owner, chunk);
+                    qb.push(format!(" order by {order}"));
+                    for row in qb.build().fetch_all(&self.pool).await? {
+                        let owner: String = row.try_get("owner")?;
+                        out.entry(owner).or_default().push(Reference {
+                            id: row.try_get("id")?,
+                            display: row.try_get("display")?,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Which of these ids are users of the account: `UnknownMembers` names the
+            /// others. Runs before any membership insert so a bad id writes nothing.
+            async fn check_users(tx: &mut Transaction<'static, $db>, account_id: &str, ids: &[&str]) -> StoreResult<()> {
+                let mut found = HashSet::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new("select id from users where account_id = ");
+                    qb.push_bind(account_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, "id", chunk);
+                    let rows: Vec<String> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+                    found.extend(rows);
+                }
+                let missing: Vec<String> = ids.iter().filter(|id| !found.contains(**id)).map(|id| (*id).to_owned()).collect();
+                if missing.is_empty() { Ok(()) } else { Err(StoreError::UnknownMembers(missing)) }
+            }
+
+            /// Insert memberships (existing ones are left as they are); returns how many
+            /// rows were added.
+            async fn insert_members(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                group_id: &str,
+                ids: &[String],
+                origin: MemberOrigin,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                let ids = distinct(ids);
+                Self::check_users(tx, account_id, &ids).await?;
+                let mut added = 0;
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "insert into group_members (group_id, member_id, account_id, origin, created_at) ",
+                    );
+                    qb.push_values(chunk, |mut row, id| {
+                        row.push_bind(group_id.to_owned())
+                            .push_bind((*id).to_owned())
+                            .push_bind(account_id.to_owned())
+                            .push_bind(origin.as_str())
+                            .push_bind(now);
+                    });
+                    qb.push(" on conflict (group_id, member_id) do nothing");
+                    added += qb.build().execute(&mut **tx).await.map_err(member_violation)?.rows_affected();
+                }
+                Ok(added)
+            }
+
+            async fn delete_members(tx: &mut Transaction<'static, $db>, group_id: &str, ids: &[&str]) -> StoreResult<u64> {
+                let mut removed = 0;
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = QueryBuilder::<$db>::new("delete from group_members where group_id = ");
+                    qb.push_bind(group_id.to_owned());
+                    qb.push(" and ");
+                    push_in(&mut qb, "member_id", chunk);
+                    removed += qb.build().execute(&mut **tx).await?.rows_affected();
+                }
+                Ok(removed)
+            }
+
+            /// Carry out one membership change; returns how many rows it changed.
+            async fn apply_member_op(
+                tx: &mut Transaction<'static, $db>,
+                account_id: &str,
+                group_id: &str,
+                op: &MemberOp,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                match op {
+                    MemberOp::Add(ids) => Self::insert_members(tx, account_id, group_id, ids, MemberOrigin::Scim, now).await,
+                    MemberOp::Remove(ids) => Self::delete_members(tx, group_id, &distinct(ids)).await,
+                    MemberOp::RemoveWhere(filter) => Self::delete_members_where(tx, group_id, filter).await,
+                    MemberOp::ReplaceScim(ids) => {
+                        // A replace carries the whole list, so reading the current `scim`
+                        // members is within its cost; diffing keeps unchanged rows (and
+                        // the version) as they are when Okta re-pushes the same list.
+                        let current: Vec<String> = sqlx::query_scalar(
+                            "select member_id from group_members where group_id = $1 and origin = 'scim'",
+                        )
+                        .bind(group_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                        let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+                        let gone: Vec<&str> =
+                            current.iter().map(String::as_str).filter(|id| !wanted.contains(id)).collect();
+                        let current: HashSet<&str> = current.iter().map(String::as_str).collect();
+                        let new: Vec<String> =
+                            wanted.iter().filter(|id| !current.contains(**id)).map(|id| (*id).to_owned()).collect();
+                        let removed = Self::delete_members(tx, group_id, &gone).await?;
+                        let added = Self::insert_members(tx, account_id, group_id, &new, MemberOrigin::Scim, now).await?;
+                        Ok(removed + added)
+                    }
+                }
+            }
+
+            async fn delete_members_where(tx: &mut Transaction<'static, $db>, group_id: &str, filter: &Filter) -> StoreResult<u64> {
+                let target = groups_target();
+                let mut qb = QueryBuilder::<$db>::new("delete from group_members where group_id = ");
+                qb.push_bind(group_id.to_owned());
+                // The relation's SQL is relative to a group row `r`: select that row.
+                qb.push(format!(
+                    " and member_id in (select gm.member_id from groups r, {} and r.id = ",
+                    MEMBERS.from_where
+                ));
+                qb.push_bind(group_id.to_owned());
+                qb.push(" and (");
+                FilterSql::new(&target).push_related(&mut qb, MEMBERS.attribute, filter)?;
+                qb.push("))");
+                Ok(qb.build().execute(&mut **tx).await?.rows_affected())
+            }
         }
 
         #[async_trait]
@@ -345,16 +658,12 @@ macro_rules! sql_store {
                 .bind(config.patch_response.as_str())
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| {
-                    if unique_violation(&e) {
-                        StoreError::Conflict(format!(
-                            "the token of configuration {:?} is already used by another configuration",
-                            config.name
-                        ))
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(or_conflict(|| {
+                    StoreError::Conflict(format!(
+                        "the token of configuration {:?} is already used by another configuration",
+                        config.name
+                    ))
+                }))?;
                 let id: String = row.try_get("id")?;
                 self.configuration(&id).await
             }
@@ -411,7 +720,7 @@ macro_rules! sql_store {
                     .build()
                     .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, &id, &columns).await?;
                 let record = Self::resource(&row)?;
                 let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
@@ -421,12 +730,7 @@ macro_rules! sql_store {
             }
 
             async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-                let row = sqlx::query("select id, doc, version, created_at, updated_at from users where account_id = $1 and id = $2")
-                    .bind(account_id)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.as_ref().map(Self::resource).transpose()
+                self.get_record(USERS, account_id, id).await
             }
 
             async fn modify_user(
@@ -438,15 +742,7 @@ macro_rules! sql_store {
                 change: &mut Change<'_>,
             ) -> StoreResult<UserWrite> {
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "select {USER_COLUMNS} from users where account_id = $1 and id = $2{}",
-                    <$db as Dialect>::LOCK_ROW
-                )))
-                .bind(account_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let current = row.as_ref().map(Self::resource).transpose()?.ok_or(StoreError::NotFound)?;
+                let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
                 let Some(doc) = change(&current)? else {
                     let active = UserColumns::from_doc(&current.doc)?.active;
                     let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
@@ -471,7 +767,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| if unique_violation(&e) { Self::user_name_taken(&columns) } else { e.into() })?;
+                .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
                 Self::write_emails(&mut tx, account_id, id, &columns).await?;
                 let record = Self::resource(&row)?;
                 let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
@@ -493,6 +789,17 @@ macro_rules! sql_store {
                     return Ok(false);
                 }
                 Self::release_seats(&mut tx, id, now).await?;
+                // The user's memberships go with it (foreign-key cascade); their groups'
+                // membership changed, so their versions move on.
+                sqlx::query(
+                    "update groups set version = version + 1, updated_at = $3
+                     where account_id = $1 and id in (select group_id from group_members where member_id = $2)",
+                )
+                .bind(account_id)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 let done = sqlx::query("delete from users where account_id = $1 and id = $2")
                     .bind(account_id)
                     .bind(id)
@@ -507,23 +814,7 @@ macro_rules! sql_store {
             }
 
             async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
-                let (mut count_qb, mut page_qb) = list_queries::<$db>(account_id, query, "")?;
-                let total: i64 = if query.filter.is_some() {
-                    count_qb.build_query_scalar().fetch_one(&self.pool).await?
-                } else {
-                    sqlx::query_scalar("select user_count from accounts where id = $1")
-                        .bind(account_id)
-                        .fetch_optional(&self.pool)
-                        .await?
-                        .unwrap_or(0)
-                };
-                let total = total.max(0) as u64;
-                if query.count == 0 || query.start_index > total {
-                    return Ok(Page { total, items: Vec::new() });
-                }
-                let rows = page_qb.build().fetch_all(&self.pool).await?;
-                let items = rows.iter().map(Self::resource).collect::<StoreResult<Vec<_>>>()?;
-                Ok(Page { total, items })
+                self.list_records(USERS, &users_target(), account_id, query).await
             }
 
             async fn import_users(&self, account_id: &str, docs: &[Value], now: Micros) -> StoreResult<u64> {
@@ -559,7 +850,7 @@ macro_rules! sql_store {
             }
 
             async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>> {
-                let (mut count_qb, mut page_qb) = list_queries::<$db>(account_id, query, <$db as Dialect>::EXPLAIN)?;
+                let (mut count_qb, mut page_qb) = list_queries::<$db>(USERS, &users_target(), account_id, query, <$db as Dialect>::EXPLAIN)?;
                 let mut plan = Vec::new();
                 for (label, qb) in [("page", &mut page_qb), ("count", &mut count_qb)] {
                     plan.push(format!("-- {label}: {}", qb.sql().as_str().replace('\n', " ")));
@@ -570,6 +861,130 @@ macro_rules! sql_store {
                 Ok(plan)
             }
         }
+
+        #[async_trait]
+        impl GroupStore for SqlStore<$db> {
+            async fn create_group(
+                &self,
+                account_id: &str,
+                doc: &Value,
+                members: &[String],
+                now: Micros,
+            ) -> StoreResult<ResourceRecord> {
+                let columns = GroupColumns::from_doc(doc)?;
+                let id = uuid::Uuid::new_v4().to_string();
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "insert into groups (id, account_id, display_name, display_name_key, external_id, doc, version,
+                                         created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, 1, $7, $7)
+                     returning {RECORD_COLUMNS}"
+                )))
+                .bind(&id)
+                .bind(account_id)
+                .bind(&columns.display_name)
+                .bind(&columns.display_name_key)
+                .bind(&columns.external_id)
+                .bind(Json(doc))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(or_conflict(|| Self::display_name_taken(&columns)))?;
+                Self::insert_members(&mut tx, account_id, &id, members, MemberOrigin::Scim, now).await?;
+                let record = Self::resource(&row)?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn get_group(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+                self.get_record(GROUPS, account_id, id).await
+            }
+
+            async fn modify_group(
+                &self,
+                account_id: &str,
+                id: &str,
+                now: Micros,
+                change: &mut Change<'_, GroupUpdate>,
+            ) -> StoreResult<ResourceRecord> {
+                let mut tx = self.begin_write().await?;
+                let current = Self::lock_record(&mut tx, GROUPS, account_id, id).await?;
+                let Some(update) = change(&current)? else {
+                    return Ok(current);
+                };
+                let mut members_changed = false;
+                for op in &update.members {
+                    members_changed |= Self::apply_member_op(&mut tx, account_id, id, op, now).await? > 0;
+                }
+                let record = match update.doc.filter(|doc| *doc != current.doc) {
+                    Some(doc) => {
+                        let columns = GroupColumns::from_doc(&doc)?;
+                        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "update groups set display_name = $3, display_name_key = $4, external_id = $5, doc = $6,
+                                               version = version + 1, updated_at = $7
+                             where account_id = $1 and id = $2
+                             returning {RECORD_COLUMNS}"
+                        )))
+                        .bind(account_id)
+                        .bind(id)
+                        .bind(&columns.display_name)
+                        .bind(&columns.display_name_key)
+                        .bind(&columns.external_id)
+                        .bind(Json(&doc))
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(or_conflict(|| Self::display_name_taken(&columns)))?;
+                        Self::resource(&row)?
+                    }
+                    None if members_changed => Self::touch_record(&mut tx, GROUPS, account_id, id, now).await?,
+                    None => return Ok(current),
+                };
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn delete_group(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+                self.delete_record(GROUPS, account_id, id).await
+            }
+
+            async fn list_groups(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+                self.list_records(GROUPS, &groups_target(), account_id, query).await
+            }
+
+            async fn group_members(&self, account_id: &str, group_ids: &[String]) -> StoreResult<References> {
+                let display = <$db as Dialect>::json_text("u.doc", &["displayName"]);
+                let select = format!(
+                    "select gm.group_id as owner, gm.member_id as id, coalesce({display}, u.user_name) as display
+                     from group_members gm join users u on u.id = gm.member_id where"
+                );
+                self.references(&select, "gm.group_id", "gm.group_id, gm.member_id", account_id, group_ids).await
+            }
+
+            async fn user_groups(&self, account_id: &str, user_ids: &[String]) -> StoreResult<References> {
+                let select = "select gm.member_id as owner, g.id as id, g.display_name as display
+                              from group_members gm join groups g on g.id = gm.group_id where";
+                self.references(select, "gm.member_id", "gm.member_id, g.id", account_id, user_ids).await
+            }
+
+            async fn add_members(
+                &self,
+                account_id: &str,
+                group_id: &str,
+                user_ids: &[String],
+                origin: MemberOrigin,
+                now: Micros,
+            ) -> StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                Self::lock_record(&mut tx, GROUPS, account_id, group_id).await?;
+                let added = Self::insert_members(&mut tx, account_id, group_id, user_ids, origin, now).await?;
+                if added > 0 {
+                    Self::touch_record(&mut tx, GROUPS, account_id, group_id, now).await?;
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+        }
     };
 }
 
@@ -577,16 +992,17 @@ macro_rules! sql_store {
 /// SQLite's 32 766 and Postgres' 65 535 bound parameters per statement.
 const IMPORT_ROWS: usize = 1_000;
 
-/// The count query and the page query of a user list, each prefixed with `prefix` (empty,
-/// or the dialect's EXPLAIN).
-fn list_queries<DB: Dialect>(
-    account_id: &str,
+/// The count query and the page query of a list of `table`'s resources, each prefixed
+/// with `prefix` (empty, or the dialect's EXPLAIN).
+fn list_queries<'t, DB: Dialect>(
+    table: &str,
+    target: &'t Target,
+    account_id: &'t str,
     query: &ListRequest,
     prefix: &str,
 ) -> StoreResult<(QueryBuilder<DB>, QueryBuilder<DB>)> {
-    let target = users_target();
-    let push_where = |qb: &mut QueryBuilder<DB>| -> StoreResult<FilterSql<'_>> {
-        let mut translator = FilterSql::new(&target, account_id);
+    let push_where = |qb: &mut QueryBuilder<DB>| -> StoreResult<FilterSql<'t>> {
+        let mut translator = FilterSql::new(target).in_account(account_id);
         qb.push(" where r.account_id = ");
         DB::bind_text(qb, account_id.to_owned());
         if let Some(filter) = &query.filter {
@@ -595,9 +1011,12 @@ fn list_queries<DB: Dialect>(
         }
         Ok(translator)
     };
-    let mut count_qb = QueryBuilder::<DB>::new(format!("{prefix}select count(*) from users r"));
+    let mut count_qb = QueryBuilder::<DB>::new(format!("{prefix}select count(*) from {table} r"));
     push_where(&mut count_qb)?;
-    let mut qb = QueryBuilder::<DB>::new(format!("{prefix}select {} from users r", prefixed(USER_COLUMNS)));
+    let mut qb = QueryBuilder::<DB>::new(format!(
+        "{prefix}select {} from {table} r",
+        prefixed(RECORD_COLUMNS)
+    ));
     let translator = push_where(&mut qb)?;
     qb.push(" order by ");
     if let Some(sort_by) = &query.sort_by {
@@ -620,6 +1039,29 @@ fn list_queries<DB: Dialect>(
         i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX),
     );
     Ok((count_qb, qb))
+}
+
+/// A foreign-key violation while inserting members: a user deleted since
+/// `check_users` looked (a race), answered like an unknown id.
+fn member_violation(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::UnknownMembers(vec!["(a user deleted meanwhile)".into()])
+        }
+        _ => err.into(),
+    }
+}
+
+/// `column in (…)` with each id bound.
+fn push_in<DB: Dialect>(qb: &mut QueryBuilder<DB>, column: &str, ids: &[&str]) {
+    qb.push(format!("{column} in ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        DB::bind_text(qb, (*id).to_owned());
+    }
+    qb.push(")");
 }
 
 fn prefixed(columns: &str) -> String {

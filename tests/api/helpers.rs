@@ -24,6 +24,10 @@ pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:ente
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The marker Entra adds to every group it creates (no attributes).
+pub const ENTRA_GROUP_SCHEMA: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -73,6 +77,14 @@ impl TestAppBuilder {
         std::fs::write(&path, seed_toml).expect("write seed");
         self.seed = Some(path);
         self
+    }
+    /// Seed one more SCIM configuration with a known token and client profile, in the
+    /// account `account` (`demo` is the default token's account).
+    pub fn configuration(self, account: &str, token: &str, client_profile: &str) -> Self {
+        self.seed(&format!(
+            "[[accounts]]\nname = \"{account}\"\n[[accounts.configurations]]\n\
+             name = \"{token}\"\ntoken = \"{token}\"\nclient_profile = \"{client_profile}\"\n"
+        ))
     }
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
@@ -235,6 +247,16 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A JSON request with another configuration's token.
+    pub async fn send_json_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
+        self.scim_as(token, method, path)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Response {
         self.send_json(Method::POST, path, body).await
     }
@@ -254,10 +276,7 @@ impl TestApp {
     /// Create a user, asserting 201; returns the created resource.
     pub async fn create_user(&self, body: &Value) -> Value {
         let response = self.post("/Users", body).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::CREATED, "create user failed: {json}");
-        json
+        expect_json(response, StatusCode::CREATED, "create user").await
     }
 
     /// List users with a filter; returns the ListResponse.
@@ -268,11 +287,128 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = response.status();
-        let json: Value = response.json().await.expect("json body");
-        assert_eq!(status, StatusCode::OK, "list users failed: {json}");
-        json
+        expect_json(response, StatusCode::OK, "list users").await
     }
+}
+
+impl TestApp {
+    /// Create a group, asserting 201; returns the created resource.
+    pub async fn create_group(&self, body: &Value) -> Value {
+        let response = self.post("/Groups", body).await;
+        expect_json(response, StatusCode::CREATED, "create group").await
+    }
+
+    /// GET `path` (with its query), asserting 200; returns the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        expect_json(response, StatusCode::OK, &format!("GET {path}")).await
+    }
+
+    /// List groups with a filter and extra query parameters; returns the ListResponse.
+    pub async fn list_groups(&self, filter: &str, extra: &[(&str, &str)]) -> Value {
+        let mut query = vec![("filter", filter)];
+        query.extend_from_slice(extra);
+        let response = self
+            .scim(Method::GET, "/Groups")
+            .query(&query)
+            .send()
+            .await
+            .expect("request");
+        expect_json(response, StatusCode::OK, "list groups").await
+    }
+
+    /// PATCH `path` with these operations (demo token), asserting 200; returns the body.
+    pub async fn patch_ok(&self, path: &str, operations: Value) -> Value {
+        let response = self.patch(path, &patch_body(operations)).await;
+        expect_json(response, StatusCode::OK, &format!("PATCH {path}")).await
+    }
+
+    /// Create users with these userNames; returns their ids.
+    pub async fn create_users(&self, user_names: &[&str]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for name in user_names {
+            let user = self.create_user(&user_body(name)).await;
+            ids.push(user["id"].as_str().expect("id").to_owned());
+        }
+        ids
+    }
+
+    /// Add members the way the Account Center will: through the store, origin `admin`.
+    /// Add members through the admin API (origin `admin`); returns how many were new.
+    pub async fn add_admin_members(&self, group_id: &str, user_ids: &[String]) -> u64 {
+        let response = self
+            .admin(Method::POST, &format!("/accounts/demo/groups/{group_id}/members"))
+            .header("content-type", "application/json")
+            .body(json!({ "members": user_ids }).to_string())
+            .send()
+            .await
+            .expect("request");
+        let body = expect_json(response, StatusCode::OK, "add admin members").await;
+        body["added"].as_u64().expect("added")
+    }
+}
+
+/// The JSON body of `response`, asserting its status (`what` names the request).
+pub async fn expect_json(response: Response, status: StatusCode, what: &str) -> Value {
+    let actual = response.status();
+    let json: Value = response.json().await.expect("json body");
+    assert_eq!(actual, status, "{what} failed: {json}");
+    json
+}
+
+/// Send these requests at once (each on its own task) and return their statuses.
+pub async fn concurrently(requests: Vec<RequestBuilder>) -> Vec<StatusCode> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { request.send().await.map(|r| r.status()) }))
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("join").expect("request"));
+    }
+    statuses
+}
+
+/// A PatchOp request body.
+pub fn patch_body(operations: Value) -> Value {
+    json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
+}
+
+/// Okta's group push create body.
+pub fn group_body(display_name: &str) -> Value {
+    group_with(display_name, &[] as &[&str])
+}
+
+/// A group create body with these members.
+pub fn group_with<S: AsRef<str>>(display_name: &str, member_ids: &[S]) -> Value {
+    json!({"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": member_values(member_ids)})
+}
+
+/// `{"value": id}` for each id: the member list shape both IdPs send.
+pub fn member_values<S: AsRef<str>>(ids: &[S]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({"value": id.as_ref()})).collect())
+}
+
+/// The ids in a resource's `members` (or a user's `groups`), sorted.
+pub fn ids_of(values: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = values
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m["value"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Sorted copy of ids.
+pub fn sorted(ids: &[&String]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+    ids.sort();
+    ids
 }
 
 /// A typical IdP create body.

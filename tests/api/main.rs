@@ -8,6 +8,7 @@ mod auth;
 mod discovery;
 mod errors;
 mod filters;
+mod groups;
 mod idp;
 mod licensing;
 mod root;

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, assert_scim_error, user_body};
+use crate::helpers::{Backend, TestApp, assert_scim_error, group_body, group_with, user_body};
 
 const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
@@ -57,6 +57,50 @@ async fn root_search_finds_users_and_pages(backend: Backend) {
         (totals["totalResults"].clone(), totals["Resources"].clone()),
         (json!(3), json!([]))
     );
+}
+
+async fn root_search_covers_users_then_groups(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ann = app.create_user(&user_body("ann@x.io")).await;
+    app.create_group(&group_with("Admins", &[ann["id"].as_str().expect("id")]))
+        .await;
+    app.create_group(&group_body("all")).await;
+    let search = |filter: &str| json!({"schemas": [SEARCH_REQUEST], "filter": filter});
+    let body: Value = app
+        .post("/.search", &search("externalId pr or displayName pr"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["totalResults"], 3, "{body}");
+    let kinds: Vec<&str> = body["Resources"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["meta"]["resourceType"].as_str())
+        .collect();
+    assert_eq!(kinds, ["User", "Group", "Group"]);
+    // Paging runs across the two: the second and third resources are the groups.
+    let page: Value = app
+        .post(
+            "/.search",
+            &json!({"schemas": [SEARCH_REQUEST], "startIndex": 2, "count": 5}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["itemsPerPage"], 2);
+    assert_eq!(page["Resources"][0]["meta"]["resourceType"], "Group");
+    // An attribute only groups have: users cannot match, so only groups come back.
+    let members: Value = app
+        .post("/.search", &search("members pr"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(members["totalResults"], 1, "{members}");
+    assert_eq!(members["Resources"][0]["displayName"], "Admins");
 }
 
 async fn root_search_refuses_bad_requests(backend: Backend) {
@@ -122,6 +166,7 @@ backend_tests!(
     an_unsupported_method_is_a_scim_405,
     root_search_finds_users_and_pages,
     root_search_refuses_bad_requests,
+    root_search_covers_users_then_groups,
     root_query_is_501_not_implemented,
     root_search_requires_the_token,
 );

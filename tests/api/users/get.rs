@@ -72,15 +72,7 @@ async fn attributes_and_excluded_attributes_project_the_response(backend: Backen
 
 async fn another_accounts_user_is_invisible(backend: Backend) {
     let app = TestApp::builder(backend)
-        .seed(
-            r#"
-[[accounts]]
-name = "other"
-[[accounts.configurations]]
-name = "Okta"
-token = "other-account-token"
-"#,
-        )
+        .configuration("other", "other-account-token", "okta")
         .spawn()
         .await;
     let created = app.create_user(&user_body("alice@acme.com")).await;
@@ -104,12 +96,13 @@ token = "other-account-token"
     assert_eq!(list["totalResults"], 0);
     // The same userName is free in the other account: accounts are separate tenants.
     let response = app
-        .scim_as("other-account-token", Method::POST, "/Users")
-        .header("content-type", "application/scim+json")
-        .body(user_body("alice@acme.com").to_string())
-        .send()
-        .await
-        .expect("request");
+        .send_json_as(
+            "other-account-token",
+            Method::POST,
+            "/Users",
+            &user_body("alice@acme.com"),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 

@@ -5,7 +5,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, assert_scim_error, user_body};
+use crate::helpers::{
+    Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, assert_scim_error, concurrently, user_body,
+};
 
 fn ops(operations: Value) -> Value {
     json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
@@ -135,35 +137,17 @@ async fn okta_deactivates_with_a_path_less_replace(backend: Backend) {
 
 async fn strict_profile_answers_entra_quirks_with_rfc_errors(backend: Backend) {
     let app = TestApp::builder(backend)
-        .seed(
-            r#"
-[[accounts]]
-name = "demo"
-[[accounts.configurations]]
-name = "Strict"
-token = "strict-client-token"
-client_profile = "strict"
-"#,
-        )
+        .configuration("demo", "strict-client-token", "strict")
         .spawn()
         .await;
     let id = new_user(&app).await;
     let path = format!("/Users/{id}");
-    let send = |body: Value| {
-        app.scim_as("strict-client-token", Method::PATCH, &path)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-    };
-    let response = send(ops(json!([{"op": "Replace", "path": "nickName", "value": "x"}])))
-        .await
-        .expect("request");
+    let strict = "strict-client-token";
+    let body = ops(json!([{"op": "Replace", "path": "nickName", "value": "x"}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
-    let response = send(ops(
-        json!([{"op": "replace", "path": "active", "value": "False"}]),
-    ))
-    .await
-    .expect("request");
+    let body = ops(json!([{"op": "replace", "path": "active", "value": "False"}]));
+    let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     // The lenient demo token accepts both.
     patched(
@@ -231,21 +215,16 @@ async fn fifty_concurrent_patches_lose_no_update(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = new_user(&app).await;
     let path = format!("/Users/{id}");
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let request = app
-            .scim(Method::PATCH, &path)
-            .header("content-type", "application/scim+json")
-            .body(
-                ops(json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": format!("+1-555-{i:04}"), "type": "work"}]}]))
-                    .to_string(),
-            );
-        tasks.push(tokio::spawn(
-            async move { request.send().await.map(|r| r.status()) },
-        ));
-    }
-    for task in tasks {
-        assert_eq!(task.await.expect("join").expect("request"), StatusCode::OK);
+    let requests = (0..50)
+        .map(|i| {
+            let body = ops(json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": format!("+1-555-{i:04}"), "type": "work"}]}]));
+            app.scim(Method::PATCH, &path)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string())
+        })
+        .collect();
+    for status in concurrently(requests).await {
+        assert_eq!(status, StatusCode::OK);
     }
     let user: Value = app.get(&path).await.json().await.expect("json");
     assert_eq!(

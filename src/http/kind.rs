@@ -1,0 +1,347 @@
+//! The `/Users` and `/Groups` endpoints, written once and made generic over the
+//! resource kind: create, GET by id, list/search, PUT, PATCH and DELETE, with
+//! conditional writes (If-Match under the row lock), the activity note of each request,
+//! and rendering of the attribute kept in the membership table (a group's `members`, a
+//! user's `groups`). A [`Kind`] supplies only what differs: its schema, its store calls
+//! and how a write becomes an update.
+
+use async_trait::async_trait;
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Scim, ScimJson, ScimQuery};
+use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use crate::accounts::{PatchResponse, Principal};
+use crate::licensing::SeatChange;
+use crate::scim::error::ProtocolError;
+use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::patch::{DeferredOp, apply_patch};
+use crate::scim::projection::{needs_attribute, project};
+use crate::scim::resource::normalize;
+use crate::scim::schema::{AttrPath, ResourceSchema};
+use crate::scim::tolerance::Leniency;
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
+
+/// A write and what it did to licenses (always unchanged for groups).
+pub(super) type Written = (ResourceRecord, SeatChange);
+
+/// One SCIM resource type: its names, schema and store calls.
+#[async_trait]
+pub(super) trait Kind: Send + Sync + 'static {
+    const RESOURCE_TYPE: &'static str;
+    const ENDPOINT: &'static str;
+    /// The multi-valued attribute derived from the membership table.
+    const RELATED: &'static str;
+    /// Where the related resources live (for their `$ref`).
+    const RELATED_ENDPOINT: &'static str;
+    /// The `type` each related value carries.
+    const RELATED_TYPE: &'static str;
+    /// Attributes a PATCH hands back as [`DeferredOp`]s instead of applying them to the
+    /// document (they live in their own table).
+    const DEFERRED: &'static [&'static str] = &[];
+    /// What the activity log says a DELETE did.
+    const DELETED: &'static str;
+    /// What one read-modify-write produces (a user's document, a group update).
+    type Update: Send + 'static;
+
+    fn schema() -> &'static ResourceSchema;
+    /// The update a PUT makes: `incoming` (normalized) replaces `current`.
+    fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Self::Update>, ProtocolError>;
+    /// The update a PATCH makes: the patched, normalized document and the operations on
+    /// [`Kind::DEFERRED`] attributes (`None`: nothing changed).
+    fn patched(
+        current: &ResourceRecord,
+        doc: Value,
+        deferred: Vec<DeferredOp>,
+    ) -> Result<Option<Self::Update>, ProtocolError>;
+    /// What the activity log says an update did ("updated", "disabled", …).
+    fn outcome(_current: &ResourceRecord, _update: &Self::Update) -> &'static str {
+        "updated"
+    }
+    /// Refuse a list request this account does not serve (LinkedIn fidelity).
+    fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<()> {
+        Ok(())
+    }
+    /// Store a new resource from its normalized document.
+    async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
+    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn list(
+        store: &dyn Store,
+        account_id: &str,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>>;
+    async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
+    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
+    /// The related resources of each of these records, in one query.
+    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References>;
+    /// Add what else lives outside the document (a user's licenses) to the rendered
+    /// `docs` of `records`, before projection.
+    async fn extend(
+        _scim: &Scim,
+        _records: &[ResourceRecord],
+        _projection: &Projection,
+        _docs: &mut [Value],
+    ) -> ApiResult<()> {
+        Ok(())
+    }
+}
+
+/// The `attributes` and `excludedAttributes` of one request.
+pub(super) type Projection = (Vec<AttrPath>, Vec<AttrPath>);
+
+fn leniency(principal: &Principal) -> Leniency {
+    Leniency::new(principal.configuration.client_profile)
+}
+
+fn not_found<K: Kind>(id: &str) -> ApiError {
+    ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE))
+}
+
+pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRecord> {
+    scim.note.resource(K::RESOURCE_TYPE, id);
+    K::get(scim.state.store.as_ref(), scim.account_id(), id)
+        .await?
+        .ok_or_else(|| not_found::<K>(id))
+}
+
+/// The response representations of `records` under `projection`. The related attribute
+/// is read from the membership table only when the projection keeps it, in one query
+/// for all the records (a page of a list, or one resource).
+async fn represent<K: Kind>(
+    scim: &Scim,
+    records: &[ResourceRecord],
+    projection: &Projection,
+) -> ApiResult<Vec<Value>> {
+    let (attributes, excluded) = projection;
+    let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        K::related(scim.state.store.as_ref(), scim.account_id(), &ids).await?
+    } else {
+        References::new()
+    };
+    let base = &scim.base;
+    let mut docs: Vec<Value> = records
+        .iter()
+        .map(|record| {
+            let mut doc = render(record, K::RESOURCE_TYPE, K::ENDPOINT, base);
+            if let (Some(refs), Some(map)) = (related.get(&record.id), doc.as_object_mut()) {
+                let values = refs
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "value": r.id,
+                            "display": r.display,
+                            "$ref": format!("{base}/{}/{}", K::RELATED_ENDPOINT, r.id),
+                            "type": K::RELATED_TYPE,
+                        })
+                    })
+                    .collect();
+                map.insert(K::RELATED.to_owned(), Value::Array(values));
+            }
+            doc
+        })
+        .collect();
+    K::extend(scim, records, projection, &mut docs).await?;
+    Ok(docs
+        .iter()
+        .map(|doc| project(doc, K::schema(), attributes, excluded))
+        .collect())
+}
+
+/// A single-resource response (`ETag`; `Location` when given).
+async fn respond<K: Kind>(
+    scim: &Scim,
+    record: &ResourceRecord,
+    projection: &Projection,
+    status: StatusCode,
+    location: Option<&str>,
+) -> ApiResult<Response> {
+    let body = represent::<K>(scim, std::slice::from_ref(record), projection)
+        .await?
+        .pop()
+        .unwrap_or(Value::Null);
+    Ok(resource_response(status, &body, record.version, location))
+}
+
+/// A POST/PUT body validated and canonicalized against the kind's schema; the
+/// tolerances that fired are noted even when it is refused.
+fn read_resource<K: Kind>(scim: &Scim, body: Value) -> ApiResult<Value> {
+    let mut leniency = leniency(&scim.principal);
+    let doc = normalize(body, K::schema(), &mut leniency);
+    scim.note.tolerances(&leniency);
+    Ok(doc?)
+}
+
+/// `POST /{Kind}`: 201 with the resource and its `Location`.
+pub(super) async fn create<K: Kind>(
+    scim: Scim,
+    ScimQuery(params): ScimQuery,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let doc = read_resource::<K>(&scim, body)?;
+    let (record, seats) = K::create(&scim, doc).await?;
+    scim.note.resource(K::RESOURCE_TYPE, &record.id);
+    scim.note.outcome("created");
+    scim.note.seats(&seats);
+    let location = format!("{}/{}/{}", scim.base, K::ENDPOINT, record.id);
+    let projection = params.projection()?;
+    respond::<K>(&scim, &record, &projection, StatusCode::CREATED, Some(&location)).await
+}
+
+/// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
+pub(super) async fn replace<K: Kind>(
+    scim: Scim,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    scim.note.resource(K::RESOURCE_TYPE, &id);
+    let incoming = read_resource::<K>(&scim, body)?;
+    let record = modify::<K, _>(&scim, &id, &headers, |current| K::replaced(current, &incoming)).await?;
+    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+}
+
+/// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
+/// Answers 204 when the SCIM configuration asks for it.
+pub(super) async fn patch<K: Kind>(
+    scim: Scim,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let projection = params.projection()?;
+    let record = modify::<K, _>(&scim, &id, &headers, |current| {
+        let mut leniency = leniency(&scim.principal);
+        let patched = apply_patch(
+            &current.doc,
+            &body,
+            K::schema(),
+            K::DEFERRED,
+            &current.id,
+            &mut leniency,
+        )
+        .and_then(|outcome| {
+            Ok((
+                normalize(outcome.resource, K::schema(), &mut leniency)?,
+                outcome.deferred,
+            ))
+        });
+        scim.note.tolerances(&leniency);
+        let (doc, deferred) = patched?;
+        K::patched(current, doc, deferred)
+    })
+    .await?;
+    if scim.principal.configuration.patch_response == PatchResponse::NoContent {
+        return Ok(no_content(record.version));
+    }
+    respond::<K>(&scim, &record, &projection, StatusCode::OK, None).await
+}
+
+/// Read-modify-write under the store's row lock: `change` turns the stored record into
+/// the update (`None`: nothing to write). `If-Match` is checked against the locked
+/// version, so a stale client gets 412 and concurrent writers never lose an update.
+pub(super) async fn modify<K: Kind, F>(
+    scim: &Scim,
+    id: &str,
+    headers: &HeaderMap,
+    mut change: F,
+) -> ApiResult<ResourceRecord>
+where
+    F: FnMut(&ResourceRecord) -> Result<Option<K::Update>, ProtocolError> + Send,
+{
+    scim.note.resource(K::RESOURCE_TYPE, id);
+    let mut outcome = "unchanged";
+    let mut apply = |current: &ResourceRecord| -> StoreResult<Option<K::Update>> {
+        if if_match_fails(headers, current.version) {
+            return Err(StoreError::VersionMismatch);
+        }
+        let update = change(current)?;
+        outcome = update
+            .as_ref()
+            .map_or("unchanged", |update| K::outcome(current, update));
+        Ok(update)
+    };
+    let (record, seats) = K::modify(scim, id, &mut apply).await.map_err(|e| match e {
+        StoreError::NotFound => not_found::<K>(id),
+        other => other.into(),
+    })?;
+    scim.note.outcome(outcome);
+    scim.note.seats(&seats);
+    Ok(record)
+}
+
+/// `DELETE /{Kind}/{id}`: 412 on a failed `If-Match`, 404 when absent, else 204. (Users
+/// go through their account's fidelity setting first.)
+pub(super) async fn remove<K: Kind>(
+    scim: Scim,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let current = load::<K>(&scim, &id).await?;
+    if if_match_fails(&headers, current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let now = scim.state.clock.now_micros();
+    if !K::delete(scim.state.store.as_ref(), scim.account_id(), &id, now).await? {
+        return Err(not_found::<K>(&id));
+    }
+    scim.note.outcome(K::DELETED);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /{Kind}/{id}`, with `If-None-Match` → 304.
+pub(super) async fn fetch<K: Kind>(
+    scim: Scim,
+    Path(id): Path<String>,
+    ScimQuery(params): ScimQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let record = load::<K>(&scim, &id).await?;
+    if not_modified(&headers, record.version) {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+}
+
+/// One page of `K` as SCIM JSON, for `GET /{Kind}`, `POST /{Kind}/.search` and the root
+/// `POST /.search`: the request's `startIndex`, the total, and the projected resources.
+pub(super) async fn list_page<K: Kind>(
+    scim: &Scim,
+    params: &RawListParams,
+) -> ApiResult<(u64, u64, Vec<Value>)> {
+    let mut leniency = leniency(&scim.principal);
+    let request = params.parse(scim.state.settings.max_page_size, K::schema(), &mut leniency);
+    scim.note.tolerances(&leniency);
+    let request = request?;
+    K::check_list(&scim.principal, &request)?;
+    let page = K::list(scim.state.store.as_ref(), scim.account_id(), &request).await?;
+    scim.note
+        .outcome(format!("listed {} of {}", page.items.len(), page.total));
+    let start_index = request.start_index;
+    let projection = (request.attributes, request.excluded_attributes);
+    let resources = represent::<K>(scim, &page.items, &projection).await?;
+    Ok((start_index, page.total, resources))
+}
+
+async fn run_list<K: Kind>(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
+    let (start_index, total, resources) = list_page::<K>(scim, params).await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(total, start_index, resources),
+    ))
+}
+
+/// `GET /{Kind}`: list with filter, sort, paging and projection.
+pub(super) async fn list<K: Kind>(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+    run_list::<K>(&scim, &params).await
+}
+
+/// `POST /{Kind}/.search` (RFC 7644 §3.4.3).
+pub(super) async fn search<K: Kind>(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
+    run_list::<K>(&scim, &RawListParams::from_search_body(&body)?).await
+}

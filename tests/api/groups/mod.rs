@@ -1,0 +1,6 @@
+mod create;
+mod delete;
+mod get;
+mod list;
+mod patch;
+mod replace;
