@@ -6,53 +6,41 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, assert_scim_error, group_body, group_with, user_body};
+use crate::helpers::{Backend, TestApp, assert_scim_error, expect_json, group_body, group_with, user_body};
 
 const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// `POST /.search` with these SearchRequest members, asserting 200.
+async fn search(app: &TestApp, members: Value) -> Value {
+    let mut body = json!({"schemas": [SEARCH_REQUEST]});
+    for (k, v) in members.as_object().expect("object") {
+        body[k] = v.clone();
+    }
+    expect_json(app.post("/.search", &body).await, StatusCode::OK, "root search").await
+}
 
 async fn root_search_finds_users_and_pages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for name in ["ann@x.io", "bob@x.io", "amy@x.io"] {
         app.create_user(&user_body(name)).await;
     }
-    let response = app
-        .post(
-            "/.search",
-            &json!({
-                "schemas": [SEARCH_REQUEST],
-                "filter": "userName sw \"a\"",
-                "sortBy": "userName",
-                "attributes": ["userName"],
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let list: Value = response.json().await.expect("json");
+    let list = search(
+        &app,
+        json!({"filter": "userName sw \"a\"", "sortBy": "userName", "attributes": ["userName"]}),
+    )
+    .await;
     assert_eq!(list["totalResults"], 2);
     assert_eq!(list["Resources"][0]["userName"], "amy@x.io");
     assert_eq!(list["Resources"][1]["userName"], "ann@x.io");
     assert!(list["Resources"][0].get("emails").is_none(), "projection applies");
 
-    let page: Value = app
-        .post(
-            "/.search",
-            &json!({"schemas": [SEARCH_REQUEST], "startIndex": 2, "count": 1}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let page = search(&app, json!({"startIndex": 2, "count": 1})).await;
     assert_eq!(
         (page["totalResults"].clone(), page["startIndex"].clone()),
         (json!(3), json!(2))
     );
     assert_eq!(page["itemsPerPage"], 1);
-    let totals: Value = app
-        .post("/.search", &json!({"schemas": [SEARCH_REQUEST], "count": 0}))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let totals = search(&app, json!({"count": 0})).await;
     assert_eq!(
         (totals["totalResults"].clone(), totals["Resources"].clone()),
         (json!(3), json!([]))
@@ -65,13 +53,7 @@ async fn root_search_covers_users_then_groups(backend: Backend) {
     app.create_group(&group_with("Admins", &[ann["id"].as_str().expect("id")]))
         .await;
     app.create_group(&group_body("all")).await;
-    let search = |filter: &str| json!({"schemas": [SEARCH_REQUEST], "filter": filter});
-    let body: Value = app
-        .post("/.search", &search("externalId pr or displayName pr"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let body = search(&app, json!({"filter": "externalId pr or displayName pr"})).await;
     assert_eq!(body["totalResults"], 3, "{body}");
     let kinds: Vec<&str> = body["Resources"]
         .as_array()
@@ -81,24 +63,11 @@ async fn root_search_covers_users_then_groups(backend: Backend) {
         .collect();
     assert_eq!(kinds, ["User", "Group", "Group"]);
     // Paging runs across the two: the second and third resources are the groups.
-    let page: Value = app
-        .post(
-            "/.search",
-            &json!({"schemas": [SEARCH_REQUEST], "startIndex": 2, "count": 5}),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let page = search(&app, json!({"startIndex": 2, "count": 5})).await;
     assert_eq!(page["itemsPerPage"], 2);
     assert_eq!(page["Resources"][0]["meta"]["resourceType"], "Group");
     // An attribute only groups have: users cannot match, so only groups come back.
-    let members: Value = app
-        .post("/.search", &search("members pr"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let members = search(&app, json!({"filter": "members pr"})).await;
     assert_eq!(members["totalResults"], 1, "{members}");
     assert_eq!(members["Resources"][0]["displayName"], "Admins");
 }

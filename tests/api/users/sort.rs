@@ -19,12 +19,7 @@ async fn create(app: &TestApp, user_name: &str, extra: Value) -> String {
 }
 
 async fn sorted_user_names(app: &TestApp, query: &str) -> Vec<String> {
-    let page: Value = app
-        .get(&format!("/Users?{query}"))
-        .await
-        .json()
-        .await
-        .expect("json");
+    let page = app.get_ok(&format!("/Users?{query}")).await;
     page["Resources"]
         .as_array()
         .unwrap_or_else(|| panic!("{query}: {page}"))
