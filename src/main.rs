@@ -47,6 +47,7 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let bind = settings.bind;
     let public = settings.public_url.clone();
     let database = settings.database_url.clone();
+    let seed = settings.seed.clone();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let origin = public.unwrap_or_else(|| format!("http://{}:{}", bind.ip(), app.port()));
     say!("linkedin-scim is listening on {origin} (database: {database})");
@@ -58,7 +59,14 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
             say!("  try: curl -H 'Authorization: Bearer {token}' {origin}/scim/v2/Users");
         }
         DemoToken::Fixed => say!("  demo account {DEMO_ACCOUNT:?} uses the token given by --demo-token"),
+        DemoToken::Existing if seed.is_some() => {}
         DemoToken::Existing => say!("  existing database: use the tokens you saved (or --demo-token)"),
+    }
+    if let Some(seed) = &seed {
+        say!(
+            "  seed file applied: {} (use the tokens it declares)",
+            seed.display()
+        );
     }
     if let Some(admin) = &app.generated_admin_token {
         say!("  admin API: {origin}/admin/api  (admin token for this run: {admin})");
