@@ -6,23 +6,26 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error};
+use crate::helpers::{
+    Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json,
+};
+
+/// Entra's GET /Users?filter=…: the feature flag rides on the tenant URL, and there is
+/// no SCIM Accept header.
+async fn entra_query(app: &TestApp, filter: &str) -> Value {
+    let response = app
+        .scim(Method::GET, "/Users")
+        .query(&[("filter", filter), ("aadOptscim062020", "")])
+        .send()
+        .await
+        .expect("request");
+    expect_json(response, StatusCode::OK, filter).await
+}
 
 async fn entra_provisions_a_user_end_to_end(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    // Entra passes its feature flag on the tenant URL and sends no SCIM Accept header.
-    let query = |filter: &str| {
-        app.scim(Method::GET, "/Users")
-            .query(&[("filter", filter), ("aadOptscim062020", "")])
-    };
     // Test Connection: a random GUID as userName → 200 and an empty ListResponse.
-    let list: Value = query("userName eq \"1d2e1a5c-0f6b-4d4c-8e2e-54c0e7d4f0a1\"")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = entra_query(&app, "userName eq \"1d2e1a5c-0f6b-4d4c-8e2e-54c0e7d4f0a1\"").await;
     assert_eq!(
         (
             list["totalResults"].as_u64(),
@@ -32,13 +35,7 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
     );
 
     // Match on externalId: nobody yet.
-    let list: Value = query("externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = entra_query(&app, "externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"").await;
     assert_eq!(list["totalResults"], 0);
 
     // Create.
@@ -67,13 +64,7 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
     let path = format!("/Users/{id}");
 
     // Match again: found by externalId.
-    let list: Value = query("externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = entra_query(&app, "externalId eq \"0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef\"").await;
     assert_eq!(list["Resources"][0]["id"], id.as_str());
 
     // Update, default job: capitalised ops, a work email by filter, several ops.
@@ -125,15 +116,11 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
         .create_user(&json!({"schemas": [USER_SCHEMA], "userName": "manager@contoso.com"}))
         .await;
     let manager_id = manager["id"].as_str().expect("id");
-    let probe: Value = query(&format!(
-        "id eq \"{id}\" and {ENTERPRISE_SCHEMA}:manager.value eq \"{manager_id}\""
-    ))
-    .send()
-    .await
-    .expect("request")
-    .json()
-    .await
-    .expect("json");
+    let probe: Value = entra_query(
+        &app,
+        &format!("id eq \"{id}\" and {ENTERPRISE_SCHEMA}:manager.value eq \"{manager_id}\""),
+    )
+    .await;
     assert_eq!(probe["totalResults"], 0);
     let response = app
         .patch(
@@ -144,15 +131,11 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let probe: Value = query(&format!(
-        "id eq \"{id}\" and {ENTERPRISE_SCHEMA}:manager.value eq \"{manager_id}\""
-    ))
-    .send()
-    .await
-    .expect("request")
-    .json()
-    .await
-    .expect("json");
+    let probe: Value = entra_query(
+        &app,
+        &format!("id eq \"{id}\" and {ENTERPRISE_SCHEMA}:manager.value eq \"{manager_id}\""),
+    )
+    .await;
     assert_eq!(probe["totalResults"], 1);
 
     // Disable with the string "False", then enable with "True"; the user stays readable.

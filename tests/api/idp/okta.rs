@@ -5,7 +5,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, user_body};
+use crate::helpers::{
+    Backend, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json, user_body,
+};
 
 fn is_integer(v: &Value) -> bool {
     v.as_u64().is_some()
@@ -21,13 +23,15 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
     };
 
     // 1. GET /Users?count=1&startIndex=1
-    let page: Value = client(Method::GET, "/Users?count=1&startIndex=1")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let page: Value = expect_json(
+        client(Method::GET, "/Users?count=1&startIndex=1")
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+        "okta GET",
+    )
+    .await;
     assert!(page["schemas"].as_array().is_some_and(|s| {
         s.iter()
             .any(|u| u == "urn:ietf:params:scim:api:messages:2.0:ListResponse")
@@ -46,13 +50,15 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
 
     // 2. GET /Users/{id}
     let id = first["id"].as_str().expect("id");
-    let user: Value = client(Method::GET, &format!("/Users/{id}"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let user: Value = expect_json(
+        client(Method::GET, &format!("/Users/{id}"))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+        "okta GET",
+    )
+    .await;
     assert_eq!(user["id"], id);
 
     // 3. and 5. a random userName → 0 results
@@ -107,13 +113,15 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
 
     // 7. GET the new user
     let new_id = created["id"].as_str().expect("id");
-    let fetched: Value = client(Method::GET, &format!("/Users/{new_id}"))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let fetched: Value = expect_json(
+        client(Method::GET, &format!("/Users/{new_id}"))
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+        "okta GET",
+    )
+    .await;
     assert_eq!(fetched["userName"], login);
 
     // 8. the same POST again → 409 with an error body
@@ -166,7 +174,7 @@ async fn okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_pat
         .await;
     let path = format!("/Users/{}", created["id"].as_str().expect("id"));
     // GET, then PUT the echoed resource with the change (and Okta's extra fields).
-    let mut echoed: Value = app.get(&path).await.json().await.expect("json");
+    let mut echoed = app.get_ok(&path).await;
     echoed["name"]["middleName"] = json!("Q");
     echoed["groups"] = json!([]);
     echoed["emails"][0]["display"] = json!("jane@acme.com");
@@ -200,12 +208,7 @@ async fn okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_pat
     let mut seen = Vec::new();
     let mut start = 1;
     loop {
-        let page: Value = app
-            .get(&format!("/Users?startIndex={start}&count=2"))
-            .await
-            .json()
-            .await
-            .expect("json");
+        let page = app.get_ok(&format!("/Users?startIndex={start}&count=2")).await;
         let resources = page["Resources"].as_array().cloned().unwrap_or_default();
         seen.extend(
             resources
