@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/api/accounts", get(accounts))
         .route("/admin/api/accounts/{account}/pools", get(pools))
+        .route("/admin/api/accounts/{account}/reset", post(reset))
         .route("/admin/api/accounts/{account}/activity", get(activity))
         .route("/admin/api/accounts/{account}/pools/{pool}", patch(update_pool))
         .route(
@@ -166,6 +167,14 @@ fn activity_csv(records: &[ActivityRecord]) -> Result<String, Box<dyn std::error
         ])?;
     }
     Ok(String::from_utf8(out.into_inner()?)?)
+}
+
+/// Test-harness control: empty the account between two test runs of an IdP connector
+/// (users, groups, licenses, activity), keeping its configurations, tokens and pools.
+async fn reset(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let (users, groups) = state.store.reset_account(&account.id).await?;
+    Ok(axum::Json(json!({ "users": users, "groups": groups })).into_response())
 }
 
 async fn pools(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {

@@ -35,6 +35,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// A dependency (the database) is down: retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// A failure that is not the client's: logged in full, answered with a generic 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -76,6 +79,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(d) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None, d.clone()),
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
             ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
+            ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, None, d.clone()),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,

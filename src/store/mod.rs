@@ -140,6 +140,12 @@ pub trait AccountStore: Send + Sync {
         now: Micros,
     ) -> StoreResult<ScimConfiguration>;
     async fn count_accounts(&self) -> StoreResult<u64>;
+    /// Can the database answer right now? (readiness)
+    async fn ping(&self) -> StoreResult<()>;
+    /// Test-harness reset: remove every user, group, license assignment and activity
+    /// record of the account, freeing all seats; configurations, tokens, instances and
+    /// pools stay. Returns (users, groups) removed.
+    async fn reset_account(&self, account_id: &str) -> StoreResult<(u64, u64)>;
     async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>>;
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     /// Replace a configuration's token (refresh): the old one stops working at once.

@@ -668,6 +668,38 @@ macro_rules! sql_store {
                 self.configuration(&id).await
             }
 
+            async fn reset_account(&self, account_id: &str) -> StoreResult<(u64, u64)> {
+                let mut tx = self.begin_write().await?;
+                // Children first, so no foreign key has to cascade row by row.
+                for sql in [
+                    "delete from group_members where account_id = $1",
+                    "delete from license_assignments where account_id = $1",
+                    "delete from user_emails where account_id = $1",
+                    "delete from activity where account_id = $1",
+                    "update license_pools set used = 0 where account_id = $1",
+                    "update accounts set user_count = 0 where id = $1",
+                ] {
+                    sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+                }
+                let groups = sqlx::query("delete from groups where account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let users = sqlx::query("delete from users where account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok((users, groups))
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             async fn count_accounts(&self) -> StoreResult<u64> {
                 let n: i64 = sqlx::query_scalar("select count(*) from accounts").fetch_one(&self.pool).await?;
                 Ok(n.max(0) as u64)

@@ -63,15 +63,18 @@ async fn unknown_endpoint_is_a_scim_404(backend: Backend) {
     assert_scim_error(app.get("/Nope").await, StatusCode::NOT_FOUND, None).await;
 }
 
-async fn healthz_answers_without_a_token(backend: Backend) {
+async fn health_and_readiness_answer_without_a_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.text().await.expect("text"), body);
+    }
 }
 
 backend_tests!(
@@ -80,5 +83,5 @@ backend_tests!(
     json_and_scim_json_with_charset_are_both_accepted,
     body_over_the_limit_is_413,
     unknown_endpoint_is_a_scim_404,
-    healthz_answers_without_a_token,
+    health_and_readiness_answer_without_a_token,
 );
