@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, PATCH_SCHEMA, TestApp, assert_scim_error, user_body};
+use crate::helpers::{Backend, PATCH_SCHEMA, TestApp, assert_scim_error, expect_json, user_body};
 
 const LICENSES: &str = "urn:linkedin-scim:schemas:extension:license:2.0:User";
 const SALESNAV: &str = "acme-salesnav-token";
@@ -122,8 +122,15 @@ async fn fetch(app: &TestApp, token: &str, path: &str) -> Value {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.expect("json")
+    expect_json(response, StatusCode::OK, path).await
+}
+
+async fn get_status(app: &TestApp, token: &str, path: &str) -> StatusCode {
+    app.scim_as(token, Method::GET, path)
+        .send()
+        .await
+        .expect("request")
+        .status()
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> StatusCode {
@@ -397,19 +404,12 @@ async fn refreshing_a_token_revokes_the_old_one_at_once(backend: Backend) {
         .await
         .expect("request");
     assert_scim_error(old, StatusCode::UNAUTHORIZED, None).await;
-    let new = app
-        .scim_as(&new_token, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(new.status(), StatusCode::OK);
+    assert_eq!(
+        get_status(&app, &new_token, "/Users?filter=userName%20eq%20%22x%22").await,
+        StatusCode::OK
+    );
     // Several IdPs may share one token: the other configurations are untouched.
-    let other = app
-        .scim_as(LEARNING, Method::GET, "/Users")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(other.status(), StatusCode::OK);
+    assert_eq!(get_status(&app, LEARNING, "/Users").await, StatusCode::OK);
 }
 
 async fn tokens_expire_after_their_lifetime(backend: Backend) {
@@ -451,12 +451,7 @@ async fn rfc_tokens_do_not_expire(backend: Backend) {
         .spawn()
         .await;
     clock.advance(chrono::Duration::days(3 * 365));
-    let response = app
-        .scim_as(SALESNAV, Method::GET, "/Users?count=0")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(get_status(&app, SALESNAV, "/Users?count=0").await, StatusCode::OK);
 }
 
 async fn delete_can_be_refused_by_the_fidelity_profile(backend: Backend) {
@@ -484,19 +479,12 @@ async fn unfiltered_listing_follows_the_fidelity_profile(backend: Backend) {
         .await
         .expect("request");
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("tooMany")).await;
-    let filtered = app
-        .scim_as(SALESNAV, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(filtered.status(), StatusCode::OK);
-    let learning = app
-        .scim_as(LEARNING, Method::GET, "/Users")
-        .send()
-        .await
-        .expect("request");
     assert_eq!(
-        learning.status(),
+        get_status(&app, SALESNAV, "/Users?filter=userName%20eq%20%22x%22").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_status(&app, LEARNING, "/Users").await,
         StatusCode::OK,
         "Learning lists users (Okta import)"
     );

@@ -13,6 +13,17 @@ fn is_integer(v: &Value) -> bool {
     v.as_u64().is_some()
 }
 
+/// A GET as Okta's SCIM client sends it, expecting 200.
+async fn okta_get(app: &TestApp, path: &str) -> Value {
+    let response = app
+        .scim(Method::GET, path)
+        .header("user-agent", "Okta SCIM Client 1.0.0")
+        .send()
+        .await
+        .expect("request");
+    expect_json(response, StatusCode::OK, path).await
+}
+
 async fn okta_spec_test_passes_in_order(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // The SPEC test assumes users already exist.
@@ -23,15 +34,7 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
     };
 
     // 1. GET /Users?count=1&startIndex=1
-    let page: Value = expect_json(
-        client(Method::GET, "/Users?count=1&startIndex=1")
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-        "okta GET",
-    )
-    .await;
+    let page: Value = okta_get(&app, "/Users?count=1&startIndex=1").await;
     assert!(page["schemas"].as_array().is_some_and(|s| {
         s.iter()
             .any(|u| u == "urn:ietf:params:scim:api:messages:2.0:ListResponse")
@@ -50,15 +53,7 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
 
     // 2. GET /Users/{id}
     let id = first["id"].as_str().expect("id");
-    let user: Value = expect_json(
-        client(Method::GET, &format!("/Users/{id}"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-        "okta GET",
-    )
-    .await;
+    let user: Value = okta_get(&app, &format!("/Users/{id}")).await;
     assert_eq!(user["id"], id);
 
     // 3. and 5. a random userName → 0 results
@@ -113,15 +108,7 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
 
     // 7. GET the new user
     let new_id = created["id"].as_str().expect("id");
-    let fetched: Value = expect_json(
-        client(Method::GET, &format!("/Users/{new_id}"))
-            .send()
-            .await
-            .expect("request"),
-        StatusCode::OK,
-        "okta GET",
-    )
-    .await;
+    let fetched: Value = okta_get(&app, &format!("/Users/{new_id}")).await;
     assert_eq!(fetched["userName"], login);
 
     // 8. the same POST again → 409 with an error body
