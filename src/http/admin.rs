@@ -4,6 +4,7 @@
 //! the same error body as SCIM.
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -81,6 +82,12 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
         .ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))
 }
 
+/// An admin request body of the shape `expected` (named in the 400 when it is not).
+fn body_as<T: serde::de::DeserializeOwned>(body: serde_json::Value, expected: &str) -> ApiResult<T> {
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::Protocol(ProtocolError::invalid_value(format!("expected {expected}: {e}"))))
+}
+
 fn product(text: String) -> ApiResult<Product> {
     Product::try_from(text).map_err(|e| ApiError::Protocol(ProtocolError::invalid_value(e)))
 }
@@ -114,8 +121,10 @@ async fn activity(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
-    Query(params): Query<ActivityParams>,
+    params: Result<Query<ActivityParams>, QueryRejection>,
 ) -> ApiResult<Response> {
+    let Query(params) =
+        params.map_err(|e| ProtocolError::invalid_value(format!("bad activity query: {}", e.body_text())))?;
     let account = account(&state, &name).await?;
     let query = ActivityQuery {
         limit: params.limit.unwrap_or(100).clamp(1, 1000),
@@ -195,11 +204,7 @@ async fn update_pool(
     Path((name, pool)): Path<(String, String)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let change: PoolChange = serde_json::from_value(body).map_err(|e| {
-        ProtocolError::invalid_value(format!(
-            "expected {{\"seats\": n, \"promoteWaiting\": bool}}: {e}"
-        ))
-    })?;
+    let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
     if change.seats.is_some_and(|s| s < 0) {
         return Err(ProtocolError::invalid_value("seats cannot be negative").into());
     }
@@ -259,9 +264,7 @@ async fn add_group_members(
     Path((name, group)): Path<(String, String)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let new: NewMembers = serde_json::from_value(body).map_err(|e| {
-        ProtocolError::invalid_value(format!("expected {{\"members\": [\"<user id>\", …]}}: {e}"))
-    })?;
+    let new: NewMembers = body_as(body, r#"{"members": ["<user id>", …]}"#)?;
     let account = account(&state, &name).await?;
     let added = state
         .store

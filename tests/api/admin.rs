@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, expect_json, group_with, user_body};
+use crate::helpers::{Backend, TestApp, assert_scim_error, expect_json, group_with, user_body};
 
 async fn resetting_an_account_empties_it_and_frees_every_seat(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -55,4 +55,43 @@ async fn resetting_an_account_empties_it_and_frees_every_seat(backend: Backend) 
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
-backend_tests!(resetting_an_account_empties_it_and_frees_every_seat);
+async fn bad_admin_input_gets_a_scim_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .admin(Method::GET, "/accounts/demo/activity?limit=many")
+        .send()
+        .await
+        .expect("request");
+    assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    let pool = expect_json(
+        app.admin(Method::GET, "/accounts/demo/pools")
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+        "pools",
+    )
+    .await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let response = app
+        .admin(Method::PATCH, &format!("/accounts/demo/pools/{pool}"))
+        .header("content-type", "application/json")
+        .body(r#"{"seat": 3}"#)
+        .send()
+        .await
+        .expect("request");
+    let body = assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("promoteWaiting")),
+        "{body}"
+    );
+}
+
+backend_tests!(
+    resetting_an_account_empties_it_and_frees_every_seat,
+    bad_admin_input_gets_a_scim_error
+);
