@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod center;
 pub mod clock;
 pub mod config;
 pub mod http;

@@ -2,6 +2,7 @@
 //! SQLite (the embedded default) and Postgres. Dialect differences live in `dialect.rs`.
 
 mod activity;
+mod center;
 mod dialect;
 mod query;
 mod seats;
@@ -226,6 +227,14 @@ impl MemberOrigin {
             MemberOrigin::Admin => "admin",
         }
     }
+
+    pub fn parse(s: &str) -> Option<MemberOrigin> {
+        match s {
+            "scim" => Some(MemberOrigin::Scim),
+            "admin" => Some(MemberOrigin::Admin),
+            _ => None,
+        }
+    }
 }
 
 /// One change to a group's membership, carried out inside the group's write. Never needs
@@ -429,9 +438,92 @@ pub trait ActivityStore: Send + Sync {
     async fn activity(&self, account_id: &str, query: &ActivityQuery) -> StoreResult<Vec<ActivityRecord>>;
 }
 
+/// A SCIM configuration as the Account Center lists it: settings and token state, never
+/// the token (only its hash is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigurationState {
+    pub id: String,
+    pub name: String,
+    pub client_profile: ClientProfile,
+    pub patch_response: PatchResponse,
+    /// Auto-assign on: the pool, its instance, product and license type.
+    pub auto_assign_pool_id: Option<String>,
+    pub instance: Option<String>,
+    pub product: Option<Product>,
+    pub license_type: Option<String>,
+    pub created_at: Micros,
+    /// When the current token was issued at runtime (`None`: it came from a seed file).
+    pub token_created_at: Option<Micros>,
+    /// The latest request authenticated with this configuration (its activity log).
+    pub token_last_used_at: Option<Micros>,
+    pub token_expires_at: Option<Micros>,
+    /// The token was generated at runtime: re-applying a seed leaves it alone.
+    pub token_set_at_runtime: bool,
+}
+
+/// Seats of a pool by license state (waiting users hold none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStates {
+    pub pool_id: String,
+    pub assigned: i64,
+    pub activated: i64,
+}
+
+/// A group member and where its membership came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub user_name: String,
+    pub origin: MemberOrigin,
+}
+
+/// The Account Center's writes and views (`center.rs`). Creates are strict: a taken
+/// name is `Conflict` naming the field, where the seed's upserts would overwrite.
+#[async_trait]
+pub trait CenterStore: Send + Sync {
+    async fn create_account(&self, name: &str, fidelity: &Fidelity, now: Micros) -> StoreResult<Account>;
+    /// Rename and set fidelity; `NotFound` without the account.
+    async fn update_account(&self, account_id: &str, name: &str, fidelity: &Fidelity, now: Micros)
+    -> StoreResult<()>;
+    /// Remove the account and everything in it; false when there was none.
+    async fn delete_account(&self, account_id: &str) -> StoreResult<bool>;
+    async fn instances(&self, account_id: &str) -> StoreResult<Vec<Instance>>;
+    async fn create_instance(&self, account_id: &str, product: &Product, name: &str, now: Micros)
+    -> StoreResult<Instance>;
+    /// A new pool's id; `NotFound` when the instance is not the account's.
+    async fn create_pool(
+        &self,
+        account_id: &str,
+        instance_id: &str,
+        license_type: &str,
+        seats: i64,
+        promote_waiting: bool,
+        now: Micros,
+    ) -> StoreResult<String>;
+    async fn pool_states(&self, account_id: &str) -> StoreResult<Vec<PoolStates>>;
+    async fn configurations(&self, account_id: &str) -> StoreResult<Vec<ConfigurationState>>;
+    /// A configuration made at runtime (its token counts as set at runtime).
+    async fn create_configuration(&self, config: NewConfiguration<'_>, now: Micros)
+    -> StoreResult<ConfigurationState>;
+    /// Give a configuration (by name) a new token at runtime: the old one stops working
+    /// at once, and a seed re-applied later keeps the new one. False without it.
+    async fn issue_token(
+        &self,
+        account_id: &str,
+        configuration: &str,
+        token: &TokenHash,
+        expires_at: Option<Micros>,
+        now: Micros,
+    ) -> StoreResult<bool>;
+    /// Remove a configuration (by name): its token gets 401 from then on.
+    async fn delete_configuration(&self, account_id: &str, configuration: &str) -> StoreResult<bool>;
+    /// A group's members with their origin, by userName.
+    async fn members(&self, account_id: &str, group_id: &str) -> StoreResult<Vec<Member>>;
+}
+
 /// Everything the HTTP layer needs, behind one object.
-pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore {}
-impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore> Store for T {}
+pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore {}
+impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore> Store for T {}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.
