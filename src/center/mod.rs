@@ -30,8 +30,12 @@ pub enum CenterError {
     Invalid { field: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A name is taken.
     #[error("{0}")]
     Conflict(String),
+    /// The license pool cannot do it (full, or more seats in use than asked for).
+    #[error("{0}")]
+    Seats(String),
     /// The account's fidelity settings forbid the edit.
     #[error("{0}")]
     Forbidden(String),
@@ -42,7 +46,8 @@ pub enum CenterError {
 impl From<StoreError> for CenterError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(detail) | StoreError::Seats(detail) => CenterError::Conflict(detail),
+            StoreError::Conflict(detail) => CenterError::Conflict(detail),
+            StoreError::Seats(detail) => CenterError::Seats(detail),
             StoreError::Locked(detail) => CenterError::Forbidden(detail),
             StoreError::UnknownMembers(ids) => CenterError::Invalid {
                 field: "members",
@@ -88,29 +93,35 @@ fn product(text: &str) -> CenterResult<Product> {
 }
 
 /// A new account: a fidelity preset and single settings overriding it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAccount {
     pub name: String,
+    /// `linkedin` (default) or `rfc`.
     #[serde(default)]
+    #[schema(value_type = String)]
     pub profile: FidelityPreset,
+    /// Single settings overriding the preset (docs/fidelity.md).
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub fidelity: FidelityOverrides,
 }
 
 /// A change to an account; absent members stay as they are. A new `profile` resets the
 /// fidelity settings to that preset before `fidelity` overrides apply.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountChange {
     pub name: Option<String>,
+    #[schema(value_type = Option<String>)]
     pub profile: Option<FidelityPreset>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub fidelity: FidelityOverrides,
 }
 
 /// A new SCIM configuration, as the "+ Add new SCIM configuration" form asks for it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewScimConfiguration {
     pub name: String,
@@ -121,14 +132,18 @@ pub struct NewScimConfiguration {
     pub instance: Option<String>,
     /// License type of that instance, with auto-assign on.
     pub license_type: Option<String>,
+    /// `lenient` (default), `entra`, `okta` or `strict` (docs/client-profiles.md).
     #[serde(default)]
+    #[schema(value_type = String)]
     pub client_profile: ClientProfile,
+    /// `resource` (default: 200 with the resource) or `no_content` (204).
     #[serde(default)]
+    #[schema(value_type = String)]
     pub patch_response: PatchResponse,
 }
 
 /// A new license pool in an instance.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPool {
     pub instance: String,
@@ -139,7 +154,7 @@ pub struct NewPool {
 }
 
 /// A token just issued: shown once, stored only as a hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedToken {
     pub configuration: String,
@@ -150,18 +165,49 @@ pub struct IssuedToken {
 }
 
 /// A pool with its seats by license state: `assigned + activated + free = seats`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PoolView {
-    #[serde(flatten)]
-    pub usage: PoolUsage,
+    pub id: String,
+    pub instance_id: String,
+    pub instance: String,
+    pub product: String,
+    pub license_type: String,
+    pub seats: i64,
+    /// Seats taken: `assigned + activated`.
+    pub used: i64,
+    /// Provisioned, not yet accepted by the user.
     pub assigned: i64,
+    /// Accepted by the user.
     pub activated: i64,
+    /// Users waiting for a seat (they hold none).
+    pub waiting: i64,
     pub free: i64,
+    /// Promote waiting users first come, first served when a seat frees up.
+    pub promote_waiting: bool,
+}
+
+impl PoolView {
+    fn new(usage: PoolUsage, assigned: i64, activated: i64) -> PoolView {
+        PoolView {
+            free: (usage.seats - usage.used).max(0),
+            id: usage.id,
+            instance_id: usage.instance_id,
+            instance: usage.instance,
+            product: usage.product,
+            license_type: usage.license_type,
+            seats: usage.seats,
+            used: usage.used,
+            assigned,
+            activated,
+            waiting: usage.waiting,
+            promote_waiting: usage.promote_waiting,
+        }
+    }
 }
 
 /// A user as the Account Center lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,
@@ -171,11 +217,13 @@ pub struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     pub active: bool,
+    /// One per product: product, instance, licenseType, state (assigned / activated / waiting).
+    #[schema(value_type = Vec<Object>)]
     pub licenses: Vec<License>,
 }
 
 /// A group with its members and their origin.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
     pub id: String,
@@ -183,7 +231,7 @@ pub struct GroupView {
     pub members: Vec<MemberView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     pub id: String,
@@ -303,12 +351,7 @@ impl Center {
                     .iter()
                     .find(|s| s.pool_id == usage.id)
                     .map_or((0, 0), |s| (s.assigned, s.activated));
-                PoolView {
-                    free: (usage.seats - usage.used).max(0),
-                    assigned,
-                    activated,
-                    usage,
-                }
+                PoolView::new(usage, assigned, activated)
             })
             .collect())
     }
@@ -358,7 +401,7 @@ impl Center {
         self.pools(account)
             .await?
             .into_iter()
-            .find(|p| p.usage.id == pool_id)
+            .find(|p| p.id == pool_id)
             .ok_or_else(|| CenterError::NotFound(format!("no license pool {pool_id:?}")))
     }
 

@@ -18,10 +18,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::ScimJson;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
-use crate::licensing::Product;
 use crate::scim::error::ProtocolError;
-use crate::store::{ActivityQuery, MemberOrigin, StoreError, StoreResult};
-use crate::token_expiry;
+use crate::store::ActivityQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,35 +73,30 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
-    state
-        .store
-        .account_by_name(name)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))
+    Ok(state.center().account(name).await?)
 }
 
 /// An admin request body of the shape `expected` (named in the 400 when it is not).
-fn body_as<T: serde::de::DeserializeOwned>(body: serde_json::Value, expected: &str) -> ApiResult<T> {
+pub(super) fn body_as<T: serde::de::DeserializeOwned>(body: serde_json::Value, expected: &str) -> ApiResult<T> {
     serde_json::from_value(body)
         .map_err(|e| ApiError::Protocol(ProtocolError::invalid_value(format!("expected {expected}: {e}"))))
 }
 
-fn product(text: String) -> ApiResult<Product> {
-    Product::try_from(text).map_err(|e| ApiError::Protocol(ProtocolError::invalid_value(e)))
-}
-
-async fn accounts(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
-    let accounts = state.store.list_accounts().await?;
+#[utoipa::path(get, path = "/admin/api/accounts", tag = "accounts",
+    responses((status = 200, body = Vec<super::center_api::AccountView>)))]
+pub(super) async fn accounts(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
+    let accounts = state.center().accounts().await?;
     let body: Vec<_> = accounts
-        .iter()
-        .map(|a| json!({"name": a.name, "fidelity": a.fidelity}))
+        .into_iter()
+        .map(super::center_api::AccountView::from)
         .collect();
     Ok(axum::Json(body).into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
-struct ActivityParams {
+#[into_params(parameter_in = Query)]
+pub(super) struct ActivityParams {
     limit: Option<u32>,
     before: Option<i64>,
     status: Option<u16>,
@@ -117,7 +110,9 @@ struct ActivityParams {
 }
 
 /// The provisioning log, newest first; `?format=csv` exports it.
-async fn activity(
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/activity", tag = "activity", params(ActivityParams),
+    responses((status = 200, body = Vec<Object>), (status = 400), (status = 404)))]
+pub(super) async fn activity(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
@@ -134,7 +129,7 @@ async fn activity(
         resource_id: params.resource_id,
         with_tolerances: params.tolerances,
     };
-    let records = state.store.activity(&account.id, &query).await?;
+    let records = state.center().activity(&account, &query).await?;
     if params.format.as_deref() == Some("csv") {
         let csv = activity_csv(&records).map_err(|e| ApiError::Internal(e.to_string()))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
@@ -180,85 +175,74 @@ fn activity_csv(records: &[ActivityRecord]) -> Result<String, Box<dyn std::error
 
 /// Test-harness control: empty the account between two test runs of an IdP connector
 /// (users, groups, licenses, activity), keeping its configurations, tokens and pools.
-async fn reset(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
-    let account = account(&state, &name).await?;
-    let (users, groups) = state.store.reset_account(&account.id).await?;
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/reset", tag = "accounts",
+    responses((status = 200, body = Object, description = r#"{"users": n, "groups": n} removed"#), (status = 404)))]
+pub(super) async fn reset(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let (users, groups) = state.center().reset_account(&name).await?;
     Ok(axum::Json(json!({ "users": users, "groups": groups })).into_response())
 }
 
-async fn pools(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+/// License pools with their seats: assigned / activated / waiting / free.
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/pools", tag = "licensing",
+    responses((status = 200, body = Vec<crate::center::PoolView>), (status = 404)))]
+pub(super) async fn pools(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    Ok(axum::Json(state.store.pools(&account.id).await?).into_response())
+    Ok(axum::Json(state.center().pools(&account).await?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PoolChange {
+pub(super) struct PoolChange {
     seats: Option<i64>,
     promote_waiting: Option<bool>,
 }
 
-async fn update_pool(
+/// Change a pool's seats (409 when more are in use) or its FCFS promotion.
+#[utoipa::path(patch, path = "/admin/api/accounts/{account}/pools/{pool}", tag = "licensing",
+    request_body = PoolChange,
+    responses((status = 200, body = crate::center::PoolView), (status = 400), (status = 404), (status = 409)))]
+pub(super) async fn update_pool(
     State(state): State<AppState>,
     _: Admin,
     Path((name, pool)): Path<(String, String)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
-    if change.seats.is_some_and(|s| s < 0) {
-        return Err(ProtocolError::invalid_value("seats cannot be negative").into());
-    }
     let account = account(&state, &name).await?;
     let usage = state
-        .store
-        .set_pool(
-            &account.id,
-            &pool,
-            change.seats,
-            change.promote_waiting,
-            state.clock.now_micros(),
-        )
+        .center()
+        .update_pool(&account, &pool, change.seats, change.promote_waiting)
         .await?;
     Ok(axum::Json(usage).into_response())
 }
 
 /// Generate a new token for a configuration: shown once, and the old one stops working
 /// at once (every IdP using it must be updated, as on LinkedIn).
-async fn refresh_token(
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/configurations/{configuration}/token", tag = "scim",
+    responses((status = 201, body = crate::center::IssuedToken), (status = 404)))]
+pub(super) async fn refresh_token(
     State(state): State<AppState>,
     _: Admin,
     Path((name, configuration)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    let token = BearerToken::generate();
-    let now = state.clock.now_micros();
-    let expires_at = token_expiry(&account.fidelity, now);
-    if !state
-        .store
-        .replace_token(&account.id, &configuration, &token.hash(), expires_at, now)
-        .await?
-    {
-        return Err(ApiError::NotFound(format!(
-            "no SCIM configuration {configuration:?}"
-        )));
-    }
-    let body = json!({
-        "token": token.expose(),
-        "expiresAt": expires_at.map(crate::clock::rfc3339),
-    });
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    let issued = state.center().refresh_token(&account, &configuration).await?;
+    Ok((StatusCode::CREATED, axum::Json(issued)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewMembers {
+pub(super) struct NewMembers {
     /// User ids.
     members: Vec<String>,
 }
 
 /// Members added directly in the Account Center: origin `admin`, so a SCIM replace of
 /// members (Okta's "Push Now") leaves them in place, as LinkedIn does.
-async fn add_group_members(
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/groups/{group}/members", tag = "groups",
+    request_body = NewMembers,
+    responses((status = 200, body = Object, description = r#"{"added": n}"#), (status = 400), (status = 404)))]
+pub(super) async fn add_group_members(
     State(state): State<AppState>,
     _: Admin,
     Path((name, group)): Path<(String, String)>,
@@ -266,82 +250,44 @@ async fn add_group_members(
 ) -> ApiResult<Response> {
     let new: NewMembers = body_as(body, r#"{"members": ["<user id>", …]}"#)?;
     let account = account(&state, &name).await?;
-    let added = state
-        .store
-        .add_members(
-            &account.id,
-            &group,
-            &new.members,
-            MemberOrigin::Admin,
-            state.clock.now_micros(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound(format!("Group {group} not found")),
-            other => other.into(),
-        })?;
+    let added = state.center().add_members(&account, &group, &new.members).await?;
     Ok(axum::Json(json!({ "added": added })).into_response())
 }
 
-async fn user_licenses(
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/users/{user}/licenses", tag = "users",
+    responses((status = 200, body = Vec<Object>), (status = 404)))]
+pub(super) async fn user_licenses(
     State(state): State<AppState>,
     _: Admin,
     Path((name, user)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    if state.store.get_user(&account.id, &user).await?.is_none() {
-        return Err(ApiError::NotFound(format!("User {user} not found")));
-    }
-    let licenses: Vec<_> = state
-        .store
-        .licenses(&account.id, std::slice::from_ref(&user))
-        .await?
-        .into_iter()
-        .map(|(_, license)| license)
-        .collect();
-    Ok(axum::Json(licenses).into_response())
+    Ok(axum::Json(state.center().user(&account, &user).await?.licenses).into_response())
 }
 
 /// The user accepts the license: `assigned` → `activated`. Activation is the user's
 /// own act on LinkedIn, so it is allowed even while SCIM manages the user.
-async fn activate_license(
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/users/{user}/licenses/{product}/activate", tag = "users",
+    responses((status = 204), (status = 404), (status = 409)))]
+pub(super) async fn activate_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    let product = product(product_name)?;
-    let done = state
-        .store
-        .activate_license(&account.id, &user, &product, state.clock.now_micros())
-        .await;
-    license_changed(done, &user, &product)
-}
-
-/// 204, or the store's refusal; "not found" names the missing license.
-fn license_changed(done: StoreResult<()>, user: &str, product: &Product) -> ApiResult<Response> {
-    done.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound(format!("User {user} holds no {product} license")),
-        other => other.into(),
-    })?;
+    state.center().activate_license(&account, &user, &product).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn revoke_license(
+/// An admin takes a license away, freeing its seat (403 when the account locks admin edits).
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/users/{user}/licenses/{product}", tag = "users",
+    responses((status = 204), (status = 403), (status = 404)))]
+pub(super) async fn revoke_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    let product = product(product_name)?;
-    if account.fidelity.lock_admin_edits {
-        return Err(ApiError::Forbidden(
-            "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
-        ));
-    }
-    let done = state
-        .store
-        .revoke_license(&account.id, &user, &product, state.clock.now_micros())
-        .await;
-    license_changed(done, &user, &product)
+    state.center().revoke_license(&account, &user, &product).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

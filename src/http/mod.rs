@@ -3,6 +3,7 @@
 
 mod activity;
 mod admin;
+mod center_api;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/scim", scim_routes(&state))
         .merge(health::router())
         .merge(admin::router())
+        .merge(center_api::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(

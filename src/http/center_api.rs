@@ -1,0 +1,483 @@
+//! The Account Center's JSON API (`/admin/api`), beside the harness controls in
+//! `admin.rs`: accounts, application instances, license pools, SCIM configurations and
+//! their tokens, users, groups. Every handler parses, calls [`crate::center::Center`]
+//! (which the web UI and the CLI call too) and renders; the OpenAPI document at
+//! `/admin/api/openapi.json` is generated from the annotations here.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::AppState;
+use super::admin::{Admin, body_as};
+use super::error::{ApiError, ApiResult};
+use super::extract::ScimJson;
+use crate::accounts::Account;
+use crate::center::{
+    AccountChange, Center, CenterError, GroupView, IssuedToken, NewAccount, NewPool, NewScimConfiguration,
+    PoolView, UserSearch, UserView,
+};
+use crate::clock::rfc3339;
+use crate::scim::error::ProtocolError;
+use crate::store::{ConfigurationState, Instance};
+
+impl AppState {
+    /// The Account Center over this server's store and clock.
+    pub fn center(&self) -> Center {
+        Center::new(self.store.clone(), self.clock.clone())
+    }
+}
+
+impl From<CenterError> for ApiError {
+    fn from(e: CenterError) -> Self {
+        match e {
+            invalid @ CenterError::Invalid { .. } => ApiError::Protocol(ProtocolError::invalid_value(invalid.to_string())),
+            CenterError::NotFound(detail) => ApiError::NotFound(detail),
+            CenterError::Conflict(detail) => ApiError::Conflict(detail),
+            CenterError::Seats(detail) => ApiError::SeatConflict(detail),
+            CenterError::Forbidden(detail) => ApiError::Forbidden(detail),
+            CenterError::Store(e) => e.into(),
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api/openapi.json", get(openapi))
+        .route("/admin/api/accounts", post(create_account))
+        .route(
+            "/admin/api/accounts/{account}",
+            get(get_account).patch(update_account).delete(delete_account),
+        )
+        .route(
+            "/admin/api/accounts/{account}/instances",
+            get(instances).post(add_instance),
+        )
+        .route("/admin/api/accounts/{account}/pools", post(add_pool))
+        .route(
+            "/admin/api/accounts/{account}/configurations",
+            get(configurations).post(create_configuration),
+        )
+        .route(
+            "/admin/api/accounts/{account}/configurations/{configuration}",
+            get(configuration).delete(delete_configuration),
+        )
+        .route("/admin/api/accounts/{account}/users", get(users))
+        .route("/admin/api/accounts/{account}/users/deletion", post(delete_users))
+        .route("/admin/api/accounts/{account}/users/{user}", get(user))
+        .route("/admin/api/accounts/{account}/groups", get(groups))
+        .route("/admin/api/accounts/{account}/groups/{group}", get(group))
+        .route(
+            "/admin/api/accounts/{account}/groups/{group}/members/{user}",
+            delete(remove_member),
+        )
+}
+
+/// An account as the admin API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    name: String,
+    /// The fidelity settings in force (docs/fidelity.md).
+    #[schema(value_type = Object)]
+    fidelity: crate::accounts::Fidelity,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        AccountView {
+            name: a.name,
+            fidelity: a.fidelity,
+        }
+    }
+}
+
+/// An application instance: one product contract of the account.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstanceView {
+    /// `sales_navigator`, `learning`, `elevate`, … (lower-case letters, digits, `_`).
+    product: String,
+    name: String,
+}
+
+impl From<Instance> for InstanceView {
+    fn from(i: Instance) -> Self {
+        InstanceView {
+            product: i.product.to_string(),
+            name: i.name,
+        }
+    }
+}
+
+/// A SCIM configuration and its token's state; never the token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurationView {
+    name: String,
+    auto_assign: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    license_type: Option<String>,
+    /// `entra`, `okta`, `strict` or `lenient` (docs/client-profiles.md).
+    client_profile: String,
+    /// `resource` (200 with the resource) or `no_content` (204).
+    patch_response: String,
+    created_at: String,
+    token: TokenStateView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenStateView {
+    /// When the current token was issued; absent for a token from a seed file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<String>,
+    /// The latest request authenticated with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_used_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    /// `seed` or `runtime`: a seed re-applied at start-up keeps a runtime token.
+    source: &'static str,
+}
+
+impl From<ConfigurationState> for ConfigurationView {
+    fn from(c: ConfigurationState) -> Self {
+        ConfigurationView {
+            auto_assign: c.auto_assign_pool_id.is_some(),
+            name: c.name,
+            instance: c.instance,
+            product: c.product.map(|p| p.to_string()),
+            license_type: c.license_type,
+            client_profile: c.client_profile.as_str().to_owned(),
+            patch_response: c.patch_response.as_str().to_owned(),
+            created_at: rfc3339(c.created_at),
+            token: TokenStateView {
+                created_at: c.token_created_at.map(rfc3339),
+                last_used_at: c.token_last_used_at.map(rfc3339),
+                expires_at: c.token_expires_at.map(rfc3339),
+                source: if c.token_set_at_runtime { "runtime" } else { "seed" },
+            },
+        }
+    }
+}
+
+/// A configuration just created, with its first token (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedConfiguration {
+    configuration: ConfigurationView,
+    token: IssuedToken,
+}
+
+/// A page of users with their licenses per product.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserPage {
+    total_results: u64,
+    users: Vec<UserView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserIds {
+    /// User ids to delete for good.
+    ids: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UserParams {
+    /// userName starting with, or externalId equal to, this text.
+    q: Option<String>,
+    /// A SCIM filter, e.g. `externalId eq "42"`.
+    filter: Option<String>,
+    /// 1-based.
+    start_index: Option<u64>,
+    count: Option<u64>,
+    /// `csv` for LinkedIn's manual export (one row per license).
+    format: Option<String>,
+}
+
+async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
+    Ok(state.center().account(name).await?)
+}
+
+/// Create an account with a fidelity preset and overrides.
+#[utoipa::path(post, path = "/admin/api/accounts", tag = "accounts",
+    request_body = NewAccount,
+    responses((status = 201, body = AccountView), (status = 400), (status = 409)))]
+async fn create_account(State(state): State<AppState>, _: Admin, ScimJson(body): ScimJson) -> ApiResult<Response> {
+    let new: NewAccount = body_as(body, r#"{"name": "…", "profile": "linkedin"|"rfc", "fidelity": {…}}"#)?;
+    let account = state.center().create_account(&new).await?;
+    Ok((StatusCode::CREATED, axum::Json(AccountView::from(account))).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}", tag = "accounts",
+    responses((status = 200, body = AccountView), (status = 404)))]
+async fn get_account(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    Ok(axum::Json(AccountView::from(account(&state, &name).await?)).into_response())
+}
+
+/// Rename an account or change its fidelity (a new `profile` resets to that preset).
+#[utoipa::path(patch, path = "/admin/api/accounts/{account}", tag = "accounts",
+    request_body = AccountChange,
+    responses((status = 200, body = AccountView), (status = 400), (status = 404), (status = 409)))]
+async fn update_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let change: AccountChange = body_as(body, r#"{"name": "…", "profile": "…", "fidelity": {…}}"#)?;
+    let account = state.center().update_account(&name, &change).await?;
+    Ok(axum::Json(AccountView::from(account)).into_response())
+}
+
+/// Delete an account and everything in it; its tokens get 401 at once.
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}", tag = "accounts",
+    responses((status = 204), (status = 404)))]
+async fn delete_account(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    state.center().delete_account(&name).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/instances", tag = "licensing",
+    responses((status = 200, body = Vec<InstanceView>), (status = 404)))]
+async fn instances(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let instances = state.center().instances(&account).await?;
+    Ok(axum::Json(instances.into_iter().map(InstanceView::from).collect::<Vec<_>>()).into_response())
+}
+
+/// Add an application instance (product and name).
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/instances", tag = "licensing",
+    request_body = InstanceView,
+    responses((status = 201, body = InstanceView), (status = 400), (status = 404), (status = 409)))]
+async fn add_instance(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let new: InstanceView = body_as(body, r#"{"product": "sales_navigator", "name": "…"}"#)?;
+    let account = account(&state, &name).await?;
+    let instance = state.center().add_instance(&account, &new.product, &new.name).await?;
+    Ok((StatusCode::CREATED, axum::Json(InstanceView::from(instance))).into_response())
+}
+
+/// Add a license pool (license type and seats) to an instance.
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/pools", tag = "licensing",
+    request_body = NewPool,
+    responses((status = 201, body = PoolView),
+        (status = 400), (status = 404), (status = 409)))]
+async fn add_pool(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let new: NewPool = body_as(
+        body,
+        r#"{"instance": "…", "licenseType": "…", "seats": n, "promoteWaiting": bool}"#,
+    )?;
+    let account = account(&state, &name).await?;
+    let pool: PoolView = state.center().add_pool(&account, &new).await?;
+    Ok((StatusCode::CREATED, axum::Json(pool)).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/configurations", tag = "scim",
+    responses((status = 200, body = Vec<ConfigurationView>), (status = 404)))]
+async fn configurations(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let list = state.center().configurations(&account).await?;
+    Ok(axum::Json(list.into_iter().map(ConfigurationView::from).collect::<Vec<_>>()).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/configurations/{configuration}", tag = "scim",
+    responses((status = 200, body = ConfigurationView), (status = 404)))]
+async fn configuration(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, configuration)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let config = state.center().configuration(&account, &configuration).await?;
+    Ok(axum::Json(ConfigurationView::from(config)).into_response())
+}
+
+/// "+ Add new SCIM configuration": name, auto-assign (instance and license type), client
+/// profile, PATCH response mode. Answers with the first token, shown once.
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/configurations", tag = "scim",
+    request_body = NewScimConfiguration,
+    responses((status = 201, body = CreatedConfiguration), (status = 400), (status = 404), (status = 409)))]
+async fn create_configuration(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let new: NewScimConfiguration = body_as(
+        body,
+        r#"{"name": "…", "autoAssign": bool, "instance": "…", "licenseType": "…", "clientProfile": "…", "patchResponse": "…"}"#,
+    )?;
+    let account = account(&state, &name).await?;
+    let (config, token) = state.center().create_configuration(&account, &new).await?;
+    let body = CreatedConfiguration {
+        configuration: config.into(),
+        token,
+    };
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Delete a configuration: its token gets 401 from the next request on.
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/configurations/{configuration}", tag = "scim",
+    responses((status = 204), (status = 404)))]
+async fn delete_configuration(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, configuration)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    state.center().delete_configuration(&account, &configuration).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Users with their license state per product; `?format=csv` is the manual export.
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/users", tag = "users", params(UserParams),
+    responses((status = 200, body = UserPage), (status = 400), (status = 404)))]
+async fn users(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    params: Result<Query<UserParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) =
+        params.map_err(|e| ProtocolError::invalid_value(format!("bad users query: {}", e.body_text())))?;
+    let account = account(&state, &name).await?;
+    let search = UserSearch {
+        q: params.q,
+        filter: params.filter,
+        start_index: params.start_index,
+        count: params.count,
+    };
+    let page = state.center().users(&account, &search).await?;
+    if params.format.as_deref() == Some("csv") {
+        let csv = crate::center::export::users_csv(&page.items).map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    let body = UserPage {
+        total_results: page.total,
+        users: page.items,
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/users/{user}", tag = "users",
+    responses((status = 200, body = UserView), (status = 404)))]
+async fn user(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, user)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    Ok(axum::Json(state.center().user(&account, &user).await?).into_response())
+}
+
+/// Hard deletion of chosen users (LinkedIn's CSV deletion tool; a SCIM DELETE only
+/// deactivates in LinkedIn mode). All ids must exist, else nothing is deleted.
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/users/deletion", tag = "users",
+    request_body = UserIds,
+    responses((status = 200, body = Object, description = r#"{"deleted": n}"#), (status = 400), (status = 404)))]
+async fn delete_users(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let ids: UserIds = body_as(body, r#"{"ids": ["<user id>", …]}"#)?;
+    let account = account(&state, &name).await?;
+    let deleted = state.center().delete_users(&account, &ids.ids).await?;
+    Ok(axum::Json(serde_json::json!({ "deleted": deleted })).into_response())
+}
+
+/// Groups with their members and each member's origin (`scim` or `admin`).
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/groups", tag = "groups",
+    responses((status = 200, body = Vec<GroupView>), (status = 404)))]
+async fn groups(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let groups: Vec<GroupView> = state.center().groups(&account).await?;
+    Ok(axum::Json(groups).into_response())
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/groups/{group}", tag = "groups",
+    responses((status = 200, body = GroupView), (status = 404)))]
+async fn group(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, group)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    Ok(axum::Json(state.center().group(&account, &group).await?).into_response())
+}
+
+/// Remove one member (direct or from the IdP).
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/groups/{group}/members/{user}", tag = "groups",
+    responses((status = 204), (status = 404)))]
+async fn remove_member(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, group, user)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    state.center().remove_member(&account, &group, &user).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "linkedin-scim admin API",
+        description = "The Account Center: accounts, instances, license pools, SCIM configurations and tokens, users, groups, activity. Every request needs `Authorization: Bearer <admin token>`; SCIM tokens are refused."
+    ),
+    paths(
+        create_account, get_account, update_account, delete_account,
+        instances, add_instance, add_pool,
+        configurations, configuration, create_configuration, delete_configuration,
+        users, user, delete_users, groups, group, remove_member,
+        super::admin::accounts, super::admin::pools, super::admin::update_pool, super::admin::reset,
+        super::admin::activity, super::admin::refresh_token, super::admin::add_group_members,
+        super::admin::user_licenses, super::admin::activate_license, super::admin::revoke_license,
+    ),
+    modifiers(&AdminTokenScheme),
+    security(("admin_token" = []))
+)]
+struct AdminApiDoc;
+
+struct AdminTokenScheme;
+
+impl utoipa::Modify for AdminTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of the admin API (public: it holds no data).
+async fn openapi() -> Response {
+    axum::Json(AdminApiDoc::openapi()).into_response()
+}
