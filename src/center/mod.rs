@@ -262,6 +262,23 @@ pub struct UserSearch {
     pub count: Option<u64>,
 }
 
+/// Which activity records to show, newest first, as an admin gives them.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub limit: Option<u32>,
+    /// Records older than this id (paging back).
+    pub before: Option<i64>,
+    pub status: Option<u16>,
+    pub method: Option<String>,
+    pub resource_id: Option<String>,
+    /// A configuration's name.
+    pub configuration: Option<String>,
+    /// RFC 3339: records at or after this time.
+    pub since: Option<String>,
+    /// Only requests where a client departed from the RFC.
+    pub tolerances: bool,
+}
+
 /// The largest page of users the Account Center lists.
 pub const MAX_USERS_PAGE: u32 = 500;
 
@@ -685,8 +702,38 @@ impl Center {
         Ok(())
     }
 
-    pub async fn activity(&self, account: &Account, query: &ActivityQuery) -> CenterResult<Vec<ActivityRecord>> {
-        Ok(self.store.activity(&account.id, query).await?)
+    pub async fn activity(&self, account: &Account, filter: &ActivityFilter) -> CenterResult<Vec<ActivityRecord>> {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let configuration_id = match given(&filter.configuration) {
+            Some(name) => Some(
+                self.configurations(account)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.name == name)
+                    .ok_or_else(|| invalid("configuration", format!("no SCIM configuration {name:?}")))?
+                    .id,
+            ),
+            None => None,
+        };
+        let since = match given(&filter.since) {
+            Some(text) => Some(
+                chrono::DateTime::parse_from_rfc3339(&text)
+                    .map_err(|e| invalid("since", format!("use an RFC 3339 time such as 2026-01-31T09:00:00Z ({e})")))?
+                    .timestamp_micros(),
+            ),
+            None => None,
+        };
+        let query = ActivityQuery {
+            limit: filter.limit.unwrap_or(100).clamp(1, 1000),
+            before_id: filter.before,
+            status: filter.status,
+            method: given(&filter.method),
+            resource_id: given(&filter.resource_id),
+            configuration_id,
+            since,
+            with_tolerances: filter.tolerances,
+        };
+        Ok(self.store.activity(&account.id, &query).await?)
     }
 }
 

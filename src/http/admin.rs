@@ -19,7 +19,7 @@ use super::extract::ScimJson;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::scim::error::ProtocolError;
-use crate::store::ActivityQuery;
+use crate::center::ActivityFilter;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -102,6 +102,10 @@ pub(super) struct ActivityParams {
     status: Option<u16>,
     method: Option<String>,
     resource_id: Option<String>,
+    /// A SCIM configuration's name.
+    configuration: Option<String>,
+    /// RFC 3339: requests at or after this time.
+    since: Option<String>,
     /// Only requests where a client departed from the RFC.
     #[serde(default)]
     tolerances: bool,
@@ -121,15 +125,17 @@ pub(super) async fn activity(
     let Query(params) =
         params.map_err(|e| ProtocolError::invalid_value(format!("bad activity query: {}", e.body_text())))?;
     let account = account(&state, &name).await?;
-    let query = ActivityQuery {
-        limit: params.limit.unwrap_or(100).clamp(1, 1000),
-        before_id: params.before,
+    let filter = ActivityFilter {
+        limit: params.limit,
+        before: params.before,
         status: params.status,
         method: params.method,
         resource_id: params.resource_id,
-        with_tolerances: params.tolerances,
+        configuration: params.configuration,
+        since: params.since,
+        tolerances: params.tolerances,
     };
-    let records = state.center().activity(&account, &query).await?;
+    let records = state.center().activity(&account, &filter).await?;
     if params.format.as_deref() == Some("csv") {
         let csv = activity_csv(&records).map_err(|e| ApiError::Internal(e.to_string()))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());

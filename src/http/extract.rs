@@ -113,19 +113,22 @@ impl FromRequestParts<AppState> for BaseUrl {
         } else {
             "/scim"
         };
-        let origin = match &state.settings.public_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                let host = parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
-                    .unwrap_or("localhost");
-                format!("http://{host}")
-            }
-        };
-        Ok(BaseUrl(format!("{origin}{mount}")))
+        Ok(BaseUrl(format!("{}{mount}", origin(state, &parts.headers))))
+    }
+}
+
+/// Where clients reach this server: the configured public URL, else the Host header.
+pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    match &state.settings.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod activity;
 mod admin;
 mod center_api;
+mod ui;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router())
         .merge(center_api::router())
+        .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(

@@ -66,6 +66,14 @@ macro_rules! activity_store {
                     qb.push(" and resource_id = ");
                     <$db as Dialect>::bind_text(&mut qb, resource_id.clone());
                 }
+                if let Some(configuration_id) = &query.configuration_id {
+                    qb.push(" and configuration_id = ");
+                    <$db as Dialect>::bind_text(&mut qb, configuration_id.clone());
+                }
+                if let Some(since) = query.since {
+                    qb.push(" and at >= ");
+                    <$db as Dialect>::bind_int(&mut qb, since);
+                }
                 if query.with_tolerances {
                     qb.push(" and tolerances <> '[]'");
                 }

@@ -428,6 +428,10 @@ pub struct ActivityQuery {
     pub status: Option<u16>,
     pub method: Option<String>,
     pub resource_id: Option<String>,
+    /// Only requests of this configuration (its id).
+    pub configuration_id: Option<String>,
+    /// Only requests at or after this time.
+    pub since: Option<Micros>,
     /// Only requests where a tolerance fired.
     pub with_tolerances: bool,
 }
