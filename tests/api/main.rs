@@ -6,6 +6,7 @@ mod helpers;
 mod activity;
 mod admin;
 mod auth;
+mod browser;
 mod discovery;
 mod errors;
 mod filters;

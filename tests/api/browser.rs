@@ -1,0 +1,300 @@
+//! The Account Center in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, installed by `scripts/browser-setup.sh`), driven over WebDriver:
+//! the setup guides' flow from login to a working token, then a token refresh. Saves
+//! screenshots to `$LSCIM_SCREENSHOTS` (default `target/screenshots`; the README's come
+//! from `LSCIM_SCREENSHOTS=docs/screenshots`).
+//!
+//! Without chromedriver the test is skipped with a loud message, except with `CI=true`,
+//! where it fails.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, user_body};
+
+/// chromedriver, stopped when the test ends.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(binary: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| PathBuf::from(dir).join(binary))
+        .find(|p| p.is_file())
+}
+
+/// Start chromedriver, or say why not (a failure under CI).
+async fn driver() -> Option<Driver> {
+    let (Some(chromedriver), Some(_)) = (find("chromedriver"), find("chromium")) else {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("CI=true but chromium or chromedriver is missing: run scripts/browser-setup.sh");
+        }
+        eprintln!(
+            "\n*** SKIPPING the browser test: chromium or chromedriver is missing. Run scripts/browser-setup.sh (scripts/test.sh does). ***\n"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer on {}", driver.url);
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": find("chromium").expect("chromium"),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--hide-scrollbars", "--lang=en-US"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("WebDriver session")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = std::env::var_os("LSCIM_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(client: &Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.expect(id);
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn choose(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .select_by_value(value)
+        .await
+        .expect("select");
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn value(client: &Client, id: &str) -> String {
+    client
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+async fn text(client: &Client) -> String {
+    client
+        .find(Locator::Css("main"))
+        .await
+        .expect("main")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Wait (without reloading) until the page's main content shows `needle`.
+async fn wait_for_text(client: &Client, needle: &str) -> String {
+    for _ in 0..100 {
+        let now = text(client).await;
+        if now.contains(needle) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}:\n{}", text(client).await);
+}
+
+async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
+    let Some(driver) = driver().await else { return };
+    let app = TestApp::spawn(backend).await;
+    let client = browser(&driver).await;
+    let origin = &app.address;
+
+    // Sign in with the admin token.
+    client.goto(&format!("{origin}/admin")).await.expect("open");
+    assert!(client.current_url().await.expect("url").path().ends_with("/admin/login"));
+    screenshot(&client, "login").await;
+    fill(&client, "token", "not-the-admin-token").await;
+    click(&client, "form button[type=submit]").await;
+    wait_for_text(&client, "not this server's admin token").await;
+    fill(&client, "token", &app.admin_token).await;
+    click(&client, "form button[type=submit]").await;
+    wait_for_text(&client, "Create account").await;
+
+    // An account, an application instance and a pool.
+    fill(&client, "account-name", "acme").await;
+    choose(&client, "account-profile", "linkedin").await;
+    click(&client, "form[action='/admin/accounts'] button[type=submit]").await;
+    wait_for_text(&client, "Add application instance").await;
+    choose(&client, "instance-product", "sales_navigator").await;
+    fill(&client, "instance-name", "Acme Sales Navigator").await;
+    click(&client, "form[action$='/instances'] button[type=submit]").await;
+    wait_for_text(&client, "Application instance \"Acme Sales Navigator\" added").await;
+    choose(&client, "pool-instance", "Acme Sales Navigator").await;
+    fill(&client, "pool-license-type", "Advanced Plus").await;
+    fill(&client, "pool-seats", "5").await;
+    click(&client, "form[action$='/pools'] button[type=submit]").await;
+    wait_for_text(&client, "License pool \"Advanced Plus\" added with 5 seats").await;
+
+    // Settings → SCIM → + Add new SCIM configuration → Generate token.
+    click(&client, "nav.tabs a[href$='/settings']").await;
+    wait_for_text(&client, "SCIM Setup").await;
+    fill(&client, "config-name", "Entra ID").await;
+    let toggle = client.find(Locator::Id("auto-assign")).await.expect("toggle");
+    assert_eq!(toggle.prop("checked").await.expect("checked").as_deref(), Some("true"));
+    choose(&client, "config-instance", "Acme Sales Navigator").await;
+    choose(&client, "config-license-type", "Advanced Plus").await;
+    click(&client, "#generate-token").await;
+    let page = wait_for_text(&client, "Save your access token").await;
+    assert!(page.contains("It is shown only once"), "{page}");
+    let token = value(&client, "access-token").await;
+    let tenant_url = value(&client, "tenant-url").await;
+    assert!(token.len() > 20, "{token}");
+    assert_eq!(tenant_url, format!("{origin}/scim/v2"));
+    screenshot(&client, "scim-setup").await;
+
+    // The IdP uses the token: Entra's connection test, then a user.
+    let scim = |token: &str, method: Method, path: &str| {
+        app.client
+            .request(method, format!("{tenant_url}{path}"))
+            .bearer_auth(token)
+            .header("content-type", "application/scim+json")
+    };
+    let probe = scim(&token, Method::GET, "/Users?filter=userName%20eq%20%22probe%40acme.com%22")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(probe.status(), StatusCode::OK);
+    let created = scim(&token, Method::POST, "/Users")
+        .body(user_body("ann@acme.com").to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // The user holds a seat; the request is in the activity log.
+    click(&client, "nav.tabs a[href$='/users']").await;
+    let users = wait_for_text(&client, "ann@acme.com").await;
+    assert!(users.contains("Advanced Plus") && users.contains("assigned"), "{users}");
+    screenshot(&client, "users").await;
+    click(&client, "nav.tabs a[href$='/activity']").await;
+    let log = wait_for_text(&client, "POST /scim/v2/Users").await;
+    assert!(log.contains("Entra ID") && log.contains("201"), "{log}");
+    // A new request appears without a reload.
+    let second = scim(&token, Method::POST, "/Users")
+        .body(user_body("bo@acme.com").to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let denied = scim(&token, Method::POST, "/Users")
+        .body(json!({"schemas": [crate::helpers::USER_SCHEMA]}).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(denied.status(), StatusCode::BAD_REQUEST);
+    wait_for_text(&client, "400").await;
+    screenshot(&client, "activity").await;
+
+    click(&client, "nav.tabs a[href='/admin/accounts/acme']").await;
+    let dashboard = wait_for_text(&client, "Advanced Plus").await;
+    assert!(dashboard.contains("Assigned 2") && dashboard.contains("Free 3"), "{dashboard}");
+    screenshot(&client, "dashboard").await;
+
+    // Refresh the token: the old one gets 401 at once, the new one works.
+    click(&client, "nav.tabs a[href$='/settings']").await;
+    wait_for_text(&client, "Refresh token").await;
+    click(&client, "form[action$='/configurations/Entra%20ID/token'] button").await;
+    wait_for_text(&client, "the old one no longer works").await;
+    let refreshed = value(&client, "access-token").await;
+    assert_ne!(refreshed, token);
+    let old = scim(&token, Method::GET, "/Users/x").send().await.expect("request");
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = scim(&refreshed, Method::GET, "/Users?filter=userName%20eq%20%22ann%40acme.com%22").send().await.expect("request");
+    assert_eq!(new.status(), StatusCode::OK);
+
+    // Narrow screens: the settings page still reads.
+    client.set_window_size(390, 900).await.expect("resize");
+    client
+        .goto(&format!("{origin}/admin/accounts/acme/settings"))
+        .await
+        .expect("open");
+    wait_for_text(&client, "SCIM Setup").await;
+    screenshot(&client, "scim-setup-narrow").await;
+
+    // Sign out: the pages need a new login.
+    click(&client, "form.logout button").await;
+    wait_for_text(&client, "Sign in with the admin token").await;
+    client
+        .goto(&format!("{origin}/admin/accounts/acme"))
+        .await
+        .expect("open");
+    assert!(client.current_url().await.expect("url").path().ends_with("/admin/login"));
+    // The SCIM side never accepted the admin token.
+    let admin_on_scim = app
+        .scim_as(&app.admin_token, Method::GET, "/Users")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(admin_on_scim.status(), StatusCode::UNAUTHORIZED);
+    client.close().await.expect("close");
+}
+
+backend_tests!(the_setup_guides_flow_works_in_a_browser);
