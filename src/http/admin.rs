@@ -77,9 +77,18 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
 }
 
 /// An admin request body of the shape `expected` (named in the 400 when it is not).
+/// A member at fault is named first (`seats: invalid type …`); errors about the whole
+/// object (a missing or unknown member) name it in the message.
 pub(super) fn body_as<T: serde::de::DeserializeOwned>(body: serde_json::Value, expected: &str) -> ApiResult<T> {
-    serde_json::from_value(body)
-        .map_err(|e| ApiError::Protocol(ProtocolError::invalid_value(format!("expected {expected}: {e}"))))
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let detail = if path == "." {
+            format!("{} (expected {expected})", e.inner())
+        } else {
+            format!("{path}: {} (expected {expected})", e.inner())
+        };
+        ApiError::Protocol(ProtocolError::invalid_value(detail))
+    })
 }
 
 #[utoipa::path(get, path = "/admin/api/accounts", tag = "accounts",

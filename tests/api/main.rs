@@ -7,6 +7,7 @@ mod activity;
 mod admin;
 mod auth;
 mod browser;
+mod center;
 mod discovery;
 mod errors;
 mod filters;

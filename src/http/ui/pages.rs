@@ -950,7 +950,7 @@ pub(super) async fn activity(
             tr {
                 td { time datetime=(crate::clock::rfc3339(r.at)) { (when(r.at)) } }
                 td { (config_name(&r.configuration_id)) }
-                td.request { code { (r.method) " " (r.path) } }
+                td.request { code { (r.method) " " (percent_encoding::percent_decode_str(&r.path).decode_utf8_lossy()) } }
                 td { span class=(if r.status < 400 { "badge ok" } else { "badge err" }) { (r.status) } }
                 td { (r.outcome.as_deref().unwrap_or("")) }
                 td { @for t in &r.tolerances { span.badge.warn title=(t.description()) { (t.description()) } " " } }
