@@ -36,6 +36,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Account Center commands on the same database (see `docs/account-center.md`).
+    #[command(flatten)]
+    Admin(crate::cli::AdminCommand),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the

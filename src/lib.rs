@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod center;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;

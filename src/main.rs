@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
             .map(|_| say!("migrations applied to {}", settings.database_url))
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
+        Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

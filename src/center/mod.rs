@@ -568,6 +568,25 @@ impl Center {
         })
     }
 
+    /// LinkedIn's manual export: every user and license as CSV.
+    pub async fn export_users(&self, account: &Account) -> CenterResult<String> {
+        let mut users = Vec::new();
+        loop {
+            let search = UserSearch {
+                start_index: Some(users.len() as u64 + 1),
+                count: Some(u64::from(MAX_USERS_PAGE)),
+                ..UserSearch::default()
+            };
+            let page = self.users(account, &search).await?;
+            let done = page.items.is_empty() || users.len() + page.items.len() >= page.total as usize;
+            users.extend(page.items);
+            if done {
+                break;
+            }
+        }
+        export::users_csv(&users).map_err(|e| CenterError::Store(StoreError::Invalid(e.to_string())))
+    }
+
     pub async fn user(&self, account: &Account, user_id: &str) -> CenterResult<UserView> {
         let record = self
             .store

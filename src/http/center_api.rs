@@ -205,7 +205,8 @@ pub struct UserParams {
     /// 1-based.
     start_index: Option<u64>,
     count: Option<u64>,
-    /// `csv` for LinkedIn's manual export (one row per license).
+    /// `csv`: LinkedIn's manual export of every user (one row per license; the search
+    /// and paging parameters do not apply).
     format: Option<String>,
 }
 
@@ -371,11 +372,11 @@ async fn users(
         start_index: params.start_index,
         count: params.count,
     };
-    let page = state.center().users(&account, &search).await?;
     if params.format.as_deref() == Some("csv") {
-        let csv = crate::center::export::users_csv(&page.items).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let csv = state.center().export_users(&account).await?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
+    let page = state.center().users(&account, &search).await?;
     let body = UserPage {
         total_results: page.total,
         users: page.items,

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod browser;
 mod center;
+mod cli;
 mod discovery;
 mod errors;
 mod filters;

@@ -732,23 +732,7 @@ pub(super) async fn users(
 pub(super) async fn users_csv(State(state): State<AppState>, session: Session, Path(name): Path<String>) -> Page {
     let center = state.center();
     let account = account(&center, &session, &name).await?;
-    let mut users = Vec::new();
-    let mut start = 1;
-    loop {
-        let search = UserSearch {
-            start_index: Some(start),
-            count: Some(u64::from(crate::center::MAX_USERS_PAGE)),
-            ..UserSearch::default()
-        };
-        let page = center.users(&account, &search).await.map_err(|e| failed(&session, e))?;
-        let got = page.items.len() as u64;
-        users.extend(page.items);
-        start += got;
-        if got == 0 || start > page.total {
-            break;
-        }
-    }
-    let csv = crate::center::export::users_csv(&users).map_err(|e| failed(&session, e))?;
+    let csv = center.export_users(&account).await.map_err(|e| failed(&session, e))?;
     let disposition = format!("attachment; filename=\"{}-users.csv\"", account.name);
     Ok((
         [

@@ -1,0 +1,369 @@
+//! The Account Center on the command line, for scripts: the same operations as the admin
+//! API and the web UI ([`crate::center::Center`]), run against the same database as the
+//! server (also while it runs). Results go to stdout (a new token alone on its line, so
+//! `TOKEN=$(linkedin-scim config create …)` works); messages go to stderr.
+//!
+//! Exit codes: 0 done; 1 the database or another failure; 2 bad input (also clap's
+//! usage errors); 3 not found; 4 refused (a name is taken, seats, locked).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use crate::accounts::{FidelityPreset, PatchResponse};
+use crate::center::{ActivityFilter, Center, CenterError, NewAccount, NewPool, NewScimConfiguration};
+use crate::clock::{SystemClock, rfc3339};
+use crate::config::Settings;
+use crate::scim::tolerance::ClientProfile;
+
+/// The admin commands (`linkedin-scim account create acme`, …).
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Accounts (LinkedIn enterprise customers).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Application instances (one product contract of an account).
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// License pools (license type and seats of an instance).
+    #[command(subcommand)]
+    Pool(PoolCommand),
+    /// SCIM configurations ("+ Add new SCIM configuration").
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// SCIM tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Users and their licenses.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// The provisioning log.
+    #[command(subcommand)]
+    Activity(ActivityCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account.
+    Create {
+        name: String,
+        /// Fidelity preset: `linkedin` (LinkedIn's quirks) or `rfc`.
+        #[arg(long, value_enum, default_value_t = FidelityPreset::Linkedin)]
+        profile: FidelityPreset,
+    },
+    /// List the accounts.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArg {
+    /// The account (its name).
+    #[arg(long, short)]
+    account: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Add an application instance.
+    Add {
+        #[command(flatten)]
+        account: AccountArg,
+        /// `sales_navigator`, `learning`, `elevate`, …
+        #[arg(long)]
+        product: String,
+        /// The instance's name, e.g. "Acme Sales Navigator".
+        name: String,
+    },
+    /// List the instances.
+    List {
+        #[command(flatten)]
+        account: AccountArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Add a license pool to an instance.
+    Add {
+        #[command(flatten)]
+        account: AccountArg,
+        #[arg(long)]
+        instance: String,
+        #[arg(long)]
+        license_type: String,
+        #[arg(long)]
+        seats: i64,
+        /// Promote waiting users first come, first served when a seat frees up.
+        #[arg(long)]
+        promote_waiting: bool,
+    },
+    /// List the pools with their seats.
+    List {
+        #[command(flatten)]
+        account: AccountArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Create a SCIM configuration and print its token (once).
+    Create {
+        #[command(flatten)]
+        account: AccountArg,
+        name: String,
+        /// Assign licenses from --instance / --license-type (else only user data syncs).
+        #[arg(long, requires_all = ["instance", "license_type"])]
+        auto_assign: bool,
+        #[arg(long)]
+        instance: Option<String>,
+        #[arg(long)]
+        license_type: Option<String>,
+        /// `lenient`, `entra`, `okta` or `strict`.
+        #[arg(long, default_value = "lenient")]
+        client_profile: ClientProfile,
+        /// `resource` or `no_content`.
+        #[arg(long, default_value = "resource", value_parser = parse_patch_response)]
+        patch_response: PatchResponse,
+    },
+    /// List the configurations and their token state (never the token).
+    List {
+        #[command(flatten)]
+        account: AccountArg,
+    },
+    /// Delete a configuration: its token stops working at once.
+    Delete {
+        #[command(flatten)]
+        account: AccountArg,
+        name: String,
+    },
+}
+
+fn parse_patch_response(text: &str) -> Result<PatchResponse, String> {
+    PatchResponse::parse(text).ok_or_else(|| format!("{text:?}: use resource or no_content"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Generate a new token for a configuration and print it (once); the old one stops
+    /// working at once.
+    Refresh {
+        #[command(flatten)]
+        account: AccountArg,
+        /// The configuration's name.
+        configuration: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Every user and license as CSV (LinkedIn's manual export), to stdout.
+    Export {
+        #[command(flatten)]
+        account: AccountArg,
+        /// CSV (the only format, for now; required so scripts say what they expect).
+        #[arg(long, required = true)]
+        csv: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// The latest requests, oldest first; `--follow` keeps printing new ones.
+    Tail {
+        #[command(flatten)]
+        account: AccountArg,
+        /// How many of the latest requests to print first.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        lines: u32,
+        #[arg(long, short)]
+        follow: bool,
+    },
+}
+
+/// Run an admin command against the settings' database.
+pub async fn run(settings: &Settings, command: AdminCommand) -> ExitCode {
+    let store = match crate::store::connect(&settings.database_url).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: database {}: {e}", settings.database_url);
+            return ExitCode::from(1);
+        }
+    };
+    let center = Center::new(store, Arc::new(SystemClock));
+    match execute(&center, settings, command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                CenterError::Invalid { .. } => 2,
+                CenterError::NotFound(_) => 3,
+                CenterError::Conflict(_) | CenterError::Seats(_) | CenterError::Forbidden(_) => 4,
+                CenterError::Store(_) => 1,
+            })
+        }
+    }
+}
+
+/// Print a line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+async fn execute(center: &Center, settings: &Settings, command: AdminCommand) -> Result<(), CenterError> {
+    match command {
+        AdminCommand::Account(AccountCommand::Create { name, profile }) => {
+            let account = center
+                .create_account(&NewAccount {
+                    name,
+                    profile,
+                    ..NewAccount::default()
+                })
+                .await?;
+            eprintln!("account {:?} created ({} fidelity)", account.name, profile.as_str());
+        }
+        AdminCommand::Account(AccountCommand::List) => {
+            for account in center.accounts().await? {
+                out!("{}", account.name);
+            }
+        }
+        AdminCommand::Instance(InstanceCommand::Add { account, product, name }) => {
+            let account = center.account(&account.account).await?;
+            let instance = center.add_instance(&account, &product, &name).await?;
+            eprintln!("application instance {:?} ({}) added", instance.name, instance.product);
+        }
+        AdminCommand::Instance(InstanceCommand::List { account }) => {
+            let account = center.account(&account.account).await?;
+            for instance in center.instances(&account).await? {
+                out!("{}\t{}", instance.name, instance.product);
+            }
+        }
+        AdminCommand::Pool(PoolCommand::Add {
+            account,
+            instance,
+            license_type,
+            seats,
+            promote_waiting,
+        }) => {
+            let account = center.account(&account.account).await?;
+            let new = NewPool {
+                instance,
+                license_type,
+                seats,
+                promote_waiting,
+            };
+            let pool = center.add_pool(&account, &new).await?;
+            eprintln!("license pool {:?} of {:?} added with {} seats", pool.license_type, pool.instance, pool.seats);
+        }
+        AdminCommand::Pool(PoolCommand::List { account }) => {
+            let account = center.account(&account.account).await?;
+            out!("instance\tlicense type\tseats\tassigned\tactivated\twaiting\tfree");
+            for p in center.pools(&account).await? {
+                out!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    p.instance, p.license_type, p.seats, p.assigned, p.activated, p.waiting, p.free
+                );
+            }
+        }
+        AdminCommand::Config(ConfigCommand::Create {
+            account,
+            name,
+            auto_assign,
+            instance,
+            license_type,
+            client_profile,
+            patch_response,
+        }) => {
+            let account = center.account(&account.account).await?;
+            let new = NewScimConfiguration {
+                name,
+                auto_assign,
+                instance,
+                license_type,
+                client_profile,
+                patch_response,
+            };
+            let (config, token) = center.create_configuration(&account, &new).await?;
+            eprintln!("SCIM configuration {:?} created. Save the token now: it is shown only once.", config.name);
+            eprintln!("tenant URL: {}", tenant_url(settings));
+            out!("{}", token.token);
+        }
+        AdminCommand::Config(ConfigCommand::List { account }) => {
+            let account = center.account(&account.account).await?;
+            out!("name\tauto-assign\ttoken created\tlast used\texpires");
+            let time = |t: Option<i64>, none: &str| t.map_or(none.to_owned(), rfc3339);
+            for c in center.configurations(&account).await? {
+                let assign = match (&c.instance, &c.license_type) {
+                    (Some(i), Some(l)) => format!("{i} / {l}"),
+                    _ => "off".to_owned(),
+                };
+                out!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    c.name,
+                    assign,
+                    time(c.token_created_at, "seed"),
+                    time(c.token_last_used_at, "never"),
+                    time(c.token_expires_at, "never")
+                );
+            }
+        }
+        AdminCommand::Config(ConfigCommand::Delete { account, name }) => {
+            let account = center.account(&account.account).await?;
+            center.delete_configuration(&account, &name).await?;
+            eprintln!("SCIM configuration {name:?} deleted: its token no longer works");
+        }
+        AdminCommand::Token(TokenCommand::Refresh { account, configuration }) => {
+            let account = center.account(&account.account).await?;
+            let token = center.refresh_token(&account, &configuration).await?;
+            eprintln!("new token for {configuration:?}: the old one no longer works. Save it now: it is shown only once.");
+            out!("{}", token.token);
+        }
+        AdminCommand::Users(UsersCommand::Export { account, csv: _ }) => {
+            let account = center.account(&account.account).await?;
+            let csv = center.export_users(&account).await?;
+            let _ = std::io::stdout().write_all(csv.as_bytes());
+        }
+        AdminCommand::Activity(ActivityCommand::Tail { account, lines, follow }) => {
+            let account = center.account(&account.account).await?;
+            let mut last = None;
+            loop {
+                let filter = ActivityFilter {
+                    limit: Some(if last.is_none() { lines } else { 1000 }),
+                    ..ActivityFilter::default()
+                };
+                let mut records = center.activity(&account, &filter).await?;
+                records.reverse();
+                for r in records.iter().filter(|r| last.is_none_or(|l| r.id > Some(l))) {
+                    out!(
+                        "{}\t{} {}\t{}\t{}{}",
+                        rfc3339(r.at),
+                        r.method,
+                        r.path,
+                        r.status,
+                        r.outcome.as_deref().unwrap_or(""),
+                        r.detail.as_deref().map(|d| format!("\t{d}")).unwrap_or_default()
+                    );
+                }
+                last = records.last().and_then(|r| r.id).or(last).or(Some(0));
+                if !follow {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tenant URL to paste into the IdP, as far as the settings know it.
+fn tenant_url(settings: &Settings) -> String {
+    let origin = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    format!("{}/scim/v2", origin.trim_end_matches('/'))
+}
