@@ -3,7 +3,8 @@
 # runs each test against SQLite and against Postgres (TEST_DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/postgres), then the conformance gate
 # (scripts/conformance.sh: two independent SCIM test suites from PyPI against a live
-# server on both backends; see docs/conformance.md). Starts the local Postgres cluster
+# server on both backends; see docs/conformance.md). Installs the browser test's
+# Chromium (scripts/browser-setup.sh) and starts the local Postgres cluster
 # when it is not answering and this machine has one. Arguments go to nextest; the
 # conformance gate runs only when no argument narrows the cargo test run.
 set -euo pipefail
@@ -17,6 +18,16 @@ if [ -z "${TEST_DATABASE_URL:-}" ] && ! postgres_up; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
     for _ in $(seq 1 30); do postgres_up && break; sleep 1; done
   fi
+fi
+
+# The browser test (tests/api/browser.rs) needs Debian's chromium and chromium-driver.
+# Under CI a failed install fails the run; locally the test then skips with a message.
+if ! bash scripts/browser-setup.sh; then
+  if [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; then
+    echo "scripts/browser-setup.sh failed: the browser test cannot run" >&2
+    exit 1
+  fi
+  echo "*** scripts/browser-setup.sh failed: the browser test will be skipped ***" >&2
 fi
 
 # Both stages run even when the first fails, so one run reports everything.

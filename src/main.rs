@@ -69,8 +69,9 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
             seed.display()
         );
     }
+    say!("  Account Center: {origin}/admin  (sign in with the admin token; API: {origin}/admin/api)");
     if let Some(admin) = &app.generated_admin_token {
-        say!("  admin API: {origin}/admin/api  (admin token for this run: {admin})");
+        say!("  admin token for this run (shown once): {admin}");
     }
     app.run().await
 }

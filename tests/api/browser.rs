@@ -161,6 +161,18 @@ async fn wait_for_text(client: &Client, needle: &str) -> String {
     panic!("the page never showed {needle:?}:\n{}", text(client).await);
 }
 
+/// The id of the user `user_name`, looked up over SCIM.
+async fn users_id(app: &TestApp, token: &str, user_name: &str) -> String {
+    let found = app
+        .scim_as(token, Method::GET, "/Users")
+        .query(&[("filter", format!("userName eq \"{user_name}\""))])
+        .send()
+        .await
+        .expect("request");
+    let found = crate::helpers::expect_json(found, StatusCode::OK, "lookup").await;
+    found["Resources"][0]["id"].as_str().expect("id").to_owned()
+}
+
 async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     let Some(driver) = driver().await else { return };
     let app = TestApp::spawn(backend).await;
@@ -192,6 +204,11 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     fill(&client, "pool-seats", "5").await;
     click(&client, "form[action$='/pools'] button[type=submit]").await;
     wait_for_text(&client, "License pool \"Advanced Plus\" added with 5 seats").await;
+    choose(&client, "pool-instance", "Acme Sales Navigator").await;
+    fill(&client, "pool-license-type", "TeamLink Extend").await;
+    fill(&client, "pool-seats", "2").await;
+    click(&client, "form[action$='/pools'] button[type=submit]").await;
+    wait_for_text(&client, "License pool \"TeamLink Extend\" added with 2 seats").await;
 
     // Settings → SCIM → + Add new SCIM configuration → Generate token.
     click(&client, "nav.tabs a[href$='/settings']").await;
@@ -253,9 +270,27 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     wait_for_text(&client, "400").await;
     screenshot(&client, "activity").await;
 
+    // A group from the IdP, and a member added directly in the Account Center.
+    let ann_id = users_id(&app, &token, "ann@acme.com").await;
+    let group = scim(&token, Method::POST, "/Groups")
+        .body(crate::helpers::group_with("Sales EMEA", &[ann_id]).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(group.status(), StatusCode::CREATED);
+    click(&client, "nav.tabs a[href$='/groups']").await;
+    wait_for_text(&client, "Sales EMEA").await;
+    let member_select = client.find(Locator::Css("form[action$='/members'] select")).await.expect("select");
+    member_select.select_by_label("bo@acme.com").await.expect("choose bo");
+    click(&client, "form[action$='/members'] button[type=submit]").await;
+    let groups = wait_for_text(&client, "Member added directly").await;
+    assert!(groups.contains("From the IdP") && groups.contains("Added directly"), "{groups}");
+    screenshot(&client, "groups").await;
+
     click(&client, "nav.tabs a[href='/admin/accounts/acme']").await;
     let dashboard = wait_for_text(&client, "Advanced Plus").await;
-    assert!(dashboard.contains("Assigned 2") && dashboard.contains("Free 3"), "{dashboard}");
+    assert!(dashboard.contains("Assigned 2") && dashboard.contains("Free 3 of 5"), "{dashboard}");
+    assert!(dashboard.contains("Free 2 of 2"), "TeamLink Extend is untouched: {dashboard}");
     screenshot(&client, "dashboard").await;
 
     // Refresh the token: the old one gets 401 at once, the new one works.
