@@ -134,7 +134,8 @@ pub enum TokenRejection {
 pub trait AccountStore: Send + Sync {
     /// Create the account if no account has this name; return it either way.
     async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account>;
-    /// Create or update (by account and name) a configuration, setting its token hash.
+    /// Create or update (by account and name) a configuration, setting its token hash
+    /// unless the configuration's token was set at runtime (a seed never undoes that).
     async fn put_configuration(
         &self,
         config: NewConfiguration<'_>,

@@ -641,8 +641,11 @@ macro_rules! sql_store {
                      on conflict (account_id, name) do update set
                          client_profile = excluded.client_profile,
                          patch_response = excluded.patch_response,
-                         token_hash = excluded.token_hash,
-                         token_expires_at = excluded.token_expires_at,
+                         -- A token set at runtime outlives re-applied seeds (docs/account-center.md).
+                         token_hash = case when scim_configurations.token_source = 'runtime'
+                                           then scim_configurations.token_hash else excluded.token_hash end,
+                         token_expires_at = case when scim_configurations.token_source = 'runtime'
+                                           then scim_configurations.token_expires_at else excluded.token_expires_at end,
                          auto_assign_pool_id = excluded.auto_assign_pool_id,
                          updated_at = excluded.updated_at
                      returning id",

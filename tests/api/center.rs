@@ -543,7 +543,98 @@ async fn the_openapi_document_describes_the_admin_api(backend: Backend) {
     assert_eq!(doc["components"]["securitySchemes"]["admin_token"]["scheme"], "bearer");
 }
 
+const SEED: &str = r#"
+[[accounts]]
+name = "seeded"
+[[accounts.instances]]
+name = "Seeded SN"
+product = "sales_navigator"
+[[accounts.instances.pools]]
+license_type = "Advanced Plus"
+seats = 3
+[[accounts.configurations]]
+name = "Entra ID"
+token = "seeded-token-123"
+auto_assign = { instance = "Seeded SN", license_type = "Advanced Plus" }
+"#;
+
+/// Restart the server on the same database with the same seed file.
+async fn restart_with_seed(app: &TestApp) -> String {
+    let path = std::env::temp_dir().join(format!("lscim-seed-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, SEED).expect("write seed");
+    let settings = linkedin_scim::config::Settings {
+        database_url: app.database_url.clone(),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        admin_token: Some(app.admin_token.clone().into()),
+        demo_token: Some(app.token.clone().into()),
+        seed: Some(path),
+        ..linkedin_scim::config::Settings::default()
+    };
+    let restarted = linkedin_scim::Application::build(settings, std::sync::Arc::new(linkedin_scim::clock::SystemClock))
+        .await
+        .expect("restart");
+    let address = format!("http://127.0.0.1:{}", restarted.port());
+    tokio::spawn(restarted.run_until_stopped());
+    address
+}
+
+async fn a_restart_with_the_same_seed_keeps_runtime_changes(backend: Backend) {
+    let app = TestApp::builder(backend).seed(SEED).spawn().await;
+    let probe = "/scim/v2/Users?filter=userName%20eq%20%22x%22";
+    let status = |base: String, token: String| {
+        let client = app.client.clone();
+        async move { client.get(format!("{base}{probe}")).bearer_auth(token).send().await.expect("request").status() }
+    };
+    assert_eq!(status(app.address.clone(), "seeded-token-123".into()).await, StatusCode::OK);
+    let configs = app.admin_get("/accounts/seeded/configurations").await;
+    assert_eq!(configs[0]["token"]["source"], "seed");
+    let refreshed = app
+        .admin(Method::POST, "/accounts/seeded/configurations/Entra%20ID/token")
+        .send()
+        .await
+        .expect("request");
+    let refreshed = expect_json(refreshed, StatusCode::CREATED, "refresh").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // A runtime configuration and seat count the seed does not mention.
+    let extra = app
+        .admin_json(Method::POST, "/accounts/seeded/configurations", json!({"name": "Okta"}))
+        .await;
+    let extra = expect_json(extra, StatusCode::CREATED, "extra").await["token"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let restarted = restart_with_seed(&app).await;
+    assert_eq!(
+        status(restarted.clone(), "seeded-token-123".into()).await,
+        StatusCode::UNAUTHORIZED,
+        "the seed's old token must not come back"
+    );
+    assert_eq!(status(restarted.clone(), refreshed).await, StatusCode::OK);
+    assert_eq!(status(restarted.clone(), extra).await, StatusCode::OK);
+    let configs: Value = app
+        .client
+        .get(format!("{restarted}/admin/api/accounts/seeded/configurations"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let sources: Vec<(Value, Value)> = configs
+        .as_array()
+        .expect("configurations")
+        .iter()
+        .map(|c| (c["name"].clone(), c["token"]["source"].clone()))
+        .collect();
+    assert_eq!(sources, vec![(json!("Entra ID"), json!("runtime")), (json!("Okta"), json!("runtime"))]);
+}
+
 backend_tests!(
+    a_restart_with_the_same_seed_keeps_runtime_changes,
     accounts_are_created_renamed_and_deleted,
     instances_and_pools_are_validated,
     a_configuration_issues_a_token_once_and_deletion_ends_it,
