@@ -224,17 +224,28 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
                     ..NewAccount::default()
                 })
                 .await?;
-            eprintln!("account {:?} created ({} fidelity)", account.name, profile.as_str());
+            eprintln!(
+                "account {:?} created ({} fidelity)",
+                account.name,
+                profile.as_str()
+            );
         }
         AdminCommand::Account(AccountCommand::List) => {
             for account in center.accounts().await? {
                 out!("{}", account.name);
             }
         }
-        AdminCommand::Instance(InstanceCommand::Add { account, product, name }) => {
+        AdminCommand::Instance(InstanceCommand::Add {
+            account,
+            product,
+            name,
+        }) => {
             let account = center.account(&account.account).await?;
             let instance = center.add_instance(&account, &product, &name).await?;
-            eprintln!("application instance {:?} ({}) added", instance.name, instance.product);
+            eprintln!(
+                "application instance {:?} ({}) added",
+                instance.name, instance.product
+            );
         }
         AdminCommand::Instance(InstanceCommand::List { account }) => {
             let account = center.account(&account.account).await?;
@@ -257,7 +268,10 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
                 promote_waiting,
             };
             let pool = center.add_pool(&account, &new).await?;
-            eprintln!("license pool {:?} of {:?} added with {} seats", pool.license_type, pool.instance, pool.seats);
+            eprintln!(
+                "license pool {:?} of {:?} added with {} seats",
+                pool.license_type, pool.instance, pool.seats
+            );
         }
         AdminCommand::Pool(PoolCommand::List { account }) => {
             let account = center.account(&account.account).await?;
@@ -265,7 +279,13 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
             for p in center.pools(&account).await? {
                 out!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    p.instance, p.license_type, p.seats, p.assigned, p.activated, p.waiting, p.free
+                    p.instance,
+                    p.license_type,
+                    p.seats,
+                    p.assigned,
+                    p.activated,
+                    p.waiting,
+                    p.free
                 );
             }
         }
@@ -288,7 +308,10 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
                 patch_response,
             };
             let (config, token) = center.create_configuration(&account, &new).await?;
-            eprintln!("SCIM configuration {:?} created. Save the token now: it is shown only once.", config.name);
+            eprintln!(
+                "SCIM configuration {:?} created. Save the token now: it is shown only once.",
+                config.name
+            );
             eprintln!("tenant URL: {}", tenant_url(settings));
             out!("{}", token.token);
         }
@@ -316,10 +339,15 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
             center.delete_configuration(&account, &name).await?;
             eprintln!("SCIM configuration {name:?} deleted: its token no longer works");
         }
-        AdminCommand::Token(TokenCommand::Refresh { account, configuration }) => {
+        AdminCommand::Token(TokenCommand::Refresh {
+            account,
+            configuration,
+        }) => {
             let account = center.account(&account.account).await?;
             let token = center.refresh_token(&account, &configuration).await?;
-            eprintln!("new token for {configuration:?}: the old one no longer works. Save it now: it is shown only once.");
+            eprintln!(
+                "new token for {configuration:?}: the old one no longer works. Save it now: it is shown only once."
+            );
             out!("{}", token.token);
         }
         AdminCommand::Users(UsersCommand::Export { account, csv: _ }) => {
@@ -327,7 +355,11 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
             let csv = center.export_users(&account).await?;
             let _ = std::io::stdout().write_all(csv.as_bytes());
         }
-        AdminCommand::Activity(ActivityCommand::Tail { account, lines, follow }) => {
+        AdminCommand::Activity(ActivityCommand::Tail {
+            account,
+            lines,
+            follow,
+        }) => {
             let account = center.account(&account.account).await?;
             let mut last = None;
             loop {

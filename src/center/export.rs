@@ -78,7 +78,10 @@ mod tests {
         let csv = users_csv(&users).expect("csv");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1], "u1,ann@acme.com,42,,true,sales_navigator,Sales,Advanced Plus,assigned");
+        assert_eq!(
+            lines[1],
+            "u1,ann@acme.com,42,,true,sales_navigator,Sales,Advanced Plus,assigned"
+        );
         assert_eq!(lines[2], "u2,\"bob, jr@acme.com\",,,false,,,,");
     }
 }

@@ -82,8 +82,14 @@ fn name(field: &'static str, text: &str) -> CenterResult<String> {
 /// An account name: it appears in URLs, so letters, digits, `-` and `_` only.
 fn account_name(text: &str) -> CenterResult<String> {
     let name = name("name", text)?;
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(invalid("name", "use letters, digits, - and _ (it appears in URLs)"));
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(invalid(
+            "name",
+            "use letters, digits, - and _ (it appears in URLs)",
+        ));
     }
     Ok(name)
 }
@@ -321,7 +327,9 @@ impl Center {
             Some(n) => account_name(n)?,
             None => account.name.clone(),
         };
-        let base = change.profile.map_or(account.fidelity.clone(), FidelityPreset::settings);
+        let base = change
+            .profile
+            .map_or(account.fidelity.clone(), FidelityPreset::settings);
         let fidelity = overrides(&change.fidelity, base)?;
         self.store
             .update_account(&account.id, &name, &fidelity, self.now())
@@ -349,7 +357,12 @@ impl Center {
         Ok(self.store.instances(&account.id).await?)
     }
 
-    pub async fn add_instance(&self, account: &Account, product_name: &str, instance: &str) -> CenterResult<Instance> {
+    pub async fn add_instance(
+        &self,
+        account: &Account,
+        product_name: &str,
+        instance: &str,
+    ) -> CenterResult<Instance> {
         let product = product(product_name)?;
         let instance = name("name", instance)?;
         Ok(self
@@ -427,7 +440,12 @@ impl Center {
             .await?
             .into_iter()
             .find(|i| i.name == instance.trim())
-            .ok_or_else(|| invalid("instance", format!("the account has no application instance {instance:?}")))
+            .ok_or_else(|| {
+                invalid(
+                    "instance",
+                    format!("the account has no application instance {instance:?}"),
+                )
+            })
     }
 
     pub async fn configurations(&self, account: &Account) -> CenterResult<Vec<ConfigurationState>> {
@@ -451,10 +469,16 @@ impl Center {
         new: &NewScimConfiguration,
     ) -> CenterResult<(ConfigurationState, IssuedToken)> {
         let config_name = name("name", &new.name)?;
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let (instance, license_type) = (given(&new.instance), given(&new.license_type));
         let pool_id = if new.auto_assign {
-            let instance = instance.ok_or_else(|| invalid("instance", "auto-assign needs an application instance"))?;
+            let instance =
+                instance.ok_or_else(|| invalid("instance", "auto-assign needs an application instance"))?;
             let license_type =
                 license_type.ok_or_else(|| invalid("licenseType", "auto-assign needs a license type"))?;
             let pools = self.store.pools(&account.id).await?;
@@ -468,7 +492,12 @@ impl Center {
                             format!("instance {instance:?} has no license type {license_type:?}"),
                         )
                     } else {
-                        invalid("instance", format!("the account has no application instance {instance:?} with license pools"))
+                        invalid(
+                            "instance",
+                            format!(
+                                "the account has no application instance {instance:?} with license pools"
+                            ),
+                        )
                     }
                 })?;
             Some(pool.id.clone())
@@ -513,14 +542,22 @@ impl Center {
             .issue_token(&account.id, configuration, &token.hash(), expires_at, now)
             .await?
         {
-            return Err(CenterError::NotFound(format!("no SCIM configuration {configuration:?}")));
+            return Err(CenterError::NotFound(format!(
+                "no SCIM configuration {configuration:?}"
+            )));
         }
         Ok(issued(configuration, &token, expires_at))
     }
 
     pub async fn delete_configuration(&self, account: &Account, configuration: &str) -> CenterResult<()> {
-        if !self.store.delete_configuration(&account.id, configuration).await? {
-            return Err(CenterError::NotFound(format!("no SCIM configuration {configuration:?}")));
+        if !self
+            .store
+            .delete_configuration(&account.id, configuration)
+            .await?
+        {
+            return Err(CenterError::NotFound(format!(
+                "no SCIM configuration {configuration:?}"
+            )));
         }
         Ok(())
     }
@@ -543,7 +580,7 @@ impl Center {
         let request: ListRequest = raw
             .parse(
                 MAX_USERS_PAGE,
-                &user_schema(),
+                user_schema(),
                 &mut Leniency::new(ClientProfile::Strict),
             )
             .map_err(|e| invalid("filter", e.detail))?;
@@ -605,7 +642,12 @@ impl Center {
 
     /// The user accepts its license: `assigned` → `activated` (the user's own act on
     /// LinkedIn, so allowed while SCIM manages the user).
-    pub async fn activate_license(&self, account: &Account, user_id: &str, product_name: &str) -> CenterResult<()> {
+    pub async fn activate_license(
+        &self,
+        account: &Account,
+        user_id: &str,
+        product_name: &str,
+    ) -> CenterResult<()> {
         let product = product(product_name)?;
         let done = self
             .store
@@ -614,7 +656,12 @@ impl Center {
         license_changed(done, user_id, &product)
     }
 
-    pub async fn revoke_license(&self, account: &Account, user_id: &str, product_name: &str) -> CenterResult<()> {
+    pub async fn revoke_license(
+        &self,
+        account: &Account,
+        user_id: &str,
+        product_name: &str,
+    ) -> CenterResult<()> {
         let product = product(product_name)?;
         if account.fidelity.lock_admin_edits {
             return Err(CenterError::Forbidden(
@@ -652,7 +699,7 @@ impl Center {
         let request = RawListParams::default()
             .parse(
                 MAX_USERS_PAGE,
-                &crate::scim::catalog::group_schema(),
+                crate::scim::catalog::group_schema(),
                 &mut Leniency::new(ClientProfile::Strict),
             )
             .map_err(|e| invalid("filter", e.detail))?;
@@ -689,7 +736,12 @@ impl Center {
 
     /// Members added directly in the Account Center: origin `admin`, so an IdP's
     /// re-push of the group (Okta's "Push Now") leaves them in place, as LinkedIn does.
-    pub async fn add_members(&self, account: &Account, group_id: &str, user_ids: &[String]) -> CenterResult<u64> {
+    pub async fn add_members(
+        &self,
+        account: &Account,
+        group_id: &str,
+        user_ids: &[String],
+    ) -> CenterResult<u64> {
         if user_ids.is_empty() {
             return Err(invalid("members", "name at least one user id"));
         }
@@ -707,7 +759,9 @@ impl Center {
         let members = self.store.members(&account.id, group_id).await?;
         if !members.iter().any(|m| m.id == user_id) {
             self.group(account, group_id).await?;
-            return Err(CenterError::NotFound(format!("User {user_id} is not a member of group {group_id}")));
+            return Err(CenterError::NotFound(format!(
+                "User {user_id} is not a member of group {group_id}"
+            )));
         }
         let remove = vec![user_id.to_owned()];
         self.store
@@ -721,8 +775,17 @@ impl Center {
         Ok(())
     }
 
-    pub async fn activity(&self, account: &Account, filter: &ActivityFilter) -> CenterResult<Vec<ActivityRecord>> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    pub async fn activity(
+        &self,
+        account: &Account,
+        filter: &ActivityFilter,
+    ) -> CenterResult<Vec<ActivityRecord>> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let configuration_id = match given(&filter.configuration) {
             Some(name) => Some(
                 self.configurations(account)
@@ -737,7 +800,12 @@ impl Center {
         let since = match given(&filter.since) {
             Some(text) => Some(
                 chrono::DateTime::parse_from_rfc3339(&text)
-                    .map_err(|e| invalid("since", format!("use an RFC 3339 time such as 2026-01-31T09:00:00Z ({e})")))?
+                    .map_err(|e| {
+                        invalid(
+                            "since",
+                            format!("use an RFC 3339 time such as 2026-01-31T09:00:00Z ({e})"),
+                        )
+                    })?
                     .timestamp_micros(),
             ),
             None => None,
@@ -758,7 +826,10 @@ impl Center {
 
 fn overrides(overrides: &FidelityOverrides, base: Fidelity) -> CenterResult<Fidelity> {
     if overrides.token_ttl_seconds.is_some_and(|t| t < 0) {
-        return Err(invalid("fidelity.token_ttl_seconds", "cannot be negative (0: no expiry)"));
+        return Err(invalid(
+            "fidelity.token_ttl_seconds",
+            "cannot be negative (0: no expiry)",
+        ));
     }
     Ok(overrides.apply(base))
 }

@@ -18,8 +18,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::ScimJson;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
-use crate::scim::error::ProtocolError;
 use crate::center::ActivityFilter;
+use crate::scim::error::ProtocolError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -79,7 +79,10 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
 /// An admin request body of the shape `expected` (named in the 400 when it is not).
 /// A member at fault is named first (`seats: invalid type …`); errors about the whole
 /// object (a missing or unknown member) name it in the message.
-pub(super) fn body_as<T: serde::de::DeserializeOwned>(body: serde_json::Value, expected: &str) -> ApiResult<T> {
+pub(super) fn body_as<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+    expected: &str,
+) -> ApiResult<T> {
     serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let detail = if path == "." {
@@ -192,7 +195,11 @@ fn activity_csv(records: &[ActivityRecord]) -> Result<String, Box<dyn std::error
 /// (users, groups, licenses, activity), keeping its configurations, tokens and pools.
 #[utoipa::path(post, path = "/admin/api/accounts/{account}/reset", tag = "accounts",
     responses((status = 200, body = Object, description = r#"{"users": n, "groups": n} removed"#), (status = 404)))]
-pub(super) async fn reset(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+pub(super) async fn reset(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let (users, groups) = state.center().reset_account(&name).await?;
     Ok(axum::Json(json!({ "users": users, "groups": groups })).into_response())
 }
@@ -200,7 +207,11 @@ pub(super) async fn reset(State(state): State<AppState>, _: Admin, Path(name): P
 /// License pools with their seats: assigned / activated / waiting / free.
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/pools", tag = "licensing",
     responses((status = 200, body = Vec<crate::center::PoolView>), (status = 404)))]
-pub(super) async fn pools(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+pub(super) async fn pools(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     Ok(axum::Json(state.center().pools(&account).await?).into_response())
 }

@@ -36,7 +36,9 @@ impl AppState {
 impl From<CenterError> for ApiError {
     fn from(e: CenterError) -> Self {
         match e {
-            invalid @ CenterError::Invalid { .. } => ApiError::Protocol(ProtocolError::invalid_value(invalid.to_string())),
+            invalid @ CenterError::Invalid { .. } => {
+                ApiError::Protocol(ProtocolError::invalid_value(invalid.to_string()))
+            }
             CenterError::NotFound(detail) => ApiError::NotFound(detail),
             CenterError::Conflict(detail) => ApiError::Conflict(detail),
             CenterError::Seats(detail) => ApiError::SeatConflict(detail),
@@ -46,7 +48,7 @@ impl From<CenterError> for ApiError {
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/api/openapi.json", get(openapi))
         .route("/admin/api/accounts", post(create_account))
@@ -81,7 +83,7 @@ pub fn router() -> Router<AppState> {
 /// An account as the admin API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AccountView {
+pub(super) struct AccountView {
     name: String,
     /// The fidelity settings in force (docs/fidelity.md).
     #[schema(value_type = Object)]
@@ -100,7 +102,7 @@ impl From<Account> for AccountView {
 /// An application instance: one product contract of the account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct InstanceView {
+pub(super) struct InstanceView {
     /// `sales_navigator`, `learning`, `elevate`, … (lower-case letters, digits, `_`).
     product: String,
     name: String,
@@ -118,7 +120,7 @@ impl From<Instance> for InstanceView {
 /// A SCIM configuration and its token's state; never the token.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ConfigurationView {
+pub(super) struct ConfigurationView {
     name: String,
     auto_assign: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,7 +139,7 @@ pub struct ConfigurationView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenStateView {
+pub(super) struct TokenStateView {
     /// When the current token was issued; absent for a token from a seed file.
     #[serde(skip_serializing_if = "Option::is_none")]
     created_at: Option<String>,
@@ -174,7 +176,7 @@ impl From<ConfigurationState> for ConfigurationView {
 /// A configuration just created, with its first token (shown once).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CreatedConfiguration {
+pub(super) struct CreatedConfiguration {
     configuration: ConfigurationView,
     token: IssuedToken,
 }
@@ -182,14 +184,14 @@ pub struct CreatedConfiguration {
 /// A page of users with their licenses per product.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UserPage {
+pub(super) struct UserPage {
     total_results: u64,
     users: Vec<UserView>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UserIds {
+pub(super) struct UserIds {
     /// User ids to delete for good.
     ids: Vec<String>,
 }
@@ -197,7 +199,7 @@ pub struct UserIds {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
-pub struct UserParams {
+pub(super) struct UserParams {
     /// userName starting with, or externalId equal to, this text.
     q: Option<String>,
     /// A SCIM filter, e.g. `externalId eq "42"`.
@@ -218,15 +220,26 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
 #[utoipa::path(post, path = "/admin/api/accounts", tag = "accounts",
     request_body = NewAccount,
     responses((status = 201, body = AccountView), (status = 400), (status = 409)))]
-async fn create_account(State(state): State<AppState>, _: Admin, ScimJson(body): ScimJson) -> ApiResult<Response> {
-    let new: NewAccount = body_as(body, r#"{"name": "…", "profile": "linkedin"|"rfc", "fidelity": {…}}"#)?;
+async fn create_account(
+    State(state): State<AppState>,
+    _: Admin,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let new: NewAccount = body_as(
+        body,
+        r#"{"name": "…", "profile": "linkedin"|"rfc", "fidelity": {…}}"#,
+    )?;
     let account = state.center().create_account(&new).await?;
     Ok((StatusCode::CREATED, axum::Json(AccountView::from(account))).into_response())
 }
 
 #[utoipa::path(get, path = "/admin/api/accounts/{account}", tag = "accounts",
     responses((status = 200, body = AccountView), (status = 404)))]
-async fn get_account(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+async fn get_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     Ok(axum::Json(AccountView::from(account(&state, &name).await?)).into_response())
 }
 
@@ -248,7 +261,11 @@ async fn update_account(
 /// Delete an account and everything in it; its tokens get 401 at once.
 #[utoipa::path(delete, path = "/admin/api/accounts/{account}", tag = "accounts",
     responses((status = 204), (status = 404)))]
-async fn delete_account(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+async fn delete_account(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     state.center().delete_account(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -273,7 +290,10 @@ async fn add_instance(
 ) -> ApiResult<Response> {
     let new: InstanceView = body_as(body, r#"{"product": "sales_navigator", "name": "…"}"#)?;
     let account = account(&state, &name).await?;
-    let instance = state.center().add_instance(&account, &new.product, &new.name).await?;
+    let instance = state
+        .center()
+        .add_instance(&account, &new.product, &new.name)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(InstanceView::from(instance))).into_response())
 }
 
@@ -299,7 +319,11 @@ async fn add_pool(
 
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/configurations", tag = "scim",
     responses((status = 200, body = Vec<ConfigurationView>), (status = 404)))]
-async fn configurations(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+async fn configurations(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let list = state.center().configurations(&account).await?;
     Ok(axum::Json(list.into_iter().map(ConfigurationView::from).collect::<Vec<_>>()).into_response())
@@ -350,7 +374,10 @@ async fn delete_configuration(
     Path((name, configuration)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
-    state.center().delete_configuration(&account, &configuration).await?;
+    state
+        .center()
+        .delete_configuration(&account, &configuration)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

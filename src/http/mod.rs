@@ -4,7 +4,6 @@
 mod activity;
 mod admin;
 mod center_api;
-mod ui;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -14,6 +13,7 @@ mod kind;
 mod resource;
 mod root;
 mod search;
+mod ui;
 mod users;
 
 use std::sync::Arc;

@@ -488,13 +488,23 @@ pub struct Member {
 pub trait CenterStore: Send + Sync {
     async fn create_account(&self, name: &str, fidelity: &Fidelity, now: Micros) -> StoreResult<Account>;
     /// Rename and set fidelity; `NotFound` without the account.
-    async fn update_account(&self, account_id: &str, name: &str, fidelity: &Fidelity, now: Micros)
-    -> StoreResult<()>;
+    async fn update_account(
+        &self,
+        account_id: &str,
+        name: &str,
+        fidelity: &Fidelity,
+        now: Micros,
+    ) -> StoreResult<()>;
     /// Remove the account and everything in it; false when there was none.
     async fn delete_account(&self, account_id: &str) -> StoreResult<bool>;
     async fn instances(&self, account_id: &str) -> StoreResult<Vec<Instance>>;
-    async fn create_instance(&self, account_id: &str, product: &Product, name: &str, now: Micros)
-    -> StoreResult<Instance>;
+    async fn create_instance(
+        &self,
+        account_id: &str,
+        product: &Product,
+        name: &str,
+        now: Micros,
+    ) -> StoreResult<Instance>;
     /// A new pool's id; `NotFound` when the instance is not the account's.
     async fn create_pool(
         &self,
@@ -508,8 +518,11 @@ pub trait CenterStore: Send + Sync {
     async fn pool_states(&self, account_id: &str) -> StoreResult<Vec<PoolStates>>;
     async fn configurations(&self, account_id: &str) -> StoreResult<Vec<ConfigurationState>>;
     /// A configuration made at runtime (its token counts as set at runtime).
-    async fn create_configuration(&self, config: NewConfiguration<'_>, now: Micros)
-    -> StoreResult<ConfigurationState>;
+    async fn create_configuration(
+        &self,
+        config: NewConfiguration<'_>,
+        now: Micros,
+    ) -> StoreResult<ConfigurationState>;
     /// Give a configuration (by name) a new token at runtime: the old one stops working
     /// at once, and a seed re-applied later keeps the new one. False without it.
     async fn issue_token(

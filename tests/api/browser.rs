@@ -181,7 +181,14 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
 
     // Sign in with the admin token.
     client.goto(&format!("{origin}/admin")).await.expect("open");
-    assert!(client.current_url().await.expect("url").path().ends_with("/admin/login"));
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/admin/login")
+    );
     screenshot(&client, "login").await;
     fill(&client, "token", "not-the-admin-token").await;
     click(&client, "form button[type=submit]").await;
@@ -215,7 +222,10 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     wait_for_text(&client, "SCIM Setup").await;
     fill(&client, "config-name", "Entra ID").await;
     let toggle = client.find(Locator::Id("auto-assign")).await.expect("toggle");
-    assert_eq!(toggle.prop("checked").await.expect("checked").as_deref(), Some("true"));
+    assert_eq!(
+        toggle.prop("checked").await.expect("checked").as_deref(),
+        Some("true")
+    );
     choose(&client, "config-instance", "Acme Sales Navigator").await;
     choose(&client, "config-license-type", "Advanced Plus").await;
     click(&client, "#generate-token").await;
@@ -234,10 +244,14 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
             .bearer_auth(token)
             .header("content-type", "application/scim+json")
     };
-    let probe = scim(&token, Method::GET, "/Users?filter=userName%20eq%20%22probe%40acme.com%22")
-        .send()
-        .await
-        .expect("request");
+    let probe = scim(
+        &token,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22probe%40acme.com%22",
+    )
+    .send()
+    .await
+    .expect("request");
     assert_eq!(probe.status(), StatusCode::OK);
     let created = scim(&token, Method::POST, "/Users")
         .body(user_body("ann@acme.com").to_string())
@@ -249,7 +263,10 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     // The user holds a seat; the request is in the activity log.
     click(&client, "nav.tabs a[href$='/users']").await;
     let users = wait_for_text(&client, "ann@acme.com").await;
-    assert!(users.contains("Advanced Plus") && users.contains("assigned"), "{users}");
+    assert!(
+        users.contains("Advanced Plus") && users.contains("assigned"),
+        "{users}"
+    );
     screenshot(&client, "users").await;
     click(&client, "nav.tabs a[href$='/activity']").await;
     let log = wait_for_text(&client, "POST /scim/v2/Users").await;
@@ -280,17 +297,32 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     assert_eq!(group.status(), StatusCode::CREATED);
     click(&client, "nav.tabs a[href$='/groups']").await;
     wait_for_text(&client, "Sales EMEA").await;
-    let member_select = client.find(Locator::Css("form[action$='/members'] select")).await.expect("select");
-    member_select.select_by_label("bo@acme.com").await.expect("choose bo");
+    let member_select = client
+        .find(Locator::Css("form[action$='/members'] select"))
+        .await
+        .expect("select");
+    member_select
+        .select_by_label("bo@acme.com")
+        .await
+        .expect("choose bo");
     click(&client, "form[action$='/members'] button[type=submit]").await;
     let groups = wait_for_text(&client, "Member added directly").await;
-    assert!(groups.contains("From the IdP") && groups.contains("Added directly"), "{groups}");
+    assert!(
+        groups.contains("From the IdP") && groups.contains("Added directly"),
+        "{groups}"
+    );
     screenshot(&client, "groups").await;
 
     click(&client, "nav.tabs a[href='/admin/accounts/acme']").await;
     let dashboard = wait_for_text(&client, "Advanced Plus").await;
-    assert!(dashboard.contains("Assigned 2") && dashboard.contains("Free 3 of 5"), "{dashboard}");
-    assert!(dashboard.contains("Free 2 of 2"), "TeamLink Extend is untouched: {dashboard}");
+    assert!(
+        dashboard.contains("Assigned 2") && dashboard.contains("Free 3 of 5"),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("Free 2 of 2"),
+        "TeamLink Extend is untouched: {dashboard}"
+    );
     screenshot(&client, "dashboard").await;
 
     // Refresh the token: the old one gets 401 at once, the new one works.
@@ -300,9 +332,19 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     wait_for_text(&client, "the old one no longer works").await;
     let refreshed = value(&client, "access-token").await;
     assert_ne!(refreshed, token);
-    let old = scim(&token, Method::GET, "/Users/x").send().await.expect("request");
+    let old = scim(&token, Method::GET, "/Users/x")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
-    let new = scim(&refreshed, Method::GET, "/Users?filter=userName%20eq%20%22ann%40acme.com%22").send().await.expect("request");
+    let new = scim(
+        &refreshed,
+        Method::GET,
+        "/Users?filter=userName%20eq%20%22ann%40acme.com%22",
+    )
+    .send()
+    .await
+    .expect("request");
     assert_eq!(new.status(), StatusCode::OK);
 
     // Narrow screens: the settings page still reads.
@@ -321,7 +363,14 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
         .goto(&format!("{origin}/admin/accounts/acme"))
         .await
         .expect("open");
-    assert!(client.current_url().await.expect("url").path().ends_with("/admin/login"));
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/admin/login")
+    );
     // The SCIM side never accepted the admin token.
     let admin_on_scim = app
         .scim_as(&app.admin_token, Method::GET, "/Users")

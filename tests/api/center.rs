@@ -39,7 +39,11 @@ async fn assert_field_error(response: Response, field: &str) {
 /// An account `acme` with a Sales Navigator instance and an Advanced Plus pool of 2.
 async fn acme(app: &TestApp) {
     let created = app
-        .admin_json(Method::POST, "/accounts", json!({"name": "acme", "profile": "linkedin"}))
+        .admin_json(
+            Method::POST,
+            "/accounts",
+            json!({"name": "acme", "profile": "linkedin"}),
+        )
         .await;
     expect_json(created, StatusCode::CREATED, "account").await;
     let instance = app
@@ -58,7 +62,10 @@ async fn acme(app: &TestApp) {
         )
         .await;
     let pool = expect_json(pool, StatusCode::CREATED, "pool").await;
-    assert_eq!((pool["seats"].as_i64(), pool["free"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (pool["seats"].as_i64(), pool["free"].as_i64()),
+        (Some(2), Some(2))
+    );
 }
 
 /// Create a configuration auto-assigning Advanced Plus; its token.
@@ -80,15 +87,19 @@ async fn configuration(app: &TestApp, name: &str) -> String {
 async fn accounts_are_created_renamed_and_deleted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     acme(&app).await;
-    let again = app.admin_json(Method::POST, "/accounts", json!({"name": "acme"})).await;
+    let again = app
+        .admin_json(Method::POST, "/accounts", json!({"name": "acme"}))
+        .await;
     assert_scim_error(again, StatusCode::CONFLICT, Some("uniqueness")).await;
     assert_field_error(
-        app.admin_json(Method::POST, "/accounts", json!({"name": "a b"})).await,
+        app.admin_json(Method::POST, "/accounts", json!({"name": "a b"}))
+            .await,
         "name",
     )
     .await;
     assert_field_error(
-        app.admin_json(Method::POST, "/accounts", json!({"name": "x", "colour": 1})).await,
+        app.admin_json(Method::POST, "/accounts", json!({"name": "x", "colour": 1}))
+            .await,
         "colour",
     )
     .await;
@@ -146,13 +157,29 @@ async fn accounts_are_created_renamed_and_deleted(backend: Backend) {
 
     // Deleting an account ends its tokens at once.
     let token = configuration(&app, "Okta").await;
-    let ok = app.scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22").send().await.expect("request");
+    let ok = app
+        .scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(ok.status(), StatusCode::OK);
-    let deleted = app.admin(Method::DELETE, "/accounts/acme").send().await.expect("request");
+    let deleted = app
+        .admin(Method::DELETE, "/accounts/acme")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let refused = app.scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22").send().await.expect("request");
+    let refused = app
+        .scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let again = app.admin(Method::DELETE, "/accounts/acme").send().await.expect("request");
+    let again = app
+        .admin(Method::DELETE, "/accounts/acme")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
@@ -160,7 +187,10 @@ async fn instances_and_pools_are_validated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     acme(&app).await;
     let instances = app.admin_get("/accounts/acme/instances").await;
-    assert_eq!(instances, json!([{"product": "sales_navigator", "name": "Acme SN"}]));
+    assert_eq!(
+        instances,
+        json!([{"product": "sales_navigator", "name": "Acme SN"}])
+    );
     let dup = app
         .admin_json(
             Method::POST,
@@ -208,11 +238,21 @@ async fn instances_and_pools_are_validated(backend: Backend) {
         .await;
     assert_scim_error(dup_pool, StatusCode::CONFLICT, Some("uniqueness")).await;
     let pools = app.admin_get("/accounts/acme/pools").await;
-    assert_eq!(pools.as_array().map(Vec::len), Some(1), "nothing half-written: {pools}");
+    assert_eq!(
+        pools.as_array().map(Vec::len),
+        Some(1),
+        "nothing half-written: {pools}"
+    );
     assert_eq!(pools[0]["seats"], 2);
     // Another account's instances are not reachable through this one.
     let other = app.admin_get("/accounts/demo/instances").await;
-    assert!(other.as_array().expect("instances").iter().all(|i| i["name"] != "Acme SN"));
+    assert!(
+        other
+            .as_array()
+            .expect("instances")
+            .iter()
+            .all(|i| i["name"] != "Acme SN")
+    );
     let missing = app
         .admin(Method::GET, "/accounts/nobody/instances")
         .send()
@@ -234,7 +274,11 @@ async fn a_configuration_issues_a_token_once_and_deletion_ends_it(backend: Backe
         "Advanced Plus"
     );
 
-    let list = app.admin(Method::GET, "/accounts/acme/configurations").send().await.expect("request");
+    let list = app
+        .admin(Method::GET, "/accounts/acme/configurations")
+        .send()
+        .await
+        .expect("request");
     let text = list.text().await.expect("body");
     assert!(!text.contains(&token), "the token is never shown again: {text}");
     let list: Value = serde_json::from_str(&text).expect("json");
@@ -244,7 +288,10 @@ async fn a_configuration_issues_a_token_once_and_deletion_ends_it(backend: Backe
     assert_eq!(entry["licenseType"], "Advanced Plus");
     assert_eq!(entry["token"]["source"], "runtime");
     assert!(entry["token"]["createdAt"].is_string(), "{entry}");
-    assert!(entry["token"]["expiresAt"].is_string(), "LinkedIn tokens expire: {entry}");
+    assert!(
+        entry["token"]["expiresAt"].is_string(),
+        "LinkedIn tokens expire: {entry}"
+    );
     // Last used: the latest activity record (written off the request path).
     let mut used = Value::Null;
     for _ in 0..50 {
@@ -258,10 +305,22 @@ async fn a_configuration_issues_a_token_once_and_deletion_ends_it(backend: Backe
 
     // Validation names the field; a refused create writes nothing.
     let attempts = [
-        (json!({"name": "x", "autoAssign": true, "licenseType": "Advanced Plus"}), "instance"),
-        (json!({"name": "x", "autoAssign": true, "instance": "Acme SN"}), "licenseType"),
-        (json!({"name": "x", "autoAssign": true, "instance": "Acme SN", "licenseType": "Core"}), "licenseType"),
-        (json!({"name": "x", "autoAssign": true, "instance": "Nope", "licenseType": "Core"}), "instance"),
+        (
+            json!({"name": "x", "autoAssign": true, "licenseType": "Advanced Plus"}),
+            "instance",
+        ),
+        (
+            json!({"name": "x", "autoAssign": true, "instance": "Acme SN"}),
+            "licenseType",
+        ),
+        (
+            json!({"name": "x", "autoAssign": true, "instance": "Acme SN", "licenseType": "Core"}),
+            "licenseType",
+        ),
+        (
+            json!({"name": "x", "autoAssign": true, "instance": "Nope", "licenseType": "Core"}),
+            "instance",
+        ),
         (json!({"name": "x", "instance": "Acme SN"}), "instance"),
         (json!({"name": " "}), "name"),
         (json!({"name": "x", "clientProfile": "netscape"}), "clientProfile"),
@@ -269,21 +328,34 @@ async fn a_configuration_issues_a_token_once_and_deletion_ends_it(backend: Backe
     ];
     for (body, field) in attempts {
         assert_field_error(
-            app.admin_json(Method::POST, "/accounts/acme/configurations", body).await,
+            app.admin_json(Method::POST, "/accounts/acme/configurations", body)
+                .await,
             field,
         )
         .await;
     }
     let dup = app
-        .admin_json(Method::POST, "/accounts/acme/configurations", json!({"name": "Entra ID"}))
+        .admin_json(
+            Method::POST,
+            "/accounts/acme/configurations",
+            json!({"name": "Entra ID"}),
+        )
         .await;
     assert_scim_error(dup, StatusCode::CONFLICT, Some("uniqueness")).await;
     let list = app.admin_get("/accounts/acme/configurations").await;
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "nothing half-written: {list}");
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "nothing half-written: {list}"
+    );
 
     // Auto-assign off: user data only.
     let data_only = app
-        .admin_json(Method::POST, "/accounts/acme/configurations", json!({"name": "Okta"}))
+        .admin_json(
+            Method::POST,
+            "/accounts/acme/configurations",
+            json!({"name": "Okta"}),
+        )
         .await;
     let data_only = expect_json(data_only, StatusCode::CREATED, "data only").await;
     assert_eq!(data_only["configuration"]["autoAssign"], false);
@@ -295,7 +367,15 @@ async fn a_configuration_issues_a_token_once_and_deletion_ends_it(backend: Backe
         .await
         .expect("request");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let refused = app.scim_as(&token, Method::GET, &format!("/Users/{}", user["id"].as_str().expect("id"))).send().await.expect("request");
+    let refused = app
+        .scim_as(
+            &token,
+            Method::GET,
+            &format!("/Users/{}", user["id"].as_str().expect("id")),
+        )
+        .send()
+        .await
+        .expect("request");
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let again = app
         .admin(Method::DELETE, "/accounts/acme/configurations/Entra%20ID")
@@ -320,7 +400,13 @@ async fn a_refreshed_token_replaces_the_old_one_at_once(backend: Backend) {
     let probe = "/Users?filter=userName%20eq%20%22x%22";
     let status = |token: String| {
         let app = &app;
-        async move { app.scim_as(&token, Method::GET, probe).send().await.expect("request").status() }
+        async move {
+            app.scim_as(&token, Method::GET, probe)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }
     };
     assert_eq!(status(old.clone()).await, StatusCode::UNAUTHORIZED);
     assert_eq!(status(new.to_owned()).await, StatusCode::OK);
@@ -340,8 +426,15 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
     let token = configuration(&app, "Entra ID").await;
     let mut ids = Vec::new();
     for name in ["ann@acme.com", "bob@acme.com", "cy@acme.com"] {
-        let created = app.send_json_as(&token, Method::POST, "/Users", &user_body(name)).await;
-        ids.push(expect_json(created, StatusCode::CREATED, "user").await["id"].as_str().expect("id").to_owned());
+        let created = app
+            .send_json_as(&token, Method::POST, "/Users", &user_body(name))
+            .await;
+        ids.push(
+            expect_json(created, StatusCode::CREATED, "user").await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
     }
     let all = app.admin_get("/accounts/acme/users").await;
     assert_eq!(all["totalResults"], 3);
@@ -349,7 +442,12 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
         .as_array()
         .expect("users")
         .iter()
-        .map(|u| u["licenses"].get(0).and_then(|l| l["state"].as_str()).unwrap_or("none"))
+        .map(|u| {
+            u["licenses"]
+                .get(0)
+                .and_then(|l| l["state"].as_str())
+                .unwrap_or("none")
+        })
         .collect();
     assert_eq!(states, vec!["assigned", "assigned", "waiting"], "two seats, FCFS");
     let found = app.admin_get("/accounts/acme/users?q=bob").await;
@@ -358,9 +456,18 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
     let by_external = app.admin_get("/accounts/acme/users?q=ext-cy%40acme.com").await;
     assert_eq!(by_external["users"][0]["userName"], "cy@acme.com");
     let page = app.admin_get("/accounts/acme/users?startIndex=2&count=1").await;
-    assert_eq!((page["totalResults"].as_u64(), page["users"].as_array().map(Vec::len)), (Some(3), Some(1)));
+    assert_eq!(
+        (
+            page["totalResults"].as_u64(),
+            page["users"].as_array().map(Vec::len)
+        ),
+        (Some(3), Some(1))
+    );
     assert_field_error(
-        app.admin(Method::GET, "/accounts/acme/users?filter=userName%20zz%20%22x%22").send().await.expect("request"),
+        app.admin(Method::GET, "/accounts/acme/users?filter=userName%20zz%20%22x%22")
+            .send()
+            .await
+            .expect("request"),
         "filter",
     )
     .await;
@@ -373,58 +480,111 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
         .await
         .expect("csv");
     assert!(csv.starts_with("id,userName,externalId"), "{csv}");
-    assert!(csv.contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator,Acme SN,Advanced Plus,assigned"), "{csv}");
+    assert!(
+        csv.contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator,Acme SN,Advanced Plus,assigned"),
+        "{csv}"
+    );
 
     // Activate, then the other account cannot see the user.
     let activated = app
-        .admin(Method::POST, &format!("/accounts/acme/users/{}/licenses/sales_navigator/activate", ids[0]))
+        .admin(
+            Method::POST,
+            &format!(
+                "/accounts/acme/users/{}/licenses/sales_navigator/activate",
+                ids[0]
+            ),
+        )
         .send()
         .await
         .expect("request");
     assert_eq!(activated.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.admin_get(&format!("/accounts/acme/users/{}", ids[0])).await["licenses"][0]["state"], "activated");
-    let elsewhere = app.admin(Method::GET, &format!("/accounts/demo/users/{}", ids[0])).send().await.expect("request");
+    assert_eq!(
+        app.admin_get(&format!("/accounts/acme/users/{}", ids[0])).await["licenses"][0]["state"],
+        "activated"
+    );
+    let elsewhere = app
+        .admin(Method::GET, &format!("/accounts/demo/users/{}", ids[0]))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     let pools = app.admin_get("/accounts/acme/pools").await;
     assert_eq!(
-        (pools[0]["activated"].as_i64(), pools[0]["assigned"].as_i64(), pools[0]["waiting"].as_i64(), pools[0]["free"].as_i64()),
+        (
+            pools[0]["activated"].as_i64(),
+            pools[0]["assigned"].as_i64(),
+            pools[0]["waiting"].as_i64(),
+            pools[0]["free"].as_i64()
+        ),
         (Some(1), Some(1), Some(1), Some(0))
     );
 
     // Hard deletion: all ids must exist, else nothing is deleted.
     let partly_unknown = app
-        .admin_json(Method::POST, "/accounts/acme/users/deletion", json!({"ids": [ids[1], "nope"]}))
+        .admin_json(
+            Method::POST,
+            "/accounts/acme/users/deletion",
+            json!({"ids": [ids[1], "nope"]}),
+        )
         .await;
     assert_eq!(partly_unknown.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.admin_get("/accounts/acme/users").await["totalResults"], 3);
     assert_field_error(
-        app.admin_json(Method::POST, "/accounts/acme/users/deletion", json!({"ids": []})).await,
+        app.admin_json(Method::POST, "/accounts/acme/users/deletion", json!({"ids": []}))
+            .await,
         "ids",
     )
     .await;
     let from_other = app
-        .admin_json(Method::POST, "/accounts/demo/users/deletion", json!({"ids": [ids[1]]}))
+        .admin_json(
+            Method::POST,
+            "/accounts/demo/users/deletion",
+            json!({"ids": [ids[1]]}),
+        )
         .await;
     assert_eq!(from_other.status(), StatusCode::NOT_FOUND);
     let deleted = app
-        .admin_json(Method::POST, "/accounts/acme/users/deletion", json!({"ids": [ids[1]]}))
+        .admin_json(
+            Method::POST,
+            "/accounts/acme/users/deletion",
+            json!({"ids": [ids[1]]}),
+        )
         .await;
-    assert_eq!(expect_json(deleted, StatusCode::OK, "deletion").await["deleted"], 1);
-    let gone = app.scim_as(&token, Method::GET, &format!("/Users/{}", ids[1])).send().await.expect("request");
+    assert_eq!(
+        expect_json(deleted, StatusCode::OK, "deletion").await["deleted"],
+        1
+    );
+    let gone = app
+        .scim_as(&token, Method::GET, &format!("/Users/{}", ids[1]))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.admin_get("/accounts/acme/users").await["totalResults"], 2);
 }
 
 async fn groups_show_member_origins_and_direct_members_come_and_go(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let ann = app.create_user(&user_body("ann@acme.com")).await["id"].as_str().expect("id").to_owned();
-    let bob = app.create_user(&user_body("bob@acme.com")).await["id"].as_str().expect("id").to_owned();
-    let group = app.create_group(&group_with("Sales", std::slice::from_ref(&ann))).await["id"]
+    let ann = app.create_user(&user_body("ann@acme.com")).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let bob = app.create_user(&user_body("bob@acme.com")).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let group = app
+        .create_group(&group_with("Sales", std::slice::from_ref(&ann)))
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
     let added = app
-        .admin_json(Method::POST, &format!("/accounts/demo/groups/{group}/members"), json!({"members": [bob]}))
+        .admin_json(
+            Method::POST,
+            &format!("/accounts/demo/groups/{group}/members"),
+            json!({"members": [bob]}),
+        )
         .await;
     assert_eq!(expect_json(added, StatusCode::OK, "add").await["added"], 1);
     let groups = app.admin_get("/accounts/demo/groups").await;
@@ -437,30 +597,52 @@ async fn groups_show_member_origins_and_direct_members_come_and_go(backend: Back
         .collect();
     assert_eq!(
         origins,
-        vec![(json!("ann@acme.com"), json!("scim")), (json!("bob@acme.com"), json!("admin"))]
+        vec![
+            (json!("ann@acme.com"), json!("scim")),
+            (json!("bob@acme.com"), json!("admin"))
+        ]
     );
     assert_field_error(
-        app.admin_json(Method::POST, &format!("/accounts/demo/groups/{group}/members"), json!({"members": ["nope"]}))
-            .await,
+        app.admin_json(
+            Method::POST,
+            &format!("/accounts/demo/groups/{group}/members"),
+            json!({"members": ["nope"]}),
+        )
+        .await,
         "members",
     )
     .await;
     let removed = app
-        .admin(Method::DELETE, &format!("/accounts/demo/groups/{group}/members/{bob}"))
+        .admin(
+            Method::DELETE,
+            &format!("/accounts/demo/groups/{group}/members/{bob}"),
+        )
         .send()
         .await
         .expect("request");
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     let again = app
-        .admin(Method::DELETE, &format!("/accounts/demo/groups/{group}/members/{bob}"))
+        .admin(
+            Method::DELETE,
+            &format!("/accounts/demo/groups/{group}/members/{bob}"),
+        )
         .send()
         .await
         .expect("request");
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.admin_get(&format!("/accounts/demo/groups/{group}")).await["members"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.admin_get(&format!("/accounts/demo/groups/{group}")).await["members"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     // Another account does not see the group.
     acme(&app).await;
-    let elsewhere = app.admin(Method::GET, &format!("/accounts/acme/groups/{group}")).send().await.expect("request");
+    let elsewhere = app
+        .admin(Method::GET, &format!("/accounts/acme/groups/{group}"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
 }
 
@@ -492,8 +674,17 @@ async fn every_admin_endpoint_needs_the_admin_token(backend: Backend) {
     ];
     for (method, path) in endpoints {
         let url = format!("{}/admin/api{path}", app.address);
-        let none = app.client.request(method.clone(), &url).send().await.expect("request");
-        assert_eq!(none.status(), StatusCode::UNAUTHORIZED, "{method} {path} without a token");
+        let none = app
+            .client
+            .request(method.clone(), &url)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            none.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
         let scim = app
             .client
             .request(method.clone(), &url)
@@ -503,11 +694,22 @@ async fn every_admin_endpoint_needs_the_admin_token(backend: Backend) {
             .send()
             .await
             .expect("request");
-        assert_eq!(scim.status(), StatusCode::UNAUTHORIZED, "{method} {path} with a SCIM token");
+        assert_eq!(
+            scim.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a SCIM token"
+        );
     }
     // The demo account is still there, with its configuration.
-    assert_eq!(app.admin_get("/accounts/demo/configurations").await[0]["name"], "Demo");
-    let on_scim = app.scim_as(&app.admin_token, Method::GET, "/Users").send().await.expect("request");
+    assert_eq!(
+        app.admin_get("/accounts/demo/configurations").await[0]["name"],
+        "Demo"
+    );
+    let on_scim = app
+        .scim_as(&app.admin_token, Method::GET, "/Users")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(on_scim.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -520,7 +722,11 @@ async fn the_openapi_document_describes_the_admin_api(backend: Backend) {
         .await
         .expect("request");
     let doc = expect_json(response, StatusCode::OK, "openapi").await;
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
     for path in [
         "/admin/api/accounts",
         "/admin/api/accounts/{account}",
@@ -540,7 +746,10 @@ async fn the_openapi_document_describes_the_admin_api(backend: Backend) {
         assert!(doc["paths"][path].is_object(), "OpenAPI lacks {path}");
     }
     assert!(doc["components"]["schemas"]["NewScimConfiguration"].is_object());
-    assert_eq!(doc["components"]["securitySchemes"]["admin_token"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["admin_token"]["scheme"],
+        "bearer"
+    );
 }
 
 const SEED: &str = r#"
@@ -570,9 +779,10 @@ async fn restart_with_seed(app: &TestApp) -> String {
         seed: Some(path),
         ..linkedin_scim::config::Settings::default()
     };
-    let restarted = linkedin_scim::Application::build(settings, std::sync::Arc::new(linkedin_scim::clock::SystemClock))
-        .await
-        .expect("restart");
+    let restarted =
+        linkedin_scim::Application::build(settings, std::sync::Arc::new(linkedin_scim::clock::SystemClock))
+            .await
+            .expect("restart");
     let address = format!("http://127.0.0.1:{}", restarted.port());
     tokio::spawn(restarted.run_until_stopped());
     address
@@ -583,9 +793,20 @@ async fn a_restart_with_the_same_seed_keeps_runtime_changes(backend: Backend) {
     let probe = "/scim/v2/Users?filter=userName%20eq%20%22x%22";
     let status = |base: String, token: String| {
         let client = app.client.clone();
-        async move { client.get(format!("{base}{probe}")).bearer_auth(token).send().await.expect("request").status() }
+        async move {
+            client
+                .get(format!("{base}{probe}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        }
     };
-    assert_eq!(status(app.address.clone(), "seeded-token-123".into()).await, StatusCode::OK);
+    assert_eq!(
+        status(app.address.clone(), "seeded-token-123".into()).await,
+        StatusCode::OK
+    );
     let configs = app.admin_get("/accounts/seeded/configurations").await;
     assert_eq!(configs[0]["token"]["source"], "seed");
     let refreshed = app
@@ -599,7 +820,11 @@ async fn a_restart_with_the_same_seed_keeps_runtime_changes(backend: Backend) {
         .to_owned();
     // A runtime configuration and seat count the seed does not mention.
     let extra = app
-        .admin_json(Method::POST, "/accounts/seeded/configurations", json!({"name": "Okta"}))
+        .admin_json(
+            Method::POST,
+            "/accounts/seeded/configurations",
+            json!({"name": "Okta"}),
+        )
         .await;
     let extra = expect_json(extra, StatusCode::CREATED, "extra").await["token"]["token"]
         .as_str()
@@ -630,7 +855,13 @@ async fn a_restart_with_the_same_seed_keeps_runtime_changes(backend: Backend) {
         .iter()
         .map(|c| (c["name"].clone(), c["token"]["source"].clone()))
         .collect();
-    assert_eq!(sources, vec![(json!("Entra ID"), json!("runtime")), (json!("Okta"), json!("runtime"))]);
+    assert_eq!(
+        sources,
+        vec![
+            (json!("Entra ID"), json!("runtime")),
+            (json!("Okta"), json!("runtime"))
+        ]
+    );
 }
 
 backend_tests!(

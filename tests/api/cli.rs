@@ -46,41 +46,99 @@ async fn the_cli_sets_up_an_account_and_its_token_while_the_server_runs(backend:
     assert!(bad.stderr.contains("name:"), "{}", bad.stderr);
     assert!(ok(&app, &["account", "list"]).await.lines().any(|l| l == "acme"));
 
-    ok(&app, &["instance", "add", "-a", "acme", "--product", "sales_navigator", "Acme SN"]).await;
-    ok(&app, &[
-        "pool", "add", "-a", "acme", "--instance", "Acme SN", "--license-type", "Advanced Plus", "--seats", "3",
-    ])
+    ok(
+        &app,
+        &[
+            "instance",
+            "add",
+            "-a",
+            "acme",
+            "--product",
+            "sales_navigator",
+            "Acme SN",
+        ],
+    )
+    .await;
+    ok(
+        &app,
+        &[
+            "pool",
+            "add",
+            "-a",
+            "acme",
+            "--instance",
+            "Acme SN",
+            "--license-type",
+            "Advanced Plus",
+            "--seats",
+            "3",
+        ],
+    )
     .await;
     let pools = ok(&app, &["pool", "list", "-a", "acme"]).await;
     assert!(pools.contains("Acme SN\tAdvanced Plus\t3\t0\t0\t0\t3"), "{pools}");
 
     // Clap refuses auto-assign without its instance and license type (usage error: 2).
-    let half = cli(&app, &["config", "create", "-a", "acme", "Entra ID", "--auto-assign"]).await;
+    let half = cli(
+        &app,
+        &["config", "create", "-a", "acme", "Entra ID", "--auto-assign"],
+    )
+    .await;
     assert_eq!(half.code, Some(2));
-    let wrong = cli(&app, &[
-        "config", "create", "-a", "acme", "Entra ID", "--auto-assign", "--instance", "Acme SN", "--license-type", "Core",
-    ])
+    let wrong = cli(
+        &app,
+        &[
+            "config",
+            "create",
+            "-a",
+            "acme",
+            "Entra ID",
+            "--auto-assign",
+            "--instance",
+            "Acme SN",
+            "--license-type",
+            "Core",
+        ],
+    )
     .await;
     assert_eq!(wrong.code, Some(2));
     assert!(wrong.stderr.contains("licenseType"), "{}", wrong.stderr);
-    let created = cli(&app, &[
-        "config", "create", "-a", "acme", "Entra ID", "--auto-assign", "--instance", "Acme SN", "--license-type",
-        "Advanced Plus", "--client-profile", "entra",
-    ])
+    let created = cli(
+        &app,
+        &[
+            "config",
+            "create",
+            "-a",
+            "acme",
+            "Entra ID",
+            "--auto-assign",
+            "--instance",
+            "Acme SN",
+            "--license-type",
+            "Advanced Plus",
+            "--client-profile",
+            "entra",
+        ],
+    )
     .await;
     assert_eq!(created.code, Some(0), "{}", created.stderr);
     assert!(created.stderr.contains("shown only once"), "{}", created.stderr);
     let token = created.stdout.trim().to_owned();
 
     // The server takes the token at once and assigns a seat.
-    let user = app.send_json_as(&token, Method::POST, "/Users", &user_body("ann@acme.com")).await;
+    let user = app
+        .send_json_as(&token, Method::POST, "/Users", &user_body("ann@acme.com"))
+        .await;
     let user = expect_json(user, StatusCode::CREATED, "user").await;
     assert_eq!(
         user["urn:linkedin-scim:schemas:extension:license:2.0:User"]["licenses"][0]["state"],
         "assigned"
     );
     let csv = ok(&app, &["users", "export", "-a", "acme", "--csv"]).await;
-    assert!(csv.contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator,Acme SN,Advanced Plus,assigned"), "{csv}");
+    assert!(
+        csv.contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator,Acme SN,Advanced Plus,assigned"),
+        "{csv}"
+    );
     let mut tail = String::new();
     for _ in 0..50 {
         tail = ok(&app, &["activity", "tail", "-a", "acme"]).await;
@@ -89,7 +147,10 @@ async fn the_cli_sets_up_an_account_and_its_token_while_the_server_runs(backend:
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(tail.contains("POST /scim/v2/Users\t201\tcreated; license assigned"), "{tail}");
+    assert!(
+        tail.contains("POST /scim/v2/Users\t201\tcreated; license assigned"),
+        "{tail}"
+    );
     let listed = ok(&app, &["config", "list", "-a", "acme"]).await;
     assert!(listed.contains("Entra ID\tAcme SN / Advanced Plus"), "{listed}");
     assert!(!listed.contains(&token), "the token is never printed again");
@@ -99,16 +160,32 @@ async fn the_cli_sets_up_an_account_and_its_token_while_the_server_runs(backend:
     let refreshed = refreshed.trim();
     assert_ne!(refreshed, token);
     let probe = "/Users?filter=userName%20eq%20%22ann%40acme.com%22";
-    let old = app.scim_as(&token, Method::GET, probe).send().await.expect("request");
+    let old = app
+        .scim_as(&token, Method::GET, probe)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
-    let new = app.scim_as(refreshed, Method::GET, probe).send().await.expect("request");
+    let new = app
+        .scim_as(refreshed, Method::GET, probe)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(new.status(), StatusCode::OK);
 
     let missing = cli(&app, &["token", "refresh", "-a", "nobody", "Entra ID"]).await;
     assert_eq!(missing.code, Some(3));
-    assert!(missing.stderr.contains("no account \"nobody\""), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no account \"nobody\""),
+        "{}",
+        missing.stderr
+    );
     ok(&app, &["config", "delete", "-a", "acme", "Entra ID"]).await;
-    let gone = app.scim_as(refreshed, Method::GET, probe).send().await.expect("request");
+    let gone = app
+        .scim_as(refreshed, Method::GET, probe)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
 }
 

@@ -8,6 +8,8 @@
 mod pages;
 mod session;
 
+use session::Session;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,12 +18,11 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
 use crate::center::CenterError;
-pub use session::Session;
 
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
         .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
@@ -29,7 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/assets/app.js", get(js))
         .route("/admin/login", get(pages::login_form).post(pages::login))
         .route("/admin/logout", post(pages::logout))
-        .route("/admin/accounts", get(pages::accounts).post(pages::create_account))
+        .route(
+            "/admin/accounts",
+            get(pages::accounts).post(pages::create_account),
+        )
         .route("/admin/accounts/{account}", get(pages::dashboard))
         .route("/admin/accounts/{account}/instances", post(pages::add_instance))
         .route("/admin/accounts/{account}/pools", post(pages::add_pool))
@@ -53,7 +57,10 @@ pub fn router() -> Router<AppState> {
             "/admin/accounts/{account}/users/{user}/licenses/{product}/{action}",
             post(pages::license_action),
         )
-        .route("/admin/accounts/{account}/users/deletion", post(pages::delete_users))
+        .route(
+            "/admin/accounts/{account}/users/deletion",
+            post(pages::delete_users),
+        )
         .route("/admin/accounts/{account}/groups", get(pages::groups))
         .route(
             "/admin/accounts/{account}/groups/{group}/members",
@@ -85,7 +92,13 @@ enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [Tab::Dashboard, Tab::Users, Tab::Groups, Tab::Activity, Tab::Settings];
+    const ALL: [Tab; 5] = [
+        Tab::Dashboard,
+        Tab::Users,
+        Tab::Groups,
+        Tab::Activity,
+        Tab::Settings,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -117,7 +130,13 @@ struct Flash {
 }
 
 /// The page frame: top bar, the account's tabs, the flash message, the content.
-fn page(title: &str, session: &Session, account: Option<(&str, Tab)>, flash: &Flash, content: Markup) -> Markup {
+fn page(
+    title: &str,
+    session: &Session,
+    account: Option<(&str, Tab)>,
+    flash: &Flash,
+    content: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {

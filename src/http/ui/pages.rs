@@ -35,7 +35,11 @@ async fn account(center: &Center, session: &Session, name: &str) -> Result<Accou
             h1 { "Not found" }
             p { (e.to_string()) ". " a href="/admin/accounts" { "Back to the accounts" } }
         };
-        (status, page("Not found", session, None, &Flash::default(), content)).into_response()
+        (
+            status,
+            page("Not found", session, None, &Flash::default(), content),
+        )
+            .into_response()
     })
 }
 
@@ -87,16 +91,27 @@ pub(super) async fn login_form(jar: PrivateCookieJar, Query(flash): Query<Flash>
     (jar, bare_page("Sign in", content)).into_response()
 }
 
-pub(super) async fn login(State(state): State<AppState>, jar: PrivateCookieJar, Form(form): Form<LoginForm>) -> Response {
+pub(super) async fn login(
+    State(state): State<AppState>,
+    jar: PrivateCookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
     if expected.as_deref() != Some(form.csrf.as_str()) {
-        return super::back("/admin/login", Err(CenterError::Forbidden("the sign-in form expired: try again".into())));
+        return super::back(
+            "/admin/login",
+            Err(CenterError::Forbidden(
+                "the sign-in form expired: try again".into(),
+            )),
+        );
     }
     let valid = BearerToken::parse(form.token.trim()).is_some_and(|t| state.admin_token.matches(&t.hash().0));
     if !valid {
         return super::back(
             "/admin/login",
-            Err(CenterError::Forbidden("that is not this server's admin token".into())),
+            Err(CenterError::Forbidden(
+                "that is not this server's admin token".into(),
+            )),
         );
     }
     let jar = Session::start(&state, jar.remove(session::cookie(LOGIN_COOKIE, String::new())));
@@ -116,7 +131,11 @@ pub(super) async fn logout(session: Session, jar: PrivateCookieJar, Form(form): 
 
 // ---- accounts ----
 
-pub(super) async fn accounts(State(state): State<AppState>, session: Session, Query(flash): Query<Flash>) -> Page {
+pub(super) async fn accounts(
+    State(state): State<AppState>,
+    session: Session,
+    Query(flash): Query<Flash>,
+) -> Page {
     let accounts = state.center().accounts().await.map_err(|e| failed(&session, e))?;
     let content = html! {
         h1 { "Accounts" }
@@ -168,7 +187,11 @@ pub(super) struct AccountForm {
     profile: FidelityPreset,
 }
 
-pub(super) async fn create_account(State(state): State<AppState>, session: Session, Form(form): Form<AccountForm>) -> Page {
+pub(super) async fn create_account(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<AccountForm>,
+) -> Page {
     session.check(&form.csrf)?;
     let new = NewAccount {
         name: form.name,
@@ -176,7 +199,10 @@ pub(super) async fn create_account(State(state): State<AppState>, session: Sessi
         ..NewAccount::default()
     };
     Ok(match state.center().create_account(&new).await {
-        Ok(account) => back(&account_url(&account, Tab::Dashboard), Ok(format!("Account {:?} created", account.name))),
+        Ok(account) => back(
+            &account_url(&account, Tab::Dashboard),
+            Ok(format!("Account {:?} created", account.name)),
+        ),
         Err(e) => back("/admin/accounts", Err(e)),
     })
 }
@@ -208,7 +234,10 @@ pub(super) async fn dashboard(
 ) -> Page {
     let center = state.center();
     let account = account(&center, &session, &name).await?;
-    let instances = center.instances(&account).await.map_err(|e| failed(&session, e))?;
+    let instances = center
+        .instances(&account)
+        .await
+        .map_err(|e| failed(&session, e))?;
     let pools = center.pools(&account).await.map_err(|e| failed(&session, e))?;
     let base = account_url(&account, Tab::Dashboard);
     let content = html! {
@@ -292,7 +321,14 @@ pub(super) async fn dashboard(
             }
         }
     };
-    Ok(page("Dashboard", &session, Some((&account.name, Tab::Dashboard)), &flash, content).into_response())
+    Ok(page(
+        "Dashboard",
+        &session,
+        Some((&account.name, Tab::Dashboard)),
+        &flash,
+        content,
+    )
+    .into_response())
 }
 
 fn product_label(product: &str) -> &str {
@@ -391,7 +427,10 @@ async fn settings_page(
     issued: Option<&IssuedToken>,
 ) -> Result<Markup, Response> {
     let center = state.center();
-    let configurations = center.configurations(account).await.map_err(|e| failed(session, e))?;
+    let configurations = center
+        .configurations(account)
+        .await
+        .map_err(|e| failed(session, e))?;
     let pools = center.pools(account).await.map_err(|e| failed(session, e))?;
     let mut instances: Vec<&str> = pools.iter().map(|p| p.instance.as_str()).collect();
     instances.dedup();
@@ -513,7 +552,13 @@ async fn settings_page(
             }
         }
     };
-    Ok(page("Settings", session, Some((&account.name, Tab::Settings)), flash, content))
+    Ok(page(
+        "Settings",
+        session,
+        Some((&account.name, Tab::Settings)),
+        flash,
+        content,
+    ))
 }
 
 pub(super) async fn settings(
@@ -542,12 +587,7 @@ pub(super) struct ConfigurationForm {
 
 /// The page that shows a token once: never cached, never redirected to.
 fn token_page(markup: Markup) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::CACHE_CONTROL, "no-store")],
-        markup,
-    )
-        .into_response()
+    (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], markup).into_response()
 }
 
 pub(super) async fn create_configuration(
@@ -653,7 +693,13 @@ pub(super) async fn users(
     };
     let (page_of_users, search_error) = match center.users(&account, &search).await {
         Ok(page) => (page, None),
-        Err(e @ CenterError::Invalid { .. }) => (crate::store::Page { total: 0, items: Vec::new() }, Some(e.to_string())),
+        Err(e @ CenterError::Invalid { .. }) => (
+            crate::store::Page {
+                total: 0,
+                items: Vec::new(),
+            },
+            Some(e.to_string()),
+        ),
         Err(e) => return Err(failed(&session, e)),
     };
     let base = account_url(&account, Tab::Dashboard);
@@ -725,14 +771,28 @@ pub(super) async fn users(
             }
         }
     };
-    Ok(page("Users", &session, Some((&account.name, Tab::Users)), &flash, content).into_response())
+    Ok(page(
+        "Users",
+        &session,
+        Some((&account.name, Tab::Users)),
+        &flash,
+        content,
+    )
+    .into_response())
 }
 
 /// LinkedIn's manual export: every user and license as CSV.
-pub(super) async fn users_csv(State(state): State<AppState>, session: Session, Path(name): Path<String>) -> Page {
+pub(super) async fn users_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(name): Path<String>,
+) -> Page {
     let center = state.center();
     let account = account(&center, &session, &name).await?;
-    let csv = center.export_users(&account).await.map_err(|e| failed(&session, e))?;
+    let csv = center
+        .export_users(&account)
+        .await
+        .map_err(|e| failed(&session, e))?;
     let disposition = format!("attachment; filename=\"{}-users.csv\"", account.name);
     Ok((
         [
@@ -845,7 +905,14 @@ pub(super) async fn groups(
             }
         }
     };
-    Ok(page("Groups", &session, Some((&account.name, Tab::Groups)), &flash, content).into_response())
+    Ok(page(
+        "Groups",
+        &session,
+        Some((&account.name, Tab::Groups)),
+        &flash,
+        content,
+    )
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -863,10 +930,18 @@ pub(super) async fn add_member(
     session.check(&form.csrf)?;
     let center = state.center();
     let account = account(&center, &session, &name).await?;
-    let done = center.add_members(&account, &group, std::slice::from_ref(&form.user)).await;
+    let done = center
+        .add_members(&account, &group, std::slice::from_ref(&form.user))
+        .await;
     Ok(back(
         &account_url(&account, Tab::Groups),
-        done.map(|n| if n == 0 { "Already a member".to_owned() } else { "Member added directly".to_owned() }),
+        done.map(|n| {
+            if n == 0 {
+                "Already a member".to_owned()
+            } else {
+                "Member added directly".to_owned()
+            }
+        }),
     ))
 }
 
@@ -880,7 +955,10 @@ pub(super) async fn remove_member(
     let center = state.center();
     let account = account(&center, &session, &name).await?;
     let done = center.remove_member(&account, &group, &user).await;
-    Ok(back(&account_url(&account, Tab::Groups), done.map(|()| "Member removed".to_owned())))
+    Ok(back(
+        &account_url(&account, Tab::Groups),
+        done.map(|()| "Member removed".to_owned()),
+    ))
 }
 
 // ---- activity log ----
@@ -903,10 +981,26 @@ pub(super) async fn activity(
 ) -> Page {
     let center = state.center();
     let account = account(&center, &session, &name).await?;
-    let configurations = center.configurations(&account).await.map_err(|e| failed(&session, e))?;
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let configurations = center
+        .configurations(&account)
+        .await
+        .map_err(|e| failed(&session, e))?;
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     // The time field of the form is a `datetime-local` (no zone): read as UTC.
-    let since = given(&query.since).map(|t| if t.len() == 16 { format!("{t}:00Z") } else if t.ends_with('Z') { t } else { format!("{t}Z") });
+    let since = given(&query.since).map(|t| {
+        if t.len() == 16 {
+            format!("{t}:00Z")
+        } else if t.ends_with('Z') {
+            t
+        } else {
+            format!("{t}Z")
+        }
+    });
     let status = given(&query.status).and_then(|s| s.parse::<u16>().ok());
     let filter = ActivityFilter {
         limit: Some(200),
@@ -1000,5 +1094,12 @@ pub(super) async fn activity(
         }
     };
     let flash = Flash::default();
-    Ok(page("Activity log", &session, Some((&account.name, Tab::Activity)), &flash, content).into_response())
+    Ok(page(
+        "Activity log",
+        &session,
+        Some((&account.name, Tab::Activity)),
+        &flash,
+        content,
+    )
+    .into_response())
 }

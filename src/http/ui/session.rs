@@ -12,14 +12,14 @@ use sha2::{Digest, Sha512};
 
 use crate::http::AppState;
 
-pub const SESSION_COOKIE: &str = "lscim_session";
+pub(super) const SESSION_COOKIE: &str = "lscim_session";
 /// The CSRF token of the login form, before there is a session.
-pub const LOGIN_COOKIE: &str = "lscim_login";
+pub(super) const LOGIN_COOKIE: &str = "lscim_login";
 /// How long a session lasts without a new login.
 const SESSION_MICROS: i64 = 12 * 60 * 60 * 1_000_000;
 
 /// The cookie key of this server's admin token.
-pub fn key(state: &AppState) -> Key {
+pub(super) fn key(state: &AppState) -> Key {
     let digest = Sha512::new()
         .chain_update(b"linkedin-scim admin ui session\0")
         .chain_update(state.admin_token.0.as_bytes())
@@ -44,13 +44,13 @@ struct SessionData {
 
 /// A logged-in admin; the CSRF token every form of the session carries.
 #[derive(Debug, Clone)]
-pub struct Session {
-    pub csrf: String,
+pub(super) struct Session {
+    pub(super) csrf: String,
 }
 
 impl Session {
     /// Start a session: the cookie to set.
-    pub fn start(state: &AppState, jar: PrivateCookieJar) -> PrivateCookieJar {
+    pub(super) fn start(state: &AppState, jar: PrivateCookieJar) -> PrivateCookieJar {
         let data = SessionData {
             csrf: random_token(),
             expires_at: state.clock.now_micros().saturating_add(SESSION_MICROS),
@@ -60,22 +60,28 @@ impl Session {
     }
 
     /// Does a submitted form carry this session's CSRF token?
-    pub fn check(&self, presented: &str) -> Result<(), Response> {
+    pub(super) fn check(&self, presented: &str) -> Result<(), CsrfMismatch> {
         let ok: bool = subtle::ConstantTimeEq::ct_eq(self.csrf.as_bytes(), presented.as_bytes()).into();
-        if ok {
-            Ok(())
-        } else {
-            Err((
-                axum::http::StatusCode::FORBIDDEN,
-                "the form's CSRF token does not match this session: reload the page and try again",
-            )
-                .into_response())
-        }
+        if ok { Ok(()) } else { Err(CsrfMismatch) }
+    }
+}
+
+/// A form without this session's CSRF token: 403.
+#[derive(Debug)]
+pub(super) struct CsrfMismatch;
+
+impl From<CsrfMismatch> for Response {
+    fn from(_: CsrfMismatch) -> Response {
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            "the form's CSRF token does not match this session: reload the page and try again",
+        )
+            .into_response()
     }
 }
 
 /// An HttpOnly, SameSite=Strict cookie for the admin pages.
-pub fn cookie(name: &'static str, value: String) -> Cookie<'static> {
+pub(super) fn cookie(name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/admin")
         .http_only(true)
@@ -83,7 +89,7 @@ pub fn cookie(name: &'static str, value: String) -> Cookie<'static> {
         .build()
 }
 
-pub fn random_token() -> String {
+pub(super) fn random_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
