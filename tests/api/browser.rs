@@ -139,14 +139,15 @@ async fn value(client: &Client, id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The page's visible text, read in one script call (no element to go stale while the
+/// browser navigates); empty while no page is there.
 async fn text(client: &Client) -> String {
     client
-        .find(Locator::Css("main"))
+        .execute("return document.body ? document.body.innerText : '';", Vec::new())
         .await
-        .expect("main")
-        .text()
-        .await
-        .expect("text")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Wait (without reloading) until the page's main content shows `needle`.
