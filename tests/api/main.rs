@@ -16,4 +16,5 @@ mod groups;
 mod idp;
 mod licensing;
 mod root;
+mod ui;
 mod users;

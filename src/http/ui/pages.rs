@@ -2,8 +2,12 @@
 //! the CSRF token, call the Account Center and redirect back with a notice or an error
 //! (except token issue, whose page shows the token once and is never redirected to).
 
+use std::collections::HashMap;
+
 use axum::Form;
+use axum::extract::FromRequestParts;
 use axum::extract::{Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::PrivateCookieJar;
@@ -24,7 +28,33 @@ use crate::scim::tolerance::ClientProfile;
 
 type Page = Result<Response, Response>;
 
-/// An account page's account, or a 404 page.
+/// What every page of one account starts from: a session, and the account named in the
+/// path (or a 404 page).
+pub(super) struct AccountPage {
+    state: AppState,
+    session: Session,
+    account: Account,
+}
+
+impl FromRequestParts<AppState> for AccountPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let name = params.get("account").map(String::as_str).unwrap_or_default();
+        let account = account(&state.center(), &session, name).await?;
+        Ok(AccountPage {
+            state: state.clone(),
+            session,
+            account,
+        })
+    }
+}
+
+/// The account named `name`, or a 404 page.
 async fn account(center: &Center, session: &Session, name: &str) -> Result<Account, Response> {
     center.account(name).await.map_err(|e| {
         let status = match e {
@@ -227,13 +257,14 @@ fn seat_bar(pool: &PoolView) -> Markup {
 }
 
 pub(super) async fn dashboard(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Query(flash): Query<Flash>,
 ) -> Page {
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let instances = center
         .instances(&account)
         .await
@@ -348,14 +379,15 @@ pub(super) struct InstanceForm {
 }
 
 pub(super) async fn add_instance(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Form(form): Form<InstanceForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center.add_instance(&account, &form.product, &form.name).await;
     Ok(back(
         &account_url(&account, Tab::Dashboard),
@@ -373,14 +405,15 @@ pub(super) struct PoolForm {
 }
 
 pub(super) async fn add_pool(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Form(form): Form<PoolForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let new = NewPool {
         instance: form.instance,
         license_type: form.license_type,
@@ -401,14 +434,16 @@ pub(super) struct SeatsForm {
 }
 
 pub(super) async fn update_pool(
-    State(state): State<AppState>,
-    session: Session,
-    Path((name, pool)): Path<(String, String)>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, pool)): Path<(String, String)>,
     Form(form): Form<SeatsForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center.update_pool(&account, &pool, Some(form.seats), None).await;
     Ok(back(
         &account_url(&account, Tab::Dashboard),
@@ -562,13 +597,14 @@ async fn settings_page(
 }
 
 pub(super) async fn settings(
-    State(state): State<AppState>,
-    session: Session,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     headers: HeaderMap,
-    Path(name): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Page {
-    let account = account(&state.center(), &session, &name).await?;
     Ok(settings_page(&state, &session, &headers, &account, &flash, None)
         .await?
         .into_response())
@@ -591,14 +627,15 @@ fn token_page(markup: Markup) -> Response {
 }
 
 pub(super) async fn create_configuration(
-    State(state): State<AppState>,
-    session: Session,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     headers: HeaderMap,
-    Path(name): Path<String>,
     Form(form): Form<ConfigurationForm>,
 ) -> Page {
     session.check(&form.csrf)?;
-    let account = account(&state.center(), &session, &name).await?;
     let new = NewScimConfiguration {
         name: form.name,
         auto_assign: form.auto_assign.is_some(),
@@ -621,14 +658,16 @@ pub(super) async fn create_configuration(
 }
 
 pub(super) async fn refresh_token(
-    State(state): State<AppState>,
-    session: Session,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     headers: HeaderMap,
-    Path((name, configuration)): Path<(String, String)>,
+    Path((_, configuration)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
-    let account = account(&state.center(), &session, &name).await?;
     match state.center().refresh_token(&account, &configuration).await {
         Ok(token) => {
             let flash = Flash {
@@ -645,14 +684,16 @@ pub(super) async fn refresh_token(
 }
 
 pub(super) async fn delete_configuration(
-    State(state): State<AppState>,
-    session: Session,
-    Path((name, configuration)): Path<(String, String)>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, configuration)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center.delete_configuration(&account, &configuration).await;
     Ok(back(
         &account_url(&account, Tab::Settings),
@@ -673,13 +714,14 @@ pub(super) struct UsersQuery {
 const USERS_PER_PAGE: u64 = 50;
 
 pub(super) async fn users(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Query(query): Query<UsersQuery>,
 ) -> Page {
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let start = query.start.unwrap_or(1).max(1);
     let search = UserSearch {
         q: query.q.clone(),
@@ -783,12 +825,13 @@ pub(super) async fn users(
 
 /// LinkedIn's manual export: every user and license as CSV.
 pub(super) async fn users_csv(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
 ) -> Page {
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let csv = center
         .export_users(&account)
         .await
@@ -805,14 +848,16 @@ pub(super) async fn users_csv(
 }
 
 pub(super) async fn license_action(
-    State(state): State<AppState>,
-    session: Session,
-    Path((name, user, product, action)): Path<(String, String, String, String)>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, user, product, action)): Path<(String, String, String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = match action.as_str() {
         "activate" => center
             .activate_license(&account, &user, &product)
@@ -828,14 +873,15 @@ pub(super) async fn license_action(
 }
 
 pub(super) async fn delete_users(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     axum_extra::extract::Form(form): axum_extra::extract::Form<DeleteUsersForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center.delete_users(&account, &form.ids).await;
     Ok(back(
         &account_url(&account, Tab::Users),
@@ -853,13 +899,14 @@ pub(super) struct DeleteUsersForm {
 // ---- groups ----
 
 pub(super) async fn groups(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Query(flash): Query<Flash>,
 ) -> Page {
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let groups = center.groups(&account).await.map_err(|e| failed(&session, e))?;
     let users = center
         .users(&account, &UserSearch::default())
@@ -922,14 +969,16 @@ pub(super) struct MemberForm {
 }
 
 pub(super) async fn add_member(
-    State(state): State<AppState>,
-    session: Session,
-    Path((name, group)): Path<(String, String)>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, group)): Path<(String, String)>,
     Form(form): Form<MemberForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center
         .add_members(&account, &group, std::slice::from_ref(&form.user))
         .await;
@@ -946,14 +995,16 @@ pub(super) async fn add_member(
 }
 
 pub(super) async fn remove_member(
-    State(state): State<AppState>,
-    session: Session,
-    Path((name, group, user)): Path<(String, String, String)>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, group, user)): Path<(String, String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let done = center.remove_member(&account, &group, &user).await;
     Ok(back(
         &account_url(&account, Tab::Groups),
@@ -974,13 +1025,14 @@ pub(super) struct ActivityQueryForm {
 }
 
 pub(super) async fn activity(
-    State(state): State<AppState>,
-    session: Session,
-    Path(name): Path<String>,
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
     Query(query): Query<ActivityQueryForm>,
 ) -> Page {
     let center = state.center();
-    let account = account(&center, &session, &name).await?;
     let configurations = center
         .configurations(&account)
         .await
