@@ -663,14 +663,43 @@ impl Center {
         product_name: &str,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
-        if account.fidelity.lock_admin_edits {
-            return Err(CenterError::Forbidden(
-                "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
-            ));
-        }
+        locked_edits(account)?;
         let done = self
             .store
             .revoke_license(&account.id, user_id, &product, self.now())
+            .await;
+        license_changed(done, user_id, &product)
+    }
+
+    /// Move a user's license to another pool of the same product (e.g. from Advanced to
+    /// Advanced Plus), keeping its state.
+    pub async fn move_license(
+        &self,
+        account: &Account,
+        user_id: &str,
+        product_name: &str,
+        to_pool_id: &str,
+    ) -> CenterResult<()> {
+        let product = product(product_name)?;
+        let pool = self
+            .pools(account)
+            .await?
+            .into_iter()
+            .find(|p| p.id == to_pool_id)
+            .ok_or_else(|| invalid("pool", format!("the account has no license pool {to_pool_id:?}")))?;
+        if pool.product != product.as_str() {
+            return Err(invalid(
+                "pool",
+                format!(
+                    "{:?} is a {} pool, not {product}",
+                    pool.license_type, pool.product
+                ),
+            ));
+        }
+        locked_edits(account)?;
+        let done = self
+            .store
+            .move_license(&account.id, user_id, &product, to_pool_id, self.now())
             .await;
         license_changed(done, user_id, &product)
     }
@@ -822,6 +851,16 @@ impl Center {
         };
         Ok(self.store.activity(&account.id, &query).await?)
     }
+}
+
+/// Under LinkedIn fidelity, the IdP is the source of truth for licenses once SCIM is on.
+fn locked_edits(account: &Account) -> CenterResult<()> {
+    if account.fidelity.lock_admin_edits {
+        return Err(CenterError::Forbidden(
+            "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn overrides(overrides: &FidelityOverrides, base: Fidelity) -> CenterResult<Fidelity> {

@@ -72,6 +72,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/api/accounts/{account}/users", get(users))
         .route("/admin/api/accounts/{account}/users/deletion", post(delete_users))
         .route("/admin/api/accounts/{account}/users/{user}", get(user))
+        .route(
+            "/admin/api/accounts/{account}/users/{user}/licenses/{product}/move",
+            post(move_license),
+        )
         .route("/admin/api/accounts/{account}/groups", get(groups))
         .route("/admin/api/accounts/{account}/groups/{group}", get(group))
         .route(
@@ -187,6 +191,13 @@ pub(super) struct CreatedConfiguration {
 pub(super) struct UserPage {
     total_results: u64,
     users: Vec<UserView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LicenseMove {
+    /// The id of another pool of the same product.
+    pool: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -422,6 +433,24 @@ async fn user(
     Ok(axum::Json(state.center().user(&account, &user).await?).into_response())
 }
 
+/// Move a license to another pool of the same product (403 when the account locks
+/// admin edits, 409 when that pool is full). Answers the user with its licenses.
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/users/{user}/licenses/{product}/move", tag = "users",
+    request_body = LicenseMove,
+    responses((status = 200, body = UserView), (status = 400), (status = 403), (status = 404), (status = 409)))]
+async fn move_license(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, user, product)): Path<(String, String, String)>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let to: LicenseMove = body_as(body, r#"{"pool": "<pool id>"}"#)?;
+    let account = account(&state, &name).await?;
+    let center = state.center();
+    center.move_license(&account, &user, &product, &to.pool).await?;
+    Ok(axum::Json(center.user(&account, &user).await?).into_response())
+}
+
 /// Hard deletion of chosen users (LinkedIn's CSV deletion tool; a SCIM DELETE only
 /// deactivates in LinkedIn mode). All ids must exist, else nothing is deleted.
 #[utoipa::path(post, path = "/admin/api/accounts/{account}/users/deletion", tag = "users",
@@ -482,7 +511,7 @@ async fn remove_member(
         create_account, get_account, update_account, delete_account,
         instances, add_instance, add_pool,
         configurations, configuration, create_configuration, delete_configuration,
-        users, user, delete_users, groups, group, remove_member,
+        users, user, move_license, delete_users, groups, group, remove_member,
         super::admin::accounts, super::admin::pools, super::admin::update_pool, super::admin::reset,
         super::admin::activity, super::admin::refresh_token, super::admin::add_group_members,
         super::admin::user_licenses, super::admin::activate_license, super::admin::revoke_license,

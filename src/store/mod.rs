@@ -410,6 +410,17 @@ pub trait LicenseStore: Send + Sync {
         product: &Product,
         now: Micros,
     ) -> StoreResult<()>;
+    /// An admin moves a license to another pool of the same product (checked by the
+    /// caller): it keeps its state and takes a seat there (`Seats` when the pool is full;
+    /// a waiting license just waits there, or gets a free seat), freeing its old seat.
+    async fn move_license(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        product: &Product,
+        to_pool_id: &str,
+        now: Micros,
+    ) -> StoreResult<()>;
     /// An admin takes a license away, freeing its seat.
     async fn revoke_license(
         &self,

@@ -412,6 +412,62 @@ macro_rules! seat_store {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn move_license(
+                &self,
+                account_id: &str,
+                user_id: &str,
+                product: &Product,
+                to_pool_id: &str,
+                now: Micros,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "select id, pool_id, state from license_assignments where account_id = $1 and user_id = $2 and product = $3",
+                )
+                .bind(account_id)
+                .bind(user_id)
+                .bind(product.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let id: String = row.try_get("id")?;
+                let from: String = row.try_get("pool_id")?;
+                if from == to_pool_id {
+                    return Ok(());
+                }
+                let held = state_of(&row.try_get::<String, _>("state")?)?.holds_seat();
+                let took = Self::take_seat(&mut tx, to_pool_id).await?;
+                if held && !took {
+                    return Err(StoreError::Seats("the target pool has no free seat".into()));
+                }
+                if took && !held {
+                    // A waiting license finds a seat in its new pool.
+                    sqlx::query("update license_assignments set pool_id = $2, state = 'assigned', assigned_at = $3 where id = $1")
+                        .bind(&id)
+                        .bind(to_pool_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query("update license_assignments set pool_id = $2 where id = $1")
+                        .bind(&id)
+                        .bind(to_pool_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if held {
+                    let promote: bool = sqlx::query_scalar("update license_pools set used = used - 1 where id = $1 returning promote_waiting")
+                        .bind(&from)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if promote {
+                        Self::promote_waiting(&mut tx, &from, now).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
         }
     };
 }

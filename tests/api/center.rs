@@ -519,6 +519,83 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
         (Some(1), Some(1), Some(1), Some(0))
     );
 
+    // Moving a license to another pool of the product: locked under LinkedIn fidelity.
+    let teamlink = app
+        .admin_json(
+            Method::POST,
+            "/accounts/acme/pools",
+            json!({"instance": "Acme SN", "licenseType": "TeamLink Extend", "seats": 1}),
+        )
+        .await;
+    let teamlink = expect_json(teamlink, StatusCode::CREATED, "pool").await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let move_to = |pool: String| json!({ "pool": pool });
+    let locked = app
+        .admin_json(
+            Method::POST,
+            &format!("/accounts/acme/users/{}/licenses/sales_navigator/move", ids[0]),
+            move_to(teamlink.clone()),
+        )
+        .await;
+    assert_eq!(locked.status(), StatusCode::FORBIDDEN);
+    let unlocked = app
+        .admin_json(
+            Method::PATCH,
+            "/accounts/acme",
+            json!({"fidelity": {"lock_admin_edits": false}}),
+        )
+        .await;
+    assert_eq!(unlocked.status(), StatusCode::OK);
+    let moved = app
+        .admin_json(
+            Method::POST,
+            &format!("/accounts/acme/users/{}/licenses/sales_navigator/move", ids[0]),
+            move_to(teamlink.clone()),
+        )
+        .await;
+    let moved = expect_json(moved, StatusCode::OK, "move").await;
+    assert_eq!(
+        (
+            moved["licenses"][0]["licenseType"].as_str(),
+            moved["licenses"][0]["state"].as_str()
+        ),
+        (Some("TeamLink Extend"), Some("activated"))
+    );
+    let full = app
+        .admin_json(
+            Method::POST,
+            &format!("/accounts/acme/users/{}/licenses/sales_navigator/move", ids[1]),
+            move_to(teamlink.clone()),
+        )
+        .await;
+    assert_scim_error(full, StatusCode::CONFLICT, None).await;
+    assert_field_error(
+        app.admin_json(
+            Method::POST,
+            &format!("/accounts/acme/users/{}/licenses/sales_navigator/move", ids[1]),
+            move_to("nope".into()),
+        )
+        .await,
+        "pool",
+    )
+    .await;
+    let pools = app.admin_get("/accounts/acme/pools").await;
+    let used: Vec<(Value, Value)> = pools
+        .as_array()
+        .expect("pools")
+        .iter()
+        .map(|p| (p["licenseType"].clone(), p["used"].clone()))
+        .collect();
+    assert_eq!(
+        used,
+        vec![
+            (json!("Advanced Plus"), json!(1)),
+            (json!("TeamLink Extend"), json!(1))
+        ]
+    );
+
     // Hard deletion: all ids must exist, else nothing is deleted.
     let partly_unknown = app
         .admin_json(

@@ -744,6 +744,7 @@ pub(super) async fn users(
         ),
         Err(e) => return Err(failed(&session, e)),
     };
+    let pools = center.pools(&account).await.map_err(|e| failed(&session, e))?;
     let base = account_url(&account, Tab::Dashboard);
     let q = query.q.clone().unwrap_or_default();
     let locked = account.fidelity.lock_admin_edits;
@@ -788,6 +789,17 @@ pub(super) async fn users(
                                                 }
                                             }
                                             @if !locked {
+                                                @let others: Vec<&PoolView> = pools.iter().filter(|p| p.product == l.product && !(p.instance == l.instance && p.license_type == l.license_type)).collect();
+                                                @if !others.is_empty() {
+                                                    form.inline method="post" action=(format!("{base}/users/{}/licenses/{}/move", path_segment(&user.id), path_segment(&l.product))) {
+                                                        (csrf_field(&session))
+                                                        label.sr for=(format!("move-{}-{}", user.id, l.product)) { "Move to pool" }
+                                                        select id=(format!("move-{}-{}", user.id, l.product)) name="pool" {
+                                                            @for p in &others { option value=(p.id) { (p.instance) " · " (p.license_type) } }
+                                                        }
+                                                        button type="submit" { "Move" }
+                                                    }
+                                                }
                                                 form.inline method="post" action=(format!("{base}/users/{}/licenses/{}/revoke", path_segment(&user.id), path_segment(&l.product))) {
                                                     (csrf_field(&session)) button.danger type="submit" { "Revoke" }
                                                 }
@@ -847,6 +859,13 @@ pub(super) async fn users_csv(
         .into_response())
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct LicenseForm {
+    csrf: String,
+    /// With `move`: the pool to move to.
+    pool: Option<String>,
+}
+
 pub(super) async fn license_action(
     AccountPage {
         state,
@@ -854,11 +873,20 @@ pub(super) async fn license_action(
         account,
     }: AccountPage,
     Path((_, user, product, action)): Path<(String, String, String, String)>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<LicenseForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
     let done = match action.as_str() {
+        "move" => center
+            .move_license(
+                &account,
+                &user,
+                &product,
+                form.pool.as_deref().unwrap_or_default(),
+            )
+            .await
+            .map(|()| format!("{} license moved", product_label(&product))),
         "activate" => center
             .activate_license(&account, &user, &product)
             .await
