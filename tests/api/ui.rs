@@ -185,6 +185,43 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     let missing = visitor.get("/admin/accounts/nobody/users").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
+    // Settings → Account: rename, apply a preset, delete.
+    let renamed = visitor
+        .post(
+            "/admin/accounts/acme/rename",
+            &[("name", "acme-2"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        renamed.1.starts_with("/admin/accounts/acme-2/settings?notice="),
+        "{renamed:?}"
+    );
+    let preset = visitor
+        .post(
+            "/admin/accounts/acme-2/fidelity",
+            &[("profile", "linkedin"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(preset.1.contains("notice="), "{preset:?}");
+    let account = expect_json(
+        app.admin(Method::GET, "/accounts/acme-2")
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::OK,
+        "account",
+    )
+    .await;
+    assert_eq!(account["fidelity"]["user_delete"], "deactivate");
+    let deleted = visitor
+        .post("/admin/accounts/acme-2/delete", &[("csrf", &csrf)])
+        .await;
+    assert!(deleted.1.starts_with("/admin/accounts?notice="), "{deleted:?}");
+    assert_eq!(
+        visitor.get("/admin/accounts/acme-2").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
     // Sign out ends the session for this cookie's holder.
     let (status, to) = visitor.post("/admin/logout", &[("csrf", &csrf)]).await;
     assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/admin/login"));

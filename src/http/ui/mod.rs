@@ -39,6 +39,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/accounts/{account}/pools", post(pages::add_pool))
         .route("/admin/accounts/{account}/pools/{pool}", post(pages::update_pool))
         .route("/admin/accounts/{account}/settings", get(pages::settings))
+        .route("/admin/accounts/{account}/rename", post(pages::rename_account))
+        .route("/admin/accounts/{account}/fidelity", post(pages::apply_preset))
+        .route("/admin/accounts/{account}/delete", post(pages::delete_account))
         .route(
             "/admin/accounts/{account}/configurations",
             post(pages::create_configuration),

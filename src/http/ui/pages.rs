@@ -18,8 +18,8 @@ use super::session::{self, LOGIN_COOKIE, SESSION_COOKIE, Session};
 use super::{Flash, Tab, back, bare_page, page, path_segment, when};
 use crate::accounts::{Account, BearerToken, FidelityPreset};
 use crate::center::{
-    ActivityFilter, Center, CenterError, IssuedToken, NewAccount, NewPool, NewScimConfiguration, PoolView,
-    UserSearch,
+    AccountChange, ActivityFilter, Center, CenterError, IssuedToken, NewAccount, NewPool,
+    NewScimConfiguration, PoolView, UserSearch,
 };
 use crate::http::AppState;
 use crate::http::extract::origin;
@@ -234,6 +234,80 @@ pub(super) async fn create_account(
             Ok(format!("Account {:?} created", account.name)),
         ),
         Err(e) => back("/admin/accounts", Err(e)),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RenameForm {
+    csrf: String,
+    name: String,
+}
+
+pub(super) async fn rename_account(
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Form(form): Form<RenameForm>,
+) -> Page {
+    session.check(&form.csrf)?;
+    let change = AccountChange {
+        name: Some(form.name),
+        ..AccountChange::default()
+    };
+    Ok(
+        match state.center().update_account(&account.name, &change).await {
+            Ok(renamed) => back(
+                &account_url(&renamed, Tab::Settings),
+                Ok(format!("Account renamed to {:?}", renamed.name)),
+            ),
+            Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PresetForm {
+    csrf: String,
+    profile: FidelityPreset,
+}
+
+pub(super) async fn apply_preset(
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Form(form): Form<PresetForm>,
+) -> Page {
+    session.check(&form.csrf)?;
+    let change = AccountChange {
+        profile: Some(form.profile),
+        ..AccountChange::default()
+    };
+    let done = state.center().update_account(&account.name, &change).await;
+    Ok(back(
+        &account_url(&account, Tab::Settings),
+        done.map(|_| format!("Fidelity preset {:?} applied", form.profile.as_str())),
+    ))
+}
+
+pub(super) async fn delete_account(
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Form(form): Form<CsrfForm>,
+) -> Page {
+    session.check(&form.csrf)?;
+    Ok(match state.center().delete_account(&account.name).await {
+        Ok(()) => back(
+            "/admin/accounts",
+            Ok(format!("Account {:?} deleted", account.name)),
+        ),
+        Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
     })
 }
 
@@ -476,6 +550,7 @@ async fn settings_page(
         div.settings {
             nav.subnav aria-label="Settings" {
                 a href="#scim" aria-current="page" { "SCIM" }
+                a href="#account" { "Account" }
             }
             div.settings-body {
                 @if let Some(token) = issued {
@@ -582,6 +657,32 @@ async fn settings_page(
                             }
                             button.primary #generate-token type="submit" { "Generate token" }
                         }
+                    }
+                }
+                details.card #account {
+                    summary { h2 { "Account" } }
+                    form.grid method="post" action=(format!("{base}/rename")) {
+                        (csrf_field(session))
+                        div.field {
+                            label for="account-rename" { "Account name" }
+                            input #account-rename name="name" required pattern="[A-Za-z0-9_-]+" value=(account.name);
+                        }
+                        div.actions { button type="submit" { "Rename" } }
+                    }
+                    form.grid method="post" action=(format!("{base}/fidelity")) {
+                        (csrf_field(session))
+                        div.field {
+                            label for="account-preset" { "Fidelity preset (resets the fidelity settings)" }
+                            select #account-preset name="profile" {
+                                option value="linkedin" { "LinkedIn (its documented quirks)" }
+                                option value="rfc" { "RFC 7644 (plain SCIM)" }
+                            }
+                        }
+                        div.actions { button type="submit" { "Apply preset" } }
+                    }
+                    form.inline method="post" action=(format!("{base}/delete")) data-confirm=(format!("Delete the account {:?} with all its users, groups, configurations and tokens?", account.name)) {
+                        (csrf_field(session))
+                        button.danger type="submit" { "Delete account" }
                     }
                 }
             }
