@@ -16,6 +16,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::ScimJson;
+use crate::accounts::fidelity::LicenseEdit;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::licensing::Product;
@@ -302,8 +303,8 @@ async fn user_licenses(
     Ok(axum::Json(licenses).into_response())
 }
 
-/// The user accepts the license: `assigned` → `activated`. Activation is the user's
-/// own act on LinkedIn, so it is allowed even while SCIM manages the user.
+/// The user accepts the license: `assigned` → `activated` (allowed under the admin lock:
+/// see [`Fidelity::check_license_edit`](crate::accounts::Fidelity::check_license_edit)).
 async fn activate_license(
     State(state): State<AppState>,
     _: Admin,
@@ -311,6 +312,7 @@ async fn activate_license(
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;
+    account.fidelity.check_license_edit(LicenseEdit::Activate)?;
     let done = state
         .store
         .activate_license(&account.id, &user, &product, state.clock.now_micros())
@@ -334,11 +336,7 @@ async fn revoke_license(
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;
-    if account.fidelity.lock_admin_edits {
-        return Err(ApiError::Forbidden(
-            "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
-        ));
-    }
+    account.fidelity.check_license_edit(LicenseEdit::Revoke)?;
     let done = state
         .store
         .revoke_license(&account.id, &user, &product, state.clock.now_micros())

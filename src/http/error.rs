@@ -4,6 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::accounts::fidelity::Refusal;
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::store::StoreError;
 
@@ -57,6 +58,18 @@ impl From<StoreError> for ApiError {
             StoreError::Seats(detail) => ApiError::SeatConflict(detail),
             StoreError::Locked(detail) => ApiError::Forbidden(detail),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Fidelity refusals: what RFC 7644 calls them, with the detail saying what to do instead.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            Refusal::UnfilteredUserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
+            Refusal::UserDelete => ApiError::NotImplemented(detail),
+            Refusal::AdminEditLocked => ApiError::Forbidden(detail),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
 //! particular to users: licensing (the seat a write asks for, the read-only license
-//! extension), LinkedIn's listing and DELETE fidelity settings.
+//! extension), and where LinkedIn's listing and DELETE fidelity decisions apply.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -11,13 +11,14 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::Scim;
 use super::kind::{self, Kind, Projection, Written, modify};
-use crate::accounts::{Principal, UserDelete};
+use crate::accounts::Principal;
+use crate::accounts::fidelity::{UserDeletion, deactivated};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
-use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
 use crate::scim::patch::DeferredOp;
 use crate::scim::projection::needs_attribute;
@@ -64,25 +65,14 @@ impl Kind for Users {
         }
     }
 
-    /// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
-    /// managers look users up one by one); the account's settings say which products
-    /// refuse.
+    /// LinkedIn fidelity: the account's settings say which products list no users
+    /// without a filter.
     fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
-        let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
-            principal
-                .account
-                .fidelity
-                .unfiltered_list_refused
-                .contains(&a.product)
-        });
-        if request.filter.is_none() && refused {
-            return Err(ProtocolError::new(
-                ScimType::TooMany,
-                "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
-            )
-            .into());
-        }
-        Ok(())
+        let assigns = principal.configuration.auto_assign.as_ref().map(|a| &a.product);
+        Ok(principal
+            .account
+            .fidelity
+            .check_user_list(assigns, request.filter.is_some())?)
     }
 
     async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {
@@ -181,28 +171,18 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// `DELETE /Users/{id}`, as the account's fidelity settings decide.
 async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    match scim.principal.account.fidelity.user_delete {
-        UserDelete::Delete => kind::remove::<Users>(scim, Path(id), headers).await,
-        UserDelete::Deactivate => {
-            modify::<Users, _>(&scim, &id, &headers, |current| {
-                let mut doc = current.doc.clone();
-                match doc.as_object_mut() {
-                    Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
-                        map.insert("active".into(), Value::Bool(false));
-                        Ok(Some(doc))
-                    }
-                    _ => Ok(None),
-                }
-            })
-            .await?;
+    match scim.principal.account.fidelity.user_deletion() {
+        Ok(UserDeletion::Remove) => kind::remove::<Users>(scim, Path(id), headers).await,
+        Ok(UserDeletion::Deactivate) => {
+            modify::<Users, _>(&scim, &id, &headers, |current| Ok(deactivated(&current.doc))).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        UserDelete::Refuse => {
+        Err(refusal) => {
+            // An unknown user is still a 404.
             kind::load::<Users>(&scim, &id).await?;
-            Err(ApiError::NotImplemented(
-                "this account does not delete users over SCIM: deprovision with active=false".into(),
-            ))
+            Err(refusal.into())
         }
     }
 }

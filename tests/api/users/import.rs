@@ -30,7 +30,11 @@ async fn demo_store(backend: Backend) -> (TestApp, Arc<dyn Store>, String) {
         .await
         .expect("store");
     let account = store
-        .ensure_account(linkedin_scim::DEMO_ACCOUNT, FidelityPreset::Rfc.settings(), 0)
+        .ensure_account(
+            linkedin_scim::accounts::seed::DEMO_ACCOUNT,
+            FidelityPreset::Rfc.settings(),
+            0,
+        )
         .await
         .expect("demo account");
     (app, store, account.id)
