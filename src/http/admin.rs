@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
+use super::extract::{ScimJson, bearer_token};
 use crate::accounts::fidelity::LicenseEdit;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
@@ -60,14 +60,8 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .and_then(|t| BearerToken::parse(t.trim()));
-        match presented {
-            Some(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
+        match bearer_token(&parts.headers) {
+            Ok(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
             _ => Err(ApiError::Unauthorized(
                 "the admin API needs the admin bearer token".into(),
             )),

@@ -3,8 +3,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
 use super::AppState;
@@ -15,6 +15,32 @@ use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
 use crate::store::TokenRejection;
 
+/// Why a request carries no usable bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BearerProblem {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>` (the scheme is case-insensitive, RFC 7235 §2.1).
+    Malformed,
+    /// A token no configuration could have (too short, long, or not printable ASCII).
+    Invalid,
+}
+
+/// The token of an `Authorization: Bearer <token>` header: one parser for the SCIM and
+/// the admin API, which word their refusals differently.
+pub(super) fn bearer_token(headers: &HeaderMap) -> Result<BearerToken, BearerProblem> {
+    let header = headers.get(header::AUTHORIZATION).ok_or(BearerProblem::Missing)?;
+    let raw = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            let (scheme, token) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or(BearerProblem::Malformed)?;
+    BearerToken::parse(raw).ok_or(BearerProblem::Invalid)
+}
+
 /// The account and SCIM configuration a valid bearer token belongs to.
 pub struct Authenticated(pub Principal);
 
@@ -22,22 +48,16 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let raw = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                let (scheme, token) = h.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        let token = BearerToken::parse(raw)
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        let token = bearer_token(&parts.headers).map_err(|problem| {
+            ApiError::Unauthorized(
+                match problem {
+                    BearerProblem::Missing => "missing Authorization: Bearer token",
+                    BearerProblem::Malformed => "the Authorization header must be `Bearer <token>`",
+                    BearerProblem::Invalid => "unknown or revoked token",
+                }
+                .into(),
+            )
+        })?;
         match state
             .store
             .authenticate(&token.hash(), state.clock.now_micros())
@@ -191,5 +211,54 @@ impl FromRequestParts<AppState> for Scim {
 impl Scim {
     pub fn account_id(&self) -> &str {
         &self.principal.account.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    #[test]
+    fn bearer_tokens_parse_with_any_scheme_case_and_spacing() {
+        for header in [
+            "Bearer acme-okta-token",
+            "bearer acme-okta-token",
+            " BEARER  acme-okta-token ",
+        ] {
+            let token = bearer_token(&with_authorization(header));
+            assert_eq!(
+                token.map(|t| t.expose().to_owned()),
+                Ok("acme-okta-token".to_owned()),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_authorization_headers_say_what_is_wrong() {
+        let problem = |headers: &HeaderMap| bearer_token(headers).err();
+        assert_eq!(problem(&HeaderMap::new()), Some(BearerProblem::Missing));
+        assert_eq!(
+            problem(&with_authorization("Basic YWxhZGRpbjpvcGVuc2VzYW1l")),
+            Some(BearerProblem::Malformed)
+        );
+        assert_eq!(
+            problem(&with_authorization("acme-okta-token")),
+            Some(BearerProblem::Malformed)
+        );
+        assert_eq!(
+            problem(&with_authorization("Bearer short")),
+            Some(BearerProblem::Invalid)
+        );
     }
 }
