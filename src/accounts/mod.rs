@@ -32,9 +32,22 @@ pub struct ScimConfiguration {
     pub patch_response: PatchResponse,
 }
 
-/// What a successful PATCH answers (RFC 7644 §3.5.2 allows either).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// What a successful PATCH answers (RFC 7644 §3.5.2 allows either). Stored and seeded
+/// by the same snake_case names (strum for the store, serde for the seed file).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PatchResponse {
     /// 200 with the resource, honouring `attributes`/`excludedAttributes`.
     #[default]
@@ -45,18 +58,11 @@ pub enum PatchResponse {
 
 impl PatchResponse {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PatchResponse::Resource => "resource",
-            PatchResponse::NoContent => "no_content",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PatchResponse> {
-        match s {
-            "resource" => Some(PatchResponse::Resource),
-            "no_content" => Some(PatchResponse::NoContent),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
@@ -72,4 +78,19 @@ pub struct AutoAssign {
 pub struct Principal {
     pub account: Account,
     pub configuration: ScimConfiguration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_responses_have_one_name_in_the_store_and_the_seed_file() {
+        for response in [PatchResponse::Resource, PatchResponse::NoContent] {
+            let serde = serde_json::to_value(response).ok();
+            assert_eq!(serde.as_ref().and_then(|v| v.as_str()), Some(response.as_str()));
+            assert_eq!(PatchResponse::parse(response.as_str()), Some(response));
+        }
+        assert_eq!(PatchResponse::parse("NoContent"), None);
+    }
 }
