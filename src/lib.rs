@@ -6,7 +6,7 @@ pub mod accounts;
 pub mod activity;
 pub mod clock;
 pub mod config;
-pub mod http;
+mod http;
 pub mod licensing;
 pub mod scim;
 pub mod store;

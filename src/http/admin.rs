@@ -24,7 +24,7 @@ use crate::scim::error::ProtocolError;
 use crate::store::{ActivityQuery, MemberOrigin, StoreError, StoreResult};
 use crate::token_expiry;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/api/accounts", get(accounts))
         .route("/admin/api/accounts/{account}/pools", get(pools))
@@ -54,7 +54,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A request carrying the admin token.
-pub struct Admin;
+pub(crate) struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;

@@ -18,7 +18,7 @@ use crate::scim::discovery::{
 };
 use crate::scim::list::list_response;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/ServiceProviderConfig", get(spc))
         .route("/ResourceTypes", get(resource_types))

@@ -8,11 +8,11 @@ use crate::accounts::fidelity::Refusal;
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::store::StoreError;
 
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
+pub(crate) const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub(crate) const SCIM_MEDIA_TYPE: &str = "application/scim+json";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("{0}")]
@@ -104,7 +104,7 @@ impl ApiError {
 
 /// The detail of an error response, for the activity log.
 #[derive(Debug, Clone)]
-pub struct ErrorDetail(pub String);
+pub(crate) struct ErrorDetail(pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -134,4 +134,4 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -42,7 +42,7 @@ pub(super) fn bearer_token(headers: &HeaderMap) -> Result<BearerToken, BearerPro
 }
 
 /// The account and SCIM configuration a valid bearer token belongs to.
-pub struct Authenticated(pub Principal);
+pub(crate) struct Authenticated(pub(crate) Principal);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
@@ -80,7 +80,7 @@ impl FromRequestParts<AppState> for Authenticated {
 /// A JSON request body sent as `application/scim+json` or `application/json` (any
 /// parameters, e.g. Entra's `; charset=utf-8`). A missing Content-Type is accepted:
 /// some clients omit it, and the body must parse as JSON anyway.
-pub struct ScimJson(pub Value);
+pub(crate) struct ScimJson(pub(crate) Value);
 
 impl<S: Send + Sync> FromRequest<S> for ScimJson {
     type Rejection = ApiError;
@@ -118,7 +118,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 
 /// The SCIM base URL of this request, e.g. `http://host:8080/scim/v2`: the configured
 /// public URL (or the Host header) plus the mount the client used (`/scim/v2` or `/scim`).
-pub struct BaseUrl(pub String);
+pub(crate) struct BaseUrl(pub(crate) String);
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = ApiError;
@@ -151,7 +151,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 
 /// The list/search and projection query parameters; a malformed query string is a SCIM
 /// 400 rather than axum's plain-text rejection.
-pub struct ScimQuery(pub RawListParams);
+pub(crate) struct ScimQuery(pub(crate) RawListParams);
 
 impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
     type Rejection = ApiError;
@@ -182,11 +182,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
 
 /// Everything a SCIM handler needs about its request: the state, who is calling, the
 /// activity note to fill in, and the base URL resources are located under.
-pub struct Scim {
-    pub state: AppState,
-    pub principal: Principal,
-    pub note: ActivityNote,
-    pub base: String,
+pub(crate) struct Scim {
+    pub(crate) state: AppState,
+    pub(crate) principal: Principal,
+    pub(crate) note: ActivityNote,
+    pub(crate) base: String,
 }
 
 impl FromRequestParts<AppState> for Scim {
@@ -209,7 +209,7 @@ impl FromRequestParts<AppState> for Scim {
 }
 
 impl Scim {
-    pub fn account_id(&self) -> &str {
+    pub(crate) fn account_id(&self) -> &str {
         &self.principal.account.id
     }
 }

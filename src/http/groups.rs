@@ -109,7 +109,7 @@ impl Kind for Groups {
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/Groups", get(kind::list::<Groups>).post(kind::create::<Groups>))
         .route("/Groups/.search", post(kind::search::<Groups>))

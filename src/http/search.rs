@@ -27,7 +27,7 @@ use super::users::Users;
 use crate::scim::error::ScimType;
 use crate::scim::list::{RawListParams, list_response};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/.search", post(search))
 }
 

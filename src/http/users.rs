@@ -158,7 +158,7 @@ fn seat_request(principal: &Principal) -> SeatRequest {
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
         .route("/Users/.search", post(kind::search::<Users>))
