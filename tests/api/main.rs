@@ -3,14 +3,16 @@
 
 mod helpers;
 
-mod activity;
 mod admin;
 mod auth;
 mod discovery;
 mod errors;
+mod fidelity;
 mod filters;
 mod groups;
 mod idp;
 mod licensing;
+mod replicas;
 mod root;
+mod tokens;
 mod users;
