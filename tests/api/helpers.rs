@@ -364,14 +364,15 @@ impl TestApp {
         expect_json(response, StatusCode::OK, &format!("PATCH {path}")).await
     }
 
+    /// GET `path` of the admin API, asserting 200; returns the body.
+    pub async fn admin_get_ok(&self, path: &str) -> Value {
+        let response = self.admin(Method::GET, path).send().await.expect("request");
+        expect_json(response, StatusCode::OK, &format!("GET /admin/api{path}")).await
+    }
+
     /// The license pools of `account` (admin API), asserting 200.
     pub async fn pools(&self, account: &str) -> Value {
-        let response = self
-            .admin(Method::GET, &format!("/accounts/{account}/pools"))
-            .send()
-            .await
-            .expect("request");
-        expect_json(response, StatusCode::OK, "pools").await
+        self.admin_get_ok(&format!("/accounts/{account}/pools")).await
     }
 
     /// Create users with these userNames; returns their ids.

@@ -2,7 +2,6 @@
 //! the license) and revocation under the admin lock.
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 
 use crate::backend_tests;
 use crate::helpers::acme::{SALESNAV, acme, pool};
@@ -23,17 +22,9 @@ async fn activation_is_an_admin_action_and_waiting_licenses_cannot_activate(back
             .status(),
         StatusCode::NO_CONTENT
     );
-    let licenses: Value = app
-        .admin(
-            Method::GET,
-            &format!("/accounts/acme/users/{}/licenses", id_of(&a)),
-        )
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let licenses = app
+        .admin_get_ok(&format!("/accounts/acme/users/{}/licenses", id_of(&a)))
+        .await;
     assert_eq!(licenses[0]["state"], "activated");
     assert!(licenses[0]["activatedAt"].as_str().is_some());
     app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
