@@ -16,14 +16,14 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
+use super::endpoints::{self, Kind, Written};
 use super::extract::Scim;
-use super::kind::{self, Kind, Written};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::group_schema;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
-use crate::scim::resource::apply_replace;
 use crate::scim::schema::ResourceSchema;
 use crate::store::{
     Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
@@ -111,14 +111,17 @@ impl Kind for Groups {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/Groups", get(kind::list::<Groups>).post(kind::create::<Groups>))
-        .route("/Groups/.search", post(kind::search::<Groups>))
+        .route(
+            "/Groups",
+            get(endpoints::list::<Groups>).post(endpoints::create::<Groups>),
+        )
+        .route("/Groups/.search", post(endpoints::search::<Groups>))
         .route(
             "/Groups/{id}",
-            get(kind::fetch::<Groups>)
-                .put(kind::replace::<Groups>)
-                .patch(kind::patch::<Groups>)
-                .delete(kind::remove::<Groups>),
+            get(endpoints::fetch::<Groups>)
+                .put(endpoints::replace::<Groups>)
+                .patch(endpoints::patch::<Groups>)
+                .delete(endpoints::remove::<Groups>),
         )
 }
 

@@ -4,7 +4,7 @@
 //! The result is the concatenation of each type's own list, in [`SEARCHABLE`] order
 //! (each sorted by `sortBy` within itself); `totalResults` is the sum, and
 //! `startIndex`/`count` page through the concatenation. A resource type plugs in by
-//! adding a variant (its `GET` and this share `kind::list_page`).
+//! adding a variant (its `GET` and this share `endpoints::list_page`).
 //!
 //! The filter goes to every type as it is. A type that refuses it with `invalidFilter`
 //! (an attribute it does not have: `userName eq "x"` for Groups, `members pr` for Users)
@@ -18,11 +18,11 @@ use axum::routing::post;
 use serde_json::Value;
 
 use super::AppState;
+use super::endpoints;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson};
 use super::groups::Groups;
-use super::kind;
-use super::resource::scim_json;
+use super::render::scim_json;
 use super::users::Users;
 use crate::scim::error::ScimType;
 use crate::scim::list::{RawListParams, list_response};
@@ -44,8 +44,8 @@ impl ResourceType {
     /// This type's total for `params` and its resources in the page `params` asks for.
     async fn page(self, scim: &Scim, params: &RawListParams) -> ApiResult<(u64, Vec<Value>)> {
         let (_, total, resources) = match self {
-            ResourceType::User => kind::list_page::<Users>(scim, params).await?,
-            ResourceType::Group => kind::list_page::<Groups>(scim, params).await?,
+            ResourceType::User => endpoints::list_page::<Users>(scim, params).await?,
+            ResourceType::Group => endpoints::list_page::<Groups>(scim, params).await?,
         };
         Ok((total, resources))
     }

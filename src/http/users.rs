@@ -11,17 +11,17 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::endpoints::{self, Kind, Projection, Written, modify};
 use super::error::{ApiError, ApiResult};
 use super::extract::Scim;
-use super::kind::{self, Kind, Projection, Written, modify};
 use crate::accounts::{Principal, UserDelete};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
 use crate::scim::projection::needs_attribute;
-use crate::scim::resource::apply_replace;
 use crate::scim::schema::ResourceSchema;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
@@ -170,20 +170,23 @@ fn seat_request(principal: &Principal) -> SeatRequest {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
-        .route("/Users/.search", post(kind::search::<Users>))
+        .route(
+            "/Users",
+            get(endpoints::list::<Users>).post(endpoints::create::<Users>),
+        )
+        .route("/Users/.search", post(endpoints::search::<Users>))
         .route(
             "/Users/{id}",
-            get(kind::fetch::<Users>)
-                .put(kind::replace::<Users>)
-                .patch(kind::patch::<Users>)
+            get(endpoints::fetch::<Users>)
+                .put(endpoints::replace::<Users>)
+                .patch(endpoints::patch::<Users>)
                 .delete(remove),
         )
 }
 
 async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     match scim.principal.account.fidelity.user_delete {
-        UserDelete::Delete => kind::remove::<Users>(scim, Path(id), headers).await,
+        UserDelete::Delete => endpoints::remove::<Users>(scim, Path(id), headers).await,
         UserDelete::Deactivate => {
             modify::<Users, _>(&scim, &id, &headers, |current| {
                 let mut doc = current.doc.clone();
@@ -199,7 +202,7 @@ async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiRe
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         UserDelete::Refuse => {
-            kind::load::<Users>(&scim, &id).await?;
+            endpoints::load::<Users>(&scim, &id).await?;
             Err(ApiError::NotImplemented(
                 "this account does not delete users over SCIM: deprovision with active=false".into(),
             ))

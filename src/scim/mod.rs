@@ -7,8 +7,8 @@ pub mod filter;
 #[cfg(test)]
 mod fixtures;
 pub mod list;
+pub mod normalize;
 pub mod patch;
 pub mod projection;
-pub mod resource;
 pub mod schema;
 pub mod tolerance;

@@ -13,14 +13,14 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use super::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
 use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::normalize::normalize;
 use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
-use crate::scim::resource::normalize;
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
