@@ -16,31 +16,25 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Scim;
 use crate::accounts::{Principal, UserDelete};
 use crate::licensing::{License, SeatRequest};
-use crate::scim::catalog::{LICENSE_USER, user_schema};
+use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::ListRequest;
 use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
 use crate::scim::projection::needs_attribute;
-use crate::scim::schema::ResourceSchema;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
 pub(super) struct Users;
 
 #[async_trait]
 impl Kind for Users {
-    const RESOURCE_TYPE: &'static str = "User";
-    const ENDPOINT: &'static str = "Users";
+    const RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED: &'static str = "groups";
-    const RELATED_ENDPOINT: &'static str = "Groups";
+    const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::Group;
     /// Every membership is direct: groups do not nest.
     const RELATED_TYPE: &'static str = "direct";
     const DELETED: &'static str = "deleted (licenses released)";
     type Update = Value;
-
-    fn schema() -> &'static ResourceSchema {
-        user_schema()
-    }
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
         apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)

@@ -104,6 +104,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+use crate::scim::case_insensitive;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{self, CompareOp, Filter};
 use crate::scim::schema::{
@@ -192,7 +193,7 @@ fn read_request<'r>(request: &'r Value, leniency: &mut Leniency) -> Result<&'r [
     let body = request
         .as_object()
         .ok_or_else(|| ProtocolError::invalid_syntax("a PATCH request body must be a JSON object"))?;
-    let declares_patch_op = match get_ci(body, "schemas") {
+    let declares_patch_op = match case_insensitive::get(body, "schemas") {
         Some(Value::Array(schemas)) => schemas.iter().any(|s| {
             s.as_str()
                 .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
@@ -204,7 +205,7 @@ fn read_request<'r>(request: &'r Value, leniency: &mut Leniency) -> Result<&'r [
             "\"schemas\" must be an array holding \"{PATCH_OP_SCHEMA}\""
         )));
     }
-    let operations: &[Value] = match get_ci(body, "Operations") {
+    let operations: &[Value] = match case_insensitive::get(body, "Operations") {
         None | Some(Value::Null) => &[],
         Some(Value::Array(ops)) => ops,
         Some(_) => {
@@ -263,13 +264,13 @@ impl<'a> Engine<'a> {
         let operation = operation
             .as_object()
             .ok_or_else(|| ProtocolError::invalid_syntax("an operation must be a JSON object"))?;
-        let kind = self.op_kind(get_ci(operation, "op"))?;
-        let path = match get_ci(operation, "path") {
+        let kind = self.op_kind(case_insensitive::get(operation, "op"))?;
+        let path = match case_insensitive::get(operation, "path") {
             None | Some(Value::Null) => None,
             Some(Value::String(path)) => Some(path.as_str()),
             Some(_) => return Err(ProtocolError::invalid_syntax("\"path\" must be a string")),
         };
-        let value = get_ci(operation, "value");
+        let value = case_insensitive::get(operation, "value");
         match (kind, path) {
             (OpKind::Remove, None) => Err(ProtocolError::no_target(
                 "a remove operation needs a \"path\" (RFC 7644 §3.5.2.2)",
@@ -481,7 +482,7 @@ impl<'a> Engine<'a> {
                 "{label:?} has only readOnly attributes: the server maintains it"
             )));
         }
-        let Some(Value::Object(removed)) = take_ci(&mut self.doc, &ext.id) else {
+        let Some(Value::Object(removed)) = case_insensitive::take(&mut self.doc, &ext.id) else {
             return Ok(());
         };
         for (key, value) in &removed {
@@ -520,7 +521,7 @@ impl<'a> Engine<'a> {
     fn take_container(&mut self, extension: Option<&str>) -> Map<String, Value> {
         match extension {
             None => std::mem::take(&mut self.doc),
-            Some(urn) => match take_ci(&mut self.doc, urn) {
+            Some(urn) => match case_insensitive::take(&mut self.doc, urn) {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
             },
@@ -540,7 +541,7 @@ impl<'a> Engine<'a> {
     /// no value), keeping an empty one the stored document already had.
     fn drop_emptied_extensions(&mut self, original: &Map<String, Value>) {
         for ext in &self.schema.extensions {
-            let Some(key) = key_ci(&self.doc, &ext.id).map(str::to_string) else {
+            let Some(key) = case_insensitive::key(&self.doc, &ext.id).map(str::to_string) else {
                 continue;
             };
             let emptied = self.doc.get(&key).is_some_and(is_unassigned);
@@ -600,7 +601,7 @@ impl<'a> Engine<'a> {
         container: &mut Map<String, Value>,
     ) -> Result<(), ProtocolError> {
         let def = res.attribute;
-        let old = take_ci(container, &def.name);
+        let old = case_insensitive::take(container, &def.name);
         let new = match (filter, res.sub_attribute) {
             (Some(filter), sub) => self.filtered(kind, res, filter, sub, old.as_ref(), value, label)?,
             (None, Some(sub)) => sub_no_filter(kind, def, sub, old.as_ref(), value, label)?,
@@ -799,7 +800,7 @@ impl<'a> Engine<'a> {
                 match (sub, &members) {
                     (Some(sub), _) => {
                         if let Value::Object(map) = element {
-                            let before = take_ci(map, &sub.name);
+                            let before = case_insensitive::take(map, &sub.name);
                             check_sub_change(sub, before.as_ref(), Some(value), label)?;
                             map.insert(sub.name.clone(), value.clone());
                         }
@@ -918,7 +919,7 @@ fn sub_no_filter(
             Some(value) => {
                 for (i, element) in elements.iter_mut().enumerate() {
                     if let Value::Object(map) = element {
-                        let before = take_ci(map, &sub.name);
+                        let before = case_insensitive::take(map, &sub.name);
                         check_sub_change(sub, before.as_ref(), Some(value), label)?;
                         map.insert(sub.name.clone(), value.clone());
                         touched.push(i);
@@ -933,7 +934,7 @@ fn sub_no_filter(
             Some(Value::Object(map)) => map.clone(),
             _ => Map::new(),
         };
-        let before = take_ci(&mut map, &sub.name);
+        let before = case_insensitive::take(&mut map, &sub.name);
         check_sub_change(sub, before.as_ref(), value, label)?;
         if let Some(value) = value {
             map.insert(sub.name.clone(), value.clone());
@@ -962,7 +963,7 @@ fn remove_matched(
         Some(sub) => {
             for &i in matched {
                 if let Some(Value::Object(map)) = elements.get_mut(i) {
-                    let before = take_ci(map, &sub.name);
+                    let before = case_insensitive::take(map, &sub.name);
                     check_sub_change(sub, before.as_ref(), None, label)?;
                 }
             }
@@ -981,7 +982,7 @@ fn merge_into(
     label: &str,
 ) -> Result<(), ProtocolError> {
     for (key, value) in members {
-        let before = take_ci(base, &key);
+        let before = case_insensitive::take(base, &key);
         let after = (!value.is_null()).then_some(&value);
         if let Some(sub) = def.sub_attribute(&key) {
             check_sub_change(sub, before.as_ref(), after, label)?;
@@ -1182,7 +1183,7 @@ fn as_elements(old: Option<&Value>) -> Vec<Value> {
 fn value_matches(pattern: &Value, element: &Value) -> bool {
     match (pattern, element) {
         (Value::Object(p), Value::Object(e)) => {
-            !p.is_empty() && p.iter().all(|(k, v)| get_ci(e, k) == Some(v))
+            !p.is_empty() && p.iter().all(|(k, v)| case_insensitive::get(e, k) == Some(v))
         }
         (p, e) => p == e,
     }
@@ -1202,7 +1203,7 @@ fn enforce_primary(elements: &mut [Value], touched: &[usize]) {
         elements
             .get(i)
             .and_then(Value::as_object)
-            .is_some_and(|m| is_true(get_ci(m, "primary")))
+            .is_some_and(|m| is_true(case_insensitive::get(m, "primary")))
     });
     let Some(winner) = winner else {
         return;
@@ -1212,7 +1213,7 @@ fn enforce_primary(elements: &mut [Value], touched: &[usize]) {
             continue;
         }
         if let Value::Object(map) = element
-            && let Some(key) = key_ci(map, "primary").map(str::to_string)
+            && let Some(key) = case_insensitive::key(map, "primary").map(str::to_string)
             && is_true(map.get(&key))
         {
             map.insert(key, Value::Bool(false));
@@ -1220,43 +1221,11 @@ fn enforce_primary(elements: &mut [Value], touched: &[usize]) {
     }
 }
 
-fn key_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
-    if map.contains_key(name) {
-        return map.get_key_value(name).map(|(k, _)| k.as_str());
-    }
-    map.keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .map(String::as_str)
-}
-
-fn get_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-/// Remove every spelling of `name` from `map`, returning the value of the first found.
-fn take_ci(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let keys: Vec<String> = map
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect();
-    let mut found = map.remove(name);
-    for key in keys {
-        let value = map.remove(&key);
-        if found.is_none() {
-            found = value;
-        }
-    }
-    found
-}
-
-/// Resolve against the schema, falling back to the common attributes of RFC 7643 §3.1
-/// (`id`, `externalId`, `meta`) and the server-managed `groups` and `licenses` (readOnly)
-/// when the core schema does not declare them.
+/// Resolve against the schema (which holds the common attributes, see
+/// [`crate::scim::catalog::resource_schema`]). An unqualified name from
+/// [`ALWAYS_READ_ONLY`] that this resource type lacks (a Group's `groups`, a User's
+/// unqualified `licenses`) still resolves, to a read-only placeholder, so that writing it
+/// is `mutability` like the attribute it names elsewhere rather than an unknown path.
 fn resolve_attr<'s>(schema: &'s ResourceSchema, path: &AttrPath) -> Option<Resolved<'s>> {
     if let Some(res) = schema.resolve(path) {
         return Some(res);
@@ -1265,66 +1234,40 @@ fn resolve_attr<'s>(schema: &'s ResourceSchema, path: &AttrPath) -> Option<Resol
         .urn
         .as_deref()
         .is_none_or(|urn| urn.eq_ignore_ascii_case(&schema.core.id));
-    if !core || schema.core.attribute(&path.name).is_some() {
+    if !core || path.sub.is_some() || schema.core.attribute(&path.name).is_some() {
         return None;
     }
-    let attribute = common_attributes()
+    let attribute = read_only_placeholders()
         .iter()
         .find(|a| a.name.eq_ignore_ascii_case(&path.name))?;
-    let sub_attribute = match &path.sub {
-        None => None,
-        Some(sub) => Some(attribute.sub_attribute(sub)?),
-    };
     Some(Resolved {
         extension: None,
         attribute,
-        sub_attribute,
+        sub_attribute: None,
     })
 }
 
-fn common_attributes() -> &'static [AttributeDef] {
-    static COMMON: OnceLock<Vec<AttributeDef>> = OnceLock::new();
-    COMMON.get_or_init(|| {
-        let meta_subs = ["resourceType", "created", "lastModified", "location", "version"]
-            .into_iter()
-            .map(|name| common_def(name, AttrType::String, Mutability::ReadOnly, Vec::new()))
-            .collect();
-        vec![
-            common_def("id", AttrType::String, Mutability::ReadOnly, Vec::new()),
-            common_def("externalId", AttrType::String, Mutability::ReadWrite, Vec::new()),
-            common_def("meta", AttrType::Complex, Mutability::ReadOnly, meta_subs),
-            // Server-managed, multi-valued: read-only for clients even where the
-            // resource type's schema does not list them.
-            AttributeDef {
+/// One multi-valued, read-only definition per [`ALWAYS_READ_ONLY`] name, with no
+/// sub-attributes: nothing but its name and mutability is ever read.
+fn read_only_placeholders() -> &'static [AttributeDef] {
+    static PLACEHOLDERS: OnceLock<Vec<AttributeDef>> = OnceLock::new();
+    PLACEHOLDERS.get_or_init(|| {
+        ALWAYS_READ_ONLY
+            .iter()
+            .map(|name| AttributeDef {
+                name: (*name).to_string(),
+                attr_type: AttrType::Complex,
                 multi_valued: true,
-                ..common_def("groups", AttrType::Complex, Mutability::ReadOnly, Vec::new())
-            },
-            AttributeDef {
-                multi_valued: true,
-                ..common_def("licenses", AttrType::Complex, Mutability::ReadOnly, Vec::new())
-            },
-        ]
+                description: String::new(),
+                required: false,
+                case_exact: false,
+                mutability: Mutability::ReadOnly,
+                returned: Returned::Default,
+                uniqueness: Uniqueness::None,
+                canonical_values: Vec::new(),
+                reference_types: Vec::new(),
+                sub_attributes: Vec::new(),
+            })
+            .collect()
     })
-}
-
-fn common_def(
-    name: &str,
-    attr_type: AttrType,
-    mutability: Mutability,
-    sub_attributes: Vec<AttributeDef>,
-) -> AttributeDef {
-    AttributeDef {
-        name: name.to_string(),
-        attr_type,
-        multi_valued: false,
-        description: String::new(),
-        required: false,
-        case_exact: name != "meta",
-        mutability,
-        returned: Returned::Default,
-        uniqueness: Uniqueness::None,
-        canonical_values: Vec::new(),
-        reference_types: Vec::new(),
-        sub_attributes,
-    }
 }
