@@ -1,8 +1,9 @@
 use super::*;
 use crate::scim::catalog::resource_schema;
 use crate::scim::error::ScimType;
+use crate::scim::filter;
 use crate::scim::schema::Schema;
-use crate::scim::tolerance::ClientProfile;
+use crate::scim::tolerance::{ClientProfile, Tolerance};
 use serde_json::json;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
