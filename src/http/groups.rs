@@ -16,15 +16,14 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
+use super::endpoints::{self, Kind, Written};
 use super::extract::Scim;
-use super::kind::{self, Kind, Written};
 use crate::licensing::SeatChange;
-use crate::scim::catalog::group_schema;
+use crate::scim::catalog::{ResourceType, group_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
-use crate::scim::resource::apply_replace;
-use crate::scim::schema::ResourceSchema;
 use crate::store::{
     Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
 };
@@ -35,18 +34,13 @@ pub(super) struct Groups;
 
 #[async_trait]
 impl Kind for Groups {
-    const RESOURCE_TYPE: &'static str = "Group";
-    const ENDPOINT: &'static str = "Groups";
+    const RESOURCE_TYPE: ResourceType = ResourceType::Group;
     const RELATED: &'static str = MEMBERS;
-    const RELATED_ENDPOINT: &'static str = "Users";
+    const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED_TYPE: &'static str = "User";
     const DEFERRED: &'static [&'static str] = &[MEMBERS];
     const DELETED: &'static str = "deleted (memberships removed, users kept)";
     type Update = GroupUpdate;
-
-    fn schema() -> &'static ResourceSchema {
-        group_schema()
-    }
 
     /// PUT replaces the document and the `scim` members (Okta's AIW push); `admin`
     /// members stay, as LinkedIn keeps members added directly in LinkedIn.
@@ -111,14 +105,17 @@ impl Kind for Groups {
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/Groups", get(kind::list::<Groups>).post(kind::create::<Groups>))
-        .route("/Groups/.search", post(kind::search::<Groups>))
+        .route(
+            "/Groups",
+            get(endpoints::list::<Groups>).post(endpoints::create::<Groups>),
+        )
+        .route("/Groups/.search", post(endpoints::search::<Groups>))
         .route(
             "/Groups/{id}",
-            get(kind::fetch::<Groups>)
-                .put(kind::replace::<Groups>)
-                .patch(kind::patch::<Groups>)
-                .delete(kind::remove::<Groups>),
+            get(endpoints::fetch::<Groups>)
+                .put(endpoints::replace::<Groups>)
+                .patch(endpoints::patch::<Groups>)
+                .delete(endpoints::remove::<Groups>),
         )
 }
 

@@ -4,12 +4,12 @@
 mod activity;
 mod admin;
 mod discovery;
+mod endpoints;
 mod error;
 mod extract;
 mod groups;
 mod health;
-mod kind;
-mod resource;
+mod render;
 mod root;
 mod search;
 mod users;

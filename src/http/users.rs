@@ -1,4 +1,4 @@
-//! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! `/Users`. The endpoints are the generic ones of `endpoints.rs`; this file says what is
 //! particular to users: licensing (the seat a write asks for, the read-only license
 //! extension), and where LinkedIn's listing and DELETE fidelity decisions apply.
 
@@ -11,37 +11,31 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::endpoints::{self, Kind, Projection, Written, modify};
 use super::error::ApiResult;
 use super::extract::Scim;
-use super::kind::{self, Kind, Projection, Written, modify};
 use crate::accounts::Principal;
 use crate::accounts::fidelity::{UserDeletion, deactivated};
 use crate::licensing::{License, SeatRequest};
-use crate::scim::catalog::{LICENSE_USER, user_schema};
+use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
 use crate::scim::projection::needs_attribute;
-use crate::scim::resource::apply_replace;
-use crate::scim::schema::ResourceSchema;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
 pub(super) struct Users;
 
 #[async_trait]
 impl Kind for Users {
-    const RESOURCE_TYPE: &'static str = "User";
-    const ENDPOINT: &'static str = "Users";
+    const RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED: &'static str = "groups";
-    const RELATED_ENDPOINT: &'static str = "Groups";
+    const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::Group;
     /// Every membership is direct: groups do not nest.
     const RELATED_TYPE: &'static str = "direct";
     const DELETED: &'static str = "deleted (licenses released)";
     type Update = Value;
-
-    fn schema() -> &'static ResourceSchema {
-        user_schema()
-    }
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
         apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)
@@ -160,13 +154,16 @@ fn seat_request(principal: &Principal) -> SeatRequest {
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
-        .route("/Users/.search", post(kind::search::<Users>))
+        .route(
+            "/Users",
+            get(endpoints::list::<Users>).post(endpoints::create::<Users>),
+        )
+        .route("/Users/.search", post(endpoints::search::<Users>))
         .route(
             "/Users/{id}",
-            get(kind::fetch::<Users>)
-                .put(kind::replace::<Users>)
-                .patch(kind::patch::<Users>)
+            get(endpoints::fetch::<Users>)
+                .put(endpoints::replace::<Users>)
+                .patch(endpoints::patch::<Users>)
                 .delete(remove),
         )
 }
@@ -174,14 +171,14 @@ pub(crate) fn router() -> Router<AppState> {
 /// `DELETE /Users/{id}`, as the account's fidelity settings decide.
 async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     match scim.principal.account.fidelity.user_deletion() {
-        Ok(UserDeletion::Remove) => kind::remove::<Users>(scim, Path(id), headers).await,
+        Ok(UserDeletion::Remove) => endpoints::remove::<Users>(scim, Path(id), headers).await,
         Ok(UserDeletion::Deactivate) => {
             modify::<Users, _>(&scim, &id, &headers, |current| Ok(deactivated(&current.doc))).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         Err(refusal) => {
             // An unknown user is still a 404.
-            kind::load::<Users>(&scim, &id).await?;
+            endpoints::load::<Users>(&scim, &id).await?;
             Err(refusal.into())
         }
     }

@@ -104,7 +104,7 @@ fn users_target() -> Target {
             ("meta", Some("lastModified"), Column::Instant("r.updated_at")),
             ("meta", Some("resourceType"), Column::Constant("User")),
             ("meta", Some("location"), Column::Opaque),
-            // The weak ETag `render` shows (`http::resource::etag`).
+            // The weak ETag `render` shows (`http::render::etag`).
             (
                 "meta",
                 Some("version"),
