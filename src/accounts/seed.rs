@@ -285,14 +285,9 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Seed, SeedError> {
-        let path = std::env::temp_dir().join(format!("seed-{}.toml", uuid::Uuid::new_v4()));
-        std::fs::write(&path, text).map_err(|source| SeedError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let seed = Seed::from_file(&path);
-        let _ = std::fs::remove_file(&path);
-        seed
+        let file = tempfile::NamedTempFile::new().expect("temporary file");
+        std::fs::write(file.path(), text).expect("write seed");
+        Seed::from_file(file.path())
     }
 
     #[test]
