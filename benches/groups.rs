@@ -20,7 +20,8 @@ use linkedin_scim::accounts::{BearerToken, FidelityPreset};
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use linkedin_scim::licensing::SeatRequest;
-use linkedin_scim::store::{MemberOrigin, Store};
+use linkedin_scim::membership::MemberOrigin;
+use linkedin_scim::store::Store;
 use serde_json::{Value, json};
 use sqlx::Connection;
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod licensing;
+pub mod membership;
 pub mod scim;
 pub mod store;
 pub mod telemetry;

@@ -19,8 +19,9 @@ use super::extract::ScimJson;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::licensing::Product;
+use crate::membership::MemberOrigin;
 use crate::scim::error::ProtocolError;
-use crate::store::{ActivityQuery, MemberOrigin, StoreError, StoreResult};
+use crate::store::{ActivityQuery, StoreError, StoreResult};
 use crate::token_expiry;
 
 pub fn router() -> Router<AppState> {

@@ -19,15 +19,14 @@ use super::AppState;
 use super::extract::Scim;
 use super::kind::{self, Kind, Written};
 use crate::licensing::SeatChange;
+use crate::membership::{MemberOp, member_ids};
 use crate::scim::catalog::group_schema;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
 use crate::scim::patch::DeferredOp;
 use crate::scim::resource::apply_replace;
 use crate::scim::schema::ResourceSchema;
-use crate::store::{
-    Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
-};
+use crate::store::{Change, GroupUpdate, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
 const MEMBERS: &str = "members";
 

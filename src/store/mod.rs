@@ -1,11 +1,13 @@
-//! Persistence: one Store API, implemented once in SQL (`sql.rs`) for two dialects,
-//! SQLite (the embedded default) and Postgres. Dialect differences live in `dialect.rs`.
+//! Persistence: one Store API, implemented once in SQL (`sql/`, one file per concern)
+//! for two dialects, SQLite (the embedded default) and Postgres. Dialect differences
+//! live in `dialect.rs`; filters become SQL in `query.rs`, over the columns `targets.rs`
+//! names. The store executes what the domain decides (`licensing::rules`, `membership`,
+//! `accounts::token`).
 
-mod activity;
 mod dialect;
 mod query;
-mod seats;
 mod sql;
+mod targets;
 
 use std::collections::HashMap;
 
@@ -14,11 +16,10 @@ use serde_json::Value;
 
 use crate::accounts::{Account, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash};
 use crate::activity::ActivityRecord;
-use crate::licensing::{License, Product, SeatChange, SeatRequest};
+use crate::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
+use crate::membership::{MemberOp, MemberOrigin};
 use crate::scim::error::ProtocolError;
-use crate::scim::filter::{CompareOp, Filter};
 pub use crate::scim::list::{ListRequest, SortOrder};
-use crate::scim::patch::DeferredOp;
 use crate::scim::tolerance::ClientProfile;
 
 pub use sql::connect;
@@ -61,6 +62,15 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NoLicense(_) => StoreError::NotFound,
+            Refusal::PoolFull(_) | Refusal::StillWaiting(_) => StoreError::Seats(refusal.to_string()),
+        }
+    }
+}
 
 /// A stored SCIM resource: the canonical document (attributes only, no `id`/`meta`)
 /// plus what the store owns.
@@ -108,7 +118,7 @@ pub struct Instance {
 }
 
 /// A license pool and how it is used.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct PoolUsage {
     pub id: String,
@@ -207,92 +217,6 @@ pub trait UserStore: Send + Sync {
     /// The database's plan for the queries `list_users` would run (page, then count),
     /// each introduced by a `-- page: <sql>` line: for checking index use.
     async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>>;
-}
-
-/// Where a group membership came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberOrigin {
-    /// Written by an IdP over SCIM.
-    Scim,
-    /// Added in the Account Center (admin API). A SCIM replace of members keeps these:
-    /// LinkedIn keeps members added directly in LinkedIn when an IdP re-pushes a group.
-    Admin,
-}
-
-impl MemberOrigin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberOrigin::Scim => "scim",
-            MemberOrigin::Admin => "admin",
-        }
-    }
-}
-
-/// One change to a group's membership, carried out inside the group's write. Never needs
-/// the member list: each op costs the same whatever the group's size.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MemberOp {
-    /// Add these users as `scim` members; existing members are left as they are.
-    Add(Vec<String>),
-    /// Remove these members, whatever their origin: the IdP named them.
-    Remove(Vec<String>),
-    /// Remove the members matching this filter (paths relative to one member:
-    /// `value`, `display`, `type`).
-    RemoveWhere(Filter),
-    /// Make the `scim` members exactly these users; `admin` members stay (PUT, PATCH
-    /// `replace` of members, PATCH `remove` of all members).
-    ReplaceScim(Vec<String>),
-}
-
-impl MemberOp {
-    /// The store's form of a PATCH operation on `members` (see `scim::patch`).
-    /// `remove` of every member is a replace with none: like any SCIM replace it keeps the
-    /// `admin` members. `members[value eq "u"]` becomes a removal by id (a primary-key
-    /// delete); other filters are run against the membership table.
-    pub fn from_deferred(op: DeferredOp) -> Result<MemberOp, ProtocolError> {
-        Ok(match op {
-            DeferredOp::Add(items) => MemberOp::Add(member_ids(&items)?),
-            DeferredOp::Remove(items) => MemberOp::Remove(member_ids(&items)?),
-            DeferredOp::RemoveAll => MemberOp::ReplaceScim(Vec::new()),
-            DeferredOp::Replace(items) => MemberOp::ReplaceScim(member_ids(&items)?),
-            DeferredOp::RemoveWhere(filter) => match &filter {
-                Filter::Compare {
-                    path,
-                    op: CompareOp::Eq,
-                    value: Value::String(id),
-                } if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("value") => {
-                    // members.value is caseExact=false; ids are generated lower-case.
-                    MemberOp::Remove(vec![fold_case(id)])
-                }
-                _ => MemberOp::RemoveWhere(filter),
-            },
-        })
-    }
-}
-
-/// The user ids of `members` values (`{"value": id, …}`). Only users can be members
-/// (LinkedIn groups hold people): a `type` other than `User` is `invalidValue`. Other
-/// sub-attributes (`display`, `$ref`) are the server's to fill in and are ignored, also
-/// when a `remove` lists them.
-pub fn member_ids(items: &[Value]) -> Result<Vec<String>, ProtocolError> {
-    items
-        .iter()
-        .map(|item| {
-            let id = item
-                .get("value")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| {
-                    ProtocolError::invalid_value("members: every member needs a \"value\" (a user id)")
-                })?;
-            match item.get("type").and_then(Value::as_str) {
-                Some(t) if !t.eq_ignore_ascii_case("User") => Err(ProtocolError::invalid_value(format!(
-                    "members: {id} has type {t:?}; groups hold users only (no nested groups)"
-                ))),
-                _ => Ok(id.to_owned()),
-            }
-        })
-        .collect()
 }
 
 /// What a group write changes: the document (`None`: unchanged) and the membership.
@@ -525,35 +449,6 @@ mod tests {
         assert!(!cols.active);
         assert_eq!(cols.external_id.as_deref(), Some("A1"));
         assert!(UserColumns::from_doc(&json!({})).is_err());
-    }
-
-    #[test]
-    fn deferred_member_ops_become_store_ops() {
-        let filter = |text: &str| {
-            crate::scim::filter::parse_filter(text, &mut crate::scim::tolerance::Leniency::default())
-                .expect("filter")
-        };
-        assert_eq!(
-            MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "u1", "display": "x"})])),
-            Ok(MemberOp::Add(vec!["u1".into()]))
-        );
-        assert_eq!(
-            MemberOp::from_deferred(DeferredOp::RemoveWhere(filter("value eq \"U2\""))),
-            Ok(MemberOp::Remove(vec!["u2".into()]))
-        );
-        let general = filter("display sw \"a\"");
-        assert_eq!(
-            MemberOp::from_deferred(DeferredOp::RemoveWhere(general.clone())),
-            Ok(MemberOp::RemoveWhere(general))
-        );
-        assert_eq!(
-            MemberOp::from_deferred(DeferredOp::RemoveAll),
-            Ok(MemberOp::ReplaceScim(Vec::new()))
-        );
-        assert!(
-            MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "g", "type": "Group"})])).is_err()
-        );
-        assert!(member_ids(&[json!({"display": "x"})]).is_err());
     }
 
     #[test]
