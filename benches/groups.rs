@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use linkedin_scim::Application;
-use linkedin_scim::accounts::{BearerToken, FidelityPreset};
+use linkedin_scim::accounts::{BearerToken, FidelityPreset, admit};
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use linkedin_scim::licensing::SeatRequest;
@@ -98,9 +98,9 @@ async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
     let token = BearerToken::parse(TOKEN).ok_or("bad token")?;
-    let account = store
-        .authenticate(&token.hash(), SystemClock.now_micros())
-        .await?
+    let hash = token.hash();
+    let found = store.find_token(&hash).await?;
+    let account = admit(&hash, found, SystemClock.now_micros())
         .map_err(|_| "token rejected")?
         .account
         .id;

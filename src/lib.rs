@@ -19,8 +19,9 @@ use tokio::net::TcpListener;
 
 use std::collections::HashMap;
 
+pub use accounts::token_expiry;
 use accounts::{
-    BearerToken, Fidelity, FidelityPreset, Seed, SeedAccount, SeedAutoAssign, SeedConfiguration, SeedError,
+    BearerToken, FidelityPreset, Seed, SeedAccount, SeedAutoAssign, SeedConfiguration, SeedError,
     SeedInstance, SeedPool,
 };
 use clock::Clock;
@@ -66,13 +67,6 @@ pub struct Application {
     pub demo: DemoToken,
     /// The admin API token when it was generated at this start (to print once).
     pub generated_admin_token: Option<String>,
-}
-
-/// When a token issued now expires under the account's fidelity settings.
-pub fn token_expiry(fidelity: &Fidelity, now: i64) -> Option<i64> {
-    fidelity
-        .token_ttl_seconds
-        .map(|ttl| now.saturating_add(ttl.saturating_mul(1_000_000)))
 }
 
 /// Apply the seed file: accounts, instances, pools and configurations with fixed tokens,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::licensing::{Product, WhenFull};
 use crate::scim::tolerance::ClientProfile;
-pub use token::{BearerToken, TokenHash};
+pub use token::{BearerToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
 
 /// Which behaviours an account emulates: LinkedIn's documented quirks, or plain RFC 7644
 /// (what conformance suites expect). See `docs/fidelity.md`.

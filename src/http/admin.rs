@@ -16,13 +16,13 @@ use serde_json::json;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::ScimJson;
+use crate::accounts::token_expiry;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
 use crate::licensing::Product;
 use crate::membership::MemberOrigin;
 use crate::scim::error::ProtocolError;
 use crate::store::{ActivityQuery, StoreError, StoreResult};
-use crate::token_expiry;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::accounts::{BearerToken, Principal};
+use crate::accounts::{BearerToken, Principal, TokenRejection, admit};
 use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
-use crate::store::TokenRejection;
 
 /// The account and SCIM configuration a valid bearer token belongs to.
 pub struct Authenticated(pub Principal);
@@ -38,11 +37,9 @@ impl FromRequestParts<AppState> for Authenticated {
             })?;
         let token = BearerToken::parse(raw)
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        match state
-            .store
-            .authenticate(&token.hash(), state.clock.now_micros())
-            .await?
-        {
+        let hash = token.hash();
+        let found = state.store.find_token(&hash).await?;
+        match admit(&hash, found, state.clock.now_micros()) {
             Ok(principal) => {
                 if let Some(note) = parts.extensions.get::<ActivityNote>() {
                     note.principal(&principal);

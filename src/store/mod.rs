@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::accounts::{Account, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash};
+use crate::accounts::{Account, Fidelity, PatchResponse, ScimConfiguration, StoredToken, TokenHash};
 use crate::activity::ActivityRecord;
 use crate::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
 use crate::membership::{MemberOp, MemberOrigin};
@@ -132,13 +132,6 @@ pub struct PoolUsage {
     pub promote_waiting: bool,
 }
 
-/// Why a presented token does not authenticate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRejection {
-    Unknown,
-    Expired,
-}
-
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Create the account if no account has this name; return it either way.
@@ -168,12 +161,9 @@ pub trait AccountStore: Send + Sync {
         expires_at: Option<Micros>,
         now: Micros,
     ) -> StoreResult<bool>;
-    /// Who a token hash belongs to.
-    async fn authenticate(
-        &self,
-        token: &TokenHash,
-        now: Micros,
-    ) -> StoreResult<Result<Principal, TokenRejection>>;
+    /// The configuration (and account) holding this token hash, with its expiry: what
+    /// `accounts::admit` decides on.
+    async fn find_token(&self, token: &TokenHash) -> StoreResult<Option<StoredToken>>;
 }
 
 /// A read-modify-write step: the current record in, the change out (`None`: leave it

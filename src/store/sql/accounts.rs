@@ -5,14 +5,14 @@ use sqlx::types::Json;
 
 use super::Db;
 use crate::accounts::{
-    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, TokenHash,
+    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, StoredToken, TokenHash,
 };
 use crate::licensing::Product;
 use crate::store::sql::{SqlStore, or_conflict};
-use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult, TokenRejection};
+use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
 
 /// A configuration with its account and its auto-assign pool's product: one query
-/// authenticates a request.
+/// finds what authenticating a request needs.
 const CONFIGURATION_SELECT: &str =
     "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id,
         c.patch_response, c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
@@ -220,11 +220,7 @@ impl AccountStore for SqlStore<Db> {
         Ok(n.max(0) as u64)
     }
 
-    async fn authenticate(
-        &self,
-        token: &TokenHash,
-        now: Micros,
-    ) -> StoreResult<Result<Principal, TokenRejection>> {
+    async fn find_token(&self, token: &TokenHash) -> StoreResult<Option<StoredToken>> {
         let row: Option<ConfigurationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CONFIGURATION_SELECT} where c.token_hash = $1"
         )))
@@ -232,22 +228,20 @@ impl AccountStore for SqlStore<Db> {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(Err(TokenRejection::Unknown));
+            return Ok(None);
         };
-        if !token.matches(&row.token_hash) {
-            return Ok(Err(TokenRejection::Unknown));
-        }
-        if row.token_expires_at.is_some_and(|t| t <= now) {
-            return Ok(Err(TokenRejection::Expired));
-        }
         let configuration = row.configuration()?;
-        Ok(Ok(Principal {
-            account: Account {
-                id: row.account_id,
-                name: row.account_name,
-                fidelity: row.fidelity.0,
+        Ok(Some(StoredToken {
+            principal: Principal {
+                account: Account {
+                    id: row.account_id,
+                    name: row.account_name,
+                    fidelity: row.fidelity.0,
+                },
+                configuration,
             },
-            configuration,
+            token_hash: TokenHash(row.token_hash),
+            expires_at: row.token_expires_at,
         }))
     }
 }
