@@ -13,4 +13,5 @@ mod groups;
 mod idp;
 mod licensing;
 mod root;
+mod store;
 mod users;
