@@ -7,6 +7,7 @@ pub mod activity;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod ids;
 pub mod licensing;
 pub mod membership;
 pub mod scim;
@@ -26,7 +27,7 @@ use accounts::{
 };
 use clock::Clock;
 use config::Settings;
-use licensing::Product;
+use licensing::{PoolId, Product};
 use store::{NewConfiguration, Store, StoreError};
 
 pub const DEMO_ACCOUNT: &str = "demo";
@@ -75,7 +76,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), 
     for account in &seed.accounts {
         let fidelity = account.fidelity();
         let stored = store.ensure_account(&account.name, fidelity.clone(), now).await?;
-        let mut pools: HashMap<(&str, &str), String> = HashMap::new();
+        let mut pools: HashMap<(&str, &str), PoolId> = HashMap::new();
         for instance in &account.instances {
             let created = store
                 .put_instance(&stored.id, &instance.product, &instance.name, now)
@@ -109,7 +110,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), 
                         client_profile: config.client_profile,
                         token_hash: &token.hash(),
                         token_expires_at: token_expiry(&fidelity, now),
-                        auto_assign_pool_id: pool_id.map(String::as_str),
+                        auto_assign_pool_id: pool_id,
                         patch_response: config.patch_response,
                     },
                     now,

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
+use crate::ids::UserId;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::patch::DeferredOp;
@@ -33,15 +34,15 @@ impl MemberOrigin {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberOp {
     /// Add these users as `scim` members; existing members are left as they are.
-    Add(Vec<String>),
+    Add(Vec<UserId>),
     /// Remove these members, whatever their origin: the IdP named them.
-    Remove(Vec<String>),
+    Remove(Vec<UserId>),
     /// Remove the members matching this filter (paths relative to one member:
     /// `value`, `display`, `type`).
     RemoveWhere(Filter),
     /// Make the `scim` members exactly these users; `admin` members stay (PUT, PATCH
     /// `replace` of members, PATCH `remove` of all members).
-    ReplaceScim(Vec<String>),
+    ReplaceScim(Vec<UserId>),
 }
 
 impl MemberOp {
@@ -62,7 +63,7 @@ impl MemberOp {
                     value: Value::String(id),
                 } if path.urn.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("value") => {
                     // members.value is caseExact=false; ids are generated lower-case.
-                    MemberOp::Remove(vec![fold_case(id)])
+                    MemberOp::Remove(vec![UserId::new(fold_case(id))])
                 }
                 _ => MemberOp::RemoveWhere(filter),
             },
@@ -74,7 +75,7 @@ impl MemberOp {
 /// (LinkedIn groups hold people): a `type` other than `User` is `invalidValue`. Other
 /// sub-attributes (`display`, `$ref`) are the server's to fill in and are ignored, also
 /// when a `remove` lists them.
-pub fn member_ids(items: &[Value]) -> Result<Vec<String>, ProtocolError> {
+pub fn member_ids(items: &[Value]) -> Result<Vec<UserId>, ProtocolError> {
     items
         .iter()
         .map(|item| {
@@ -89,7 +90,7 @@ pub fn member_ids(items: &[Value]) -> Result<Vec<String>, ProtocolError> {
                 Some(t) if !t.eq_ignore_ascii_case("User") => Err(ProtocolError::invalid_value(format!(
                     "members: {id} has type {t:?}; groups hold users only (no nested groups)"
                 ))),
-                _ => Ok(id.to_owned()),
+                _ => Ok(UserId::from(id)),
             }
         })
         .collect()
@@ -99,27 +100,27 @@ pub fn member_ids(items: &[Value]) -> Result<Vec<String>, ProtocolError> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ScimReplace {
     /// Current `scim` members the new list leaves out, in the current order.
-    pub remove: Vec<String>,
+    pub remove: Vec<UserId>,
     /// Users of the new list that are not `scim` members yet, in id order, once each.
-    pub add: Vec<String>,
+    pub add: Vec<UserId>,
 }
 
 /// Diff a replace against the current `scim` members. A replace carries the whole list,
 /// so reading the current `scim` members is within its cost; the diff keeps unchanged
 /// rows (and the group's version) as they are when Okta re-pushes the same list. An
 /// `admin` member named in the list is in `add`: inserting it leaves its row as it is.
-pub fn diff_scim_replace(current_scim: &[String], wanted: &[String]) -> ScimReplace {
-    let wanted: BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
+pub fn diff_scim_replace(current_scim: &[UserId], wanted: &[UserId]) -> ScimReplace {
+    let wanted: BTreeSet<&UserId> = wanted.iter().collect();
     let remove = current_scim
         .iter()
-        .filter(|id| !wanted.contains(id.as_str()))
+        .filter(|id| !wanted.contains(id))
         .cloned()
         .collect();
-    let current: HashSet<&str> = current_scim.iter().map(String::as_str).collect();
+    let current: HashSet<&UserId> = current_scim.iter().collect();
     let add = wanted
         .iter()
         .filter(|id| !current.contains(**id))
-        .map(|id| (*id).to_owned())
+        .map(|id| (*id).clone())
         .collect();
     ScimReplace { remove, add }
 }
@@ -129,8 +130,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ids(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
+    fn ids(list: &[&str]) -> Vec<UserId> {
+        list.iter().map(|s| UserId::from(*s)).collect()
     }
 
     #[test]
@@ -141,11 +142,11 @@ mod tests {
         };
         assert_eq!(
             MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "u1", "display": "x"})])),
-            Ok(MemberOp::Add(vec!["u1".into()]))
+            Ok(MemberOp::Add(ids(&["u1"])))
         );
         assert_eq!(
             MemberOp::from_deferred(DeferredOp::RemoveWhere(filter("value eq \"U2\""))),
-            Ok(MemberOp::Remove(vec!["u2".into()]))
+            Ok(MemberOp::Remove(ids(&["u2"])))
         );
         let general = filter("display sw \"a\"");
         assert_eq!(
@@ -158,7 +159,7 @@ mod tests {
         );
         assert_eq!(
             MemberOp::from_deferred(DeferredOp::Replace(vec![json!({"value": "u3"})])),
-            Ok(MemberOp::ReplaceScim(vec!["u3".into()]))
+            Ok(MemberOp::ReplaceScim(ids(&["u3"])))
         );
         assert!(
             MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "g", "type": "Group"})])).is_err()

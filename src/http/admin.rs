@@ -19,6 +19,7 @@ use super::extract::ScimJson;
 use crate::accounts::token_expiry;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::licensing::Product;
 use crate::membership::MemberOrigin;
 use crate::scim::error::ProtocolError;
@@ -202,7 +203,7 @@ struct PoolChange {
 async fn update_pool(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, pool)): Path<(String, String)>,
+    Path((name, pool)): Path<(String, PoolId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
@@ -254,7 +255,7 @@ async fn refresh_token(
 #[serde(deny_unknown_fields)]
 struct NewMembers {
     /// User ids.
-    members: Vec<String>,
+    members: Vec<UserId>,
 }
 
 /// Members added directly in the Account Center: origin `admin`, so a SCIM replace of
@@ -262,7 +263,7 @@ struct NewMembers {
 async fn add_group_members(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, group)): Path<(String, String)>,
+    Path((name, group)): Path<(String, GroupId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let new: NewMembers = body_as(body, r#"{"members": ["<user id>", …]}"#)?;
@@ -287,7 +288,7 @@ async fn add_group_members(
 async fn user_licenses(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user)): Path<(String, String)>,
+    Path((name, user)): Path<(String, UserId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     if state.store.get_user(&account.id, &user).await?.is_none() {
@@ -308,7 +309,7 @@ async fn user_licenses(
 async fn activate_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product_name)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;
@@ -331,7 +332,7 @@ fn license_changed(done: StoreResult<()>, user: &str, product: &Product) -> ApiR
 async fn revoke_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product_name)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;

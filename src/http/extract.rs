@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::accounts::{BearerToken, Principal, TokenRejection, admit};
+use crate::accounts::{AccountId, BearerToken, Principal, TokenRejection, admit};
 use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
@@ -186,7 +186,7 @@ impl FromRequestParts<AppState> for Scim {
 }
 
 impl Scim {
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.principal.account.id
     }
 }

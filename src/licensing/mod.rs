@@ -8,6 +8,8 @@ pub mod rules;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::ids::{InstanceId, PoolId};
+
 pub use rules::{Activation, Assignment, Refusal, Release, SeatPlan};
 
 /// A LinkedIn product (`sales_navigator`, `learning`, `elevate`, …): lower-case ASCII
@@ -104,7 +106,7 @@ pub enum WhenFull {
 /// The seat a SCIM write asks for: the pool its configuration auto-assigns from, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatRequest {
-    pub pool_id: Option<String>,
+    pub pool_id: Option<PoolId>,
     pub when_full: WhenFull,
 }
 

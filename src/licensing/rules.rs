@@ -3,7 +3,7 @@
 //! the write's transaction and keeps in SQL only what the seat invariant across replicas
 //! needs (the guarded `used < seats` update, the check constraint, the lock order).
 
-use super::{LicenseState, SeatChange, SeatRequest, WhenFull};
+use super::{LicenseState, PoolId, SeatChange, SeatRequest, WhenFull};
 
 /// What a user write means for the user's licenses, before the pool is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +14,10 @@ pub enum SeatPlan<'a> {
     Nothing,
     /// An active user written by an auto-assigning configuration: it holds (or waits
     /// for) one seat of this pool's product.
-    Claim { pool_id: &'a str, when_full: WhenFull },
+    Claim {
+        pool_id: &'a PoolId,
+        when_full: WhenFull,
+    },
 }
 
 impl SeatRequest {
@@ -140,7 +143,7 @@ mod tests {
 
     fn request(pool: Option<&str>, when_full: WhenFull) -> SeatRequest {
         SeatRequest {
-            pool_id: pool.map(str::to_owned),
+            pool_id: pool.map(PoolId::from),
             when_full,
         }
     }
@@ -154,7 +157,7 @@ mod tests {
         assert_eq!(
             auto.plan(true),
             SeatPlan::Claim {
-                pool_id: "p1",
+                pool_id: &PoolId::from("p1"),
                 when_full: WhenFull::Refuse
             }
         );

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::accounts::{Account, Fidelity, PatchResponse, ScimConfiguration, StoredToken, TokenHash};
 use crate::activity::ActivityRecord;
+use crate::ids::{AccountId, GroupId, InstanceId, PoolId, UserId};
 use crate::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
 use crate::membership::{MemberOp, MemberOrigin};
 use crate::scim::error::ProtocolError;
@@ -92,13 +93,13 @@ pub struct Page<T> {
 /// A new SCIM configuration and the hash of its token.
 #[derive(Debug, Clone)]
 pub struct NewConfiguration<'a> {
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     pub name: &'a str,
     pub client_profile: ClientProfile,
     pub token_hash: &'a TokenHash,
     pub token_expires_at: Option<Micros>,
     /// Auto-assign on: the pool it assigns from.
-    pub auto_assign_pool_id: Option<&'a str>,
+    pub auto_assign_pool_id: Option<&'a PoolId>,
     pub patch_response: PatchResponse,
 }
 
@@ -112,7 +113,7 @@ pub struct UserWrite {
 /// An application instance: one product contract inside an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
-    pub id: String,
+    pub id: InstanceId,
     pub product: Product,
     pub name: String,
 }
@@ -121,8 +122,8 @@ pub struct Instance {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct PoolUsage {
-    pub id: String,
-    pub instance_id: String,
+    pub id: PoolId,
+    pub instance_id: InstanceId,
     pub instance: String,
     pub product: String,
     pub license_type: String,
@@ -148,14 +149,14 @@ pub trait AccountStore: Send + Sync {
     /// Test-harness reset: remove every user, group, license assignment and activity
     /// record of the account, freeing all seats; configurations, tokens, instances and
     /// pools stay. Returns (users, groups) removed.
-    async fn reset_account(&self, account_id: &str) -> StoreResult<(u64, u64)>;
+    async fn reset_account(&self, account_id: &AccountId) -> StoreResult<(u64, u64)>;
     async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>>;
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     /// Replace a configuration's token (refresh): the old one stops working at once.
     /// False when the account has no configuration of that name.
     async fn replace_token(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         configuration: &str,
         token: &TokenHash,
         expires_at: Option<Micros>,
@@ -177,12 +178,12 @@ pub trait UserStore: Send + Sync {
     /// `Conflict` when the userName is taken in the account.
     async fn create_user(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         doc: &Value,
         seat: &SeatRequest,
         now: Micros,
     ) -> StoreResult<UserWrite>;
-    async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>>;
     /// Read-modify-write under a row lock: `change` sees the current record and returns
     /// the new document, or `None` to leave it as it is. Concurrent modifications of one
     /// user queue on the lock, so none is lost. An error from `change` aborts the write.
@@ -190,23 +191,31 @@ pub trait UserStore: Send + Sync {
     /// document is unchanged (an IdP "touching" a user it matched claims its seat).
     async fn modify_user(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &UserId,
         seat: &SeatRequest,
         now: Micros,
         change: &mut Change<'_>,
     ) -> StoreResult<UserWrite>;
     /// Remove a user, releasing its seats and dropping its group memberships (bumping
     /// those groups' versions); false when there was none.
-    async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
-    async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
+    async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool>;
+    async fn list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>>;
     /// Insert many already-normalized user documents in one transaction, with multi-row
     /// inserts (seeds, bulk imports, the benchmark): far faster than one `create_user`
     /// each. All or nothing; `Conflict` when a userName is taken. Returns how many.
-    async fn import_users(&self, account_id: &str, docs: &[Value], now: Micros) -> StoreResult<u64>;
+    async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64>;
     /// The database's plan for the queries `list_users` would run (page, then count),
     /// each introduced by a `-- page: <sql>` line: for checking index use.
-    async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>>;
+    async fn explain_list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Vec<String>>;
 }
 
 /// What a group write changes: the document (`None`: unchanged) and the membership.
@@ -234,39 +243,43 @@ pub trait GroupStore: Send + Sync {
     /// is not a user of the account (nothing is written).
     async fn create_group(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         doc: &Value,
-        members: &[String],
+        members: &[UserId],
         now: Micros,
     ) -> StoreResult<ResourceRecord>;
     /// The group without its members (see [`GroupStore::group_members`]).
-    async fn get_group(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn get_group(&self, account_id: &AccountId, id: &GroupId) -> StoreResult<Option<ResourceRecord>>;
     /// Read-modify-write under a row lock, like [`UserStore::modify_user`]; the document
     /// and the membership change in one transaction, and the version is bumped when
     /// either changed. The member list is never loaded.
     async fn modify_group(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &GroupId,
         now: Micros,
         change: &mut Change<'_, GroupUpdate>,
     ) -> StoreResult<ResourceRecord>;
     /// Remove a group and its memberships (not its members); false when there was none.
-    async fn delete_group(&self, account_id: &str, id: &str) -> StoreResult<bool>;
-    async fn list_groups(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
+    async fn delete_group(&self, account_id: &AccountId, id: &GroupId) -> StoreResult<bool>;
+    async fn list_groups(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>>;
     /// The members of each of these groups (one query), ordered by member id.
-    async fn group_members(&self, account_id: &str, group_ids: &[String]) -> StoreResult<References>;
+    async fn group_members(&self, account_id: &AccountId, group_ids: &[String]) -> StoreResult<References>;
     /// The groups of each of these users (one query), ordered by group id.
-    async fn user_groups(&self, account_id: &str, user_ids: &[String]) -> StoreResult<References>;
+    async fn user_groups(&self, account_id: &AccountId, user_ids: &[String]) -> StoreResult<References>;
     /// Add users to a group with `origin` (the Account Center adds `Admin` members; the
     /// benchmark loads large groups with it). Existing members keep their origin. Returns
     /// how many were added; `UnknownMembers` (nothing written) for ids that are not
     /// users of the account, `NotFound` without the group.
     async fn add_members(
         &self,
-        account_id: &str,
-        group_id: &str,
-        user_ids: &[String],
+        account_id: &AccountId,
+        group_id: &GroupId,
+        user_ids: &[UserId],
         origin: MemberOrigin,
         now: Micros,
     ) -> StoreResult<u64>;
@@ -277,7 +290,7 @@ pub trait LicenseStore: Send + Sync {
     /// Create or rename nothing: upsert an instance by (account, name).
     async fn put_instance(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         product: &Product,
         name: &str,
         now: Micros,
@@ -286,39 +299,43 @@ pub trait LicenseStore: Send + Sync {
     /// more seats are in use than the new count).
     async fn put_pool(
         &self,
-        account_id: &str,
-        instance_id: &str,
+        account_id: &AccountId,
+        instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
         promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolUsage>;
-    async fn pools(&self, account_id: &str) -> StoreResult<Vec<PoolUsage>>;
+    async fn pools(&self, account_id: &AccountId) -> StoreResult<Vec<PoolUsage>>;
     /// Change a pool's seat count and promotion option; promotes waiting users when the
     /// pool promotes and seats were added.
     async fn set_pool(
         &self,
-        account_id: &str,
-        pool_id: &str,
+        account_id: &AccountId,
+        pool_id: &PoolId,
         seats: Option<i64>,
         promote_waiting: Option<bool>,
         now: Micros,
     ) -> StoreResult<PoolUsage>;
     /// The licenses of each of `user_ids` (one query, for list pages).
-    async fn licenses(&self, account_id: &str, user_ids: &[String]) -> StoreResult<Vec<(String, License)>>;
+    async fn licenses(
+        &self,
+        account_id: &AccountId,
+        user_ids: &[UserId],
+    ) -> StoreResult<Vec<(UserId, License)>>;
     /// The user accepts its assigned license (`NotFound` without one, `Seats` while waiting).
     async fn activate_license(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         product: &Product,
         now: Micros,
     ) -> StoreResult<()>;
     /// An admin takes a license away, freeing its seat.
     async fn revoke_license(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         product: &Product,
         now: Micros,
     ) -> StoreResult<()>;
@@ -340,7 +357,11 @@ pub struct ActivityQuery {
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn record_activity(&self, records: &[ActivityRecord]) -> StoreResult<()>;
-    async fn activity(&self, account_id: &str, query: &ActivityQuery) -> StoreResult<Vec<ActivityRecord>>;
+    async fn activity(
+        &self,
+        account_id: &AccountId,
+        query: &ActivityQuery,
+    ) -> StoreResult<Vec<ActivityRecord>>;
 }
 
 /// Everything the HTTP layer needs, behind one object.

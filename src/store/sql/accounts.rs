@@ -7,6 +7,7 @@ use super::Db;
 use crate::accounts::{
     Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, StoredToken, TokenHash,
 };
+use crate::ids::{AccountId, ConfigurationId, PoolId};
 use crate::licensing::Product;
 use crate::store::sql::{SqlStore, or_conflict};
 use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
@@ -23,7 +24,7 @@ const CONFIGURATION_SELECT: &str =
 
 #[derive(sqlx::FromRow)]
 struct AccountRow {
-    id: String,
+    id: AccountId,
     name: String,
     fidelity: Json<Fidelity>,
 }
@@ -41,11 +42,11 @@ impl From<AccountRow> for Account {
 /// A row of [`CONFIGURATION_SELECT`].
 #[derive(sqlx::FromRow)]
 struct ConfigurationRow {
-    id: String,
-    account_id: String,
+    id: ConfigurationId,
+    account_id: AccountId,
     name: String,
     client_profile: String,
-    auto_assign_pool_id: Option<String>,
+    auto_assign_pool_id: Option<PoolId>,
     patch_response: String,
     token_hash: String,
     token_expires_at: Option<Micros>,
@@ -77,7 +78,7 @@ impl ConfigurationRow {
 }
 
 impl SqlStore<Db> {
-    async fn configuration(&self, id: &str) -> StoreResult<ScimConfiguration> {
+    async fn configuration(&self, id: &ConfigurationId) -> StoreResult<ScimConfiguration> {
         let row: ConfigurationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CONFIGURATION_SELECT} where c.id = $1"
         )))
@@ -95,7 +96,7 @@ impl AccountStore for SqlStore<Db> {
             "insert into accounts (id, name, fidelity, created_at, updated_at) values ($1, $2, $3, $4, $4)
              on conflict (name) do update set fidelity = excluded.fidelity, updated_at = excluded.updated_at",
         )
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(AccountId::generate())
         .bind(name)
         .bind(Json(fidelity))
         .bind(now)
@@ -122,7 +123,7 @@ impl AccountStore for SqlStore<Db> {
 
     async fn replace_token(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         configuration: &str,
         token: &TokenHash,
         expires_at: Option<Micros>,
@@ -147,7 +148,7 @@ impl AccountStore for SqlStore<Db> {
         config: NewConfiguration<'_>,
         now: Micros,
     ) -> StoreResult<ScimConfiguration> {
-        let id: String = sqlx::query_scalar(
+        let id: ConfigurationId = sqlx::query_scalar(
             "insert into scim_configurations
                  (id, account_id, name, client_profile, token_hash, token_expires_at,
                   auto_assign_pool_id, patch_response, created_at, updated_at)
@@ -161,7 +162,7 @@ impl AccountStore for SqlStore<Db> {
                  updated_at = excluded.updated_at
              returning id",
         )
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(ConfigurationId::generate())
         .bind(config.account_id)
         .bind(config.name)
         .bind(config.client_profile.as_str())
@@ -181,7 +182,7 @@ impl AccountStore for SqlStore<Db> {
         self.configuration(&id).await
     }
 
-    async fn reset_account(&self, account_id: &str) -> StoreResult<(u64, u64)> {
+    async fn reset_account(&self, account_id: &AccountId) -> StoreResult<(u64, u64)> {
         let mut tx = self.begin_write().await?;
         // Children first, so no foreign key has to cascade row by row.
         for sql in [

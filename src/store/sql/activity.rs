@@ -5,6 +5,7 @@ use sqlx::QueryBuilder;
 
 use super::Db;
 use crate::activity::ActivityRecord;
+use crate::ids::AccountId;
 use crate::store::dialect::Dialect;
 use crate::store::sql::SqlStore;
 use crate::store::{ActivityQuery, ActivityStore, Micros, StoreError, StoreResult};
@@ -85,13 +86,17 @@ impl ActivityStore for SqlStore<Db> {
         Ok(())
     }
 
-    async fn activity(&self, account_id: &str, query: &ActivityQuery) -> StoreResult<Vec<ActivityRecord>> {
+    async fn activity(
+        &self,
+        account_id: &AccountId,
+        query: &ActivityQuery,
+    ) -> StoreResult<Vec<ActivityRecord>> {
         let mut qb = QueryBuilder::<Db>::new(
             "select id, account_id, configuration_id, at, request_id, method, path, status, latency_us,
                     resource_type, resource_id, outcome, detail, tolerances
              from activity where account_id = ",
         );
-        Db::bind_text(&mut qb, account_id.to_owned());
+        Db::bind_text(&mut qb, account_id.to_string());
         if let Some(before) = query.before_id {
             qb.push(" and id < ");
             Db::bind_int(&mut qb, before);

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
+use crate::ids::{AccountId, GroupId, UserId};
 use crate::membership::{MemberOp, MemberOrigin, diff_scim_replace};
 use crate::scim::filter::Filter;
 use crate::store::dialect::Dialect;
@@ -33,7 +34,7 @@ impl SqlStore<Db> {
     /// others. Runs before any membership insert so a bad id writes nothing.
     async fn check_users(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
+        account_id: &AccountId,
         ids: &[&str],
     ) -> StoreResult<()> {
         let mut found = HashSet::new();
@@ -61,9 +62,9 @@ impl SqlStore<Db> {
     /// rows were added.
     async fn insert_members(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
-        group_id: &str,
-        ids: &[String],
+        account_id: &AccountId,
+        group_id: &GroupId,
+        ids: &[UserId],
         origin: MemberOrigin,
         now: Micros,
     ) -> StoreResult<u64> {
@@ -111,8 +112,8 @@ impl SqlStore<Db> {
     /// Carry out one membership change; returns how many rows it changed.
     async fn apply_member_op(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
-        group_id: &str,
+        account_id: &AccountId,
+        group_id: &GroupId,
         op: &MemberOp,
         now: Micros,
     ) -> StoreResult<u64> {
@@ -123,7 +124,7 @@ impl SqlStore<Db> {
             MemberOp::Remove(ids) => Self::delete_members(tx, group_id, &distinct(ids)).await,
             MemberOp::RemoveWhere(filter) => Self::delete_members_where(tx, group_id, filter).await,
             MemberOp::ReplaceScim(ids) => {
-                let current: Vec<String> = sqlx::query_scalar(
+                let current: Vec<UserId> = sqlx::query_scalar(
                     "select member_id from group_members where group_id = $1 and origin = 'scim'",
                 )
                 .bind(group_id)
@@ -141,7 +142,7 @@ impl SqlStore<Db> {
 
     async fn delete_members_where(
         tx: &mut Transaction<'static, Db>,
-        group_id: &str,
+        group_id: &GroupId,
         filter: &Filter,
     ) -> StoreResult<u64> {
         let target = groups_target();
@@ -164,13 +165,13 @@ impl SqlStore<Db> {
 impl GroupStore for SqlStore<Db> {
     async fn create_group(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         doc: &Value,
-        members: &[String],
+        members: &[UserId],
         now: Micros,
     ) -> StoreResult<ResourceRecord> {
         let columns = GroupColumns::from_doc(doc)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = GroupId::generate();
         let mut tx = self.begin_write().await?;
         let row: RecordRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "insert into groups (id, account_id, display_name, display_name_key, external_id, doc, version,
@@ -193,14 +194,14 @@ impl GroupStore for SqlStore<Db> {
         Ok(row.into())
     }
 
-    async fn get_group(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+    async fn get_group(&self, account_id: &AccountId, id: &GroupId) -> StoreResult<Option<ResourceRecord>> {
         self.get_record(GROUPS, account_id, id).await
     }
 
     async fn modify_group(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &GroupId,
         now: Micros,
         change: &mut Change<'_, GroupUpdate>,
     ) -> StoreResult<ResourceRecord> {
@@ -241,16 +242,20 @@ impl GroupStore for SqlStore<Db> {
         Ok(record)
     }
 
-    async fn delete_group(&self, account_id: &str, id: &str) -> StoreResult<bool> {
+    async fn delete_group(&self, account_id: &AccountId, id: &GroupId) -> StoreResult<bool> {
         self.delete_record(GROUPS, account_id, id).await
     }
 
-    async fn list_groups(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+    async fn list_groups(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
         self.list_records(GROUPS, &groups_target(), account_id, query)
             .await
     }
 
-    async fn group_members(&self, account_id: &str, group_ids: &[String]) -> StoreResult<References> {
+    async fn group_members(&self, account_id: &AccountId, group_ids: &[String]) -> StoreResult<References> {
         let display = Db::json_text("u.doc", &["displayName"]);
         let select = format!(
             "select gm.group_id as owner, gm.member_id as id, coalesce({display}, u.user_name) as display
@@ -266,7 +271,7 @@ impl GroupStore for SqlStore<Db> {
         .await
     }
 
-    async fn user_groups(&self, account_id: &str, user_ids: &[String]) -> StoreResult<References> {
+    async fn user_groups(&self, account_id: &AccountId, user_ids: &[String]) -> StoreResult<References> {
         let select = "select gm.member_id as owner, g.id as id, g.display_name as display
                       from group_members gm join groups g on g.id = gm.group_id where";
         self.references(select, "gm.member_id", "gm.member_id, g.id", account_id, user_ids)
@@ -275,9 +280,9 @@ impl GroupStore for SqlStore<Db> {
 
     async fn add_members(
         &self,
-        account_id: &str,
-        group_id: &str,
-        user_ids: &[String],
+        account_id: &AccountId,
+        group_id: &GroupId,
+        user_ids: &[UserId],
         origin: MemberOrigin,
         now: Micros,
     ) -> StoreResult<u64> {

@@ -15,6 +15,7 @@ use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
 use crate::clock::rfc3339;
+use crate::ids::{AccountId, InstanceId, PoolId, UserId};
 use crate::licensing::rules::{self, Activation, Assignment, SeatPlan};
 use crate::licensing::{License, LicenseState, Product, SeatChange, SeatRequest};
 use crate::store::dialect::Dialect;
@@ -40,14 +41,14 @@ struct AssignmentRow {
 
 #[derive(sqlx::FromRow)]
 struct InstanceRow {
-    id: String,
+    id: InstanceId,
     product: String,
     name: String,
 }
 
 #[derive(sqlx::FromRow)]
 struct LicenseRow {
-    user_id: String,
+    user_id: UserId,
     product: String,
     instance: String,
     license_type: String,
@@ -61,8 +62,8 @@ impl SqlStore<Db> {
     /// [`SeatRequest::plan`] and [`rules::assign`]).
     pub(super) async fn sync_seats(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         active: bool,
         seat: &SeatRequest,
         now: Micros,
@@ -131,7 +132,7 @@ impl SqlStore<Db> {
     }
 
     /// The guarded update that enforces the seat invariant.
-    async fn take_seat(tx: &mut Transaction<'static, Db>, pool_id: &str) -> StoreResult<bool> {
+    async fn take_seat(tx: &mut Transaction<'static, Db>, pool_id: &PoolId) -> StoreResult<bool> {
         let done = sqlx::query("update license_pools set used = used + 1 where id = $1 and used < seats")
             .bind(pool_id)
             .execute(&mut **tx)
@@ -144,10 +145,10 @@ impl SqlStore<Db> {
     /// were dropped.
     pub(super) async fn release_seats(
         tx: &mut Transaction<'static, Db>,
-        user_id: &str,
+        user_id: &UserId,
         now: Micros,
     ) -> StoreResult<usize> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
+        let rows: Vec<(PoolId, String)> = sqlx::query_as(
             "select pool_id, product from license_assignments where user_id = $1 order by pool_id",
         )
         .bind(user_id)
@@ -163,8 +164,8 @@ impl SqlStore<Db> {
     /// (see [`rules::release`]).
     async fn release_one(
         tx: &mut Transaction<'static, Db>,
-        pool_id: &str,
-        user_id: &str,
+        pool_id: &PoolId,
+        user_id: &UserId,
         product: &str,
         now: Micros,
     ) -> StoreResult<()> {
@@ -199,7 +200,7 @@ impl SqlStore<Db> {
     /// Give free seats to waiting users, first come, first served.
     async fn promote_waiting(
         tx: &mut Transaction<'static, Db>,
-        pool_id: &str,
+        pool_id: &PoolId,
         now: Micros,
     ) -> StoreResult<()> {
         loop {
@@ -222,7 +223,7 @@ impl SqlStore<Db> {
         }
     }
 
-    async fn pool(&self, account_id: &str, pool_id: &str) -> StoreResult<PoolUsage> {
+    async fn pool(&self, account_id: &AccountId, pool_id: &PoolId) -> StoreResult<PoolUsage> {
         let row: Option<PoolUsage> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{POOL_USAGE_SELECT} where p.account_id = $1 and p.id = $2"
         )))
@@ -238,7 +239,7 @@ impl SqlStore<Db> {
 impl LicenseStore for SqlStore<Db> {
     async fn put_instance(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         product: &Product,
         name: &str,
         now: Micros,
@@ -249,7 +250,7 @@ impl LicenseStore for SqlStore<Db> {
              on conflict (account_id, name) do update set product = excluded.product, updated_at = excluded.updated_at
              returning id, product, name",
         )
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(InstanceId::generate())
         .bind(account_id)
         .bind(product.as_str())
         .bind(name)
@@ -265,15 +266,15 @@ impl LicenseStore for SqlStore<Db> {
 
     async fn put_pool(
         &self,
-        account_id: &str,
-        instance_id: &str,
+        account_id: &AccountId,
+        instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
         promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolUsage> {
         let mut tx = self.begin_write().await?;
-        let id: String = sqlx::query_scalar(
+        let id: PoolId = sqlx::query_scalar(
             "insert into license_pools
                  (id, account_id, instance_id, license_type, seats, used, promote_waiting, created_at, updated_at)
              values ($1, $2, $3, $4, $5, 0, $6, $7, $7)
@@ -281,7 +282,7 @@ impl LicenseStore for SqlStore<Db> {
                  seats = excluded.seats, promote_waiting = excluded.promote_waiting, updated_at = excluded.updated_at
              returning id",
         )
-        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(PoolId::generate())
         .bind(account_id)
         .bind(instance_id)
         .bind(license_type)
@@ -298,7 +299,7 @@ impl LicenseStore for SqlStore<Db> {
         self.pool(account_id, &id).await
     }
 
-    async fn pools(&self, account_id: &str) -> StoreResult<Vec<PoolUsage>> {
+    async fn pools(&self, account_id: &AccountId) -> StoreResult<Vec<PoolUsage>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{POOL_USAGE_SELECT} where p.account_id = $1 order by i.name, p.license_type"
         )))
@@ -309,8 +310,8 @@ impl LicenseStore for SqlStore<Db> {
 
     async fn set_pool(
         &self,
-        account_id: &str,
-        pool_id: &str,
+        account_id: &AccountId,
+        pool_id: &PoolId,
         seats: Option<i64>,
         promote_waiting: Option<bool>,
         now: Micros,
@@ -338,7 +339,11 @@ impl LicenseStore for SqlStore<Db> {
         self.pool(account_id, pool_id).await
     }
 
-    async fn licenses(&self, account_id: &str, user_ids: &[String]) -> StoreResult<Vec<(String, License)>> {
+    async fn licenses(
+        &self,
+        account_id: &AccountId,
+        user_ids: &[UserId],
+    ) -> StoreResult<Vec<(UserId, License)>> {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -349,7 +354,7 @@ impl LicenseStore for SqlStore<Db> {
              join instances i on i.id = p.instance_id
              where a.account_id = ",
         );
-        Db::bind_text(&mut qb, account_id.to_owned());
+        Db::bind_text(&mut qb, account_id.to_string());
         qb.push(" and a.user_id in (");
         let mut ids = qb.separated(", ");
         for id in user_ids {
@@ -376,8 +381,8 @@ impl LicenseStore for SqlStore<Db> {
 
     async fn activate_license(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         product: &Product,
         now: Micros,
     ) -> StoreResult<()> {
@@ -412,13 +417,13 @@ impl LicenseStore for SqlStore<Db> {
 
     async fn revoke_license(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         product: &Product,
         now: Micros,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let pool_id: Option<String> = sqlx::query_scalar(
+        let pool_id: Option<PoolId> = sqlx::query_scalar(
             "select pool_id from license_assignments where account_id = $1 and user_id = $2 and product = $3",
         )
         .bind(account_id)

@@ -16,6 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
@@ -24,6 +26,7 @@ use sqlx::{Pool, QueryBuilder, Transaction};
 use super::dialect::Dialect;
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
+use crate::ids::Id;
 
 /// The store files compiled for SQLite.
 #[path = "."]
@@ -149,10 +152,10 @@ const CHUNK: usize = 1000;
 const IMPORT_ROWS: usize = 1_000;
 
 /// Ids in first-seen order without repeats.
-fn distinct(ids: &[String]) -> Vec<&str> {
+fn distinct<T: AsRef<str>>(ids: &[T]) -> Vec<&str> {
     let mut seen = HashSet::new();
     ids.iter()
-        .map(String::as_str)
+        .map(AsRef::as_ref)
         .filter(|id| seen.insert(*id))
         .collect()
 }
@@ -261,4 +264,35 @@ fn list_queries<'t, DB: Dialect>(
         i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX),
     );
     Ok((count_qb, qb))
+}
+
+/// Ids are stored as text: bound and read like `String`.
+impl<K, DB: sqlx::Database> sqlx::Type<DB> for Id<K>
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, K, DB: sqlx::Database> sqlx::Encode<'q, DB> for Id<K>
+where
+    String: sqlx::Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <String as sqlx::Encode<'q, DB>>::encode_by_ref(&self.as_str().to_owned(), buf)
+    }
+}
+
+impl<'r, K, DB: sqlx::Database> sqlx::Decode<'r, DB> for Id<K>
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <String as sqlx::Decode<'r, DB>>::decode(value).map(Id::new)
+    }
 }

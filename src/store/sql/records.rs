@@ -4,6 +4,7 @@
 use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
+use crate::ids::AccountId;
 use crate::store::dialect::Dialect;
 use crate::store::query::Target;
 use crate::store::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
@@ -23,7 +24,7 @@ impl SqlStore<Db> {
     pub(super) async fn get_record(
         &self,
         table: &str,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> StoreResult<Option<ResourceRecord>> {
         let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -40,7 +41,7 @@ impl SqlStore<Db> {
     pub(super) async fn lock_record(
         tx: &mut Transaction<'static, Db>,
         table: &str,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
     ) -> StoreResult<ResourceRecord> {
         let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -59,7 +60,7 @@ impl SqlStore<Db> {
     pub(super) async fn touch_record(
         tx: &mut Transaction<'static, Db>,
         table: &str,
-        account_id: &str,
+        account_id: &AccountId,
         id: &str,
         now: Micros,
     ) -> StoreResult<ResourceRecord> {
@@ -80,7 +81,7 @@ impl SqlStore<Db> {
         &self,
         table: &str,
         target: &Target,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
         let (mut count_qb, mut page_qb) = list_queries::<Db>(table, target, account_id, query, "")?;
@@ -107,7 +108,12 @@ impl SqlStore<Db> {
         Ok(Page { total, items })
     }
 
-    pub(super) async fn delete_record(&self, table: &str, account_id: &str, id: &str) -> StoreResult<bool> {
+    pub(super) async fn delete_record(
+        &self,
+        table: &str,
+        account_id: &AccountId,
+        id: &str,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(sqlx::AssertSqlSafe(format!(
             "delete from {table} where account_id = $1 and id = $2"
@@ -127,7 +133,7 @@ impl SqlStore<Db> {
         select: &str,
         owner: &str,
         order: &str,
-        account_id: &str,
+        account_id: &AccountId,
         owners: &[String],
     ) -> StoreResult<References> {
         let mut out = References::new();

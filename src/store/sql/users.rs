@@ -6,6 +6,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
+use crate::ids::{AccountId, UserId};
 use crate::licensing::SeatRequest;
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
@@ -20,8 +21,8 @@ use crate::store::{
 impl SqlStore<Db> {
     async fn write_emails(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &UserId,
         columns: &UserColumns,
     ) -> StoreResult<()> {
         sqlx::query("delete from user_emails where user_id = $1")
@@ -44,7 +45,7 @@ impl SqlStore<Db> {
     /// and so queues concurrent creates in one account for that moment.
     async fn add_to_user_count(
         tx: &mut Transaction<'static, Db>,
-        account_id: &str,
+        account_id: &AccountId,
         delta: i64,
     ) -> StoreResult<()> {
         sqlx::query("update accounts set user_count = user_count + $1 where id = $2")
@@ -58,8 +59,8 @@ impl SqlStore<Db> {
     /// `insert into users … values (…), (…)` for rows of (id, columns, document):
     /// one text for `create_user` and `import_users`.
     fn insert_users(
-        account_id: &str,
-        rows: &[(String, UserColumns, &Value)],
+        account_id: &AccountId,
+        rows: &[(UserId, UserColumns, &Value)],
         now: Micros,
     ) -> QueryBuilder<Db> {
         let mut qb = QueryBuilder::<Db>::new(
@@ -94,13 +95,13 @@ impl SqlStore<Db> {
 impl UserStore for SqlStore<Db> {
     async fn create_user(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         doc: &Value,
         seat: &SeatRequest,
         now: Micros,
     ) -> StoreResult<UserWrite> {
         let columns = UserColumns::from_doc(doc)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = UserId::generate();
         let mut tx = self.begin_write().await?;
         let mut insert = Self::insert_users(account_id, &[(id.clone(), columns.clone(), doc)], now);
         insert.push(format!(" returning {RECORD_COLUMNS}"));
@@ -119,14 +120,14 @@ impl UserStore for SqlStore<Db> {
         })
     }
 
-    async fn get_user(&self, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
+    async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>> {
         self.get_record(USERS, account_id, id).await
     }
 
     async fn modify_user(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &UserId,
         seat: &SeatRequest,
         now: Micros,
         change: &mut Change<'_>,
@@ -170,7 +171,7 @@ impl UserStore for SqlStore<Db> {
         })
     }
 
-    async fn delete_user(&self, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
+    async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let owned: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "select id from users where account_id = $1 and id = $2{}",
@@ -208,16 +209,20 @@ impl UserStore for SqlStore<Db> {
         Ok(deleted)
     }
 
-    async fn list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+    async fn list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
         self.list_records(USERS, &users_target(), account_id, query).await
     }
 
-    async fn import_users(&self, account_id: &str, docs: &[Value], now: Micros) -> StoreResult<u64> {
+    async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         for chunk in docs.chunks(IMPORT_ROWS) {
             let rows = chunk
                 .iter()
-                .map(|doc| Ok((uuid::Uuid::new_v4().to_string(), UserColumns::from_doc(doc)?, doc)))
+                .map(|doc| Ok((UserId::generate(), UserColumns::from_doc(doc)?, doc)))
                 .collect::<StoreResult<Vec<_>>>()?;
             let mut qb = Self::insert_users(account_id, &rows, now);
             qb.build().execute(&mut *tx).await.map_err(|e| {
@@ -227,7 +232,7 @@ impl UserStore for SqlStore<Db> {
                     e.into()
                 }
             })?;
-            let emails: Vec<(&String, &String)> = rows
+            let emails: Vec<(&UserId, &String)> = rows
                 .iter()
                 .flat_map(|(id, columns, _)| columns.email_keys.iter().map(move |key| (id, key)))
                 .collect();
@@ -245,7 +250,11 @@ impl UserStore for SqlStore<Db> {
         Ok(docs.len() as u64)
     }
 
-    async fn explain_list_users(&self, account_id: &str, query: &ListRequest) -> StoreResult<Vec<String>> {
+    async fn explain_list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Vec<String>> {
         let (mut count_qb, mut page_qb) =
             list_queries::<Db>(USERS, &users_target(), account_id, query, Db::EXPLAIN)?;
         let mut plan = Vec::new();

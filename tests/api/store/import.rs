@@ -76,7 +76,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
         .remove(0);
     assert!(
         t.store
-            .delete_user(t.account_id(), &seven.id, 3)
+            .delete_user(t.account_id(), &super::user_id(&seven), 3)
             .await
             .expect("delete")
     );

@@ -9,6 +9,7 @@ mod tokens;
 use std::sync::Arc;
 
 use linkedin_scim::accounts::{Account, FidelityPreset};
+use linkedin_scim::ids::{AccountId, PoolId, UserId};
 use linkedin_scim::licensing::{Product, SeatRequest, WhenFull};
 use linkedin_scim::scim::catalog::{group_schema, user_schema};
 use linkedin_scim::scim::list::RawListParams;
@@ -41,7 +42,7 @@ impl TestStore {
         }
     }
 
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.account.id
     }
 
@@ -83,19 +84,26 @@ impl TestStore {
     }
 
     /// The account's pool `id` as it is now.
-    pub async fn pool_usage(&self, id: &str) -> PoolUsage {
+    pub async fn pool_usage(&self, id: &PoolId) -> PoolUsage {
         let pools = self.store.pools(self.account_id()).await.expect("pools");
-        pools.into_iter().find(|p| p.id == id).expect("pool")
+        pools.into_iter().find(|p| p.id == *id).expect("pool")
     }
 
-    /// Create an active user with no seat request.
-    pub async fn user(&self, user_name: &str) -> ResourceRecord {
-        self.store
+    /// Create an active user with no seat request; its id.
+    pub async fn user(&self, user_name: &str) -> UserId {
+        let record = self
+            .store
             .create_user(self.account_id(), &user_doc(user_name), &SeatRequest::none(), 1)
             .await
             .expect("create user")
-            .record
+            .record;
+        user_id(&record)
     }
+}
+
+/// The id of a user record.
+pub fn user_id(record: &ResourceRecord) -> UserId {
+    UserId::from(record.id.as_str())
 }
 
 pub fn user_doc(user_name: &str) -> Value {

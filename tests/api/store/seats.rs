@@ -8,7 +8,9 @@ use linkedin_scim::licensing::{LicenseState, Product, SeatChange, SeatRequest, W
 use linkedin_scim::store::{StoreError, UserWrite};
 use serde_json::json;
 
-use super::{TestStore, user_doc};
+use linkedin_scim::ids::UserId;
+
+use super::{TestStore, user_doc, user_id};
 use crate::backend_tests;
 use crate::helpers::Backend;
 
@@ -20,7 +22,7 @@ async fn create(t: &TestStore, user_name: &str, seat: &SeatRequest) -> UserWrite
 }
 
 /// Set `active` through `modify_user`, as a PATCH would.
-async fn set_active(t: &TestStore, id: &str, active: bool, seat: &SeatRequest, now: i64) -> SeatChange {
+async fn set_active(t: &TestStore, id: &UserId, active: bool, seat: &SeatRequest, now: i64) -> SeatChange {
     t.store
         .modify_user(t.account_id(), id, seat, now, &mut |current| {
             let mut doc = current.doc.clone();
@@ -32,10 +34,10 @@ async fn set_active(t: &TestStore, id: &str, active: bool, seat: &SeatRequest, n
         .seats
 }
 
-async fn state(t: &TestStore, user_id: &str) -> Option<LicenseState> {
+async fn state(t: &TestStore, id: &UserId) -> Option<LicenseState> {
     let licenses = t
         .store
-        .licenses(t.account_id(), &[user_id.to_owned()])
+        .licenses(t.account_id(), std::slice::from_ref(id))
         .await
         .expect("licenses");
     licenses.first().map(|(_, license)| license.state)
@@ -48,12 +50,15 @@ async fn seats_go_first_come_first_served_and_a_full_pool_makes_users_wait(backe
     assert_eq!(first.seats, SeatChange::Assigned(Product::SALES_NAVIGATOR.into()));
     let second = create(&t, "second@acme.example", &seat).await;
     assert_eq!(second.seats, SeatChange::Waiting(Product::SALES_NAVIGATOR.into()));
-    assert_eq!(state(&t, &second.record.id).await, Some(LicenseState::Waiting));
+    assert_eq!(
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Waiting)
+    );
     let usage = t.pool_usage(&pool.id).await;
     assert_eq!((usage.used, usage.waiting), (1, 1));
 
     // Touching a user that holds its seat changes nothing; one that waits keeps waiting.
-    let touch = |id: String| {
+    let touch = |id: UserId| {
         let t = &t;
         let seat = &seat;
         async move {
@@ -64,21 +69,27 @@ async fn seats_go_first_come_first_served_and_a_full_pool_makes_users_wait(backe
                 .seats
         }
     };
-    assert_eq!(touch(first.record.id.clone()).await, SeatChange::Unchanged);
-    assert_eq!(touch(second.record.id.clone()).await, SeatChange::Unchanged);
+    assert_eq!(touch(user_id(&first.record)).await, SeatChange::Unchanged);
+    assert_eq!(touch(user_id(&second.record)).await, SeatChange::Unchanged);
 
     // Without promotion a freed seat stays free until the waiting user is written again.
     assert_eq!(
-        set_active(&t, &first.record.id, false, &seat, 3).await,
+        set_active(&t, &user_id(&first.record), false, &seat, 3).await,
         SeatChange::Released(1)
     );
-    assert_eq!(state(&t, &first.record.id).await, None);
-    assert_eq!(state(&t, &second.record.id).await, Some(LicenseState::Waiting));
+    assert_eq!(state(&t, &user_id(&first.record)).await, None);
     assert_eq!(
-        touch(second.record.id.clone()).await,
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Waiting)
+    );
+    assert_eq!(
+        touch(user_id(&second.record)).await,
         SeatChange::Assigned(Product::SALES_NAVIGATOR.into())
     );
-    assert_eq!(state(&t, &second.record.id).await, Some(LicenseState::Assigned));
+    assert_eq!(
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Assigned)
+    );
     let usage = t.pool_usage(&pool.id).await;
     assert_eq!((usage.used, usage.waiting), (1, 0));
 }
@@ -95,12 +106,18 @@ async fn a_pool_that_promotes_hands_freed_seats_to_the_longest_waiting(backend: 
         .expect("create");
     assert!(
         t.store
-            .delete_user(t.account_id(), &holder.record.id, 6)
+            .delete_user(t.account_id(), &user_id(&holder.record), 6)
             .await
             .expect("delete")
     );
-    assert_eq!(state(&t, &early.record.id).await, Some(LicenseState::Assigned));
-    assert_eq!(state(&t, &late.record.id).await, Some(LicenseState::Waiting));
+    assert_eq!(
+        state(&t, &user_id(&early.record)).await,
+        Some(LicenseState::Assigned)
+    );
+    assert_eq!(
+        state(&t, &user_id(&late.record)).await,
+        Some(LicenseState::Waiting)
+    );
 
     // More seats promote the rest at once.
     let usage = t
@@ -109,7 +126,10 @@ async fn a_pool_that_promotes_hands_freed_seats_to_the_longest_waiting(backend: 
         .await
         .expect("set pool");
     assert_eq!((usage.used, usage.waiting), (2, 0));
-    assert_eq!(state(&t, &late.record.id).await, Some(LicenseState::Assigned));
+    assert_eq!(
+        state(&t, &user_id(&late.record)).await,
+        Some(LicenseState::Assigned)
+    );
     // Fewer seats than are in use is refused by the check constraint.
     let shrink = t.store.set_pool(t.account_id(), &pool.id, Some(1), None, 8).await;
     assert!(matches!(shrink, Err(StoreError::Seats(_))), "{shrink:?}");
@@ -154,33 +174,33 @@ async fn only_an_assigned_license_is_activated_and_revoking_frees_its_seat(backe
     let waiting = create(&t, "waiting@acme.example", &seat).await;
     let none = t.user("none@acme.example").await;
 
-    let activate = |id: String| {
+    let activate = |id: UserId| {
         let t = &t;
         let product = &product;
         async move { t.store.activate_license(t.account_id(), &id, product, 4).await }
     };
-    activate(holder.record.id.clone()).await.expect("activate");
-    assert_eq!(state(&t, &holder.record.id).await, Some(LicenseState::Activated));
+    activate(user_id(&holder.record)).await.expect("activate");
+    assert_eq!(
+        state(&t, &user_id(&holder.record)).await,
+        Some(LicenseState::Activated)
+    );
     // Activating twice is fine.
-    activate(holder.record.id.clone()).await.expect("activate again");
-    let early = activate(waiting.record.id.clone()).await;
+    activate(user_id(&holder.record)).await.expect("activate again");
+    let early = activate(user_id(&waiting.record)).await;
     assert!(
         matches!(&early, Err(StoreError::Seats(d)) if d.contains("waiting for a seat")),
         "{early:?}"
     );
-    assert!(matches!(
-        activate(none.id.clone()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(activate(none.clone()).await, Err(StoreError::NotFound)));
 
     t.store
-        .revoke_license(t.account_id(), &holder.record.id, &product, 5)
+        .revoke_license(t.account_id(), &user_id(&holder.record), &product, 5)
         .await
         .expect("revoke");
     assert_eq!(t.pool_usage(&pool.id).await.used, 0);
     let again = t
         .store
-        .revoke_license(t.account_id(), &holder.record.id, &product, 6)
+        .revoke_license(t.account_id(), &user_id(&holder.record), &product, 6)
         .await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
 }
