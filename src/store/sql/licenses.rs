@@ -223,6 +223,25 @@ impl SqlStore<Db> {
         }
     }
 
+    /// The user's license of `product` in the account, if it holds one: its pool and state.
+    async fn held_license(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        user_id: &UserId,
+        product: &Product,
+    ) -> StoreResult<Option<(PoolId, LicenseState)>> {
+        let row: Option<(PoolId, String)> = sqlx::query_as(
+            "select pool_id, state from license_assignments where account_id = $1 and user_id = $2 and product = $3",
+        )
+        .bind(account_id)
+        .bind(user_id)
+        .bind(product.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|(pool_id, state)| Ok((pool_id, state_of(&state)?)))
+            .transpose()
+    }
+
     async fn pool(&self, account_id: &AccountId, pool_id: &PoolId) -> StoreResult<PoolUsage> {
         let row: Option<PoolUsage> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{POOL_USAGE_SELECT} where p.account_id = $1 and p.id = $2"
@@ -387,16 +406,8 @@ impl LicenseStore for SqlStore<Db> {
         now: Micros,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let state: Option<String> = sqlx::query_scalar(
-            "select state from license_assignments where account_id = $1 and user_id = $2 and product = $3",
-        )
-        .bind(account_id)
-        .bind(user_id)
-        .bind(product.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let state = state.as_deref().map(state_of).transpose()?;
-        match rules::activate(product.as_str(), state)? {
+        let held = Self::held_license(&mut tx, account_id, user_id, product).await?;
+        match rules::activate(product.as_str(), held.map(|(_, state)| state))? {
             Activation::AlreadyActive => {}
             Activation::Activate => {
                 sqlx::query(
@@ -423,15 +434,8 @@ impl LicenseStore for SqlStore<Db> {
         now: Micros,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let pool_id: Option<PoolId> = sqlx::query_scalar(
-            "select pool_id from license_assignments where account_id = $1 and user_id = $2 and product = $3",
-        )
-        .bind(account_id)
-        .bind(user_id)
-        .bind(product.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let pool_id = pool_id.ok_or(StoreError::NotFound)?;
+        let held = Self::held_license(&mut tx, account_id, user_id, product).await?;
+        let (pool_id, _) = held.ok_or(StoreError::NotFound)?;
         Self::release_one(&mut tx, &pool_id, user_id, product.as_str(), now).await?;
         tx.commit().await?;
         Ok(())

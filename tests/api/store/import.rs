@@ -88,15 +88,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
 
 async fn imports_stay_in_their_account(backend: Backend) {
     let t = TestStore::open(backend).await;
-    let other = t
-        .store
-        .ensure_account(
-            "globex",
-            linkedin_scim::accounts::FidelityPreset::Rfc.settings(),
-            0,
-        )
-        .await
-        .expect("account");
+    let other = t.other_account("globex").await;
     t.store
         .import_users(&other.id, &[doc(1)], 1)
         .await

@@ -168,15 +168,7 @@ async fn unknown_members_write_nothing(backend: Backend) {
     assert!(matches!(add, Err(StoreError::UnknownMembers(_))), "{add:?}");
     assert!(members(&t, &gid(&g)).await.is_empty());
     // Another account's user is unknown here too.
-    let other = t
-        .store
-        .ensure_account(
-            "globex",
-            linkedin_scim::accounts::FidelityPreset::Rfc.settings(),
-            0,
-        )
-        .await
-        .expect("account");
+    let other = t.other_account("globex").await;
     let stranger = t
         .store
         .create_user(

@@ -42,6 +42,14 @@ impl TestStore {
         }
     }
 
+    /// Another account (RFC preset) in the same database.
+    pub async fn other_account(&self, name: &str) -> Account {
+        self.store
+            .ensure_account(name, FidelityPreset::Rfc.settings(), 0)
+            .await
+            .expect("account")
+    }
+
     pub fn account_id(&self) -> &AccountId {
         &self.account.id
     }
