@@ -156,7 +156,7 @@ async fn measure(
     }
 }
 
-async fn print_plans(store: &dyn Store, account_id: &str) {
+async fn print_plans(store: &dyn Store, account_id: &linkedin_scim::ids::AccountId) {
     for query in Query::ALL {
         let raw = RawListParams {
             filter: query.filter(1),

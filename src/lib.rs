@@ -7,7 +7,9 @@ pub mod activity;
 pub mod clock;
 pub mod config;
 mod http;
+pub mod ids;
 pub mod licensing;
+pub mod membership;
 pub mod scim;
 pub mod store;
 pub mod telemetry;
@@ -16,8 +18,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use accounts::BearerToken;
 use accounts::seed::{DemoToken, Seed, SeedError, apply_seed, ensure_demo};
-use accounts::{BearerToken, Fidelity};
 use clock::Clock;
 use config::Settings;
 use secrecy::{ExposeSecret, SecretString};
@@ -47,13 +49,6 @@ pub struct Application {
     pub demo: DemoToken,
     /// The admin API token when it was generated at this start (to print once).
     pub generated_admin_token: Option<String>,
-}
-
-/// When a token issued now expires under the account's fidelity settings.
-pub fn token_expiry(fidelity: &Fidelity, now: i64) -> Option<i64> {
-    fidelity
-        .token_ttl_seconds
-        .map(|ttl| now.saturating_add(ttl.saturating_mul(1_000_000)))
 }
 
 impl Application {

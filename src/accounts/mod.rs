@@ -7,15 +7,17 @@ pub mod token;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::PoolId;
+pub use crate::ids::{AccountId, ConfigurationId};
 use crate::licensing::Product;
 use crate::scim::tolerance::ClientProfile;
 pub use fidelity::{Fidelity, FidelityOverrides, FidelityPreset, TWO_YEARS_SECONDS, UserDelete};
-pub use token::{BearerToken, TokenHash};
+pub use token::{BearerToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
 
 /// One LinkedIn enterprise customer: the tenant every SCIM resource belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub fidelity: Fidelity,
 }
@@ -23,8 +25,8 @@ pub struct Account {
 /// A SCIM configuration as created in the Account Center: it owns one bearer token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimConfiguration {
-    pub id: String,
-    pub account_id: String,
+    pub id: ConfigurationId,
+    pub account_id: AccountId,
     pub name: String,
     pub client_profile: ClientProfile,
     /// With auto-assign on: the pool (instance + license type) it assigns from.
@@ -69,7 +71,7 @@ impl PatchResponse {
 /// The pool a configuration auto-assigns, and the product it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoAssign {
-    pub pool_id: String,
+    pub pool_id: PoolId,
     pub product: Product,
 }
 

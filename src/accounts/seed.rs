@@ -8,11 +8,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse};
+use super::{BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse, token_expiry};
+use crate::ids::PoolId;
 use crate::licensing::Product;
 use crate::scim::tolerance::ClientProfile;
 use crate::store::{Micros, NewConfiguration, Store, StoreError};
-use crate::token_expiry;
 
 pub const DEMO_ACCOUNT: &str = "demo";
 pub const DEMO_CONFIGURATION: &str = "Demo";
@@ -162,7 +162,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: Micros) -> Result<(
     for account in &seed.accounts {
         let fidelity = account.fidelity();
         let stored = store.ensure_account(&account.name, fidelity.clone(), now).await?;
-        let mut pools: HashMap<(&str, &str), String> = HashMap::new();
+        let mut pools: HashMap<(&str, &str), PoolId> = HashMap::new();
         for instance in &account.instances {
             let created = store
                 .put_instance(&stored.id, &instance.product, &instance.name, now)
@@ -196,7 +196,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: Micros) -> Result<(
                         client_profile: config.client_profile,
                         token_hash: &token.hash(),
                         token_expires_at: token_expiry(&fidelity, now),
-                        auto_assign_pool_id: pool_id.map(String::as_str),
+                        auto_assign_pool_id: pool_id,
                         patch_response: config.patch_response,
                     },
                     now,

@@ -17,12 +17,14 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ScimJson, bearer_token};
 use crate::accounts::fidelity::LicenseEdit;
+use crate::accounts::token_expiry;
 use crate::accounts::{Account, BearerToken};
 use crate::activity::ActivityRecord;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::licensing::Product;
+use crate::membership::MemberOrigin;
 use crate::scim::error::ProtocolError;
-use crate::store::{ActivityQuery, MemberOrigin, StoreError, StoreResult};
-use crate::token_expiry;
+use crate::store::{ActivityQuery, StoreError, StoreResult};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -196,7 +198,7 @@ struct PoolChange {
 async fn update_pool(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, pool)): Path<(String, String)>,
+    Path((name, pool)): Path<(String, PoolId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
@@ -248,7 +250,7 @@ async fn refresh_token(
 #[serde(deny_unknown_fields)]
 struct NewMembers {
     /// User ids.
-    members: Vec<String>,
+    members: Vec<UserId>,
 }
 
 /// Members added directly in the Account Center: origin `admin`, so a SCIM replace of
@@ -256,7 +258,7 @@ struct NewMembers {
 async fn add_group_members(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, group)): Path<(String, String)>,
+    Path((name, group)): Path<(String, GroupId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let new: NewMembers = body_as(body, r#"{"members": ["<user id>", …]}"#)?;
@@ -281,7 +283,7 @@ async fn add_group_members(
 async fn user_licenses(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user)): Path<(String, String)>,
+    Path((name, user)): Path<(String, UserId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     if state.store.get_user(&account.id, &user).await?.is_none() {
@@ -302,7 +304,7 @@ async fn user_licenses(
 async fn activate_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product_name)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;
@@ -326,7 +328,7 @@ fn license_changed(done: StoreResult<()>, user: &str, product: &Product) -> ApiR
 async fn revoke_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product_name)): Path<(String, String, String)>,
+    Path((name, user, product_name)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let product = product(product_name)?;

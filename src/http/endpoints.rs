@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson, ScimQuery};
 use super::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use crate::accounts::AccountId;
 use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::ResourceType;
@@ -69,16 +70,16 @@ pub(super) trait Kind: Send + Sync + 'static {
     }
     /// Store a new resource from its normalized document.
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>>;
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>>;
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool>;
     /// The related resources of each of these records, in one query.
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References>;
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References>;
     /// Add what else lives outside the document (a user's licenses) to the rendered
     /// `docs` of `records`, before projection.
     async fn extend(

@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::accounts::{BearerToken, Principal};
+use crate::accounts::{AccountId, BearerToken, Principal, TokenRejection, admit};
 use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
-use crate::store::TokenRejection;
 
 /// Why a request carries no usable bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +57,9 @@ impl FromRequestParts<AppState> for Authenticated {
                 .into(),
             )
         })?;
-        match state
-            .store
-            .authenticate(&token.hash(), state.clock.now_micros())
-            .await?
-        {
+        let hash = token.hash();
+        let found = state.store.find_token(&hash).await?;
+        match admit(&hash, found, state.clock.now_micros()) {
             Ok(principal) => {
                 if let Some(note) = parts.extensions.get::<ActivityNote>() {
                     note.principal(&principal);
@@ -209,7 +206,7 @@ impl FromRequestParts<AppState> for Scim {
 }
 
 impl Scim {
-    pub(crate) fn account_id(&self) -> &str {
+    pub(crate) fn account_id(&self) -> &AccountId {
         &self.principal.account.id
     }
 }

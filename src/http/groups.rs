@@ -18,15 +18,15 @@ use serde_json::Value;
 use super::AppState;
 use super::endpoints::{self, Kind, Written};
 use super::extract::Scim;
+use crate::ids::{AccountId, GroupId, UserId};
 use crate::licensing::SeatChange;
+use crate::membership::{MemberOp, member_ids};
 use crate::scim::catalog::{ResourceType, group_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
 use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
-use crate::store::{
-    Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
-};
+use crate::store::{Change, GroupUpdate, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
 const MEMBERS: &str = "members";
 
@@ -76,12 +76,12 @@ impl Kind for Groups {
             .await?;
         Ok((record, SeatChange::Unchanged))
     }
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-        store.get_group(account_id, id).await
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_group(account_id, &GroupId::from(id)).await
     }
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_groups(account_id, query).await
@@ -91,14 +91,14 @@ impl Kind for Groups {
         let record = scim
             .state
             .store
-            .modify_group(scim.account_id(), id, now, change)
+            .modify_group(scim.account_id(), &GroupId::from(id), now, change)
             .await?;
         Ok((record, SeatChange::Unchanged))
     }
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, _now: Micros) -> StoreResult<bool> {
-        store.delete_group(account_id, id).await
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, _now: Micros) -> StoreResult<bool> {
+        store.delete_group(account_id, &GroupId::from(id)).await
     }
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.group_members(account_id, ids).await
     }
 }
@@ -121,7 +121,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// A normalized POST/PUT body split into the document the store keeps and the member
 /// ids, which go to the membership table.
-fn split_members(mut doc: Value) -> Result<(Value, Vec<String>), ProtocolError> {
+fn split_members(mut doc: Value) -> Result<(Value, Vec<UserId>), ProtocolError> {
     let members = match doc.as_object_mut().and_then(|map| map.remove(MEMBERS)) {
         Some(Value::Array(items)) => member_ids(&items)?,
         _ => Vec::new(),

@@ -16,6 +16,7 @@ use super::error::ApiResult;
 use super::extract::Scim;
 use crate::accounts::Principal;
 use crate::accounts::fidelity::{UserDeletion, deactivated};
+use crate::ids::{AccountId, UserId};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
@@ -83,12 +84,12 @@ impl Kind for Users {
             .await?;
         Ok((record, seats))
     }
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-        store.get_user(account_id, id).await
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_user(account_id, &UserId::from(id)).await
     }
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_users(account_id, query).await
@@ -98,14 +99,20 @@ impl Kind for Users {
         let UserWrite { record, seats } = scim
             .state
             .store
-            .modify_user(scim.account_id(), id, &seat_request(&scim.principal), now, change)
+            .modify_user(
+                scim.account_id(),
+                &UserId::from(id),
+                &seat_request(&scim.principal),
+                now,
+                change,
+            )
             .await?;
         Ok((record, seats))
     }
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
-        store.delete_user(account_id, id, now).await
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool> {
+        store.delete_user(account_id, &UserId::from(id), now).await
     }
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.user_groups(account_id, ids).await
     }
 
@@ -124,12 +131,12 @@ impl Kind for Users {
         ) {
             return Ok(());
         }
-        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<UserId> = records.iter().map(|r| UserId::from(r.id.as_str())).collect();
         let licenses = scim.state.store.licenses(scim.account_id(), &ids).await?;
         for (record, doc) in records.iter().zip(docs.iter_mut()) {
             let held: Vec<&License> = licenses
                 .iter()
-                .filter(|(id, _)| *id == record.id)
+                .filter(|(id, _)| id.as_str() == record.id)
                 .map(|(_, l)| l)
                 .collect();
             if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {

@@ -110,25 +110,8 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
-        let (database_url, pg_schema) = match self.backend {
-            Backend::Sqlite => {
-                let path = self.files.path().join("test.db");
-                (format!("sqlite://{}", path.display()), None)
-            }
-            Backend::Postgres => {
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&postgres_url())
-                    .await
-                    .expect("connect to Postgres");
-                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test schema");
-                let base = postgres_url();
-                let sep = if base.contains('?') { '&' } else { '?' };
-                (format!("{base}{sep}options[search_path]={schema}"), Some(schema))
-            }
-        };
+        let database = TestDatabase::create(self.backend).await;
+        let database_url = database.url.clone();
         let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
         let admin_token = format!("admin-token-{}", uuid::Uuid::new_v4().simple());
         let settings = Settings {
@@ -151,9 +134,49 @@ impl TestAppBuilder {
             admin_token,
             client: reqwest::Client::new(),
             database_url,
-            pg_schema,
             seed: self.seed,
             _files: self.files,
+            _database: database,
+        }
+    }
+}
+
+/// A database of its own for one test: a fresh SQLite file, or a fresh Postgres schema.
+/// Dropping it removes the file (and its WAL files) or the schema.
+pub struct TestDatabase {
+    pub url: String,
+    sqlite_path: Option<PathBuf>,
+    pg_schema: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("lscim-test-{}.db", uuid::Uuid::new_v4()));
+                TestDatabase {
+                    url: format!("sqlite://{}", path.display()),
+                    sqlite_path: Some(path),
+                    pg_schema: None,
+                }
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&postgres_url())
+                    .await
+                    .expect("connect to Postgres");
+                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test schema");
+                let base = postgres_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                TestDatabase {
+                    url: format!("{base}{sep}options[search_path]={schema}"),
+                    sqlite_path: None,
+                    pg_schema: Some(schema),
+                }
+            }
         }
     }
 }
@@ -167,13 +190,21 @@ pub struct TestApp {
     pub admin_token: String,
     pub client: reqwest::Client,
     pub database_url: String,
-    pg_schema: Option<String>,
     seed: Option<PathBuf>,
     _files: tempfile::TempDir,
+    _database: TestDatabase,
 }
 
-impl Drop for TestApp {
+impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let Some(path) = self.sqlite_path.take() {
+            // Open connections keep working on the unlinked file until they close.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
         if let Some(schema) = self.pg_schema.take() {
             // Best effort: a leftover schema only costs disk on a developer's database.
             let _ = std::thread::spawn(move || {

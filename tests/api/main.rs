@@ -14,5 +14,6 @@ mod idp;
 mod licensing;
 mod replicas;
 mod root;
+mod store;
 mod tokens;
 mod users;
