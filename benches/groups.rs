@@ -16,11 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use linkedin_scim::Application;
-use linkedin_scim::accounts::{BearerToken, FidelityPreset};
+use linkedin_scim::accounts::{BearerToken, FidelityPreset, admit};
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
+use linkedin_scim::ids::{AccountId, GroupId, UserId};
 use linkedin_scim::licensing::SeatRequest;
-use linkedin_scim::store::{MemberOrigin, Store};
+use linkedin_scim::membership::MemberOrigin;
+use linkedin_scim::store::Store;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -97,9 +99,9 @@ async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
     let token = BearerToken::parse(TOKEN).ok_or("bad token")?;
-    let account = store
-        .authenticate(&token.hash(), SystemClock.now_micros())
-        .await?
+    let hash = token.hash();
+    let found = store.find_token(&hash).await?;
+    let account = admit(&hash, found, SystemClock.now_micros())
         .map_err(|_| "token rejected")?
         .account
         .id;
@@ -122,7 +124,7 @@ async fn run(backend: &'static str, url: &str, iterations: usize) -> BenchResult
         store
             .add_members(
                 &account,
-                &group.id,
+                &GroupId::from(group.id.as_str()),
                 &members[..size],
                 MemberOrigin::Scim,
                 SystemClock.now_micros(),
@@ -211,7 +213,7 @@ impl Target {
 }
 
 /// Users go in through the store, many at a time: this is set-up, not what is measured.
-async fn create_users(store: &Arc<dyn Store>, account: &str, n: usize) -> BenchResult<Vec<String>> {
+async fn create_users(store: &Arc<dyn Store>, account: &AccountId, n: usize) -> BenchResult<Vec<UserId>> {
     const WORKERS: usize = 16;
     let mut tasks = Vec::new();
     for worker in 0..WORKERS {
@@ -225,7 +227,7 @@ async fn create_users(store: &Arc<dyn Store>, account: &str, n: usize) -> BenchR
                 let user = store
                     .create_user(&account, &doc, &SeatRequest::none(), SystemClock.now_micros())
                     .await?;
-                ids.push((i, user.record.id));
+                ids.push((i, UserId::from(user.record.id)));
             }
             Ok::<_, linkedin_scim::store::StoreError>(ids)
         }));

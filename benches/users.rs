@@ -156,7 +156,7 @@ async fn measure(
     }
 }
 
-async fn print_plans(store: &dyn Store, account_id: &str) {
+async fn print_plans(store: &dyn Store, account_id: &linkedin_scim::ids::AccountId) {
     for query in Query::ALL {
         let raw = RawListParams {
             filter: query.filter(1),
@@ -199,7 +199,11 @@ async fn run_backend(name: &str, database_url: &str, sizes: &[usize], samples: u
     let store = app.store.clone();
     tokio::spawn(app.run_until_stopped());
     let account = store
-        .ensure_account(linkedin_scim::DEMO_ACCOUNT, FidelityPreset::Rfc.settings(), 0)
+        .ensure_account(
+            linkedin_scim::accounts::seed::DEMO_ACCOUNT,
+            FidelityPreset::Rfc.settings(),
+            0,
+        )
         .await
         .expect("demo account");
     let client = reqwest::Client::new();

@@ -62,8 +62,8 @@ impl ActivityNote {
     /// The request authenticated as this configuration (only such requests are logged).
     pub fn principal(&self, principal: &Principal) {
         self.with(|n| {
-            n.account_id = Some(principal.account.id.clone());
-            n.configuration_id = Some(principal.configuration.id.clone());
+            n.account_id = Some(principal.account.id.to_string());
+            n.configuration_id = Some(principal.configuration.id.to_string());
         });
     }
 

@@ -8,8 +8,10 @@ pub mod center;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod http;
+mod http;
+pub mod ids;
 pub mod licensing;
+pub mod membership;
 pub mod scim;
 pub mod store;
 pub mod telemetry;
@@ -18,19 +20,12 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use std::collections::HashMap;
-
-use accounts::{
-    BearerToken, Fidelity, FidelityPreset, Seed, SeedAccount, SeedAutoAssign, SeedConfiguration, SeedError,
-    SeedInstance, SeedPool,
-};
+use accounts::BearerToken;
+use accounts::seed::{DemoToken, Seed, SeedError, apply_seed, ensure_demo};
 use clock::Clock;
 use config::Settings;
-use licensing::Product;
-use store::{NewConfiguration, Store, StoreError};
-
-pub const DEMO_ACCOUNT: &str = "demo";
-pub const DEMO_CONFIGURATION: &str = "Demo";
+use secrecy::{ExposeSecret, SecretString};
+use store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -48,17 +43,6 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// What start-up did about the demo account, for the banner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DemoToken {
-    /// A new token, to print once.
-    Generated(String),
-    /// The token fixed by `--demo-token`.
-    Fixed,
-    /// The database already had accounts and no token was fixed.
-    Existing,
-}
-
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -69,124 +53,6 @@ pub struct Application {
     pub generated_admin_token: Option<String>,
 }
 
-/// When a token issued now expires under the account's fidelity settings.
-pub fn token_expiry(fidelity: &Fidelity, now: i64) -> Option<i64> {
-    fidelity
-        .token_ttl_seconds
-        .map(|ttl| now.saturating_add(ttl.saturating_mul(1_000_000)))
-}
-
-/// Apply the seed file: accounts, instances, pools and configurations with fixed tokens,
-/// idempotently (re-applying it updates seat counts and tokens, creates nothing twice).
-pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: i64) -> Result<(), StartupError> {
-    for account in &seed.accounts {
-        let fidelity = account.fidelity();
-        let stored = store.ensure_account(&account.name, fidelity.clone(), now).await?;
-        let mut pools: HashMap<(&str, &str), String> = HashMap::new();
-        for instance in &account.instances {
-            let created = store
-                .put_instance(&stored.id, &instance.product, &instance.name, now)
-                .await?;
-            for pool in &instance.pools {
-                let usage = store
-                    .put_pool(
-                        &stored.id,
-                        &created.id,
-                        &pool.license_type,
-                        pool.seats,
-                        pool.promote_waiting,
-                        now,
-                    )
-                    .await?;
-                pools.insert((&instance.name, &pool.license_type), usage.id);
-            }
-        }
-        for config in &account.configurations {
-            let token =
-                BearerToken::parse(&config.token).ok_or_else(|| SeedError::Token(config.name.clone()))?;
-            let pool_id = config
-                .auto_assign
-                .as_ref()
-                .and_then(|a| pools.get(&(a.instance.as_str(), a.license_type.as_str())));
-            store
-                .put_configuration(
-                    NewConfiguration {
-                        account_id: &stored.id,
-                        name: &config.name,
-                        client_profile: config.client_profile,
-                        token_hash: &token.hash(),
-                        token_expires_at: token_expiry(&fidelity, now),
-                        auto_assign_pool_id: pool_id.map(String::as_str),
-                        patch_response: config.patch_response,
-                    },
-                    now,
-                )
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// The demo account `serve` creates on an empty database: a Sales Navigator instance
-/// (Advanced Plus, 10 seats; TeamLink Extend, 5 seats), a Learning instance (LinkedIn
-/// Learning, 10 seats) and one SCIM configuration auto-assigning Advanced Plus.
-fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
-    let pool = |license_type: &str, seats| SeedPool {
-        license_type: license_type.to_owned(),
-        seats,
-        promote_waiting: false,
-    };
-    let sales_navigator = "Demo Sales Navigator";
-    Seed {
-        accounts: vec![SeedAccount {
-            name: DEMO_ACCOUNT.to_owned(),
-            profile,
-            fidelity: Default::default(),
-            instances: vec![
-                SeedInstance {
-                    name: sales_navigator.to_owned(),
-                    product: Product::sales_navigator(),
-                    pools: vec![pool("Advanced Plus", 10), pool("TeamLink Extend", 5)],
-                },
-                SeedInstance {
-                    name: "Demo Learning".to_owned(),
-                    product: Product::learning(),
-                    pools: vec![pool("LinkedIn Learning", 10)],
-                },
-            ],
-            configurations: vec![SeedConfiguration {
-                name: DEMO_CONFIGURATION.to_owned(),
-                token: token.expose().to_owned(),
-                client_profile: Default::default(),
-                auto_assign: Some(SeedAutoAssign {
-                    instance: sales_navigator.to_owned(),
-                    license_type: "Advanced Plus".to_owned(),
-                }),
-                patch_response: Default::default(),
-            }],
-        }],
-    }
-}
-
-/// Create the demo account on an empty database, or pin its token to `--demo-token`.
-async fn ensure_demo(store: &dyn Store, settings: &Settings, now: i64) -> Result<DemoToken, StartupError> {
-    let (token, outcome) = match &settings.demo_token {
-        Some(fixed) => {
-            use secrecy::ExposeSecret;
-            let token = BearerToken::parse(fixed.expose_secret()).ok_or(StartupError::DemoToken)?;
-            (token, DemoToken::Fixed)
-        }
-        None if store.count_accounts().await? == 0 => {
-            let token = BearerToken::generate();
-            let shown = token.expose().to_owned();
-            (token, DemoToken::Generated(shown))
-        }
-        None => return Ok(DemoToken::Existing),
-    };
-    apply_seed(store, &demo_seed(settings.profile, &token), now).await?;
-    Ok(outcome)
-}
-
 impl Application {
     /// Connect and migrate the database, apply the seed, ensure the demo account, bind.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
@@ -195,19 +61,17 @@ impl Application {
         if let Some(path) = &settings.seed {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
         }
-        let demo = ensure_demo(store.as_ref(), &settings, now).await?;
-        let (admin_token, generated_admin_token) = match &settings.admin_token {
-            Some(fixed) => {
-                use secrecy::ExposeSecret;
-                let token = BearerToken::parse(fixed.expose_secret()).ok_or(StartupError::AdminToken)?;
-                (token, None)
-            }
-            None => {
-                let token = BearerToken::generate();
-                let shown = token.expose().to_owned();
-                (token, Some(shown))
-            }
-        };
+        let fixed_demo = fixed_token(settings.demo_token.as_ref(), StartupError::DemoToken)?;
+        let demo = ensure_demo(store.as_ref(), fixed_demo, settings.profile, now).await?;
+        let (admin_token, generated_admin_token) =
+            match fixed_token(settings.admin_token.as_ref(), StartupError::AdminToken)? {
+                Some(token) => (token, None),
+                None => {
+                    let token = BearerToken::generate();
+                    let shown = token.expose().to_owned();
+                    (token, Some(shown))
+                }
+            };
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -248,6 +112,16 @@ impl Application {
             .await
             .map_err(StartupError::Serve)
     }
+}
+
+/// A token fixed on the command line, or `invalid` when it is not a valid token.
+fn fixed_token(
+    fixed: Option<&SecretString>,
+    invalid: StartupError,
+) -> Result<Option<BearerToken>, StartupError> {
+    fixed
+        .map(|t| BearerToken::parse(t.expose_secret()).ok_or(invalid))
+        .transpose()
 }
 
 async fn shutdown_signal() {

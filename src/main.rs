@@ -2,10 +2,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use linkedin_scim::accounts::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
 use linkedin_scim::config::{Cli, Command, Settings};
-use linkedin_scim::{
-    Application, DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken, clock::SystemClock, store, telemetry,
-};
+use linkedin_scim::{Application, clock::SystemClock, store, telemetry};
 
 /// Print a banner line; a closed stdout (a supervisor that stopped reading) must not
 /// take the server down, so write errors are ignored.

@@ -1,8 +1,11 @@
-//! Bearer tokens: shown once at generation, stored only as a SHA-256 hash.
+//! Bearer tokens: shown once at generation, stored only as a SHA-256 hash; when a token
+//! issued now expires, and whether a presented token admits its request.
 
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use super::{Fidelity, Principal};
 
 /// A token as the client presents it. Never logged: `Debug` is redacted.
 #[derive(Clone)]
@@ -53,9 +56,52 @@ impl TokenHash {
     }
 }
 
+/// When a token issued at `now` (microseconds) expires under the account's fidelity
+/// settings; `None`: never.
+pub fn token_expiry(fidelity: &Fidelity, now: i64) -> Option<i64> {
+    fidelity
+        .token_ttl_seconds
+        .map(|ttl| now.saturating_add(ttl.saturating_mul(1_000_000)))
+}
+
+/// What the store found for a presented token's hash: the configuration it belongs to,
+/// the hash stored with it, and when it expires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredToken {
+    pub principal: Principal,
+    pub token_hash: TokenHash,
+    pub expires_at: Option<i64>,
+}
+
+/// Why a presented token does not authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    Unknown,
+    Expired,
+}
+
+/// Does the token whose hash is `presented` admit a request at `now`? `found` is what
+/// the store holds under that hash; the hit is confirmed in constant time, and a token
+/// is expired from its expiry instant on.
+pub fn admit(
+    presented: &TokenHash,
+    found: Option<StoredToken>,
+    now: i64,
+) -> Result<Principal, TokenRejection> {
+    let found = found.ok_or(TokenRejection::Unknown)?;
+    if !presented.matches(&found.token_hash.0) {
+        return Err(TokenRejection::Unknown);
+    }
+    if found.expires_at.is_some_and(|at| at <= now) {
+        return Err(TokenRejection::Expired);
+    }
+    Ok(found.principal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::{Account, FidelityPreset, PatchResponse, ScimConfiguration};
 
     #[test]
     fn generated_tokens_are_unique_and_parse_back() {
@@ -80,5 +126,59 @@ mod tests {
         assert!(h.matches(&t.hash().0));
         assert!(!h.matches("00"));
         assert!(!format!("{t:?}").contains("acme"));
+    }
+
+    fn stored(hash: &TokenHash, expires_at: Option<i64>) -> StoredToken {
+        let fidelity = FidelityPreset::Rfc.settings();
+        StoredToken {
+            principal: Principal {
+                account: Account {
+                    id: "a1".into(),
+                    name: "acme".into(),
+                    fidelity,
+                },
+                configuration: ScimConfiguration {
+                    id: "c1".into(),
+                    account_id: "a1".into(),
+                    name: "Okta".into(),
+                    client_profile: Default::default(),
+                    auto_assign: None,
+                    patch_response: PatchResponse::Resource,
+                },
+            },
+            token_hash: hash.clone(),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_token_admits_until_its_expiry_instant() {
+        let hash = BearerToken::parse("acme-sync-token").expect("valid").hash();
+        assert_eq!(admit(&hash, None, 0), Err(TokenRejection::Unknown));
+        let principal = admit(&hash, Some(stored(&hash, None)), i64::MAX).expect("no expiry");
+        assert_eq!(principal.configuration.name, "Okta");
+        assert!(admit(&hash, Some(stored(&hash, Some(10))), 9).is_ok());
+        assert_eq!(
+            admit(&hash, Some(stored(&hash, Some(10))), 10),
+            Err(TokenRejection::Expired)
+        );
+        let other = BearerToken::parse("another-token").expect("valid").hash();
+        assert_eq!(
+            admit(&other, Some(stored(&hash, None)), 0),
+            Err(TokenRejection::Unknown)
+        );
+    }
+
+    #[test]
+    fn expiry_follows_the_fidelity_ttl() {
+        let linkedin = FidelityPreset::Linkedin.settings();
+        assert_eq!(
+            token_expiry(&linkedin, 5),
+            Some(5 + super::super::TWO_YEARS_SECONDS * 1_000_000)
+        );
+        assert_eq!(token_expiry(&FidelityPreset::Rfc.settings(), 5), None);
+        let mut huge = linkedin;
+        huge.token_ttl_seconds = Some(i64::MAX);
+        assert_eq!(token_expiry(&huge, 5), Some(i64::MAX));
     }
 }

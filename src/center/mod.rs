@@ -9,18 +9,21 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::fidelity::LicenseEdit;
+use crate::accounts::token_expiry;
 use crate::accounts::{Account, BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse};
 use crate::activity::ActivityRecord;
 use crate::clock::Clock;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::licensing::{License, Product};
+use crate::membership::{MemberOp, MemberOrigin};
 use crate::scim::catalog::user_schema;
 use crate::scim::list::{ListRequest, RawListParams};
 use crate::scim::tolerance::{ClientProfile, Leniency};
 use crate::store::{
-    ActivityQuery, ConfigurationState, Instance, Member, MemberOp, MemberOrigin, NewConfiguration, Page,
-    PoolUsage, ResourceRecord, Store, StoreError,
+    ActivityQuery, ConfigurationState, Instance, Member, NewConfiguration, Page, PoolUsage, ResourceRecord,
+    Store, StoreError,
 };
-use crate::token_expiry;
 
 /// Why an Account Center operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -174,8 +177,10 @@ pub struct IssuedToken {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PoolView {
-    pub id: String,
-    pub instance_id: String,
+    #[schema(value_type = String)]
+    pub id: PoolId,
+    #[schema(value_type = String)]
+    pub instance_id: crate::ids::InstanceId,
     pub instance: String,
     pub product: String,
     pub license_type: String,
@@ -249,7 +254,7 @@ pub struct MemberView {
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
         MemberView {
-            id: m.id,
+            id: m.id.into(),
             user_name: m.user_name,
             origin: m.origin.as_str(),
         }
@@ -410,7 +415,7 @@ impl Center {
     pub async fn update_pool(
         &self,
         account: &Account,
-        pool_id: &str,
+        pool_id: &PoolId,
         seats: Option<i64>,
         promote_waiting: Option<bool>,
     ) -> CenterResult<PoolView> {
@@ -427,11 +432,11 @@ impl Center {
         self.pool(account, pool_id).await
     }
 
-    async fn pool(&self, account: &Account, pool_id: &str) -> CenterResult<PoolView> {
+    async fn pool(&self, account: &Account, pool_id: &PoolId) -> CenterResult<PoolView> {
         self.pools(account)
             .await?
             .into_iter()
-            .find(|p| p.id == pool_id)
+            .find(|p| p.id == *pool_id)
             .ok_or_else(|| CenterError::NotFound(format!("no license pool {pool_id:?}")))
     }
 
@@ -522,7 +527,7 @@ impl Center {
                     client_profile: new.client_profile,
                     token_hash: &token.hash(),
                     token_expires_at: expires_at,
-                    auto_assign_pool_id: pool_id.as_deref(),
+                    auto_assign_pool_id: pool_id.as_ref(),
                     patch_response: new.patch_response,
                 },
                 now,
@@ -585,7 +590,7 @@ impl Center {
             )
             .map_err(|e| invalid("filter", e.detail))?;
         let page = self.store.list_users(&account.id, &request).await?;
-        let ids: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<UserId> = page.items.iter().map(|r| UserId::from(r.id.as_str())).collect();
         let licenses = self.store.licenses(&account.id, &ids).await?;
         let items = page
             .items
@@ -593,7 +598,7 @@ impl Center {
             .map(|record| {
                 let mine: Vec<License> = licenses
                     .iter()
-                    .filter(|(user, _)| *user == record.id)
+                    .filter(|(user, _)| user.as_str() == record.id)
                     .map(|(_, l)| l.clone())
                     .collect();
                 user_view(record, mine)
@@ -624,7 +629,7 @@ impl Center {
         export::users_csv(&users).map_err(|e| CenterError::Store(StoreError::Invalid(e.to_string())))
     }
 
-    pub async fn user(&self, account: &Account, user_id: &str) -> CenterResult<UserView> {
+    pub async fn user(&self, account: &Account, user_id: &UserId) -> CenterResult<UserView> {
         let record = self
             .store
             .get_user(&account.id, user_id)
@@ -632,7 +637,7 @@ impl Center {
             .ok_or_else(|| CenterError::NotFound(format!("User {user_id} not found")))?;
         let licenses = self
             .store
-            .licenses(&account.id, std::slice::from_ref(&record.id))
+            .licenses(&account.id, std::slice::from_ref(user_id))
             .await?
             .into_iter()
             .map(|(_, l)| l)
@@ -645,10 +650,11 @@ impl Center {
     pub async fn activate_license(
         &self,
         account: &Account,
-        user_id: &str,
+        user_id: &UserId,
         product_name: &str,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
+        check_edit(account, LicenseEdit::Activate)?;
         let done = self
             .store
             .activate_license(&account.id, user_id, &product, self.now())
@@ -659,11 +665,11 @@ impl Center {
     pub async fn revoke_license(
         &self,
         account: &Account,
-        user_id: &str,
+        user_id: &UserId,
         product_name: &str,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
-        locked_edits(account)?;
+        check_edit(account, LicenseEdit::Revoke)?;
         let done = self
             .store
             .revoke_license(&account.id, user_id, &product, self.now())
@@ -676,16 +682,16 @@ impl Center {
     pub async fn move_license(
         &self,
         account: &Account,
-        user_id: &str,
+        user_id: &UserId,
         product_name: &str,
-        to_pool_id: &str,
+        to_pool_id: &PoolId,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
         let pool = self
             .pools(account)
             .await?
             .into_iter()
-            .find(|p| p.id == to_pool_id)
+            .find(|p| p.id == *to_pool_id)
             .ok_or_else(|| invalid("pool", format!("the account has no license pool {to_pool_id:?}")))?;
         if pool.product != product.as_str() {
             return Err(invalid(
@@ -696,7 +702,7 @@ impl Center {
                 ),
             ));
         }
-        locked_edits(account)?;
+        check_edit(account, LicenseEdit::Move)?;
         let done = self
             .store
             .move_license(&account.id, user_id, &product, to_pool_id, self.now())
@@ -706,7 +712,7 @@ impl Center {
 
     /// LinkedIn's CSV deletion tool: remove these users for good (SCIM DELETE only
     /// deactivates in LinkedIn mode). Unknown ids are a 404 before anything is removed.
-    pub async fn delete_users(&self, account: &Account, ids: &[String]) -> CenterResult<u64> {
+    pub async fn delete_users(&self, account: &Account, ids: &[UserId]) -> CenterResult<u64> {
         if ids.is_empty() {
             return Err(invalid("ids", "name at least one user id"));
         }
@@ -740,7 +746,7 @@ impl Center {
         Ok(groups)
     }
 
-    pub async fn group(&self, account: &Account, group_id: &str) -> CenterResult<GroupView> {
+    pub async fn group(&self, account: &Account, group_id: &GroupId) -> CenterResult<GroupView> {
         let record = self
             .store
             .get_group(&account.id, group_id)
@@ -750,7 +756,10 @@ impl Center {
     }
 
     async fn group_view(&self, account: &Account, record: ResourceRecord) -> CenterResult<GroupView> {
-        let members = self.store.members(&account.id, &record.id).await?;
+        let members = self
+            .store
+            .members(&account.id, &GroupId::from(record.id.as_str()))
+            .await?;
         Ok(GroupView {
             display_name: record
                 .doc
@@ -768,8 +777,8 @@ impl Center {
     pub async fn add_members(
         &self,
         account: &Account,
-        group_id: &str,
-        user_ids: &[String],
+        group_id: &GroupId,
+        user_ids: &[UserId],
     ) -> CenterResult<u64> {
         if user_ids.is_empty() {
             return Err(invalid("members", "name at least one user id"));
@@ -784,15 +793,20 @@ impl Center {
     }
 
     /// Remove one member, whatever its origin.
-    pub async fn remove_member(&self, account: &Account, group_id: &str, user_id: &str) -> CenterResult<()> {
+    pub async fn remove_member(
+        &self,
+        account: &Account,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> CenterResult<()> {
         let members = self.store.members(&account.id, group_id).await?;
-        if !members.iter().any(|m| m.id == user_id) {
+        if !members.iter().any(|m| m.id == *user_id) {
             self.group(account, group_id).await?;
             return Err(CenterError::NotFound(format!(
                 "User {user_id} is not a member of group {group_id}"
             )));
         }
-        let remove = vec![user_id.to_owned()];
+        let remove = vec![user_id.clone()];
         self.store
             .modify_group(&account.id, group_id, self.now(), &mut |_| {
                 Ok(Some(crate::store::GroupUpdate {
@@ -853,14 +867,12 @@ impl Center {
     }
 }
 
-/// Under LinkedIn fidelity, the IdP is the source of truth for licenses once SCIM is on.
-fn locked_edits(account: &Account) -> CenterResult<()> {
-    if account.fidelity.lock_admin_edits {
-        return Err(CenterError::Forbidden(
-            "licenses of SCIM-managed users are edited in the IdP: this account locks admin edits".into(),
-        ));
-    }
-    Ok(())
+/// What the account's fidelity allows an admin to do to a license.
+fn check_edit(account: &Account, edit: LicenseEdit) -> CenterResult<()> {
+    account
+        .fidelity
+        .check_license_edit(edit)
+        .map_err(|refusal| CenterError::Forbidden(refusal.to_string()))
 }
 
 fn overrides(overrides: &FidelityOverrides, base: Fidelity) -> CenterResult<Fidelity> {

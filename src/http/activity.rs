@@ -11,7 +11,7 @@ use super::AppState;
 use super::error::ErrorDetail;
 use crate::activity::{ActivityNote, RequestFacts};
 
-pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let note = ActivityNote::default();
     request.extensions_mut().insert(note.clone());
     let method = request.method().to_string();

@@ -15,13 +15,14 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
-use crate::accounts::{Account, BearerToken};
+use super::extract::{ScimJson, bearer_token};
+use crate::accounts::Account;
 use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::scim::error::ProtocolError;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/api/accounts", get(accounts))
         .route("/admin/api/accounts/{account}/pools", get(pools))
@@ -51,20 +52,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A request carrying the admin token.
-pub struct Admin;
+pub(crate) struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .and_then(|t| BearerToken::parse(t.trim()));
-        match presented {
-            Some(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
+        match bearer_token(&parts.headers) {
+            Ok(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
             _ => Err(ApiError::Unauthorized(
                 "the admin API needs the admin bearer token".into(),
             )),
@@ -230,7 +225,7 @@ pub(super) struct PoolChange {
 pub(super) async fn update_pool(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, pool)): Path<(String, String)>,
+    Path((name, pool)): Path<(String, PoolId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
@@ -260,7 +255,7 @@ pub(super) async fn refresh_token(
 #[serde(deny_unknown_fields)]
 pub(super) struct NewMembers {
     /// User ids.
-    members: Vec<String>,
+    members: Vec<UserId>,
 }
 
 /// Members added directly in the Account Center: origin `admin`, so a SCIM replace of
@@ -271,7 +266,7 @@ pub(super) struct NewMembers {
 pub(super) async fn add_group_members(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, group)): Path<(String, String)>,
+    Path((name, group)): Path<(String, GroupId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let new: NewMembers = body_as(body, r#"{"members": ["<user id>", …]}"#)?;
@@ -285,7 +280,7 @@ pub(super) async fn add_group_members(
 pub(super) async fn user_licenses(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user)): Path<(String, String)>,
+    Path((name, user)): Path<(String, UserId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     Ok(axum::Json(state.center().user(&account, &user).await?.licenses).into_response())
@@ -298,7 +293,7 @@ pub(super) async fn user_licenses(
 pub(super) async fn activate_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product)): Path<(String, String, String)>,
+    Path((name, user, product)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     state.center().activate_license(&account, &user, &product).await?;
@@ -311,7 +306,7 @@ pub(super) async fn activate_license(
 pub(super) async fn revoke_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product)): Path<(String, String, String)>,
+    Path((name, user, product)): Path<(String, UserId, String)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     state.center().revoke_license(&account, &user, &product).await?;

@@ -23,6 +23,7 @@ use crate::center::{
     PoolView, UserSearch, UserView,
 };
 use crate::clock::rfc3339;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::scim::error::ProtocolError;
 use crate::store::{ConfigurationState, Instance};
 
@@ -197,14 +198,16 @@ pub(super) struct UserPage {
 #[serde(deny_unknown_fields)]
 pub(super) struct LicenseMove {
     /// The id of another pool of the same product.
-    pool: String,
+    #[schema(value_type = String)]
+    pool: PoolId,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UserIds {
     /// User ids to delete for good.
-    ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    ids: Vec<UserId>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -427,7 +430,7 @@ async fn users(
 async fn user(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user)): Path<(String, String)>,
+    Path((name, user)): Path<(String, UserId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     Ok(axum::Json(state.center().user(&account, &user).await?).into_response())
@@ -441,7 +444,7 @@ async fn user(
 async fn move_license(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, user, product)): Path<(String, String, String)>,
+    Path((name, user, product)): Path<(String, UserId, String)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let to: LicenseMove = body_as(body, r#"{"pool": "<pool id>"}"#)?;
@@ -482,7 +485,7 @@ async fn groups(State(state): State<AppState>, _: Admin, Path(name): Path<String
 async fn group(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, group)): Path<(String, String)>,
+    Path((name, group)): Path<(String, GroupId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     Ok(axum::Json(state.center().group(&account, &group).await?).into_response())
@@ -494,7 +497,7 @@ async fn group(
 async fn remove_member(
     State(state): State<AppState>,
     _: Admin,
-    Path((name, group, user)): Path<(String, String, String)>,
+    Path((name, group, user)): Path<(String, GroupId, UserId)>,
 ) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     state.center().remove_member(&account, &group, &user).await?;

@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimQuery};
-use super::resource::scim_json;
+use super::render::scim_json;
 use crate::scim::catalog::all_schemas;
 use crate::scim::discovery::{
     SpcFeatures, resource_type_documents, schema_document, service_provider_config,
 };
 use crate::scim::list::list_response;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/ServiceProviderConfig", get(spc))
         .route("/ResourceTypes", get(resource_types))

@@ -4,14 +4,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::accounts::fidelity::Refusal;
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::store::StoreError;
 
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
+pub(crate) const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub(crate) const SCIM_MEDIA_TYPE: &str = "application/scim+json";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
     #[error("{0}")]
@@ -61,6 +62,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Fidelity refusals: what RFC 7644 calls them, with the detail saying what to do instead.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            Refusal::UnfilteredUserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
+            Refusal::UserDelete => ApiError::NotImplemented(detail),
+            Refusal::AdminEditLocked => ApiError::Forbidden(detail),
+        }
+    }
+}
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, Option<ScimType>, String) {
         match self {
@@ -91,7 +104,7 @@ impl ApiError {
 
 /// The detail of an error response, for the activity log.
 #[derive(Debug, Clone)]
-pub struct ErrorDetail(pub String);
+pub(crate) struct ErrorDetail(pub(crate) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -121,4 +134,4 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -3,46 +3,63 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::accounts::{BearerToken, Principal};
+use crate::accounts::{AccountId, BearerToken, Principal, TokenRejection, admit};
 use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::RawListParams;
-use crate::store::TokenRejection;
+
+/// Why a request carries no usable bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BearerProblem {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>` (the scheme is case-insensitive, RFC 7235 §2.1).
+    Malformed,
+    /// A token no configuration could have (too short, long, or not printable ASCII).
+    Invalid,
+}
+
+/// The token of an `Authorization: Bearer <token>` header: one parser for the SCIM and
+/// the admin API, which word their refusals differently.
+pub(super) fn bearer_token(headers: &HeaderMap) -> Result<BearerToken, BearerProblem> {
+    let header = headers.get(header::AUTHORIZATION).ok_or(BearerProblem::Missing)?;
+    let raw = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            let (scheme, token) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or(BearerProblem::Malformed)?;
+    BearerToken::parse(raw).ok_or(BearerProblem::Invalid)
+}
 
 /// The account and SCIM configuration a valid bearer token belongs to.
-pub struct Authenticated(pub Principal);
+pub(crate) struct Authenticated(pub(crate) Principal);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let raw = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                let (scheme, token) = h.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-            })?;
-        let token = BearerToken::parse(raw)
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
-        match state
-            .store
-            .authenticate(&token.hash(), state.clock.now_micros())
-            .await?
-        {
+        let token = bearer_token(&parts.headers).map_err(|problem| {
+            ApiError::Unauthorized(
+                match problem {
+                    BearerProblem::Missing => "missing Authorization: Bearer token",
+                    BearerProblem::Malformed => "the Authorization header must be `Bearer <token>`",
+                    BearerProblem::Invalid => "unknown or revoked token",
+                }
+                .into(),
+            )
+        })?;
+        let hash = token.hash();
+        let found = state.store.find_token(&hash).await?;
+        match admit(&hash, found, state.clock.now_micros()) {
             Ok(principal) => {
                 if let Some(note) = parts.extensions.get::<ActivityNote>() {
                     note.principal(&principal);
@@ -60,7 +77,7 @@ impl FromRequestParts<AppState> for Authenticated {
 /// A JSON request body sent as `application/scim+json` or `application/json` (any
 /// parameters, e.g. Entra's `; charset=utf-8`). A missing Content-Type is accepted:
 /// some clients omit it, and the body must parse as JSON anyway.
-pub struct ScimJson(pub Value);
+pub(crate) struct ScimJson(pub(crate) Value);
 
 impl<S: Send + Sync> FromRequest<S> for ScimJson {
     type Rejection = ApiError;
@@ -98,7 +115,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 
 /// The SCIM base URL of this request, e.g. `http://host:8080/scim/v2`: the configured
 /// public URL (or the Host header) plus the mount the client used (`/scim/v2` or `/scim`).
-pub struct BaseUrl(pub String);
+pub(crate) struct BaseUrl(pub(crate) String);
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = ApiError;
@@ -134,7 +151,7 @@ pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
 
 /// The list/search and projection query parameters; a malformed query string is a SCIM
 /// 400 rather than axum's plain-text rejection.
-pub struct ScimQuery(pub RawListParams);
+pub(crate) struct ScimQuery(pub(crate) RawListParams);
 
 impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
     type Rejection = ApiError;
@@ -165,11 +182,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
 
 /// Everything a SCIM handler needs about its request: the state, who is calling, the
 /// activity note to fill in, and the base URL resources are located under.
-pub struct Scim {
-    pub state: AppState,
-    pub principal: Principal,
-    pub note: ActivityNote,
-    pub base: String,
+pub(crate) struct Scim {
+    pub(crate) state: AppState,
+    pub(crate) principal: Principal,
+    pub(crate) note: ActivityNote,
+    pub(crate) base: String,
 }
 
 impl FromRequestParts<AppState> for Scim {
@@ -192,7 +209,56 @@ impl FromRequestParts<AppState> for Scim {
 }
 
 impl Scim {
-    pub fn account_id(&self) -> &str {
+    pub(crate) fn account_id(&self) -> &AccountId {
         &self.principal.account.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    #[test]
+    fn bearer_tokens_parse_with_any_scheme_case_and_spacing() {
+        for header in [
+            "Bearer acme-okta-token",
+            "bearer acme-okta-token",
+            " BEARER  acme-okta-token ",
+        ] {
+            let token = bearer_token(&with_authorization(header));
+            assert_eq!(
+                token.map(|t| t.expose().to_owned()),
+                Ok("acme-okta-token".to_owned()),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_authorization_headers_say_what_is_wrong() {
+        let problem = |headers: &HeaderMap| bearer_token(headers).err();
+        assert_eq!(problem(&HeaderMap::new()), Some(BearerProblem::Missing));
+        assert_eq!(
+            problem(&with_authorization("Basic YWxhZGRpbjpvcGVuc2VzYW1l")),
+            Some(BearerProblem::Malformed)
+        );
+        assert_eq!(
+            problem(&with_authorization("acme-okta-token")),
+            Some(BearerProblem::Malformed)
+        );
+        assert_eq!(
+            problem(&with_authorization("Bearer short")),
+            Some(BearerProblem::Invalid)
+        );
     }
 }

@@ -16,18 +16,17 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::AppState;
+use super::endpoints::{self, Kind, Written};
 use super::extract::Scim;
-use super::kind::{self, Kind, Written};
+use crate::ids::{AccountId, GroupId, UserId};
 use crate::licensing::SeatChange;
-use crate::scim::catalog::group_schema;
+use crate::membership::{MemberOp, member_ids};
+use crate::scim::catalog::{ResourceType, group_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
-use crate::scim::resource::apply_replace;
-use crate::scim::schema::ResourceSchema;
-use crate::store::{
-    Change, GroupUpdate, MemberOp, Micros, Page, References, ResourceRecord, Store, StoreResult, member_ids,
-};
+use crate::store::{Change, GroupUpdate, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
 const MEMBERS: &str = "members";
 
@@ -35,18 +34,13 @@ pub(super) struct Groups;
 
 #[async_trait]
 impl Kind for Groups {
-    const RESOURCE_TYPE: &'static str = "Group";
-    const ENDPOINT: &'static str = "Groups";
+    const RESOURCE_TYPE: ResourceType = ResourceType::Group;
     const RELATED: &'static str = MEMBERS;
-    const RELATED_ENDPOINT: &'static str = "Users";
+    const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED_TYPE: &'static str = "User";
     const DEFERRED: &'static [&'static str] = &[MEMBERS];
     const DELETED: &'static str = "deleted (memberships removed, users kept)";
     type Update = GroupUpdate;
-
-    fn schema() -> &'static ResourceSchema {
-        group_schema()
-    }
 
     /// PUT replaces the document and the `scim` members (Okta's AIW push); `admin`
     /// members stay, as LinkedIn keeps members added directly in LinkedIn.
@@ -82,12 +76,12 @@ impl Kind for Groups {
             .await?;
         Ok((record, SeatChange::Unchanged))
     }
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-        store.get_group(account_id, id).await
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_group(account_id, &GroupId::from(id)).await
     }
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_groups(account_id, query).await
@@ -97,34 +91,37 @@ impl Kind for Groups {
         let record = scim
             .state
             .store
-            .modify_group(scim.account_id(), id, now, change)
+            .modify_group(scim.account_id(), &GroupId::from(id), now, change)
             .await?;
         Ok((record, SeatChange::Unchanged))
     }
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, _now: Micros) -> StoreResult<bool> {
-        store.delete_group(account_id, id).await
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, _now: Micros) -> StoreResult<bool> {
+        store.delete_group(account_id, &GroupId::from(id)).await
     }
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.group_members(account_id, ids).await
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/Groups", get(kind::list::<Groups>).post(kind::create::<Groups>))
-        .route("/Groups/.search", post(kind::search::<Groups>))
+        .route(
+            "/Groups",
+            get(endpoints::list::<Groups>).post(endpoints::create::<Groups>),
+        )
+        .route("/Groups/.search", post(endpoints::search::<Groups>))
         .route(
             "/Groups/{id}",
-            get(kind::fetch::<Groups>)
-                .put(kind::replace::<Groups>)
-                .patch(kind::patch::<Groups>)
-                .delete(kind::remove::<Groups>),
+            get(endpoints::fetch::<Groups>)
+                .put(endpoints::replace::<Groups>)
+                .patch(endpoints::patch::<Groups>)
+                .delete(endpoints::remove::<Groups>),
         )
 }
 
 /// A normalized POST/PUT body split into the document the store keeps and the member
 /// ids, which go to the membership table.
-fn split_members(mut doc: Value) -> Result<(Value, Vec<String>), ProtocolError> {
+fn split_members(mut doc: Value) -> Result<(Value, Vec<UserId>), ProtocolError> {
     let members = match doc.as_object_mut().and_then(|map| map.remove(MEMBERS)) {
         Some(Value::Array(items)) => member_ids(&items)?,
         _ => Vec::new(),

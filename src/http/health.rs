@@ -8,7 +8,7 @@ use axum::routing::get;
 use super::AppState;
 use super::error::ApiError;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))

@@ -5,12 +5,12 @@ mod activity;
 mod admin;
 mod center_api;
 mod discovery;
-pub mod error;
-pub mod extract;
+mod endpoints;
+mod error;
+mod extract;
 mod groups;
 mod health;
-mod kind;
-mod resource;
+mod render;
 mod root;
 mod search;
 mod ui;
@@ -33,13 +33,13 @@ use error::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Arc<Settings>,
+pub(crate) struct AppState {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<Settings>,
     /// Hash of the admin API token.
-    pub admin_token: Arc<TokenHash>,
-    pub activity: ActivityWriter,
+    pub(crate) admin_token: Arc<TokenHash>,
+    pub(crate) activity: ActivityWriter,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -63,7 +63,7 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
         ))
 }
 
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
         .nest("/scim/v2", scim_routes(&state))

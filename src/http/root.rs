@@ -11,7 +11,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::Authenticated;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(not_implemented))
         .route("/Bulk", post(bulk))

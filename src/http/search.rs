@@ -1,10 +1,10 @@
 //! `POST /.search` at the service root (RFC 7644 §3.4.3): one query over every resource
 //! type the server has.
 //!
-//! The result is the concatenation of each type's own list, in [`SEARCHABLE`] order
+//! The result is the concatenation of each type's own list, in [`ResourceType::ALL`] order
 //! (each sorted by `sortBy` within itself); `totalResults` is the sum, and
 //! `startIndex`/`count` page through the concatenation. A resource type plugs in by
-//! adding a variant (its `GET` and this share `kind::list_page`).
+//! adding a variant to [`ResourceType`] (its `GET` and this share `endpoints::list_page`).
 //!
 //! The filter goes to every type as it is. A type that refuses it with `invalidFilter`
 //! (an attribute it does not have: `userName eq "x"` for Groups, `members pr` for Users)
@@ -18,37 +18,31 @@ use axum::routing::post;
 use serde_json::Value;
 
 use super::AppState;
+use super::endpoints;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson};
 use super::groups::Groups;
-use super::kind;
-use super::resource::scim_json;
+use super::render::scim_json;
 use super::users::Users;
+use crate::scim::catalog::ResourceType;
 use crate::scim::error::ScimType;
 use crate::scim::list::{RawListParams, list_response};
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/.search", post(search))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum ResourceType {
-    User,
-    Group,
-}
-
-/// Every resource type a root search covers, in result order.
-const SEARCHABLE: &[ResourceType] = &[ResourceType::User, ResourceType::Group];
-
-impl ResourceType {
-    /// This type's total for `params` and its resources in the page `params` asks for.
-    async fn page(self, scim: &Scim, params: &RawListParams) -> ApiResult<(u64, Vec<Value>)> {
-        let (_, total, resources) = match self {
-            ResourceType::User => kind::list_page::<Users>(scim, params).await?,
-            ResourceType::Group => kind::list_page::<Groups>(scim, params).await?,
-        };
-        Ok((total, resources))
-    }
+/// This type's total for `params` and its resources in the page `params` asks for.
+async fn page(
+    resource_type: ResourceType,
+    scim: &Scim,
+    params: &RawListParams,
+) -> ApiResult<(u64, Vec<Value>)> {
+    let (_, total, resources) = match resource_type {
+        ResourceType::User => endpoints::list_page::<Users>(scim, params).await?,
+        ResourceType::Group => endpoints::list_page::<Groups>(scim, params).await?,
+    };
+    Ok((total, resources))
 }
 
 async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
@@ -59,13 +53,13 @@ async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     let (mut skip, mut room) = (start_index - 1, count);
     let (mut total, mut resources) = (0u64, Vec::new());
     let mut refusals = Vec::new();
-    for resource_type in SEARCHABLE {
+    for resource_type in ResourceType::ALL {
         let local = RawListParams {
             start_index: Some((skip + 1).to_string()),
             count: Some(room.to_string()),
             ..params.clone()
         };
-        let (type_total, page) = match resource_type.page(&scim, &local).await {
+        let (type_total, page) = match page(resource_type, &scim, &local).await {
             Err(ApiError::Protocol(e)) if e.scim_type == ScimType::InvalidFilter => {
                 refusals.push(e);
                 continue;
@@ -77,7 +71,7 @@ async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
         room -= (page.len() as u64).min(room);
         resources.extend(page);
     }
-    if refusals.len() == SEARCHABLE.len()
+    if refusals.len() == ResourceType::ALL.len()
         && let Some(first) = refusals.into_iter().next()
     {
         return Err(first.into());

@@ -1,6 +1,6 @@
-//! `/Users`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! `/Users`. The endpoints are the generic ones of `endpoints.rs`; this file says what is
 //! particular to users: licensing (the seat a write asks for, the read-only license
-//! extension), LinkedIn's listing and DELETE fidelity settings.
+//! extension), and where LinkedIn's listing and DELETE fidelity decisions apply.
 
 use async_trait::async_trait;
 use axum::Router;
@@ -11,36 +11,32 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
+use super::endpoints::{self, Kind, Projection, Written, modify};
+use super::error::ApiResult;
 use super::extract::Scim;
-use super::kind::{self, Kind, Projection, Written, modify};
-use crate::accounts::{Principal, UserDelete};
+use crate::accounts::Principal;
+use crate::accounts::fidelity::{UserDeletion, deactivated};
+use crate::ids::{AccountId, UserId};
 use crate::licensing::{License, SeatRequest};
-use crate::scim::catalog::{LICENSE_USER, user_schema};
-use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
+use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
+use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
 use crate::scim::projection::needs_attribute;
-use crate::scim::resource::apply_replace;
-use crate::scim::schema::ResourceSchema;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
 pub(super) struct Users;
 
 #[async_trait]
 impl Kind for Users {
-    const RESOURCE_TYPE: &'static str = "User";
-    const ENDPOINT: &'static str = "Users";
+    const RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED: &'static str = "groups";
-    const RELATED_ENDPOINT: &'static str = "Groups";
+    const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::Group;
     /// Every membership is direct: groups do not nest.
     const RELATED_TYPE: &'static str = "direct";
     const DELETED: &'static str = "deleted (licenses released)";
     type Update = Value;
-
-    fn schema() -> &'static ResourceSchema {
-        user_schema()
-    }
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
         apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)
@@ -64,25 +60,14 @@ impl Kind for Users {
         }
     }
 
-    /// LinkedIn fidelity: Sales Navigator's SCIM serves no unfiltered user list (SaaS
-    /// managers look users up one by one); the account's settings say which products
-    /// refuse.
+    /// LinkedIn fidelity: the account's settings say which products list no users
+    /// without a filter.
     fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
-        let refused = principal.configuration.auto_assign.as_ref().is_some_and(|a| {
-            principal
-                .account
-                .fidelity
-                .unfiltered_list_refused
-                .contains(&a.product)
-        });
-        if request.filter.is_none() && refused {
-            return Err(ProtocolError::new(
-                ScimType::TooMany,
-                "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id",
-            )
-            .into());
-        }
-        Ok(())
+        let assigns = principal.configuration.auto_assign.as_ref().map(|a| &a.product);
+        Ok(principal
+            .account
+            .fidelity
+            .check_user_list(assigns, request.filter.is_some())?)
     }
 
     async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {
@@ -99,12 +84,12 @@ impl Kind for Users {
             .await?;
         Ok((record, seats))
     }
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>> {
-        store.get_user(account_id, id).await
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
+        store.get_user(account_id, &UserId::from(id)).await
     }
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
         store.list_users(account_id, query).await
@@ -114,14 +99,20 @@ impl Kind for Users {
         let UserWrite { record, seats } = scim
             .state
             .store
-            .modify_user(scim.account_id(), id, &seat_request(&scim.principal), now, change)
+            .modify_user(
+                scim.account_id(),
+                &UserId::from(id),
+                &seat_request(&scim.principal),
+                now,
+                change,
+            )
             .await?;
         Ok((record, seats))
     }
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool> {
-        store.delete_user(account_id, id, now).await
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool> {
+        store.delete_user(account_id, &UserId::from(id), now).await
     }
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References> {
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.user_groups(account_id, ids).await
     }
 
@@ -140,12 +131,12 @@ impl Kind for Users {
         ) {
             return Ok(());
         }
-        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<UserId> = records.iter().map(|r| UserId::from(r.id.as_str())).collect();
         let licenses = scim.state.store.licenses(scim.account_id(), &ids).await?;
         for (record, doc) in records.iter().zip(docs.iter_mut()) {
             let held: Vec<&License> = licenses
                 .iter()
-                .filter(|(id, _)| *id == record.id)
+                .filter(|(id, _)| id.as_str() == record.id)
                 .map(|(_, l)| l)
                 .collect();
             if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
@@ -168,41 +159,34 @@ fn seat_request(principal: &Principal) -> SeatRequest {
     }
 }
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/Users", get(kind::list::<Users>).post(kind::create::<Users>))
-        .route("/Users/.search", post(kind::search::<Users>))
+        .route(
+            "/Users",
+            get(endpoints::list::<Users>).post(endpoints::create::<Users>),
+        )
+        .route("/Users/.search", post(endpoints::search::<Users>))
         .route(
             "/Users/{id}",
-            get(kind::fetch::<Users>)
-                .put(kind::replace::<Users>)
-                .patch(kind::patch::<Users>)
+            get(endpoints::fetch::<Users>)
+                .put(endpoints::replace::<Users>)
+                .patch(endpoints::patch::<Users>)
                 .delete(remove),
         )
 }
 
+/// `DELETE /Users/{id}`, as the account's fidelity settings decide.
 async fn remove(scim: Scim, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    match scim.principal.account.fidelity.user_delete {
-        UserDelete::Delete => kind::remove::<Users>(scim, Path(id), headers).await,
-        UserDelete::Deactivate => {
-            modify::<Users, _>(&scim, &id, &headers, |current| {
-                let mut doc = current.doc.clone();
-                match doc.as_object_mut() {
-                    Some(map) if map.get("active") != Some(&Value::Bool(false)) => {
-                        map.insert("active".into(), Value::Bool(false));
-                        Ok(Some(doc))
-                    }
-                    _ => Ok(None),
-                }
-            })
-            .await?;
+    match scim.principal.account.fidelity.user_deletion() {
+        Ok(UserDeletion::Remove) => endpoints::remove::<Users>(scim, Path(id), headers).await,
+        Ok(UserDeletion::Deactivate) => {
+            modify::<Users, _>(&scim, &id, &headers, |current| Ok(deactivated(&current.doc))).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        UserDelete::Refuse => {
-            kind::load::<Users>(&scim, &id).await?;
-            Err(ApiError::NotImplemented(
-                "this account does not delete users over SCIM: deprovision with active=false".into(),
-            ))
+        Err(refusal) => {
+            // An unknown user is still a 404.
+            endpoints::load::<Users>(&scim, &id).await?;
+            Err(refusal.into())
         }
     }
 }

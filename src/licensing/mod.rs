@@ -1,8 +1,16 @@
-//! LinkedIn licensing: products, license states, and what a SCIM write asks of the seat
-//! pools. The rules themselves run inside the store's write transaction
-//! (`store/seats.rs`), because the seat invariant must hold across server replicas.
+//! LinkedIn licensing: products, license states, what a SCIM write asks of the seat
+//! pools, and the rules deciding assignment, waiting, refusal, release, promotion and
+//! activation (`rules`). The store carries the decisions out inside the write's
+//! transaction (`store/sql/licenses.rs`), where the seat invariant is enforced across
+//! server replicas.
+
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::ids::{InstanceId, PoolId};
+
+pub use rules::{Activation, Assignment, Refusal, Release, SeatPlan};
 
 /// A LinkedIn product (`sales_navigator`, `learning`, `elevate`, …): lower-case ASCII
 /// letters, digits and `_`, so new products need no code change.
@@ -57,9 +65,12 @@ impl std::fmt::Display for Product {
     }
 }
 
-/// Where a user's license for one product stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a user's license for one product stands (stored and shown lower-case).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum LicenseState {
     /// Provisioned over SCIM; the user has not accepted it yet.
     Assigned,
@@ -71,20 +82,7 @@ pub enum LicenseState {
 
 impl LicenseState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LicenseState::Assigned => "assigned",
-            LicenseState::Activated => "activated",
-            LicenseState::Waiting => "waiting",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LicenseState> {
-        match s {
-            "assigned" => Some(LicenseState::Assigned),
-            "activated" => Some(LicenseState::Activated),
-            "waiting" => Some(LicenseState::Waiting),
-            _ => None,
-        }
+        self.into()
     }
 
     /// Does this state occupy a seat?
@@ -108,7 +106,7 @@ pub enum WhenFull {
 /// The seat a SCIM write asks for: the pool its configuration auto-assigns from, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatRequest {
-    pub pool_id: Option<String>,
+    pub pool_id: Option<PoolId>,
     pub when_full: WhenFull,
 }
 
@@ -180,8 +178,10 @@ mod tests {
             LicenseState::Activated,
             LicenseState::Waiting,
         ] {
-            assert_eq!(LicenseState::parse(s.as_str()), Some(s));
+            assert_eq!(s.as_str().parse::<LicenseState>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::json!(s.as_str())));
         }
+        assert!("Assigned".parse::<LicenseState>().is_err());
         assert!(!LicenseState::Waiting.holds_seat());
         assert!(LicenseState::Activated.holds_seat());
     }

@@ -18,7 +18,51 @@ pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterp
 /// This project's extension: the LinkedIn licenses a user holds (read-only).
 pub const LICENSE_USER: &str = "urn:linkedin-scim:schemas:extension:license:2.0:User";
 
+/// The resource types this server serves (RFC 7643 §6), in the order `/ResourceTypes`
+/// lists them and a root `/.search` concatenates them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceType {
+    User,
+    Group,
+}
+
+impl ResourceType {
+    pub const ALL: [ResourceType; 2] = [ResourceType::User, ResourceType::Group];
+
+    /// The resource type's name: its `id` on `/ResourceTypes` and its `meta.resourceType`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ResourceType::User => "User",
+            ResourceType::Group => "Group",
+        }
+    }
+
+    /// The endpoint relative to the service root, without the leading `/`.
+    pub const fn endpoint(self) -> &'static str {
+        match self {
+            ResourceType::User => "Users",
+            ResourceType::Group => "Groups",
+        }
+    }
+
+    pub const fn description(self) -> &'static str {
+        match self {
+            ResourceType::User => "User Account",
+            ResourceType::Group => "Group",
+        }
+    }
+
+    /// The schemas a resource of this type is read and written with.
+    pub fn schema(self) -> &'static ResourceSchema {
+        match self {
+            ResourceType::User => user_schema(),
+            ResourceType::Group => group_schema(),
+        }
+    }
+}
+
 struct Catalog {
+    common: Vec<AttributeDef>,
     user_core: Schema,
     enterprise_user: Schema,
     license_user: Schema,
@@ -31,20 +75,19 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::load);
 
 impl Catalog {
     fn load() -> Catalog {
+        let common: Vec<AttributeDef> = embedded(include_str!("schemas/common.json"));
         let user_core: Schema = embedded(include_str!("schemas/user.json"));
         let enterprise_user: Schema = embedded(include_str!("schemas/enterprise_user.json"));
         let license_user: Schema = embedded(include_str!("schemas/license_user.json"));
         let group_core: Schema = embedded(include_str!("schemas/group.json"));
-        let common: Vec<AttributeDef> = embedded(include_str!("schemas/common.json"));
-        let user = ResourceSchema {
-            core: with_common(&common, &user_core),
-            extensions: vec![enterprise_user.clone(), license_user.clone()],
-        };
-        let group = ResourceSchema {
-            core: with_common(&common, &group_core),
-            extensions: Vec::new(),
-        };
+        let user = with_common(
+            &common,
+            &user_core,
+            vec![enterprise_user.clone(), license_user.clone()],
+        );
+        let group = with_common(&common, &group_core, Vec::new());
         Catalog {
+            common,
             user_core,
             enterprise_user,
             license_user,
@@ -61,11 +104,25 @@ fn embedded<T: serde::de::DeserializeOwned>(json: &str) -> T {
     serde_json::from_str(json).expect("embedded schema file is valid")
 }
 
-fn with_common(common: &[AttributeDef], published: &Schema) -> Schema {
-    Schema {
+fn with_common(common: &[AttributeDef], published: &Schema, extensions: Vec<Schema>) -> ResourceSchema {
+    let core = Schema {
         attributes: common.iter().chain(&published.attributes).cloned().collect(),
         ..published.clone()
-    }
+    };
+    ResourceSchema { core, extensions }
+}
+
+/// The common attributes `id`, `externalId` and `meta` (RFC 7643 §3.1), as
+/// `schemas/common.json` defines them.
+pub fn common_attributes() -> &'static [AttributeDef] {
+    &CATALOG.common
+}
+
+/// A resource schema for the core schema `published`: the [`common_attributes`]
+/// followed by its own, plus `extensions`. [`user_schema`] and [`group_schema`] are
+/// built so; so are the smaller schemas of the protocol modules' tests.
+pub fn resource_schema(published: &Schema, extensions: Vec<Schema>) -> ResourceSchema {
+    with_common(common_attributes(), published, extensions)
 }
 
 /// Core User (with the common attributes) plus the enterprise and license extensions.
@@ -121,6 +178,54 @@ mod tests {
             assert_eq!(resolve(schema, "meta.lastModified").attr_type, AttrType::DateTime);
             assert_eq!(resolve(schema, "meta").mutability, Mutability::ReadOnly);
         }
+    }
+
+    #[test]
+    fn common_attributes_come_from_common_json_alone() {
+        let names: Vec<_> = common_attributes().iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["id", "externalId", "meta"]);
+        let meta = common_attributes()
+            .iter()
+            .find(|a| a.name == "meta")
+            .expect("meta");
+        let types: Vec<_> = meta
+            .sub_attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.attr_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("resourceType", AttrType::String),
+                ("created", AttrType::DateTime),
+                ("lastModified", AttrType::DateTime),
+                ("location", AttrType::Reference),
+                ("version", AttrType::String),
+            ]
+        );
+        for schema in [user_schema(), group_schema()] {
+            assert_eq!(&schema.core.attributes[..3], common_attributes());
+        }
+    }
+
+    #[test]
+    fn a_test_schema_gets_the_same_common_attributes() {
+        let published: Schema = serde_json::from_value(serde_json::json!({
+            "id": "urn:test:Thing", "name": "Thing", "attributes": []
+        }))
+        .expect("valid schema");
+        let schema = resource_schema(&published, Vec::new());
+        assert_eq!(schema.core.attributes, common_attributes());
+        assert_eq!(resolve(&schema, "meta.created").attr_type, AttrType::DateTime);
+    }
+
+    #[test]
+    fn resource_types_name_their_endpoint_and_schema() {
+        let listed: Vec<_> = ResourceType::ALL
+            .iter()
+            .map(|t| (t.name(), t.endpoint(), t.schema().core.id.as_str()))
+            .collect();
+        assert_eq!(listed, [("User", "Users", USER), ("Group", "Groups", GROUP)]);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::catalog::{group_schema, user_schema};
-use super::schema::{ResourceSchema, Schema};
+use super::catalog::ResourceType;
+use super::schema::Schema;
 
 pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -39,31 +39,25 @@ pub fn schema_document(schema: &Schema, base_url: &str) -> Value {
     })
 }
 
-/// The `User` and `Group` resource types (RFC 7643 §6, §8.6). No extension is required:
-/// a User without enterprise data is valid, and licenses are the server's to set.
+/// The resource types (RFC 7643 §6, §8.6), in [`ResourceType::ALL`] order. No extension
+/// is required: a User without enterprise data is valid, and licenses are the server's
+/// to set.
 pub fn resource_type_documents(base_url: &str) -> Vec<Value> {
-    [
-        ("User", "/Users", "User Account", user_schema()),
-        ("Group", "/Groups", "Group", group_schema()),
-    ]
-    .into_iter()
-    .map(|(name, endpoint, description, schema)| resource_type(name, endpoint, description, schema, base_url))
-    .collect()
+    ResourceType::ALL
+        .into_iter()
+        .map(|resource_type| resource_type_document(resource_type, base_url))
+        .collect()
 }
 
-fn resource_type(
-    name: &str,
-    endpoint: &str,
-    description: &str,
-    schema: &ResourceSchema,
-    base_url: &str,
-) -> Value {
+fn resource_type_document(resource_type: ResourceType, base_url: &str) -> Value {
+    let name = resource_type.name();
+    let schema = resource_type.schema();
     let mut doc = Map::new();
     doc.insert("schemas".into(), json!([RESOURCE_TYPE_SCHEMA]));
     doc.insert("id".into(), json!(name));
     doc.insert("name".into(), json!(name));
-    doc.insert("endpoint".into(), json!(endpoint));
-    doc.insert("description".into(), json!(description));
+    doc.insert("endpoint".into(), json!(format!("/{}", resource_type.endpoint())));
+    doc.insert("description".into(), json!(resource_type.description()));
     doc.insert("schema".into(), json!(schema.core.id));
     if !schema.extensions.is_empty() {
         let extensions: Vec<_> = schema

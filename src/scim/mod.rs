@@ -1,5 +1,6 @@
 //! The SCIM protocol, pure: schemas, filters, PATCH, projection. No I/O here.
 
+pub mod case_insensitive;
 pub mod catalog;
 pub mod discovery;
 pub mod error;
@@ -7,8 +8,8 @@ pub mod filter;
 #[cfg(test)]
 mod fixtures;
 pub mod list;
+pub mod normalize;
 pub mod patch;
 pub mod projection;
-pub mod resource;
 pub mod schema;
 pub mod tolerance;

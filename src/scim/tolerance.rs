@@ -80,9 +80,23 @@ impl Tolerance {
     }
 }
 
-/// A SCIM configuration's client profile: which tolerances apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// A SCIM configuration's client profile: which tolerances apply. Stored and seeded by
+/// the same snake_case names (strum for the store, serde for the seed file).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ClientProfile {
     /// What Microsoft Entra ID's provisioning service sends.
     Entra,
@@ -120,27 +134,28 @@ impl ClientProfile {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ClientProfile::Entra => "entra",
-            ClientProfile::Okta => "okta",
-            ClientProfile::Strict => "strict",
-            ClientProfile::Lenient => "lenient",
-        }
+        self.into()
     }
 }
 
+/// Case-insensitive: `Entra` is `entra`.
 impl std::str::FromStr for ClientProfile {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "entra" => Ok(ClientProfile::Entra),
-            "okta" => Ok(ClientProfile::Okta),
-            "strict" => Ok(ClientProfile::Strict),
-            "lenient" => Ok(ClientProfile::Lenient),
-            other => Err(format!(
-                "unknown client profile {other:?} (expected entra, okta, strict or lenient)"
-            )),
-        }
+        use strum::VariantArray;
+        ClientProfile::VARIANTS
+            .iter()
+            .copied()
+            .find(|profile| profile.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<&str> = ClientProfile::VARIANTS.iter().map(|p| p.as_str()).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+                format!(
+                    "unknown client profile {:?} (expected {} or {last})",
+                    s.to_ascii_lowercase(),
+                    rest.join(", ")
+                )
+            })
     }
 }
 
@@ -200,6 +215,19 @@ mod tests {
     #[test]
     fn profiles_parse_case_insensitively() {
         assert_eq!("Entra".parse::<ClientProfile>(), Ok(ClientProfile::Entra));
-        assert!("bogus".parse::<ClientProfile>().is_err());
+        assert_eq!(
+            "Bogus".parse::<ClientProfile>(),
+            Err("unknown client profile \"bogus\" (expected entra, okta, strict or lenient)".to_owned())
+        );
+    }
+
+    #[test]
+    fn profiles_have_one_name_in_the_store_and_the_seed_file() {
+        use strum::VariantArray;
+        for profile in ClientProfile::VARIANTS {
+            let serde = serde_json::to_value(profile).ok();
+            assert_eq!(serde.as_ref().and_then(|v| v.as_str()), Some(profile.as_str()));
+            assert_eq!(profile.as_str().parse::<ClientProfile>(), Ok(*profile));
+        }
     }
 }

@@ -12,6 +12,11 @@ pub trait Dialect: sqlx::Database + Sized {
     /// has no row locks: its write transactions (`begin immediate`) already exclude
     /// every other writer.
     const LOCK_ROW: &'static str;
+    /// The statement opening a transaction that writes. SQLite upgrades a read
+    /// transaction to a write lock lazily and fails with BUSY if another writer got there
+    /// first; taking the write lock up front (`begin immediate`) makes concurrent writers
+    /// queue on `busy_timeout` instead.
+    const BEGIN_WRITE: &'static str;
     /// The prefix that makes a query return its plan, and the plan row's text column.
     const EXPLAIN: &'static str;
     const EXPLAIN_COLUMN: usize;
@@ -57,6 +62,7 @@ fn sqlite_path(keys: &[&str]) -> String {
 
 impl Dialect for Postgres {
     const LOCK_ROW: &'static str = " for update";
+    const BEGIN_WRITE: &'static str = "begin";
     const EXPLAIN: &'static str = "explain ";
     const EXPLAIN_COLUMN: usize = 0;
 
@@ -107,6 +113,7 @@ impl Dialect for Postgres {
 
 impl Dialect for Sqlite {
     const LOCK_ROW: &'static str = "";
+    const BEGIN_WRITE: &'static str = "begin immediate";
     const EXPLAIN: &'static str = "explain query plan ";
     /// Columns: id, parent, notused, detail.
     const EXPLAIN_COLUMN: usize = 3;

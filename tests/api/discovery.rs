@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, assert_scim_error};
+use crate::helpers::{Backend, TestApp, assert_scim_error, expect_json};
 
 async fn service_provider_config_advertises_what_is_implemented(backend: Backend) {
     let app = TestApp::builder(backend).max_page_size(250).spawn().await;
@@ -78,6 +78,32 @@ async fn resource_types_and_schemas_are_listed_and_fetchable(backend: Backend) {
     assert_eq!(password["mutability"], "writeOnly");
 }
 
+/// The discovery documents exactly as served, as snapshots under `snapshots/` (review a
+/// change with `cargo insta review`). `meta.location` keeps its path; the server's
+/// address (a random port) becomes `[base]`.
+async fn discovery_documents_match_their_snapshots(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (name, path, location) in [
+        (
+            "service_provider_config",
+            "/ServiceProviderConfig",
+            ".meta.location",
+        ),
+        ("resource_types", "/ResourceTypes", ".Resources[].meta.location"),
+        ("schemas", "/Schemas", ".Resources[].meta.location"),
+    ] {
+        let document = expect_json(app.get(path).await, StatusCode::OK, path).await;
+        let base = app.base();
+        insta::assert_json_snapshot!(name, document, {
+            location => insta::dynamic_redaction(move |value, _| {
+                value
+                    .as_str()
+                    .map_or(value.clone(), |url| url.replacen(&base, "[base]", 1).into())
+            }),
+        });
+    }
+}
+
 async fn unknown_schema_and_resource_type_are_404(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     assert_scim_error(app.get("/Schemas/urn:nope").await, StatusCode::NOT_FOUND, None).await;
@@ -88,4 +114,5 @@ backend_tests!(
     service_provider_config_advertises_what_is_implemented,
     resource_types_and_schemas_are_listed_and_fetchable,
     unknown_schema_and_resource_type_are_404,
+    discovery_documents_match_their_snapshots,
 );

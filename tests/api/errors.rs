@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, USER_SCHEMA, assert_scim_error, user_body};
+use crate::helpers::{Backend, TestApp, USER_SCHEMA, assert_scim_error, patch_body, user_body};
 
 async fn malformed_json_is_400_invalid_syntax(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -77,6 +77,135 @@ async fn health_and_readiness_answer_without_a_token(backend: Backend) {
     }
 }
 
+/// One error body of each kind, exactly as served, as snapshots under `snapshots/`
+/// (review a change with `cargo insta review`). Each is also checked as an RFC 7644
+/// §3.12 error.
+async fn error_bodies_match_their_snapshots(backend: Backend) {
+    let app = TestApp::builder(backend).max_body_bytes(2048).spawn().await;
+    let user = app.create_user(&user_body("taken@acme.com")).await;
+    let id = user["id"].as_str().expect("id").to_owned();
+    let post_raw = |content_type: &'static str, body: String| {
+        app.scim(Method::POST, "/Users")
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let mut big = user_body("big@acme.com");
+    big["displayName"] = json!("x".repeat(4096));
+    let cases = [
+        (
+            "malformed_json",
+            post_raw("application/scim+json", "{\"userName\": }".into())
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+        ),
+        (
+            "missing_schemas",
+            app.post("/Users", &json!({"userName": "a@acme.com"})).await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
+            "user_name_taken",
+            app.post("/Users", &user_body("taken@acme.com")).await,
+            StatusCode::CONFLICT,
+            Some("uniqueness"),
+        ),
+        (
+            "invalid_filter",
+            app.get("/Users?filter=userName%20eq").await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidFilter"),
+        ),
+        (
+            "patch_unknown_path",
+            app.patch(
+                &format!("/Users/{id}"),
+                &patch_body(json!([{"op": "replace", "path": "nope", "value": 1}])),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidPath"),
+        ),
+        (
+            "patch_read_only",
+            app.patch(
+                &format!("/Users/{id}"),
+                &patch_body(json!([{"op": "replace", "path": "id", "value": "x"}])),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            Some("mutability"),
+        ),
+        (
+            "stale_if_match",
+            app.scim(Method::PUT, &format!("/Users/{id}"))
+                .header("if-match", "W/\"7\"")
+                .json(&user_body("taken@acme.com"))
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::PRECONDITION_FAILED,
+            None,
+        ),
+        (
+            "user_not_found",
+            app.get("/Users/no-such-user").await,
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            "unknown_endpoint",
+            app.get("/Nope").await,
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            "method_not_allowed",
+            app.scim(Method::DELETE, "/ServiceProviderConfig")
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+        ),
+        (
+            "no_token",
+            app.client
+                .get(format!("{}/Users", app.base()))
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::UNAUTHORIZED,
+            None,
+        ),
+        (
+            "body_too_large",
+            post_raw("application/scim+json", big.to_string())
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            "unsupported_media_type",
+            post_raw("text/plain", user_body("a@acme.com").to_string())
+                .send()
+                .await
+                .expect("request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+    ];
+    for (name, response, status, scim_type) in cases {
+        let body = assert_scim_error(response, status, scim_type).await;
+        insta::assert_json_snapshot!(name, body);
+    }
+}
+
 backend_tests!(
     malformed_json_is_400_invalid_syntax,
     unsupported_content_type_is_415,
@@ -84,4 +213,5 @@ backend_tests!(
     body_over_the_limit_is_413,
     unknown_endpoint_is_a_scim_404,
     health_and_readiness_answer_without_a_token,
+    error_bodies_match_their_snapshots,
 );

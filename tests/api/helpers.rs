@@ -2,12 +2,17 @@
 //! from `lib.rs`) on a random port over its own database (a fresh SQLite file, or a
 //! fresh Postgres schema) and talks HTTP to it.
 //!
+//! Each app's files (its SQLite database and seed files) live in a temporary directory
+//! that is removed when the `TestApp` is dropped; a Postgres schema is dropped then too.
+//!
 //! Postgres comes from `TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). Without a reachable Postgres the
 //! Postgres half of the suite is skipped with a loud message, except with `CI=true`,
 //! where it fails.
 
-use std::path::PathBuf;
+pub mod acme;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use linkedin_scim::Application;
@@ -65,6 +70,8 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     max_page_size: u32,
+    /// Holds the SQLite database and the seed files; removed with the `TestApp`.
+    files: tempfile::TempDir,
 }
 
 impl TestAppBuilder {
@@ -73,7 +80,10 @@ impl TestAppBuilder {
         self
     }
     pub fn seed(mut self, seed_toml: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("lscim-seed-{}.toml", uuid::Uuid::new_v4()));
+        let path = self
+            .files
+            .path()
+            .join(format!("seed-{}.toml", uuid::Uuid::new_v4()));
         std::fs::write(&path, seed_toml).expect("write seed");
         self.seed = Some(path);
         self
@@ -100,25 +110,8 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
-        let (database_url, pg_schema) = match self.backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("lscim-test-{}.db", uuid::Uuid::new_v4()));
-                (format!("sqlite://{}", path.display()), None)
-            }
-            Backend::Postgres => {
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&postgres_url())
-                    .await
-                    .expect("connect to Postgres");
-                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test schema");
-                let base = postgres_url();
-                let sep = if base.contains('?') { '&' } else { '?' };
-                (format!("{base}{sep}options[search_path]={schema}"), Some(schema))
-            }
-        };
+        let database = TestDatabase::create(self.backend).await;
+        let database_url = database.url.clone();
         let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
         let admin_token = format!("admin-token-{}", uuid::Uuid::new_v4().simple());
         let settings = Settings {
@@ -126,7 +119,7 @@ impl TestAppBuilder {
             bind: "127.0.0.1:0".parse().expect("addr"),
             demo_token: Some(SecretString::from(token.clone())),
             admin_token: Some(SecretString::from(admin_token.clone())),
-            seed: self.seed,
+            seed: self.seed.clone(),
             profile: self.profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
@@ -141,7 +134,49 @@ impl TestAppBuilder {
             admin_token,
             client: reqwest::Client::new(),
             database_url,
-            pg_schema,
+            seed: self.seed,
+            _files: self.files,
+            _database: database,
+        }
+    }
+}
+
+/// A database of its own for one test: a fresh SQLite file, or a fresh Postgres schema.
+/// Dropping it removes the file (and its WAL files) or the schema.
+pub struct TestDatabase {
+    pub url: String,
+    sqlite_path: Option<PathBuf>,
+    pg_schema: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("lscim-test-{}.db", uuid::Uuid::new_v4()));
+                TestDatabase {
+                    url: format!("sqlite://{}", path.display()),
+                    sqlite_path: Some(path),
+                    pg_schema: None,
+                }
+            }
+            Backend::Postgres => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&postgres_url())
+                    .await
+                    .expect("connect to Postgres");
+                sqlx::query(sqlx::AssertSqlSafe(format!("create schema {schema}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test schema");
+                let base = postgres_url();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                TestDatabase {
+                    url: format!("{base}{sep}options[search_path]={schema}"),
+                    sqlite_path: None,
+                    pg_schema: Some(schema),
+                }
+            }
         }
     }
 }
@@ -155,11 +190,21 @@ pub struct TestApp {
     pub admin_token: String,
     pub client: reqwest::Client,
     pub database_url: String,
-    pg_schema: Option<String>,
+    seed: Option<PathBuf>,
+    _files: tempfile::TempDir,
+    _database: TestDatabase,
 }
 
-impl Drop for TestApp {
+impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let Some(path) = self.sqlite_path.take() {
+            // Open connections keep working on the unlinked file until they close.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        }
         if let Some(schema) = self.pg_schema.take() {
             // Best effort: a leftover schema only costs disk on a developer's database.
             let _ = std::thread::spawn(move || {
@@ -191,7 +236,16 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            files: tempfile::Builder::new()
+                .prefix("lscim-test-")
+                .tempdir()
+                .expect("temporary directory"),
         }
+    }
+
+    /// The seed file the app started with.
+    pub fn seed_file(&self) -> Option<&Path> {
+        self.seed.as_deref()
     }
 
     /// The default app: RFC fidelity preset, system clock.
@@ -224,27 +278,20 @@ impl TestApp {
             .bearer_auth(&self.admin_token)
     }
 
-    /// Send a JSON body with another SCIM configuration's token.
-    pub async fn send_as(&self, token: &str, method: Method, path: &str, body: &Value) -> Response {
-        self.scim_as(token, method, path)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_as(&self.token, path).await
+    }
+
+    /// GET with another configuration's token.
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.scim_as(token, Method::GET, path)
             .send()
             .await
             .expect("request")
-    }
-
-    pub async fn get(&self, path: &str) -> Response {
-        self.scim(Method::GET, path).send().await.expect("request")
     }
 
     pub async fn send_json(&self, method: Method, path: &str, body: &Value) -> Response {
-        self.scim(method, path)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("request")
+        self.send_json_as(&self.token, method, path, body).await
     }
 
     /// A JSON request with another configuration's token.
@@ -270,12 +317,25 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.scim(Method::DELETE, path).send().await.expect("request")
+        self.delete_as(&self.token, path).await
+    }
+
+    /// DELETE with another configuration's token.
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.scim_as(token, Method::DELETE, path)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Create a user, asserting 201; returns the created resource.
     pub async fn create_user(&self, body: &Value) -> Value {
-        let response = self.post("/Users", body).await;
+        self.create_user_as(&self.token, body).await
+    }
+
+    /// Create a user with another configuration's token, asserting 201.
+    pub async fn create_user_as(&self, token: &str, body: &Value) -> Value {
+        let response = self.send_json_as(token, Method::POST, "/Users", body).await;
         expect_json(response, StatusCode::CREATED, "create user").await
     }
 
@@ -300,7 +360,12 @@ impl TestApp {
 
     /// GET `path` (with its query), asserting 200; returns the body.
     pub async fn get_ok(&self, path: &str) -> Value {
-        let response = self.get(path).await;
+        self.get_ok_as(&self.token, path).await
+    }
+
+    /// GET `path` with another configuration's token, asserting 200.
+    pub async fn get_ok_as(&self, token: &str, path: &str) -> Value {
+        let response = self.get_as(token, path).await;
         expect_json(response, StatusCode::OK, &format!("GET {path}")).await
     }
 
@@ -319,21 +384,37 @@ impl TestApp {
 
     /// PATCH `path` with these operations (demo token), asserting 200; returns the body.
     pub async fn patch_ok(&self, path: &str, operations: Value) -> Value {
-        let response = self.patch(path, &patch_body(operations)).await;
+        self.patch_ok_as(&self.token, path, operations).await
+    }
+
+    /// PATCH `path` with another configuration's token, asserting 200.
+    pub async fn patch_ok_as(&self, token: &str, path: &str, operations: Value) -> Value {
+        let response = self
+            .send_json_as(token, Method::PATCH, path, &patch_body(operations))
+            .await;
         expect_json(response, StatusCode::OK, &format!("PATCH {path}")).await
+    }
+
+    /// GET `path` of the admin API, asserting 200; returns the body.
+    pub async fn admin_get_ok(&self, path: &str) -> Value {
+        let response = self.admin(Method::GET, path).send().await.expect("request");
+        expect_json(response, StatusCode::OK, &format!("GET /admin/api{path}")).await
+    }
+
+    /// The license pools of `account` (admin API), asserting 200.
+    pub async fn pools(&self, account: &str) -> Value {
+        self.admin_get_ok(&format!("/accounts/{account}/pools")).await
     }
 
     /// Create users with these userNames; returns their ids.
     pub async fn create_users(&self, user_names: &[&str]) -> Vec<String> {
         let mut ids = Vec::new();
         for name in user_names {
-            let user = self.create_user(&user_body(name)).await;
-            ids.push(user["id"].as_str().expect("id").to_owned());
+            ids.push(id_of(&self.create_user(&user_body(name)).await));
         }
         ids
     }
 
-    /// Add members the way the Account Center will: through the store, origin `admin`.
     /// Add members through the admin API (origin `admin`); returns how many were new.
     pub async fn add_admin_members(&self, group_id: &str, user_ids: &[String]) -> u64 {
         let response = self
@@ -367,6 +448,11 @@ pub async fn concurrently(requests: Vec<RequestBuilder>) -> Vec<StatusCode> {
         statuses.push(task.await.expect("join").expect("request"));
     }
     statuses
+}
+
+/// A resource's `id`.
+pub fn id_of(resource: &Value) -> String {
+    resource["id"].as_str().expect("id").to_owned()
 }
 
 /// A PatchOp request body.

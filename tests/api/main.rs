@@ -3,7 +3,6 @@
 
 mod helpers;
 
-mod activity;
 mod admin;
 mod auth;
 mod browser;
@@ -11,10 +10,14 @@ mod center;
 mod cli;
 mod discovery;
 mod errors;
+mod fidelity;
 mod filters;
 mod groups;
 mod idp;
 mod licensing;
+mod replicas;
 mod root;
+mod store;
+mod tokens;
 mod ui;
 mod users;

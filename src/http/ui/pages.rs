@@ -23,6 +23,7 @@ use crate::center::{
 };
 use crate::http::AppState;
 use crate::http::extract::origin;
+use crate::ids::{GroupId, PoolId, UserId};
 use crate::licensing::{LicenseState, Product};
 use crate::scim::tolerance::ClientProfile;
 
@@ -513,7 +514,7 @@ pub(super) async fn update_pool(
         session,
         account,
     }: AccountPage,
-    Path((_, pool)): Path<(String, String)>,
+    Path((_, pool)): Path<(String, PoolId)>,
     Form(form): Form<SeatsForm>,
 ) -> Page {
     session.check(&form.csrf)?;
@@ -964,7 +965,7 @@ pub(super) async fn users_csv(
 pub(super) struct LicenseForm {
     csrf: String,
     /// With `move`: the pool to move to.
-    pool: Option<String>,
+    pool: Option<PoolId>,
 }
 
 pub(super) async fn license_action(
@@ -973,21 +974,22 @@ pub(super) async fn license_action(
         session,
         account,
     }: AccountPage,
-    Path((_, user, product, action)): Path<(String, String, String, String)>,
+    Path((_, user, product, action)): Path<(String, UserId, String, String)>,
     Form(form): Form<LicenseForm>,
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
     let done = match action.as_str() {
-        "move" => center
-            .move_license(
-                &account,
-                &user,
-                &product,
-                form.pool.as_deref().unwrap_or_default(),
-            )
-            .await
-            .map(|()| format!("{} license moved", product_label(&product))),
+        "move" => match &form.pool {
+            Some(pool) => center
+                .move_license(&account, &user, &product, pool)
+                .await
+                .map(|()| format!("{} license moved", product_label(&product))),
+            None => Err(CenterError::Invalid {
+                field: "pool",
+                message: "choose the pool to move the license to".into(),
+            }),
+        },
         "activate" => center
             .activate_license(&account, &user, &product)
             .await
@@ -1022,7 +1024,7 @@ pub(super) async fn delete_users(
 pub(super) struct DeleteUsersForm {
     csrf: String,
     #[serde(default)]
-    ids: Vec<String>,
+    ids: Vec<UserId>,
 }
 
 // ---- groups ----
@@ -1094,7 +1096,7 @@ pub(super) async fn groups(
 #[derive(Debug, Deserialize)]
 pub(super) struct MemberForm {
     csrf: String,
-    user: String,
+    user: UserId,
 }
 
 pub(super) async fn add_member(
@@ -1103,7 +1105,7 @@ pub(super) async fn add_member(
         session,
         account,
     }: AccountPage,
-    Path((_, group)): Path<(String, String)>,
+    Path((_, group)): Path<(String, GroupId)>,
     Form(form): Form<MemberForm>,
 ) -> Page {
     session.check(&form.csrf)?;
@@ -1129,7 +1131,7 @@ pub(super) async fn remove_member(
         session,
         account,
     }: AccountPage,
-    Path((_, group, user)): Path<(String, String, String)>,
+    Path((_, group, user)): Path<(String, GroupId, UserId)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
@@ -1198,7 +1200,7 @@ pub(super) async fn activity(
     };
     let config_name = |id: &Option<String>| {
         id.as_ref()
-            .and_then(|id| configurations.iter().find(|c| &c.id == id))
+            .and_then(|id| configurations.iter().find(|c| c.id.as_str() == id))
             .map_or("—".to_owned(), |c| c.name.clone())
     };
     let rows = html! {

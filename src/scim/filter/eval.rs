@@ -19,12 +19,10 @@
 //!    contributes nothing). So `emails.value` is every element's `value`: multi-valued
 //!    attributes match if ANY value matches.
 //!
-//! The attribute's definition comes from [`ResourceSchema::resolve`]; when that finds
-//! nothing for an unqualified/core path, the RFC 7643 §3.1 common attributes are used
-//! (`id`, `externalId` caseExact; `schemas`; `meta.resourceType/location/version`
-//! caseExact, `meta.created/lastModified` dateTime). Unknown attributes have no
-//! definition: they are still looked up in the JSON, compared as caseExact=false, never as
-//! dateTime.
+//! The attribute's definition comes from [`ResourceSchema::resolve`], which knows the
+//! RFC 7643 §3.1 common attributes (`id`, `externalId`, `meta`) as `schemas/common.json`
+//! defines them. Unknown attributes (also `schemas`) have no definition: they are still
+//! looked up in the JSON, compared as caseExact=false, never as dateTime.
 //!
 //! **`pr`**: true iff some value from the lookup is non-empty — not `""`, not `[]`, not
 //! `{}` (null never gets that far). `emails pr` on `[{}]` is false.
@@ -70,15 +68,13 @@
 //! element context evaluates to false (the parser never produces one).
 
 use std::cmp::Ordering;
-use std::sync::OnceLock;
 
 use chrono::DateTime;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{CompareOp, Filter};
-use crate::scim::schema::{
-    AttrPath, AttrType, AttributeDef, Mutability, ResourceSchema, Returned, Uniqueness,
-};
+use crate::scim::case_insensitive;
+use crate::scim::schema::{AttrPath, AttrType, AttributeDef, ResourceSchema};
 
 /// Reference semantics: does `resource` (a full SCIM JSON resource incl. id, meta,
 /// extensions under their URN keys) match?
@@ -142,7 +138,7 @@ fn compare(
         other => other,
     };
     let mut values = values.into_iter().flat_map(|v| match v {
-        Value::Object(obj) => collect(get_ci(obj, "value")),
+        Value::Object(obj) => collect(case_insensitive::get(obj, "value")),
         other => vec![other],
     });
     match op {
@@ -214,17 +210,8 @@ fn non_empty(v: &Value) -> bool {
     }
 }
 
-/// Member `key` of `obj`: exact-case first, else the first ASCII case-insensitive match.
-fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
 fn member<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    v.as_object().and_then(|obj| get_ci(obj, key))
+    v.as_object().and_then(|obj| case_insensitive::get(obj, key))
 }
 
 /// Rule 3: an array gives its non-null elements, null gives nothing.
@@ -275,61 +262,8 @@ fn lookup<'v, 's>(
     }
 }
 
-/// The schema's definition of `path`, else the RFC 7643 §3.1 common attributes.
+/// The schema's definition of `path` (the common attributes are part of every resource
+/// schema, see [`crate::scim::catalog::resource_schema`]).
 fn definition<'s>(path: &AttrPath, schema: &'s ResourceSchema) -> Option<&'s AttributeDef> {
-    if let Some(resolved) = schema.resolve(path) {
-        return Some(resolved.target());
-    }
-    let core = path
-        .urn
-        .as_ref()
-        .is_none_or(|u| u.eq_ignore_ascii_case(&schema.core.id));
-    if !core {
-        return None;
-    }
-    // The common attributes are static data; the lifetime is 'static, which outlives 's.
-    let common: &'static [AttributeDef] = common_attributes();
-    let attribute = common.iter().find(|a| a.name.eq_ignore_ascii_case(&path.name))?;
-    match &path.sub {
-        None => Some(attribute),
-        Some(sub) => attribute.sub_attribute(sub),
-    }
-}
-
-fn def(name: &str, attr_type: AttrType, case_exact: bool, multi_valued: bool) -> AttributeDef {
-    AttributeDef {
-        name: name.to_string(),
-        attr_type,
-        multi_valued,
-        description: String::new(),
-        required: false,
-        case_exact,
-        mutability: Mutability::ReadOnly,
-        returned: Returned::Default,
-        uniqueness: Uniqueness::None,
-        canonical_values: Vec::new(),
-        reference_types: Vec::new(),
-        sub_attributes: Vec::new(),
-    }
-}
-
-/// RFC 7643 §3.1 common attributes, used when the resource schema does not define them.
-pub(crate) fn common_attributes() -> &'static [AttributeDef] {
-    static COMMON: OnceLock<Vec<AttributeDef>> = OnceLock::new();
-    COMMON.get_or_init(|| {
-        let mut meta = def("meta", AttrType::Complex, false, false);
-        meta.sub_attributes = vec![
-            def("resourceType", AttrType::String, true, false),
-            def("created", AttrType::DateTime, false, false),
-            def("lastModified", AttrType::DateTime, false, false),
-            def("location", AttrType::Reference, true, false),
-            def("version", AttrType::String, true, false),
-        ];
-        vec![
-            def("id", AttrType::String, true, false),
-            def("externalId", AttrType::String, true, false),
-            def("schemas", AttrType::Reference, false, true),
-            meta,
-        ]
-    })
+    schema.resolve(path).map(|resolved| resolved.target())
 }

@@ -1,7 +1,9 @@
 use super::*;
+use crate::scim::catalog::resource_schema;
 use crate::scim::error::ScimType;
+use crate::scim::filter;
 use crate::scim::schema::Schema;
-use crate::scim::tolerance::ClientProfile;
+use crate::scim::tolerance::{ClientProfile, Tolerance};
 use serde_json::json;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -62,10 +64,7 @@ fn user_schema() -> ResourceSchema {
         ]
     }))
     .expect("enterprise schema");
-    ResourceSchema {
-        core,
-        extensions: vec![enterprise],
-    }
+    resource_schema(&core, vec![enterprise])
 }
 
 fn group_schema() -> ResourceSchema {
@@ -82,10 +81,7 @@ fn group_schema() -> ResourceSchema {
         ]
     }))
     .expect("group schema");
-    ResourceSchema {
-        core,
-        extensions: vec![],
-    }
+    resource_schema(&core, vec![])
 }
 
 fn user() -> Value {
@@ -1201,10 +1197,7 @@ fn immutable_top_level_attribute() {
         "attributes": [with(attr("badge", "string"), "mutability", json!("immutable")), attr("note", "string")]
     }))
     .expect("schema");
-    let schema = ResourceSchema {
-        core,
-        extensions: vec![],
-    };
+    let schema = resource_schema(&core, vec![]);
     let go = |doc: Value, ops: Value| run(ClientProfile::Strict, &schema, &doc, &[], ops).0;
     let set = go(json!({}), json!([{"op": "add", "path": "badge", "value": "b1"}]));
     assert_eq!(set.expect("set while unset").resource["badge"], json!("b1"));

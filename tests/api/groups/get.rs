@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, GROUP_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, group_body, group_with, ids_of,
+    Backend, GROUP_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, group_body, group_with, id_of, ids_of,
     member_values,
 };
 
@@ -20,7 +20,7 @@ async fn get_returns_every_member(backend: Backend) {
             &json!({"schemas": [USER_SCHEMA], "userName": "carol@acme.com", "displayName": "Carol C"}),
         )
         .await;
-    let carol = named["id"].as_str().expect("id").to_owned();
+    let carol = id_of(&named);
     let mut all = ids.clone();
     all.push(carol.clone());
     let group = app.create_group(&group_with("All", &all)).await;

@@ -7,12 +7,8 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::helpers::{
     Backend, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA, TestApp, assert_scim_error, concurrently, group_body,
-    group_with, ids_of, member_values, patch_body, sorted, user_body,
+    group_with, id_of, ids_of, member_values, patch_body, sorted, user_body,
 };
-
-fn id(resource: &Value) -> String {
-    resource["id"].as_str().expect("id").to_owned()
-}
 
 async fn members_of(app: &TestApp, group_id: &str) -> Vec<String> {
     ids_of(&app.get_ok(&format!("/Groups/{group_id}")).await["members"])
@@ -33,7 +29,7 @@ async fn okta_group_push_flow(backend: Backend) {
         .await;
     assert_eq!(list["totalResults"], 0);
     let group = app.create_group(&group_body("Okta Sales")).await;
-    let gid = id(&group);
+    let gid = id_of(&group);
     let path = format!("/Groups/{gid}");
     // 2. Name sync (echoing the id) before every membership update, then one request
     //    that removes one member and adds others.
@@ -97,7 +93,7 @@ async fn entra_group_flow(backend: Backend) {
             "meta": {"resourceType": "Group"},
         }))
         .await;
-    let gid = id(&group);
+    let gid = id_of(&group);
     let path = format!("/Groups/{gid}");
     let fetched = app.get_ok(&format!("{path}?excludedAttributes=members")).await;
     assert!(fetched.get("members").is_none(), "{fetched}");
@@ -150,7 +146,7 @@ async fn membership_changes_bump_the_version_and_no_ops_do_not(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com"]).await;
     let group = app.create_group(&group_body("Sales")).await;
-    let path = format!("/Groups/{}", id(&group));
+    let path = format!("/Groups/{}", id_of(&group));
     let added = app
         .patch_ok(
             &path,
@@ -211,7 +207,7 @@ patch_response = "no_content"
         .spawn()
         .await;
     let users = app.create_users(&["alice@acme.com"]).await;
-    let gid = id(&app.create_group(&group_body("Sales")).await);
+    let gid = id_of(&app.create_group(&group_body("Sales")).await);
     let path = format!("/Groups/{gid}");
     let body = patch_body(json!([{"op": "Add", "path": "members", "value": member_values(&users)}]));
     let response = app
@@ -229,7 +225,7 @@ async fn unknown_member_in_a_patch_writes_nothing(backend: Backend) {
         .await;
     let users = app.create_users(&["alice@acme.com"]).await;
     let group = app.create_group(&group_body("Sales")).await;
-    let path = format!("/Groups/{}", id(&group));
+    let path = format!("/Groups/{}", id_of(&group));
     let response = app
         .patch(
             &path,
@@ -251,7 +247,7 @@ async fn unknown_member_in_a_patch_writes_nothing(backend: Backend) {
         )
         .await;
     let stranger: Value = response.json().await.expect("json");
-    let stranger = id(&stranger);
+    let stranger = id_of(&stranger);
     let response = app
         .patch(
             &path,
@@ -282,7 +278,7 @@ async fn admin_members_survive_a_scim_replace_of_members(backend: Backend) {
         .await;
     let (alice, bob, direct) = (&users[0], &users[1], &users[2]);
     let group = app.create_group(&group_with("Sales", &[alice])).await;
-    let gid = id(&group);
+    let gid = id_of(&group);
     let path = format!("/Groups/{gid}");
     assert_eq!(app.add_admin_members(&gid, std::slice::from_ref(direct)).await, 1);
     assert_eq!(
@@ -317,7 +313,7 @@ async fn general_member_filters_remove_matching_members(backend: Backend) {
         .create_users(&["ann@acme.com", "andy@acme.com", "bob@acme.com"])
         .await;
     let group = app.create_group(&group_with("Sales", &users)).await;
-    let gid = id(&group);
+    let gid = id_of(&group);
     app.patch_ok(
         &format!("/Groups/{gid}"),
         json!([{"op": "remove", "path": "members[display sw \"AN\"]"}]),
@@ -332,7 +328,7 @@ async fn strict_profile_refuses_entra_remove_with_a_value_list(backend: Backend)
         .spawn()
         .await;
     let users = app.create_users(&["alice@acme.com"]).await;
-    let gid = id(&app.create_group(&group_with("Sales", &users)).await);
+    let gid = id_of(&app.create_group(&group_with("Sales", &users)).await);
     let path = format!("/Groups/{gid}");
     let strict = "strict-client-token";
     let body = patch_body(json!([{"op": "remove", "path": "members", "value": [{"value": users[0]}]}]));
@@ -349,7 +345,7 @@ async fn strict_profile_refuses_entra_remove_with_a_value_list(backend: Backend)
 async fn stale_if_match_is_412_and_unknown_group_is_404(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let group = app.create_group(&group_body("Sales")).await;
-    let path = format!("/Groups/{}", id(&group));
+    let path = format!("/Groups/{}", id_of(&group));
     let response = app
         .scim(Method::PATCH, &path)
         .header("content-type", "application/scim+json")
@@ -382,7 +378,7 @@ async fn concurrent_member_adds_lose_nothing(backend: Backend) {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let users = app.create_users(&names).await;
     let group = app.create_group(&group_body("Busy")).await;
-    let path = format!("/Groups/{}", id(&group));
+    let path = format!("/Groups/{}", id_of(&group));
     let requests = users
         .iter()
         .map(|user| {
@@ -405,7 +401,7 @@ async fn concurrent_member_adds_lose_nothing(backend: Backend) {
 async fn path_less_member_values_and_odd_shapes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let users = app.create_users(&["alice@acme.com", "bob@acme.com"]).await;
-    let gid = id(&app.create_group(&group_body("Sales")).await);
+    let gid = id_of(&app.create_group(&group_body("Sales")).await);
     let path = format!("/Groups/{gid}");
     // Path-less add/replace carry members like any other attribute.
     app.patch_ok(

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, group_with, ids_of, member_values,
+    Backend, GROUP_SCHEMA, TestApp, assert_scim_error, group_body, group_with, id_of, ids_of, member_values,
 };
 
 async fn put_replaces_name_and_scim_members_but_keeps_admin_members(backend: Backend) {
@@ -19,7 +19,7 @@ async fn put_replaces_name_and_scim_members_but_keeps_admin_members(backend: Bac
                               "members": member_values(&users[..1])}),
         )
         .await;
-    let gid = group["id"].as_str().expect("id").to_owned();
+    let gid = id_of(&group);
     app.add_admin_members(&gid, &users[2..]).await;
     // Okta echoes the group it read, with the new name and member list.
     let mut body = app.get_ok(&format!("/Groups/{gid}")).await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json,
+    Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json, id_of,
 };
 
 /// Entra's GET /Users?filter=…: the feature flag rides on the tenant URL, and there is
@@ -60,7 +60,7 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
         .expect("request");
     assert_eq!(response.status(), StatusCode::CREATED);
     let user: Value = response.json().await.expect("json");
-    let id = user["id"].as_str().expect("id").to_owned();
+    let id = id_of(&user);
     let path = format!("/Users/{id}");
 
     // Match again: found by externalId.

@@ -6,24 +6,15 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{
-    Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, assert_scim_error, concurrently, user_body,
+    Backend, ENTERPRISE_SCHEMA, TestApp, assert_scim_error, concurrently, id_of, patch_body, user_body,
 };
 
-fn ops(operations: Value) -> Value {
-    json!({"schemas": [PATCH_SCHEMA], "Operations": operations})
-}
-
 async fn patched(app: &TestApp, id: &str, operations: Value) -> Value {
-    let response = app.patch(&format!("/Users/{id}"), &ops(operations)).await;
-    let status = response.status();
-    let body: Value = response.json().await.expect("json");
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    app.patch_ok(&format!("/Users/{id}"), operations).await
 }
 
 async fn new_user(app: &TestApp) -> String {
-    let user = app.create_user(&user_body("alice@acme.com")).await;
-    user["id"].as_str().expect("id").to_owned()
+    id_of(&app.create_user(&user_body("alice@acme.com")).await)
 }
 
 async fn entra_default_job_updates_with_capitalised_ops(backend: Backend) {
@@ -143,10 +134,10 @@ async fn strict_profile_answers_entra_quirks_with_rfc_errors(backend: Backend) {
     let id = new_user(&app).await;
     let path = format!("/Users/{id}");
     let strict = "strict-client-token";
-    let body = ops(json!([{"op": "Replace", "path": "nickName", "value": "x"}]));
+    let body = patch_body(json!([{"op": "Replace", "path": "nickName", "value": "x"}]));
     let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
-    let body = ops(json!([{"op": "replace", "path": "active", "value": "False"}]));
+    let body = patch_body(json!([{"op": "replace", "path": "active", "value": "False"}]));
     let response = app.send_json_as(strict, Method::PATCH, &path, &body).await;
     assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     // The lenient demo token accepts both.
@@ -186,14 +177,17 @@ async fn bad_patches_get_precise_errors_and_change_nothing(backend: Backend) {
         ),
     ];
     for (operations, scim_type) in cases {
-        let response = app.patch(&format!("/Users/{id}"), &ops(operations)).await;
+        let response = app.patch(&format!("/Users/{id}"), &patch_body(operations)).await;
         assert_scim_error(response, StatusCode::BAD_REQUEST, Some(scim_type)).await;
     }
     let user: Value = app.get(&format!("/Users/{id}")).await.json().await.expect("json");
     assert!(user.get("nickName").is_none(), "all-or-nothing: {user}");
     assert_eq!(user["meta"]["version"], "W/\"1\"");
     let response = app
-        .patch("/Users/00000000-0000-0000-0000-000000000000", &ops(json!([])))
+        .patch(
+            "/Users/00000000-0000-0000-0000-000000000000",
+            &patch_body(json!([])),
+        )
         .await;
     assert_scim_error(response, StatusCode::NOT_FOUND, None).await;
 }
@@ -205,7 +199,7 @@ async fn patch_to_a_taken_user_name_is_409(backend: Backend) {
     let response = app
         .patch(
             &format!("/Users/{id}"),
-            &ops(json!([{"op": "replace", "path": "userName", "value": "BOB@acme.com"}])),
+            &patch_body(json!([{"op": "replace", "path": "userName", "value": "BOB@acme.com"}])),
         )
         .await;
     assert_scim_error(response, StatusCode::CONFLICT, Some("uniqueness")).await;
@@ -217,7 +211,7 @@ async fn fifty_concurrent_patches_lose_no_update(backend: Backend) {
     let path = format!("/Users/{id}");
     let requests = (0..50)
         .map(|i| {
-            let body = ops(json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": format!("+1-555-{i:04}"), "type": "work"}]}]));
+            let body = patch_body(json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": format!("+1-555-{i:04}"), "type": "work"}]}]));
             app.scim(Method::PATCH, &path)
                 .header("content-type", "application/scim+json")
                 .body(body.to_string())
@@ -252,11 +246,11 @@ patch_response = "no_content"
         .await;
     let id = new_user(&app).await;
     let response = app
-        .send_as(
+        .send_json_as(
             "entra-no-content-token",
             Method::PATCH,
             &format!("/Users/{id}"),
-            &ops(json!([{"op": "Replace", "path": "displayName", "value": "Alice"}])),
+            &patch_body(json!([{"op": "Replace", "path": "displayName", "value": "Alice"}])),
         )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);

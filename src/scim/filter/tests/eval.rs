@@ -110,7 +110,7 @@ fn case_exactness_comes_from_the_schema() {
         // id and externalId (RFC 7643 common attributes): caseExact true.
         (r#"id eq "2819c223-7f76-453a-919d-413861904646""#, true),
         (r#"id eq "2819C223-7F76-453A-919D-413861904646""#, false),
-        // meta.resourceType caseExact true (declared in the test schema).
+        // meta.resourceType caseExact true (schemas/common.json).
         (r#"meta.resourceType eq "User""#, true),
         (r#"meta.resourceType eq "user""#, false),
         // Unknown attributes compare case-insensitively.
@@ -410,4 +410,21 @@ fn odd_documents_do_not_match_and_do_not_panic() {
         &json!({"emails": {"value": "single@x"}}),
         r#"emails[value eq "single@x"]"#
     ));
+}
+
+#[test]
+fn common_attributes_are_typed_by_common_json_for_every_resource_type() {
+    use crate::scim::catalog;
+    // meta.created is a dateTime: instants compare, whatever the offset written.
+    let meta = json!({"meta": {"created": "2011-05-13T04:42:34Z", "location": "https://x/Users/1"}});
+    for schema in [catalog::user_schema(), catalog::group_schema(), &group_schema()] {
+        assert!(check(
+            schema,
+            &meta,
+            r#"meta.created eq "2011-05-13T06:42:34+02:00""#
+        ));
+        assert!(check(schema, &meta, r#"meta.created lt "2011-05-13T04:42:35Z""#));
+        // meta.location is caseExact false in common.json.
+        assert!(check(schema, &meta, r#"meta.location eq "HTTPS://X/USERS/1""#));
+    }
 }

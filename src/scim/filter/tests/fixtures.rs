@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::scim::catalog::resource_schema;
 use crate::scim::schema::{ResourceSchema, Schema};
 use crate::scim::tolerance::{ClientProfile, Leniency};
 
@@ -36,8 +37,8 @@ fn multi_complex(name: &str) -> Value {
     )
 }
 
-/// A small User resource type: core (userName caseExact false, name, emails, active,
-/// meta.lastModified dateTime, …) plus the enterprise extension.
+/// A small User resource type: the common attributes (`meta.lastModified` dateTime, …),
+/// core (userName caseExact false, name, emails, active, …) plus the enterprise extension.
 pub fn user_schema() -> ResourceSchema {
     let core: Schema = serde_json::from_value(json!({
         "id": CORE_USER,
@@ -63,12 +64,6 @@ pub fn user_schema() -> ResourceSchema {
                 attr("$ref", "reference", false, false),
                 attr("display", "string", false, false),
             ]),
-            complex("meta", false, vec![
-                attr("resourceType", "string", false, true),
-                attr("created", "dateTime", false, false),
-                attr("lastModified", "dateTime", false, false),
-                attr("version", "string", false, true),
-            ]),
         ]
     }))
     .expect("valid core schema");
@@ -86,10 +81,7 @@ pub fn user_schema() -> ResourceSchema {
         ]
     }))
     .expect("valid enterprise schema");
-    ResourceSchema {
-        core,
-        extensions: vec![enterprise],
-    }
+    resource_schema(&core, vec![enterprise])
 }
 
 pub fn group_schema() -> ResourceSchema {
@@ -107,10 +99,7 @@ pub fn group_schema() -> ResourceSchema {
         ]
     }))
     .expect("valid group schema");
-    ResourceSchema {
-        core,
-        extensions: vec![],
-    }
+    resource_schema(&core, vec![])
 }
 
 /// The RFC 7643 §8.3 full enterprise User example, shared with the other protocol tests.

@@ -13,14 +13,7 @@ use crate::helpers::{Backend, PATCH_SCHEMA, TestApp, user_body};
 /// (the log is written off the request path).
 async fn activity(app: &TestApp, query: &str, n: usize) -> Vec<Value> {
     for _ in 0..100 {
-        let records: Value = app
-            .admin(Method::GET, &format!("/accounts/demo/activity{query}"))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
+        let records = app.admin_get_ok(&format!("/accounts/demo/activity{query}")).await;
         let records = records.as_array().cloned().unwrap_or_default();
         if records.len() >= n {
             return records;

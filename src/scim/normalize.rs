@@ -43,6 +43,7 @@
 use chrono::DateTime;
 use serde_json::{Map, Value, json};
 
+use super::case_insensitive;
 use super::error::ProtocolError;
 use super::schema::{AttrType, AttributeDef, Mutability, ResourceSchema, Schema};
 use super::tolerance::{Leniency, Tolerance};
@@ -59,7 +60,7 @@ pub fn normalize(
             "a SCIM resource must be a JSON object",
         ));
     };
-    let schemas = take_case_insensitive(&mut body, "schemas");
+    let schemas = case_insensitive::take(&mut body, "schemas");
     check_schemas(schemas.as_ref(), schema, leniency)?;
 
     let mut core = Map::new();
@@ -105,7 +106,7 @@ pub fn apply_replace(
     let existing = existing.as_object().unwrap_or(&empty);
     keep_immutable(&schema.core.attributes, existing, &mut incoming, "")?;
     for extension in &schema.extensions {
-        let before = get_case_insensitive(existing, &extension.id).and_then(Value::as_object);
+        let before = case_insensitive::get(existing, &extension.id).and_then(Value::as_object);
         let prefix = format!("{}:", extension.id);
         keep_immutable_within(
             &extension.attributes,
@@ -126,7 +127,7 @@ fn keep_immutable(
     prefix: &str,
 ) -> Result<(), ProtocolError> {
     for def in defs {
-        let Some(old) = get_case_insensitive(before, &def.name).filter(|v| !v.is_null()) else {
+        let Some(old) = case_insensitive::get(before, &def.name).filter(|v| !v.is_null()) else {
             continue;
         };
         if def.mutability == Mutability::Immutable {
@@ -424,17 +425,6 @@ fn insert_once(
     }
     map.insert(key.to_owned(), value);
     Ok(())
-}
-
-fn get_case_insensitive<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    map.iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
-}
-
-fn take_case_insensitive(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let key = map.keys().find(|key| key.eq_ignore_ascii_case(name))?.clone();
-    map.remove(&key)
 }
 
 #[cfg(test)]

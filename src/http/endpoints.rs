@@ -13,14 +13,16 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson, ScimQuery};
-use super::resource::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use super::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
+use crate::accounts::AccountId;
 use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
+use crate::scim::catalog::ResourceType;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::normalize::normalize;
 use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
-use crate::scim::resource::normalize;
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
@@ -31,12 +33,11 @@ pub(super) type Written = (ResourceRecord, SeatChange);
 /// One SCIM resource type: its names, schema and store calls.
 #[async_trait]
 pub(super) trait Kind: Send + Sync + 'static {
-    const RESOURCE_TYPE: &'static str;
-    const ENDPOINT: &'static str;
+    const RESOURCE_TYPE: ResourceType;
     /// The multi-valued attribute derived from the membership table.
     const RELATED: &'static str;
-    /// Where the related resources live (for their `$ref`).
-    const RELATED_ENDPOINT: &'static str;
+    /// The type of the related resources (for their `$ref`).
+    const RELATED_RESOURCE_TYPE: ResourceType;
     /// The `type` each related value carries.
     const RELATED_TYPE: &'static str;
     /// Attributes a PATCH hands back as [`DeferredOp`]s instead of applying them to the
@@ -47,7 +48,9 @@ pub(super) trait Kind: Send + Sync + 'static {
     /// What one read-modify-write produces (a user's document, a group update).
     type Update: Send + 'static;
 
-    fn schema() -> &'static ResourceSchema;
+    fn schema() -> &'static ResourceSchema {
+        Self::RESOURCE_TYPE.schema()
+    }
     /// The update a PUT makes: `incoming` (normalized) replaces `current`.
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Self::Update>, ProtocolError>;
     /// The update a PATCH makes: the patched, normalized document and the operations on
@@ -67,16 +70,16 @@ pub(super) trait Kind: Send + Sync + 'static {
     }
     /// Store a new resource from its normalized document.
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
-    async fn get(store: &dyn Store, account_id: &str, id: &str) -> StoreResult<Option<ResourceRecord>>;
+    async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>>;
     async fn list(
         store: &dyn Store,
-        account_id: &str,
+        account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>>;
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
-    async fn delete(store: &dyn Store, account_id: &str, id: &str, now: Micros) -> StoreResult<bool>;
+    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool>;
     /// The related resources of each of these records, in one query.
-    async fn related(store: &dyn Store, account_id: &str, ids: &[String]) -> StoreResult<References>;
+    async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References>;
     /// Add what else lives outside the document (a user's licenses) to the rendered
     /// `docs` of `records`, before projection.
     async fn extend(
@@ -97,11 +100,11 @@ fn leniency(principal: &Principal) -> Leniency {
 }
 
 fn not_found<K: Kind>(id: &str) -> ApiError {
-    ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE))
+    ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE.name()))
 }
 
 pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRecord> {
-    scim.note.resource(K::RESOURCE_TYPE, id);
+    scim.note.resource(K::RESOURCE_TYPE.name(), id);
     K::get(scim.state.store.as_ref(), scim.account_id(), id)
         .await?
         .ok_or_else(|| not_found::<K>(id))
@@ -126,7 +129,7 @@ async fn represent<K: Kind>(
     let mut docs: Vec<Value> = records
         .iter()
         .map(|record| {
-            let mut doc = render(record, K::RESOURCE_TYPE, K::ENDPOINT, base);
+            let mut doc = render(record, K::RESOURCE_TYPE.name(), K::RESOURCE_TYPE.endpoint(), base);
             if let (Some(refs), Some(map)) = (related.get(&record.id), doc.as_object_mut()) {
                 let values = refs
                     .iter()
@@ -134,7 +137,7 @@ async fn represent<K: Kind>(
                         json!({
                             "value": r.id,
                             "display": r.display,
-                            "$ref": format!("{base}/{}/{}", K::RELATED_ENDPOINT, r.id),
+                            "$ref": format!("{base}/{}/{}", K::RELATED_RESOURCE_TYPE.endpoint(), r.id),
                             "type": K::RELATED_TYPE,
                         })
                     })
@@ -183,10 +186,10 @@ pub(super) async fn create<K: Kind>(
 ) -> ApiResult<Response> {
     let doc = read_resource::<K>(&scim, body)?;
     let (record, seats) = K::create(&scim, doc).await?;
-    scim.note.resource(K::RESOURCE_TYPE, &record.id);
+    scim.note.resource(K::RESOURCE_TYPE.name(), &record.id);
     scim.note.outcome("created");
     scim.note.seats(&seats);
-    let location = format!("{}/{}/{}", scim.base, K::ENDPOINT, record.id);
+    let location = format!("{}/{}/{}", scim.base, K::RESOURCE_TYPE.endpoint(), record.id);
     let projection = params.projection()?;
     respond::<K>(&scim, &record, &projection, StatusCode::CREATED, Some(&location)).await
 }
@@ -199,7 +202,7 @@ pub(super) async fn replace<K: Kind>(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    scim.note.resource(K::RESOURCE_TYPE, &id);
+    scim.note.resource(K::RESOURCE_TYPE.name(), &id);
     let incoming = read_resource::<K>(&scim, body)?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| K::replaced(current, &incoming)).await?;
     respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
@@ -254,7 +257,7 @@ pub(super) async fn modify<K: Kind, F>(
 where
     F: FnMut(&ResourceRecord) -> Result<Option<K::Update>, ProtocolError> + Send,
 {
-    scim.note.resource(K::RESOURCE_TYPE, id);
+    scim.note.resource(K::RESOURCE_TYPE.name(), id);
     let mut outcome = "unchanged";
     let mut apply = |current: &ResourceRecord| -> StoreResult<Option<K::Update>> {
         if if_match_fails(headers, current.version) {

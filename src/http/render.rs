@@ -10,12 +10,12 @@ use crate::clock::rfc3339;
 use crate::store::ResourceRecord;
 
 /// The weak ETag of a stored version (RFC 7644 §3.14).
-pub fn etag(version: i64) -> String {
+pub(crate) fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
 /// The full SCIM representation of a record (before projection).
-pub fn render(record: &ResourceRecord, resource_type: &str, endpoint: &str, base_url: &str) -> Value {
+pub(crate) fn render(record: &ResourceRecord, resource_type: &str, endpoint: &str, base_url: &str) -> Value {
     let mut doc = match &record.doc {
         Value::Object(map) => map.clone(),
         _ => serde_json::Map::new(),
@@ -35,7 +35,7 @@ pub fn render(record: &ResourceRecord, resource_type: &str, endpoint: &str, base
 }
 
 /// A SCIM JSON response with the SCIM media type.
-pub fn scim_json(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
@@ -44,7 +44,12 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
 }
 
 /// A single-resource response: `ETag` always, `Location` on create.
-pub fn resource_response(status: StatusCode, body: &Value, version: i64, location: Option<&str>) -> Response {
+pub(crate) fn resource_response(
+    status: StatusCode,
+    body: &Value,
+    version: i64,
+    location: Option<&str>,
+) -> Response {
     let mut response = scim_json(status, body);
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag(version)) {
@@ -57,7 +62,7 @@ pub fn resource_response(status: StatusCode, body: &Value, version: i64, locatio
 }
 
 /// 204 for a write whose client asked for no body; the `ETag` still tells the version.
-pub fn no_content(version: i64) -> Response {
+pub(crate) fn no_content(version: i64) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&etag(version)) {
         response.headers_mut().insert(header::ETAG, v);
@@ -88,12 +93,12 @@ fn header_names_version(headers: &HeaderMap, name: header::HeaderName, version: 
 
 /// `If-Match` on a write: does the client's precondition fail for this version? A
 /// failed precondition is answered with 412 (RFC 7644 §3.14).
-pub fn if_match_fails(headers: &HeaderMap, version: i64) -> bool {
+pub(crate) fn if_match_fails(headers: &HeaderMap, version: i64) -> bool {
     header_names_version(headers, header::IF_MATCH, version) == Some(false)
 }
 
 /// `If-None-Match` on a read: the client already has this version.
-pub fn not_modified(headers: &HeaderMap, version: i64) -> bool {
+pub(crate) fn not_modified(headers: &HeaderMap, version: i64) -> bool {
     header_names_version(headers, header::IF_NONE_MATCH, version) == Some(true)
 }
 

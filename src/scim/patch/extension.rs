@@ -1,0 +1,106 @@
+//! Extension objects: writing or removing one as a whole, and the container (core
+//! document or extension object) an attribute is written in.
+
+use serde_json::{Map, Value};
+
+use super::mutability::{check_change, is_unassigned};
+use super::{Engine, OpKind};
+use crate::scim::case_insensitive;
+use crate::scim::error::ProtocolError;
+use crate::scim::schema::{Mutability, Schema};
+
+impl<'a> Engine<'a> {
+    pub(super) fn apply_extension(
+        &mut self,
+        kind: OpKind,
+        ext: &'a Schema,
+        value: Option<&Value>,
+        label: &str,
+    ) -> Result<(), ProtocolError> {
+        match (kind, value) {
+            (OpKind::Remove, value) => {
+                if value.is_some() {
+                    self.permit_remove_value()?;
+                }
+                self.remove_extension(ext, label)
+            }
+            (_, None | Some(Value::Null)) => match kind {
+                OpKind::Replace => self.remove_extension(ext, label),
+                _ => Ok(()),
+            },
+            (_, Some(Value::Object(attributes))) => {
+                for (key, value) in attributes {
+                    self.apply_key(kind, key, value, Some(ext.id.as_str()))?;
+                }
+                Ok(())
+            }
+            (_, Some(_)) => Err(ProtocolError::invalid_value(format!(
+                "{label:?} is an extension: its value must be an object of attributes"
+            ))),
+        }
+    }
+
+    pub(super) fn remove_extension(&mut self, ext: &Schema, label: &str) -> Result<(), ProtocolError> {
+        // An extension the server maintains entirely (e.g. the license extension) is
+        // readOnly as a whole, whether or not the stored document holds it.
+        if ext
+            .attributes
+            .iter()
+            .all(|a| a.mutability == Mutability::ReadOnly)
+        {
+            return Err(ProtocolError::mutability(format!(
+                "{label:?} has only readOnly attributes: the server maintains it"
+            )));
+        }
+        let Some(Value::Object(removed)) = case_insensitive::take(&mut self.doc, &ext.id) else {
+            return Ok(());
+        };
+        for (key, value) in &removed {
+            if let Some(def) = ext.attribute(key) {
+                if def.mutability == Mutability::ReadOnly && !is_unassigned(value) {
+                    return Err(ProtocolError::mutability(format!(
+                        "{label:?} holds the readOnly attribute \"{}\"",
+                        def.name
+                    )));
+                }
+                check_change(def, Some(value), None, label)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Take out the object holding the attributes of `extension` (the whole document for
+    /// core); [`Engine::put_container`] puts it back under the canonical key.
+    pub(super) fn take_container(&mut self, extension: Option<&str>) -> Map<String, Value> {
+        match extension {
+            None => std::mem::take(&mut self.doc),
+            Some(urn) => match case_insensitive::take(&mut self.doc, urn) {
+                Some(Value::Object(map)) => map,
+                _ => Map::new(),
+            },
+        }
+    }
+
+    pub(super) fn put_container(&mut self, extension: Option<&str>, container: Map<String, Value>) {
+        match extension {
+            None => self.doc = container,
+            Some(urn) => {
+                self.doc.insert(urn.to_string(), Value::Object(container));
+            }
+        }
+    }
+
+    /// Drop extension objects this PATCH left empty (an extension with no attribute has
+    /// no value), keeping an empty one the stored document already had.
+    pub(super) fn drop_emptied_extensions(&mut self, original: &Map<String, Value>) {
+        for ext in &self.schema.extensions {
+            let Some(key) = case_insensitive::key(&self.doc, &ext.id).map(str::to_string) else {
+                continue;
+            };
+            let emptied = self.doc.get(&key).is_some_and(is_unassigned);
+            if emptied && original.get(&key) != self.doc.get(&key) {
+                self.doc.remove(&key);
+            }
+        }
+    }
+}

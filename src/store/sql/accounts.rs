@@ -1,0 +1,251 @@
+//! Accounts, SCIM configurations and their tokens.
+
+use async_trait::async_trait;
+use sqlx::types::Json;
+
+use super::Db;
+use crate::accounts::{
+    Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, StoredToken, TokenHash,
+};
+use crate::ids::{AccountId, ConfigurationId, PoolId};
+use crate::licensing::Product;
+use crate::store::sql::{SqlStore, or_conflict};
+use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
+
+/// A configuration with its account and its auto-assign pool's product: one query
+/// finds what authenticating a request needs.
+const CONFIGURATION_SELECT: &str =
+    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id,
+        c.patch_response, c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
+     from scim_configurations c
+     join accounts a on a.id = c.account_id
+     left join license_pools p on p.id = c.auto_assign_pool_id
+     left join instances i on i.id = p.instance_id";
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: AccountId,
+    name: String,
+    fidelity: Json<Fidelity>,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Account {
+            id: row.id,
+            name: row.name,
+            fidelity: row.fidelity.0,
+        }
+    }
+}
+
+/// A row of [`CONFIGURATION_SELECT`].
+#[derive(sqlx::FromRow)]
+struct ConfigurationRow {
+    id: ConfigurationId,
+    account_id: AccountId,
+    name: String,
+    client_profile: String,
+    auto_assign_pool_id: Option<PoolId>,
+    patch_response: String,
+    token_hash: String,
+    token_expires_at: Option<Micros>,
+    product: Option<String>,
+    account_name: String,
+    fidelity: Json<Fidelity>,
+}
+
+impl ConfigurationRow {
+    fn configuration(&self) -> StoreResult<ScimConfiguration> {
+        let auto_assign = match (&self.auto_assign_pool_id, &self.product) {
+            (Some(pool_id), Some(product)) => Some(AutoAssign {
+                pool_id: pool_id.clone(),
+                product: Product::try_from(product.clone()).map_err(StoreError::Invalid)?,
+            }),
+            _ => None,
+        };
+        Ok(ScimConfiguration {
+            id: self.id.clone(),
+            account_id: self.account_id.clone(),
+            name: self.name.clone(),
+            client_profile: self.client_profile.parse().map_err(StoreError::Invalid)?,
+            auto_assign,
+            patch_response: PatchResponse::parse(&self.patch_response).ok_or_else(|| {
+                StoreError::Invalid(format!("unknown patch_response {:?}", self.patch_response))
+            })?,
+        })
+    }
+}
+
+impl SqlStore<Db> {
+    async fn configuration(&self, id: &ConfigurationId) -> StoreResult<ScimConfiguration> {
+        let row: ConfigurationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CONFIGURATION_SELECT} where c.id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        row.configuration()
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqlStore<Db> {
+    async fn ensure_account(&self, name: &str, fidelity: Fidelity, now: Micros) -> StoreResult<Account> {
+        sqlx::query(
+            "insert into accounts (id, name, fidelity, created_at, updated_at) values ($1, $2, $3, $4, $4)
+             on conflict (name) do update set fidelity = excluded.fidelity, updated_at = excluded.updated_at",
+        )
+        .bind(AccountId::generate())
+        .bind(name)
+        .bind(Json(fidelity))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.account_by_name(name).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>> {
+        let row: Option<AccountRow> =
+            sqlx::query_as("select id, name, fidelity from accounts where name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Account::from))
+    }
+
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        let rows: Vec<AccountRow> = sqlx::query_as("select id, name, fidelity from accounts order by name")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
+
+    async fn replace_token(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        token: &TokenHash,
+        expires_at: Option<Micros>,
+        now: Micros,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update scim_configurations set token_hash = $3, token_expires_at = $4, updated_at = $5
+             where account_id = $1 and name = $2",
+        )
+        .bind(account_id)
+        .bind(configuration)
+        .bind(&token.0)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_configuration(
+        &self,
+        config: NewConfiguration<'_>,
+        now: Micros,
+    ) -> StoreResult<ScimConfiguration> {
+        let id: ConfigurationId = sqlx::query_scalar(
+            "insert into scim_configurations
+                 (id, account_id, name, client_profile, token_hash, token_expires_at,
+                  auto_assign_pool_id, patch_response, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)
+             on conflict (account_id, name) do update set
+                 client_profile = excluded.client_profile,
+                 patch_response = excluded.patch_response,
+                 -- A token set at runtime outlives re-applied seeds (docs/account-center.md).
+                 token_hash = case when scim_configurations.token_source = 'runtime'
+                                   then scim_configurations.token_hash else excluded.token_hash end,
+                 token_expires_at = case when scim_configurations.token_source = 'runtime'
+                                   then scim_configurations.token_expires_at else excluded.token_expires_at end,
+                 auto_assign_pool_id = excluded.auto_assign_pool_id,
+                 updated_at = excluded.updated_at
+             returning id",
+        )
+        .bind(ConfigurationId::generate())
+        .bind(config.account_id)
+        .bind(config.name)
+        .bind(config.client_profile.as_str())
+        .bind(&config.token_hash.0)
+        .bind(config.token_expires_at)
+        .bind(now)
+        .bind(config.auto_assign_pool_id)
+        .bind(config.patch_response.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(or_conflict(|| {
+            StoreError::Conflict(format!(
+                "the token of configuration {:?} is already used by another configuration",
+                config.name
+            ))
+        }))?;
+        self.configuration(&id).await
+    }
+
+    async fn reset_account(&self, account_id: &AccountId) -> StoreResult<(u64, u64)> {
+        let mut tx = self.begin_write().await?;
+        // Children first, so no foreign key has to cascade row by row.
+        for sql in [
+            "delete from group_members where account_id = $1",
+            "delete from license_assignments where account_id = $1",
+            "delete from user_emails where account_id = $1",
+            "delete from activity where account_id = $1",
+            "update license_pools set used = 0 where account_id = $1",
+            "update accounts set user_count = 0 where id = $1",
+        ] {
+            sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+        }
+        let groups = sqlx::query("delete from groups where account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let users = sqlx::query("delete from users where account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok((users, groups))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn count_accounts(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("select count(*) from accounts")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn find_token(&self, token: &TokenHash) -> StoreResult<Option<StoredToken>> {
+        let row: Option<ConfigurationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CONFIGURATION_SELECT} where c.token_hash = $1"
+        )))
+        .bind(&token.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let configuration = row.configuration()?;
+        Ok(Some(StoredToken {
+            principal: Principal {
+                account: Account {
+                    id: row.account_id,
+                    name: row.account_name,
+                    fidelity: row.fidelity.0,
+                },
+                configuration,
+            },
+            token_hash: TokenHash(row.token_hash),
+            expires_at: row.token_expires_at,
+        }))
+    }
+}

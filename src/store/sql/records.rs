@@ -1,0 +1,157 @@
+//! What the resource tables (users, groups) share: read, lock, touch, list and delete
+//! one record, and read the membership table's references.
+
+use sqlx::{QueryBuilder, Transaction};
+
+use super::Db;
+use crate::ids::AccountId;
+use crate::store::dialect::Dialect;
+use crate::store::query::Target;
+use crate::store::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
+use crate::store::{
+    ListRequest, Micros, Page, Reference, References, ResourceRecord, StoreError, StoreResult,
+};
+
+/// A membership-table row seen from one side: the owner, the related id and its display.
+#[derive(sqlx::FromRow)]
+struct ReferenceRow {
+    owner: String,
+    id: String,
+    display: String,
+}
+
+impl SqlStore<Db> {
+    pub(super) async fn get_record(
+        &self,
+        table: &str,
+        account_id: &AccountId,
+        id: &str,
+    ) -> StoreResult<Option<ResourceRecord>> {
+        let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2"
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ResourceRecord::from))
+    }
+
+    /// Read a record inside a write transaction, holding its row lock until commit.
+    pub(super) async fn lock_record(
+        tx: &mut Transaction<'static, Db>,
+        table: &str,
+        account_id: &AccountId,
+        id: &str,
+    ) -> StoreResult<ResourceRecord> {
+        let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {RECORD_COLUMNS} from {table} where account_id = $1 and id = $2{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(ResourceRecord::from).ok_or(StoreError::NotFound)
+    }
+
+    /// Bump a record's version and lastModified without changing its document
+    /// (a group whose membership changed).
+    pub(super) async fn touch_record(
+        tx: &mut Transaction<'static, Db>,
+        table: &str,
+        account_id: &AccountId,
+        id: &str,
+        now: Micros,
+    ) -> StoreResult<ResourceRecord> {
+        let row: RecordRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update {table} set version = version + 1, updated_at = $3
+             where account_id = $1 and id = $2
+             returning {RECORD_COLUMNS}"
+        )))
+        .bind(account_id)
+        .bind(id)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(row.into())
+    }
+
+    pub(super) async fn list_records(
+        &self,
+        table: &str,
+        target: &Target,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
+        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, target, account_id, query, "")?;
+        // An account's user count is kept with every insert and delete of a user;
+        // counting the rows instead grows with the account (see the migration).
+        let total: i64 = if query.filter.is_none() && table == USERS {
+            sqlx::query_scalar("select user_count from accounts where id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(0)
+        } else {
+            count_qb.build_query_scalar().fetch_one(&self.pool).await?
+        };
+        let total = total.max(0) as u64;
+        if query.count == 0 || query.start_index > total {
+            return Ok(Page {
+                total,
+                items: Vec::new(),
+            });
+        }
+        let rows: Vec<RecordRow> = page_qb.build_query_as().fetch_all(&self.pool).await?;
+        let items = rows.into_iter().map(ResourceRecord::from).collect();
+        Ok(Page { total, items })
+    }
+
+    pub(super) async fn delete_record(
+        &self,
+        table: &str,
+        account_id: &AccountId,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "delete from {table} where account_id = $1 and id = $2"
+        )))
+        .bind(account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The `(owner, id, display)` rows of `select` (which ends in `where`) for these
+    /// owners, chunked; `owner` is the column the owner ids are matched against.
+    pub(super) async fn references(
+        &self,
+        select: &str,
+        owner: &str,
+        order: &str,
+        account_id: &AccountId,
+        owners: &[String],
+    ) -> StoreResult<References> {
+        let mut out = References::new();
+        for chunk in distinct(owners).chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(select);
+            qb.push(" gm.account_id = ");
+            qb.push_bind(account_id.to_owned());
+            qb.push(" and ");
+            push_in(&mut qb, owner, chunk);
+            qb.push(format!(" order by {order}"));
+            let rows: Vec<ReferenceRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                out.entry(row.owner).or_default().push(Reference {
+                    id: row.id,
+                    display: row.display,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,269 @@
+//! Users: their row, indexed columns and email keys, and the account's user count.
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row, Transaction};
+
+use super::Db;
+use crate::ids::{AccountId, UserId};
+use crate::licensing::SeatRequest;
+use crate::store::dialect::Dialect;
+use crate::store::sql::{
+    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, unique_violation,
+};
+use crate::store::targets::users_target;
+use crate::store::{
+    Change, ListRequest, Micros, Page, ResourceRecord, StoreError, StoreResult, UserColumns, UserStore,
+    UserWrite,
+};
+
+impl SqlStore<Db> {
+    async fn write_emails(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        columns: &UserColumns,
+    ) -> StoreResult<()> {
+        sqlx::query("delete from user_emails where user_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        for key in &columns.email_keys {
+            sqlx::query("insert into user_emails (user_id, account_id, value_key) values ($1, $2, $3)")
+                .bind(id)
+                .bind(account_id)
+                .bind(key)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Keep `accounts.user_count` in step with the rows, in the writing transaction.
+    /// Done last, just before commit, since it locks the account row (Postgres)
+    /// and so queues concurrent creates in one account for that moment.
+    async fn add_to_user_count(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        delta: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("update accounts set user_count = user_count + $1 where id = $2")
+            .bind(delta)
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// `insert into users … values (…), (…)` for rows of (id, columns, document):
+    /// one text for `create_user` and `import_users`.
+    fn insert_users(
+        account_id: &AccountId,
+        rows: &[(UserId, UserColumns, &Value)],
+        now: Micros,
+    ) -> QueryBuilder<Db> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "insert into users (id, account_id, user_name, user_name_key, external_id, display_name_key,
+                                active, doc, version, created_at, updated_at) ",
+        );
+        qb.push_values(rows, |mut row, (id, columns, doc)| {
+            row.push_bind(id.clone())
+                .push_bind(account_id.to_owned())
+                .push_bind(columns.user_name.clone())
+                .push_bind(columns.user_name_key.clone())
+                .push_bind(columns.external_id.clone())
+                .push_bind(columns.display_name_key.clone())
+                .push_bind(columns.active)
+                .push_bind(Json(*doc))
+                .push_bind(1_i64)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        qb
+    }
+
+    fn user_name_taken(columns: &UserColumns) -> StoreError {
+        StoreError::Conflict(format!(
+            "userName {:?} is already taken in this account",
+            columns.user_name
+        ))
+    }
+}
+
+#[async_trait]
+impl UserStore for SqlStore<Db> {
+    async fn create_user(
+        &self,
+        account_id: &AccountId,
+        doc: &Value,
+        seat: &SeatRequest,
+        now: Micros,
+    ) -> StoreResult<UserWrite> {
+        let columns = UserColumns::from_doc(doc)?;
+        let id = UserId::generate();
+        let mut tx = self.begin_write().await?;
+        let mut insert = Self::insert_users(account_id, &[(id.clone(), columns.clone(), doc)], now);
+        insert.push(format!(" returning {RECORD_COLUMNS}"));
+        let row: RecordRow = insert
+            .build_query_as()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
+        Self::write_emails(&mut tx, account_id, &id, &columns).await?;
+        let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
+        Self::add_to_user_count(&mut tx, account_id, 1).await?;
+        tx.commit().await?;
+        Ok(UserWrite {
+            record: row.into(),
+            seats,
+        })
+    }
+
+    async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>> {
+        self.get_record(USERS, account_id, id).await
+    }
+
+    async fn modify_user(
+        &self,
+        account_id: &AccountId,
+        id: &UserId,
+        seat: &SeatRequest,
+        now: Micros,
+        change: &mut Change<'_>,
+    ) -> StoreResult<UserWrite> {
+        let mut tx = self.begin_write().await?;
+        let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
+        let Some(doc) = change(&current)? else {
+            let active = UserColumns::from_doc(&current.doc)?.active;
+            let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
+            tx.commit().await?;
+            return Ok(UserWrite {
+                record: current,
+                seats,
+            });
+        };
+        let columns = UserColumns::from_doc(&doc)?;
+        let row: RecordRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
+                              active = $7, doc = $8, version = version + 1, updated_at = $9
+             where account_id = $1 and id = $2
+             returning {RECORD_COLUMNS}"
+        )))
+        .bind(account_id)
+        .bind(id)
+        .bind(&columns.user_name)
+        .bind(&columns.user_name_key)
+        .bind(&columns.external_id)
+        .bind(&columns.display_name_key)
+        .bind(columns.active)
+        .bind(Json(&doc))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
+        Self::write_emails(&mut tx, account_id, id, &columns).await?;
+        let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
+        tx.commit().await?;
+        Ok(UserWrite {
+            record: row.into(),
+            seats,
+        })
+    }
+
+    async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let owned: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select id from users where account_id = $1 and id = $2{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        Self::release_seats(&mut tx, id, now).await?;
+        // The user's memberships go with it (foreign-key cascade); their groups'
+        // membership changed, so their versions move on.
+        sqlx::query(
+            "update groups set version = version + 1, updated_at = $3
+             where account_id = $1 and id in (select group_id from group_members where member_id = $2)",
+        )
+        .bind(account_id)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("delete from users where account_id = $1 and id = $2")
+            .bind(account_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = done.rows_affected() > 0;
+        if deleted {
+            Self::add_to_user_count(&mut tx, account_id, -1).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Page<ResourceRecord>> {
+        self.list_records(USERS, &users_target(), account_id, query).await
+    }
+
+    async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        for chunk in docs.chunks(IMPORT_ROWS) {
+            let rows = chunk
+                .iter()
+                .map(|doc| Ok((UserId::generate(), UserColumns::from_doc(doc)?, doc)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut qb = Self::insert_users(account_id, &rows, now);
+            qb.build().execute(&mut *tx).await.map_err(|e| {
+                if unique_violation(&e) {
+                    StoreError::Conflict("a userName in the batch is already taken in this account".into())
+                } else {
+                    e.into()
+                }
+            })?;
+            let emails: Vec<(&UserId, &String)> = rows
+                .iter()
+                .flat_map(|(id, columns, _)| columns.email_keys.iter().map(move |key| (id, key)))
+                .collect();
+            for batch in emails.chunks(IMPORT_ROWS) {
+                let mut qb =
+                    QueryBuilder::<Db>::new("insert into user_emails (user_id, account_id, value_key) ");
+                qb.push_values(batch, |mut row, (id, key)| {
+                    row.push_bind(*id).push_bind(account_id).push_bind(*key);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+        }
+        Self::add_to_user_count(&mut tx, account_id, i64::try_from(docs.len()).unwrap_or(i64::MAX)).await?;
+        tx.commit().await?;
+        Ok(docs.len() as u64)
+    }
+
+    async fn explain_list_users(
+        &self,
+        account_id: &AccountId,
+        query: &ListRequest,
+    ) -> StoreResult<Vec<String>> {
+        let (mut count_qb, mut page_qb) =
+            list_queries::<Db>(USERS, &users_target(), account_id, query, Db::EXPLAIN)?;
+        let mut plan = Vec::new();
+        for (label, qb) in [("page", &mut page_qb), ("count", &mut count_qb)] {
+            plan.push(format!("-- {label}: {}", qb.sql().as_str().replace('\n', " ")));
+            for row in qb.build().fetch_all(&self.pool).await? {
+                plan.push(row.try_get::<String, _>(Db::EXPLAIN_COLUMN)?);
+            }
+        }
+        Ok(plan)
+    }
+}

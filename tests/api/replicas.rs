@@ -1,0 +1,113 @@
+//! The seat invariant across replicas: two server processes of the real binary on one
+//! database, creating users concurrently, never hand out more seats than the pool has.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::backend_tests;
+use crate::helpers::acme::{LICENSES, SALESNAV, pool};
+use crate::helpers::{Backend, TestApp, user_body};
+
+/// A server process of the real binary on `database_url`, killed when dropped.
+struct Replica {
+    _child: tokio::process::Child,
+    base: String,
+}
+
+async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--admin-token",
+            "replica-admin-token",
+        ])
+        .arg("--database-url")
+        .arg(database_url)
+        .arg("--seed")
+        .arg(seed_path)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start replica");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await.expect("read stdout") {
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let origin = rest.split_whitespace().next().expect("origin").to_owned();
+            // Keep reading, so the banner's remaining lines never meet a closed pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Replica {
+                _child: child,
+                base: format!("{origin}/scim/v2"),
+            };
+        }
+    }
+    panic!("replica exited before listening");
+}
+
+async fn the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes(backend: Backend) {
+    let seed_text = r#"
+[[accounts]]
+name = "acme"
+profile = "rfc"
+[[accounts.instances]]
+name = "Acme Sales Navigator"
+product = "sales_navigator"
+pools = [{ license_type = "Advanced Plus", seats = 50 }]
+[[accounts.configurations]]
+name = "Sales Navigator"
+token = "acme-salesnav-token"
+auto_assign = { instance = "Acme Sales Navigator", license_type = "Advanced Plus" }
+"#;
+    let app = TestApp::builder(backend).seed(seed_text).spawn().await;
+    let seed_path = app.seed_file().expect("seeded");
+    let replicas = [
+        replica(&app.database_url, seed_path).await,
+        replica(&app.database_url, seed_path).await,
+    ];
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let url = format!("{}/Users", replicas[i % 2].base);
+        let request = client
+            .post(url)
+            .bearer_auth(SALESNAV)
+            .header("content-type", "application/scim+json")
+            .body(user_body(&format!("user{i}@acme.com")).to_string());
+        tasks.push(tokio::spawn(
+            async move { request.send().await.map(|r| r.status()) },
+        ));
+    }
+    for task in tasks {
+        assert_eq!(task.await.expect("join").expect("request"), StatusCode::CREATED);
+    }
+    let usage = pool(&app, "Advanced Plus").await;
+    assert_eq!(
+        (
+            usage["seats"].as_i64(),
+            usage["used"].as_i64(),
+            usage["waiting"].as_i64()
+        ),
+        (Some(50), Some(50), Some(150)),
+        "{usage}"
+    );
+    for (state, expected) in [("assigned", 50), ("waiting", 150)] {
+        let filter = format!("{LICENSES}:licenses[state eq \"{state}\"]");
+        let response = app
+            .scim_as(SALESNAV, Method::GET, "/Users")
+            .query(&[("filter", filter.as_str()), ("count", "0")])
+            .send()
+            .await
+            .expect("request");
+        let list: Value = response.json().await.expect("json");
+        assert_eq!(list["totalResults"], expected, "{state}: {list}");
+    }
+    let all = app.get_ok_as(SALESNAV, "/Users?count=0").await;
+    assert_eq!(all["totalResults"], 200, "no user lost or duplicated");
+}
+
+backend_tests!(the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes);

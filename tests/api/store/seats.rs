@@ -1,0 +1,252 @@
+//! The licensing rules as the store carries them out: first come, first served seats,
+//! waiting, refusal, release, promotion and activation, and the seat invariant under
+//! concurrent writers.
+
+use std::sync::Arc;
+
+use linkedin_scim::licensing::{LicenseState, Product, SeatChange, SeatRequest, WhenFull};
+use linkedin_scim::store::{StoreError, UserWrite};
+use serde_json::json;
+
+use linkedin_scim::ids::UserId;
+
+use super::{TestStore, user_doc, user_id};
+use crate::backend_tests;
+use crate::helpers::Backend;
+
+async fn create(t: &TestStore, user_name: &str, seat: &SeatRequest) -> UserWrite {
+    t.store
+        .create_user(t.account_id(), &user_doc(user_name), seat, 1)
+        .await
+        .expect("create user")
+}
+
+/// Set `active` through `modify_user`, as a PATCH would.
+async fn set_active(t: &TestStore, id: &UserId, active: bool, seat: &SeatRequest, now: i64) -> SeatChange {
+    t.store
+        .modify_user(t.account_id(), id, seat, now, &mut |current| {
+            let mut doc = current.doc.clone();
+            doc["active"] = json!(active);
+            Ok(Some(doc))
+        })
+        .await
+        .expect("modify user")
+        .seats
+}
+
+async fn state(t: &TestStore, id: &UserId) -> Option<LicenseState> {
+    let licenses = t
+        .store
+        .licenses(t.account_id(), std::slice::from_ref(id))
+        .await
+        .expect("licenses");
+    licenses.first().map(|(_, license)| license.state)
+}
+
+async fn seats_go_first_come_first_served_and_a_full_pool_makes_users_wait(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (pool, seat) = t.pool(1, false, WhenFull::Wait).await;
+    let first = create(&t, "first@acme.example", &seat).await;
+    assert_eq!(first.seats, SeatChange::Assigned(Product::SALES_NAVIGATOR.into()));
+    let second = create(&t, "second@acme.example", &seat).await;
+    assert_eq!(second.seats, SeatChange::Waiting(Product::SALES_NAVIGATOR.into()));
+    assert_eq!(
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Waiting)
+    );
+    let usage = t.pool_usage(&pool.id).await;
+    assert_eq!((usage.used, usage.waiting), (1, 1));
+
+    // Touching a user that holds its seat changes nothing; one that waits keeps waiting.
+    let touch = |id: UserId| {
+        let t = &t;
+        let seat = &seat;
+        async move {
+            t.store
+                .modify_user(t.account_id(), &id, seat, 2, &mut |_| Ok(None))
+                .await
+                .expect("touch")
+                .seats
+        }
+    };
+    assert_eq!(touch(user_id(&first.record)).await, SeatChange::Unchanged);
+    assert_eq!(touch(user_id(&second.record)).await, SeatChange::Unchanged);
+
+    // Without promotion a freed seat stays free until the waiting user is written again.
+    assert_eq!(
+        set_active(&t, &user_id(&first.record), false, &seat, 3).await,
+        SeatChange::Released(1)
+    );
+    assert_eq!(state(&t, &user_id(&first.record)).await, None);
+    assert_eq!(
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Waiting)
+    );
+    assert_eq!(
+        touch(user_id(&second.record)).await,
+        SeatChange::Assigned(Product::SALES_NAVIGATOR.into())
+    );
+    assert_eq!(
+        state(&t, &user_id(&second.record)).await,
+        Some(LicenseState::Assigned)
+    );
+    let usage = t.pool_usage(&pool.id).await;
+    assert_eq!((usage.used, usage.waiting), (1, 0));
+}
+
+async fn a_pool_that_promotes_hands_freed_seats_to_the_longest_waiting(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (pool, seat) = t.pool(1, true, WhenFull::Wait).await;
+    let holder = create(&t, "holder@acme.example", &seat).await;
+    let early = create(&t, "early@acme.example", &seat).await;
+    let late = t
+        .store
+        .create_user(t.account_id(), &user_doc("late@acme.example"), &seat, 5)
+        .await
+        .expect("create");
+    assert!(
+        t.store
+            .delete_user(t.account_id(), &user_id(&holder.record), 6)
+            .await
+            .expect("delete")
+    );
+    assert_eq!(
+        state(&t, &user_id(&early.record)).await,
+        Some(LicenseState::Assigned)
+    );
+    assert_eq!(
+        state(&t, &user_id(&late.record)).await,
+        Some(LicenseState::Waiting)
+    );
+
+    // More seats promote the rest at once.
+    let usage = t
+        .store
+        .set_pool(t.account_id(), &pool.id, Some(3), None, 7)
+        .await
+        .expect("set pool");
+    assert_eq!((usage.used, usage.waiting), (2, 0));
+    assert_eq!(
+        state(&t, &user_id(&late.record)).await,
+        Some(LicenseState::Assigned)
+    );
+    // Fewer seats than are in use is refused by the check constraint.
+    let shrink = t.store.set_pool(t.account_id(), &pool.id, Some(1), None, 8).await;
+    assert!(matches!(shrink, Err(StoreError::Seats(_))), "{shrink:?}");
+}
+
+async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (pool, seat) = t.pool(1, false, WhenFull::Refuse).await;
+    create(&t, "first@acme.example", &seat).await;
+    let refused = t
+        .store
+        .create_user(t.account_id(), &user_doc("second@acme.example"), &seat, 2)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Seats(detail)) if detail.contains("no sales_navigator seat is free")),
+        "{refused:?}"
+    );
+    // Nothing was written: the user does not exist and no one waits.
+    let page = t
+        .store
+        .list_users(t.account_id(), &super::users_query(None, None))
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1);
+    assert_eq!(t.pool_usage(&pool.id).await.waiting, 0);
+    // An inactive user needs no seat, so it syncs.
+    let mut inactive = user_doc("inactive@acme.example");
+    inactive["active"] = json!(false);
+    let write = t
+        .store
+        .create_user(t.account_id(), &inactive, &seat, 3)
+        .await
+        .expect("inactive user");
+    assert_eq!(write.seats, SeatChange::Released(0));
+}
+
+async fn only_an_assigned_license_is_activated_and_revoking_frees_its_seat(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (pool, seat) = t.pool(1, false, WhenFull::Wait).await;
+    let product = Product::sales_navigator();
+    let holder = create(&t, "holder@acme.example", &seat).await;
+    let waiting = create(&t, "waiting@acme.example", &seat).await;
+    let none = t.user("none@acme.example").await;
+
+    let activate = |id: UserId| {
+        let t = &t;
+        let product = &product;
+        async move { t.store.activate_license(t.account_id(), &id, product, 4).await }
+    };
+    activate(user_id(&holder.record)).await.expect("activate");
+    assert_eq!(
+        state(&t, &user_id(&holder.record)).await,
+        Some(LicenseState::Activated)
+    );
+    // Activating twice is fine.
+    activate(user_id(&holder.record)).await.expect("activate again");
+    let early = activate(user_id(&waiting.record)).await;
+    assert!(
+        matches!(&early, Err(StoreError::Seats(d)) if d.contains("waiting for a seat")),
+        "{early:?}"
+    );
+    assert!(matches!(activate(none.clone()).await, Err(StoreError::NotFound)));
+
+    t.store
+        .revoke_license(t.account_id(), &user_id(&holder.record), &product, 5)
+        .await
+        .expect("revoke");
+    assert_eq!(t.pool_usage(&pool.id).await.used, 0);
+    let again = t
+        .store
+        .revoke_license(t.account_id(), &user_id(&holder.record), &product, 6)
+        .await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+}
+
+async fn seats_in_use_never_exceed_seats_under_concurrent_creates(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (pool, seat) = t.pool(3, false, WhenFull::Wait).await;
+    // A second store on the same database: another server process's pool.
+    let replica = linkedin_scim::store::connect(&t.database.url)
+        .await
+        .expect("second store");
+    let stores = [t.store.clone(), replica];
+    let seat = Arc::new(seat);
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = stores[i % 2].clone();
+        let seat = seat.clone();
+        let account = t.account_id().to_owned();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_user(
+                    &account,
+                    &user_doc(&format!("u{i}@acme.example")),
+                    &seat,
+                    i as i64,
+                )
+                .await
+                .expect("create")
+                .seats
+        }));
+    }
+    let mut assigned = 0;
+    for task in tasks {
+        if matches!(task.await.expect("task"), SeatChange::Assigned(_)) {
+            assigned += 1;
+        }
+    }
+    assert_eq!(assigned, 3);
+    let usage = t.pool_usage(&pool.id).await;
+    assert_eq!((usage.used, usage.waiting), (3, 13));
+}
+
+backend_tests!(
+    seats_go_first_come_first_served_and_a_full_pool_makes_users_wait,
+    a_pool_that_promotes_hands_freed_seats_to_the_longest_waiting,
+    a_full_pool_refuses_the_write_when_the_account_says_so,
+    only_an_assigned_license_is_activated_and_revoking_frees_its_seat,
+    seats_in_use_never_exceed_seats_under_concurrent_creates
+);
