@@ -56,7 +56,6 @@ impl From<StoreError> for ApiError {
                 ids.join(", ")
             ))),
             StoreError::Seats(detail) => ApiError::SeatConflict(detail),
-            StoreError::Locked(detail) => ApiError::Forbidden(detail),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -100,6 +100,7 @@ impl Catalog {
 
 /// Parse a file compiled into the binary. It is not input: a broken file is a build
 /// defect, caught by this module's tests, so failing loudly is right.
+#[expect(clippy::expect_used, reason = "compiled-in data, checked by the unit tests")]
 fn embedded<T: serde::de::DeserializeOwned>(json: &str) -> T {
     serde_json::from_str(json).expect("embedded schema file is valid")
 }

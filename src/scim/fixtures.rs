@@ -7,7 +7,7 @@ use super::schema::{ResourceSchema, Schema};
 
 /// RFC 7643 §8.3: the full enterprise User example (with the server-set `id`, `meta`
 /// and `groups`, and a `password`).
-pub fn rfc_enterprise_user() -> Value {
+pub(crate) fn rfc_enterprise_user() -> Value {
     json!({
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -105,7 +105,7 @@ pub fn rfc_enterprise_user() -> Value {
 
 /// Entra's `POST /Users` (Microsoft's SCIM tutorial): client-sent `meta`, empty `roles`,
 /// and the enterprise URN listed without enterprise data.
-pub fn entra_create_user() -> Value {
+pub(crate) fn entra_create_user() -> Value {
     json!({
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -126,7 +126,7 @@ pub fn entra_create_user() -> Value {
 }
 
 /// Entra's `POST /Groups`, with Microsoft's ADSCIM marker schema.
-pub fn entra_create_group() -> Value {
+pub(crate) fn entra_create_group() -> Value {
     json!({
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:Group",
@@ -139,7 +139,7 @@ pub fn entra_create_group() -> Value {
 }
 
 /// Okta's `POST /Users`: a placeholder `password`, an empty `groups`, and `locale`.
-pub fn okta_create_user() -> Value {
+pub(crate) fn okta_create_user() -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": "test.user@okta.local",
@@ -157,7 +157,7 @@ pub fn okta_create_user() -> Value {
 /// A made-up resource type exercising what the real schemas do not: integer, decimal,
 /// `returned: request`, and immutable attributes at the top level and inside a
 /// single-valued complex attribute.
-pub fn thing_schema() -> ResourceSchema {
+pub(crate) fn thing_schema() -> ResourceSchema {
     let attr = |name: &str, ty: &str, mutability: &str, returned: &str| {
         json!({"name": name, "type": ty, "multiValued": false, "required": false,
                "mutability": mutability, "returned": returned})

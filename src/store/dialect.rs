@@ -7,7 +7,7 @@
 
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-pub trait Dialect: sqlx::Database + Sized {
+pub(crate) trait Dialect: sqlx::Database + Sized {
     /// Suffix of a `select` that locks the row for the rest of the transaction. SQLite
     /// has no row locks: its write transactions (`begin immediate`) already exclude
     /// every other writer.

@@ -39,9 +39,6 @@ pub enum StoreError {
     /// or an admin change would leave more seats in use than the pool has.
     #[error("{0}")]
     Seats(String),
-    /// The account's fidelity settings forbid this admin edit.
-    #[error("{0}")]
-    Locked(String),
     /// The row changed since the caller read it (optimistic concurrency / If-Match).
     #[error("version mismatch")]
     VersionMismatch,
@@ -501,7 +498,7 @@ pub(crate) struct GroupColumns {
 }
 
 impl GroupColumns {
-    pub fn from_doc(doc: &Value) -> StoreResult<GroupColumns> {
+    pub(crate) fn from_doc(doc: &Value) -> StoreResult<GroupColumns> {
         let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
         let display_name =
             text("displayName").ok_or_else(|| StoreError::Invalid("group without displayName".into()))?;
@@ -524,7 +521,7 @@ pub fn fold_case(s: &str) -> String {
 }
 
 impl UserColumns {
-    pub fn from_doc(doc: &Value) -> StoreResult<UserColumns> {
+    pub(crate) fn from_doc(doc: &Value) -> StoreResult<UserColumns> {
         let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_owned);
         let user_name =
             text("userName").ok_or_else(|| StoreError::Invalid("user without userName".into()))?;

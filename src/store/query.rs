@@ -100,7 +100,7 @@ fn invalid(detail: impl Into<String>) -> ProtocolError {
 }
 
 impl<'t> FilterSql<'t> {
-    pub fn new(target: &'t Target) -> Self {
+    pub(crate) fn new(target: &'t Target) -> Self {
         FilterSql {
             target,
             account_id: None,
@@ -111,13 +111,13 @@ impl<'t> FilterSql<'t> {
     /// The account the filtered rows belong to: lets index-backed element lookups
     /// (`emails.value eq`) search that account's (account, value) index without
     /// correlating to the outer row. Without it they read the JSON document instead.
-    pub fn in_account(mut self, account_id: &'t str) -> Self {
+    pub(crate) fn in_account(mut self, account_id: &'t str) -> Self {
         self.account_id = Some(account_id);
         self
     }
 
     /// Push the SQL predicate for `filter` (resource table aliased `r`).
-    pub fn push<DB: Dialect>(
+    pub(crate) fn push<DB: Dialect>(
         &mut self,
         qb: &mut QueryBuilder<DB>,
         filter: &Filter,
@@ -193,7 +193,7 @@ impl<'t> FilterSql<'t> {
     /// Push the predicate for `filter` on one row of the core attribute `attribute`'s
     /// relation (paths relative to the element, as inside `members[…]`), for a caller
     /// that selects from the relation itself (e.g. to delete the matching members).
-    pub fn push_related<DB: Dialect>(
+    pub(crate) fn push_related<DB: Dialect>(
         &mut self,
         qb: &mut QueryBuilder<DB>,
         attribute: &str,
@@ -445,7 +445,7 @@ impl<'t> FilterSql<'t> {
     /// The SQL expression to order by for `sortBy` (RFC 7644 §3.4.2.3). Strings order
     /// byte-wise after the same case folding as filters, so both dialects agree; a
     /// multi-valued attribute sorts by its primary value, else its first value.
-    pub fn sort_expr<DB: Dialect>(&self, path: &AttrPath) -> Result<String, ProtocolError> {
+    pub(crate) fn sort_expr<DB: Dialect>(&self, path: &AttrPath) -> Result<String, ProtocolError> {
         let Resolved {
             extension,
             attribute,

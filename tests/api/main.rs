@@ -1,6 +1,14 @@
 //! The behavioural suite: one test binary, every test run against SQLite and Postgres.
 //! Files mirror the URL tree.
 
+#![allow(unreachable_pub, reason = "a test or bench binary has no public API")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test and bench helpers report a failure by panicking"
+)]
+
 mod helpers;
 
 mod admin;

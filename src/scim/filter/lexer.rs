@@ -31,20 +31,20 @@ pub(crate) struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    pub fn new(src: &'a str) -> Self {
+    pub(crate) fn new(src: &'a str) -> Self {
         Cursor { src, pos: 0 }
     }
 
-    pub fn at_end(&self) -> bool {
+    pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.src.len()
     }
 
-    pub fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.pos).copied()
     }
 
     /// Skip whitespace; true if any was skipped.
-    pub fn skip_ws(&mut self) -> bool {
+    pub(crate) fn skip_ws(&mut self) -> bool {
         let start = self.pos;
         while self.peek().is_some_and(is_space) {
             self.pos += 1;
@@ -53,7 +53,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consume `b` if it is next.
-    pub fn eat(&mut self, b: u8) -> bool {
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
         if self.peek() == Some(b) {
             self.pos += 1;
             true
@@ -63,7 +63,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The word (run of [`is_word_byte`]) starting here, without consuming it.
-    pub fn peek_word(&self) -> &'a str {
+    pub(crate) fn peek_word(&self) -> &'a str {
         let bytes = self.src.as_bytes();
         let mut end = self.pos;
         while end < bytes.len() && is_word_byte(bytes[end]) {
@@ -73,14 +73,14 @@ impl<'a> Cursor<'a> {
     }
 
     /// Read the word starting here; empty if none.
-    pub fn read_word(&mut self) -> &'a str {
+    pub(crate) fn read_word(&mut self) -> &'a str {
         let w = self.peek_word();
         self.pos += w.len();
         w
     }
 
     /// Read a bare value: everything up to whitespace, a bracket or a parenthesis.
-    pub fn read_bare(&mut self) -> &'a str {
+    pub(crate) fn read_bare(&mut self) -> &'a str {
         let bytes = self.src.as_bytes();
         let start = self.pos;
         while self.pos < bytes.len() && !ends_bare(bytes[self.pos]) {
@@ -91,7 +91,7 @@ impl<'a> Cursor<'a> {
 
     /// Read a JSON string literal starting at the `"` here (all JSON escapes, including
     /// `\uXXXX` surrogate pairs).
-    pub fn read_string(&mut self) -> Result<String, FilterError> {
+    pub(crate) fn read_string(&mut self) -> Result<String, FilterError> {
         let start = self.pos;
         let bytes = self.src.as_bytes();
         let mut i = start + 1;

@@ -72,7 +72,7 @@ mod postgres {
     mod users;
 }
 
-pub struct SqlStore<DB: sqlx::Database> {
+pub(crate) struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
 }
 

@@ -6,10 +6,10 @@ use crate::scim::catalog::resource_schema;
 use crate::scim::schema::{ResourceSchema, Schema};
 use crate::scim::tolerance::{ClientProfile, Leniency};
 
-pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(crate) const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-pub fn strict() -> Leniency {
+pub(crate) fn strict() -> Leniency {
     Leniency::new(ClientProfile::Strict)
 }
 
@@ -39,7 +39,7 @@ fn multi_complex(name: &str) -> Value {
 
 /// A small User resource type: the common attributes (`meta.lastModified` dateTime, …),
 /// core (userName caseExact false, name, emails, active, …) plus the enterprise extension.
-pub fn user_schema() -> ResourceSchema {
+pub(crate) fn user_schema() -> ResourceSchema {
     let core: Schema = serde_json::from_value(json!({
         "id": CORE_USER,
         "name": "User",
@@ -84,7 +84,7 @@ pub fn user_schema() -> ResourceSchema {
     resource_schema(&core, vec![enterprise])
 }
 
-pub fn group_schema() -> ResourceSchema {
+pub(crate) fn group_schema() -> ResourceSchema {
     let core: Schema = serde_json::from_value(json!({
         "id": "urn:ietf:params:scim:schemas:core:2.0:Group",
         "name": "Group",
@@ -103,11 +103,11 @@ pub fn group_schema() -> ResourceSchema {
 }
 
 /// The RFC 7643 §8.3 full enterprise User example, shared with the other protocol tests.
-pub fn full_user() -> Value {
+pub(crate) fn full_user() -> Value {
     crate::scim::fixtures::rfc_enterprise_user()
 }
 
-pub fn group() -> Value {
+pub(crate) fn group() -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
         "id": "g1",
