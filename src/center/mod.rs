@@ -51,7 +51,6 @@ impl From<StoreError> for CenterError {
         match e {
             StoreError::Conflict(detail) => CenterError::Conflict(detail),
             StoreError::Seats(detail) => CenterError::Seats(detail),
-            StoreError::Locked(detail) => CenterError::Forbidden(detail),
             StoreError::UnknownMembers(ids) => CenterError::Invalid {
                 field: "members",
                 message: format!("no user of this account has the id {}", ids.join(", ")),

@@ -29,7 +29,7 @@ use crate::store::{ConfigurationState, Instance};
 
 impl AppState {
     /// The Account Center over this server's store and clock.
-    pub fn center(&self) -> Center {
+    pub(crate) fn center(&self) -> Center {
         Center::new(self.store.clone(), self.clock.clone())
     }
 }

@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for BaseUrl {
 }
 
 /// Where clients reach this server: the configured public URL, else the Host header.
-pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+pub(crate) fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
     match &state.settings.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
