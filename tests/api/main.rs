@@ -14,7 +14,6 @@ mod helpers;
 mod admin;
 mod auth;
 mod browser;
-mod center;
 mod cli;
 mod discovery;
 mod errors;
