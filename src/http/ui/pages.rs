@@ -723,9 +723,25 @@ pub(super) struct ConfigurationForm {
     patch_response: crate::accounts::PatchResponse,
 }
 
-/// The page that shows a token once: never cached, never redirected to.
-fn token_page(markup: Markup) -> Response {
-    (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], markup).into_response()
+/// The settings page showing a token just issued, once: the answer to the POST that
+/// made it, never cached and never redirected to. A refusal goes back with its error.
+async fn show_token(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    account: &Account,
+    issued: Result<(String, IssuedToken), CenterError>,
+) -> Page {
+    let (notice, token) = match issued {
+        Ok(issued) => issued,
+        Err(e) => return Ok(back(&account_url(account, Tab::Settings), Err(e))),
+    };
+    let flash = Flash {
+        notice: Some(notice),
+        error: None,
+    };
+    let markup = settings_page(state, session, headers, account, &flash, Some(&token)).await?;
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], markup).into_response())
 }
 
 pub(super) async fn create_configuration(
@@ -746,17 +762,9 @@ pub(super) async fn create_configuration(
         client_profile: form.client_profile,
         patch_response: form.patch_response,
     };
-    match state.center().create_configuration(&account, &new).await {
-        Ok((config, token)) => {
-            let flash = Flash {
-                notice: Some(format!("SCIM configuration {:?} created", config.name)),
-                error: None,
-            };
-            let markup = settings_page(&state, &session, &headers, &account, &flash, Some(&token)).await?;
-            Ok(token_page(markup))
-        }
-        Err(e) => Ok(back(&account_url(&account, Tab::Settings), Err(e))),
-    }
+    let done = state.center().create_configuration(&account, &new).await;
+    let done = done.map(|(config, token)| (format!("SCIM configuration {:?} created", config.name), token));
+    show_token(&state, &session, &headers, &account, done).await
 }
 
 pub(super) async fn refresh_token(
@@ -770,19 +778,12 @@ pub(super) async fn refresh_token(
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
-    match state.center().refresh_token(&account, &configuration).await {
-        Ok(token) => {
-            let flash = Flash {
-                notice: Some(format!(
-                    "New token for {configuration:?}: the old one no longer works. Update the IdP."
-                )),
-                error: None,
-            };
-            let markup = settings_page(&state, &session, &headers, &account, &flash, Some(&token)).await?;
-            Ok(token_page(markup))
-        }
-        Err(e) => Ok(back(&account_url(&account, Tab::Settings), Err(e))),
-    }
+    let done = state.center().refresh_token(&account, &configuration).await;
+    let done = done.map(|token| {
+        let notice = format!("New token for {configuration:?}: the old one no longer works. Update the IdP.");
+        (notice, token)
+    });
+    show_token(&state, &session, &headers, &account, done).await
 }
 
 pub(super) async fn delete_configuration(

@@ -10,18 +10,15 @@ use crate::accounts::{Account, Fidelity, PatchResponse, TokenHash};
 use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use crate::licensing::Product;
 use crate::membership::MemberOrigin;
-use crate::store::sql::SqlStore;
+use crate::store::sql::{SqlStore, or_conflict};
 use crate::store::{
     CenterStore, ConfigurationState, Instance, Member, Micros, NewConfiguration, PoolStates, StoreError,
     StoreResult,
 };
 
-/// Map a unique violation to `Conflict` with `detail`; other errors pass through.
+/// A unique violation: `Conflict` with the detail (naming the field at fault).
 fn conflict(detail: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |err| match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(detail()),
-        _ => err.into(),
-    }
+    or_conflict(move || StoreError::Conflict(detail()))
 }
 
 const CONFIGURATION_STATE_SELECT: &str =
