@@ -1,12 +1,16 @@
 //! The per-account LinkedIn fidelity profile (`docs/fidelity.md` documents each setting
-//! and both presets) and the decisions it makes: which user lists are refused, what a
-//! user DELETE does, which admin license edits are locked. The HTTP layer asks and
-//! renders; the rules live here.
+//! and both presets) and the decisions it makes: how a product answers a user list that
+//! is not a lookup of a known user, what a user DELETE does, which admin license edits
+//! are locked. The HTTP layer asks and renders; the rules live here.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::licensing::{Product, WhenFull};
+use crate::scim::filter::{CompareOp, Filter};
+use crate::scim::schema::AttrPath;
 
 /// Which behaviours an account emulates: LinkedIn's documented quirks, or plain RFC 7644
 /// (what conformance suites expect). See `docs/fidelity.md`.
@@ -41,6 +45,30 @@ pub enum UserDelete {
     Delete,
 }
 
+/// How a product's configurations answer a user list that is not a lookup of a known
+/// user (see [`is_user_lookup`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserListing {
+    /// List as RFC 7644 says.
+    Serve,
+    /// 200 with an empty page: the list is not served, and a client that checks the
+    /// connection with a list (Okta's "Test API Credentials", `GET /Users?count=2`) still
+    /// sees a working endpoint.
+    EmptyPage,
+    /// 400 `tooMany`, saying to look users up instead.
+    Refuse,
+}
+
+/// What a user list answers, when the settings do not refuse it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListAnswer {
+    /// The matching users.
+    Serve,
+    /// An empty page (the product lists no users).
+    EmptyPage,
+}
+
 /// Two years: how long LinkedIn's Sales Navigator SCIM tokens are valid.
 pub const TWO_YEARS_SECONDS: i64 = 2 * 365 * 24 * 60 * 60;
 
@@ -49,9 +77,11 @@ pub const TWO_YEARS_SECONDS: i64 = 2 * 365 * 24 * 60 * 60;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fidelity {
     pub user_delete: UserDelete,
-    /// Products whose configurations may not list users without a filter: LinkedIn's
-    /// Sales Navigator SCIM serves no user list (SaaS managers look users up one by one).
-    pub unfiltered_list_refused: Vec<Product>,
+    /// How each product's configurations answer a user list that is not a lookup of a
+    /// known user; a product not named here (and a configuration without auto-assign)
+    /// serves lists. LinkedIn's Sales Navigator SCIM serves no user list (SaaS managers
+    /// look users up one by one).
+    pub user_listing: BTreeMap<Product, UserListing>,
     /// A full pool: record the user as waiting, or refuse the write.
     pub when_pool_full: WhenFull,
     /// Lifetime of a generated or seeded token, in seconds; `None`: no expiry.
@@ -66,14 +96,14 @@ impl FidelityPreset {
         match self {
             FidelityPreset::Linkedin => Fidelity {
                 user_delete: UserDelete::Deactivate,
-                unfiltered_list_refused: vec![Product::sales_navigator()],
+                user_listing: BTreeMap::from([(Product::sales_navigator(), UserListing::EmptyPage)]),
                 when_pool_full: WhenFull::Wait,
                 token_ttl_seconds: Some(TWO_YEARS_SECONDS),
                 lock_admin_edits: true,
             },
             FidelityPreset::Rfc => Fidelity {
                 user_delete: UserDelete::Delete,
-                unfiltered_list_refused: Vec::new(),
+                user_listing: BTreeMap::new(),
                 when_pool_full: WhenFull::Wait,
                 token_ttl_seconds: None,
                 lock_admin_edits: false,
@@ -87,7 +117,8 @@ impl FidelityPreset {
 #[serde(deny_unknown_fields)]
 pub struct FidelityOverrides {
     pub user_delete: Option<UserDelete>,
-    pub unfiltered_list_refused: Option<Vec<Product>>,
+    /// Replaces the preset's whole map.
+    pub user_listing: Option<BTreeMap<Product, UserListing>>,
     pub when_pool_full: Option<WhenFull>,
     /// 0 means "no expiry".
     pub token_ttl_seconds: Option<i64>,
@@ -99,8 +130,8 @@ impl FidelityOverrides {
         if let Some(v) = self.user_delete {
             fidelity.user_delete = v;
         }
-        if let Some(v) = &self.unfiltered_list_refused {
-            fidelity.unfiltered_list_refused = v.clone();
+        if let Some(v) = &self.user_listing {
+            fidelity.user_listing = v.clone();
         }
         if let Some(v) = self.when_pool_full {
             fidelity.when_pool_full = v;
@@ -119,9 +150,9 @@ impl FidelityOverrides {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error(
-        "this product does not list users without a filter: look users up by filter (e.g. userName eq \"…\") or id"
+        "this product does not list users: look a user up by id or with an eq filter on userName, externalId, id or emails.value"
     )]
-    UnfilteredUserList,
+    UserList,
     #[error("this account does not delete users over SCIM: deprovision with active=false")]
     UserDelete,
     #[error("licenses of SCIM-managed users are edited in the IdP: this account locks admin edits")]
@@ -149,14 +180,22 @@ pub enum LicenseEdit {
 }
 
 impl Fidelity {
-    /// May a configuration auto-assigning `assigns` list users (`filtered`: with a
-    /// filter)? LinkedIn's Sales Navigator SCIM serves no unfiltered user list.
-    pub fn check_user_list(&self, assigns: Option<&Product>, filtered: bool) -> Result<(), Refusal> {
-        let refused = assigns.is_some_and(|product| self.unfiltered_list_refused.contains(product));
-        if refused && !filtered {
-            return Err(Refusal::UnfilteredUserList);
+    /// How a configuration auto-assigning `assigns` answers a user list with `filter`.
+    /// A lookup of a known user ([`is_user_lookup`]) is always served; any other list,
+    /// filtered or not, follows the product's [`UserListing`].
+    pub fn user_list(
+        &self,
+        assigns: Option<&Product>,
+        filter: Option<&Filter>,
+    ) -> Result<ListAnswer, Refusal> {
+        if filter.is_some_and(is_user_lookup) {
+            return Ok(ListAnswer::Serve);
         }
-        Ok(())
+        match assigns.and_then(|product| self.user_listing.get(product)) {
+            None | Some(UserListing::Serve) => Ok(ListAnswer::Serve),
+            Some(UserListing::EmptyPage) => Ok(ListAnswer::EmptyPage),
+            Some(UserListing::Refuse) => Err(Refusal::UserList),
+        }
     }
 
     /// What DELETE of a user does, or why it is refused.
@@ -179,6 +218,51 @@ impl Fidelity {
     }
 }
 
+/// The user attributes whose `eq` names one known user: what IdPs match on (Entra:
+/// `externalId`/`userName`; Okta: `userName`) and what SaaS managers look users up by.
+const LOOKUP_ATTRIBUTES: [(&str, Option<&str>); 4] = [
+    ("userName", None),
+    ("externalId", None),
+    ("id", None),
+    ("emails", Some("value")),
+];
+
+fn is_lookup_attribute(path: &AttrPath, sub: Option<&str>) -> bool {
+    let sub = path.sub.as_deref().or(sub);
+    LOOKUP_ATTRIBUTES.iter().any(|(name, wanted)| {
+        path.name.eq_ignore_ascii_case(name)
+            && match (sub, wanted) {
+                (None, None) => true,
+                (Some(sub), Some(wanted)) => sub.eq_ignore_ascii_case(wanted),
+                _ => false,
+            }
+    })
+}
+
+/// Is `filter` a lookup of a known user: an `eq` on `userName`, `externalId`, `id` or
+/// `emails.value` (also written `emails[value eq "…"]`), alone or `and`-ed with any other
+/// filter (which can only narrow it)? Everything else (`pr`, `sw`, `ne`, `or`, `not`,
+/// `active eq true`) can reveal users the client does not know, so it counts as a list.
+pub fn is_user_lookup(filter: &Filter) -> bool {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } => value.is_string() && is_lookup_attribute(path, None),
+        Filter::ValuePath { attr, filter } => match filter.as_ref() {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value,
+            } => value.is_string() && path.sub.is_none() && is_lookup_attribute(attr, Some(&path.name)),
+            _ => false,
+        },
+        Filter::And(left, right) => is_user_lookup(left) || is_user_lookup(right),
+        _ => false,
+    }
+}
+
 /// The user document a deactivating DELETE writes (`active: false`), or `None` when the
 /// user is already inactive (or the document is not an object) and nothing changes.
 pub fn deactivated(doc: &Value) -> Option<Value> {
@@ -198,23 +282,84 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::scim::tolerance::{ClientProfile, Leniency};
+
+    fn filter(text: &str) -> Filter {
+        let mut strict = Leniency::new(ClientProfile::Strict);
+        crate::scim::filter::parse_filter(text, &mut strict).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
 
     #[test]
-    fn linkedin_refuses_unfiltered_sales_navigator_lists_only() {
+    fn linkedin_answers_sales_navigator_lists_with_an_empty_page_only() {
         let linkedin = FidelityPreset::Linkedin.settings();
         let sales_navigator = Product::sales_navigator();
+        let lookup = filter("userName eq \"a@acme.com\"");
         assert_eq!(
-            linkedin.check_user_list(Some(&sales_navigator), false),
-            Err(Refusal::UnfilteredUserList)
+            linkedin.user_list(Some(&sales_navigator), None),
+            Ok(ListAnswer::EmptyPage)
         );
-        assert_eq!(linkedin.check_user_list(Some(&sales_navigator), true), Ok(()));
         assert_eq!(
-            linkedin.check_user_list(Some(&Product::learning()), false),
-            Ok(())
+            linkedin.user_list(Some(&sales_navigator), Some(&lookup)),
+            Ok(ListAnswer::Serve)
         );
-        assert_eq!(linkedin.check_user_list(None, false), Ok(()));
+        assert_eq!(
+            linkedin.user_list(Some(&sales_navigator), Some(&filter("active eq true"))),
+            Ok(ListAnswer::EmptyPage)
+        );
+        assert_eq!(
+            linkedin.user_list(Some(&Product::learning()), None),
+            Ok(ListAnswer::Serve)
+        );
+        assert_eq!(linkedin.user_list(None, None), Ok(ListAnswer::Serve));
         let rfc = FidelityPreset::Rfc.settings();
-        assert_eq!(rfc.check_user_list(Some(&sales_navigator), false), Ok(()));
+        assert_eq!(rfc.user_list(Some(&sales_navigator), None), Ok(ListAnswer::Serve));
+        let refusing = FidelityOverrides {
+            user_listing: Some(BTreeMap::from([(sales_navigator.clone(), UserListing::Refuse)])),
+            ..Default::default()
+        }
+        .apply(linkedin);
+        assert_eq!(
+            refusing.user_list(Some(&sales_navigator), None),
+            Err(Refusal::UserList)
+        );
+        assert_eq!(
+            refusing.user_list(Some(&sales_navigator), Some(&lookup)),
+            Ok(ListAnswer::Serve)
+        );
+    }
+
+    #[test]
+    fn only_eq_on_an_identifier_is_a_lookup_of_a_known_user() {
+        for lookup in [
+            "userName eq \"a@acme.com\"",
+            "USERNAME eq \"a@acme.com\"",
+            "externalId eq \"00u1\"",
+            "id eq \"42\"",
+            "emails.value eq \"a@acme.com\"",
+            "emails[value eq \"a@acme.com\"]",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"a@acme.com\"",
+            "userName eq \"a@acme.com\" and active eq true",
+            "active eq true and externalId eq \"00u1\"",
+        ] {
+            assert!(is_user_lookup(&filter(lookup)), "{lookup}");
+        }
+        for list in [
+            "userName pr",
+            "userName sw \"\"",
+            "userName co \"a\"",
+            "userName ne \"a@acme.com\"",
+            "active eq true",
+            "displayName eq \"A\"",
+            "emails.type eq \"work\"",
+            "emails[type eq \"work\"]",
+            "emails[value eq \"a\" or type eq \"work\"]",
+            "userName eq \"a\" or active eq true",
+            "not (userName eq \"a\")",
+            "userName eq null",
+            "name.givenName eq \"A\"",
+        ] {
+            assert!(!is_user_lookup(&filter(list)), "{list}");
+        }
     }
 
     #[test]

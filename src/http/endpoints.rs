@@ -15,6 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Scim, ScimJson, ScimQuery};
 use super::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
 use crate::accounts::AccountId;
+use crate::accounts::fidelity::ListAnswer;
 use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::ResourceType;
@@ -64,9 +65,10 @@ pub(super) trait Kind: Send + Sync + 'static {
     fn outcome(_current: &ResourceRecord, _update: &Self::Update) -> &'static str {
         "updated"
     }
-    /// Refuse a list request this account does not serve (LinkedIn fidelity).
-    fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<()> {
-        Ok(())
+    /// How this account answers a list request: served, an empty page, or refused
+    /// (LinkedIn fidelity).
+    fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<ListAnswer> {
+        Ok(ListAnswer::Serve)
     }
     /// Store a new resource from its normalized document.
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
@@ -321,10 +323,24 @@ pub(super) async fn list_page<K: Kind>(
     let request = params.parse(scim.state.settings.max_page_size, K::schema(), &mut leniency);
     scim.note.tolerances(&leniency);
     let request = request?;
-    K::check_list(&scim.principal, &request)?;
-    let page = K::list(scim.state.store.as_ref(), scim.account_id(), &request).await?;
-    scim.note
-        .outcome(format!("listed {} of {}", page.items.len(), page.total));
+    let page = match K::check_list(&scim.principal, &request)? {
+        ListAnswer::Serve => {
+            let page = K::list(scim.state.store.as_ref(), scim.account_id(), &request).await?;
+            scim.note
+                .outcome(format!("listed {} of {}", page.items.len(), page.total));
+            page
+        }
+        ListAnswer::EmptyPage => {
+            scim.note.outcome(
+                "listed nothing: this product lists no users, only lookups of a known user (fidelity user_listing = empty_page)"
+                    .to_owned(),
+            );
+            Page {
+                total: 0,
+                items: Vec::new(),
+            }
+        }
+    };
     let start_index = request.start_index;
     let projection = (request.attributes, request.excluded_attributes);
     let resources = represent::<K>(scim, &page.items, &projection).await?;

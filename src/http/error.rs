@@ -66,7 +66,7 @@ impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let detail = refusal.to_string();
         match refusal {
-            Refusal::UnfilteredUserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
+            Refusal::UserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
             Refusal::UserDelete => ApiError::NotImplemented(detail),
             Refusal::AdminEditLocked => ApiError::Forbidden(detail),
         }

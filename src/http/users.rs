@@ -15,7 +15,7 @@ use super::endpoints::{self, Kind, Projection, Written, modify};
 use super::error::ApiResult;
 use super::extract::Scim;
 use crate::accounts::Principal;
-use crate::accounts::fidelity::{UserDeletion, deactivated};
+use crate::accounts::fidelity::{ListAnswer, UserDeletion, deactivated};
 use crate::ids::{AccountId, UserId};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
@@ -60,14 +60,14 @@ impl Kind for Users {
         }
     }
 
-    /// LinkedIn fidelity: the account's settings say which products list no users
-    /// without a filter.
-    fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<()> {
+    /// LinkedIn fidelity: the account's settings say how each product answers a list
+    /// that is not a lookup of a known user.
+    fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<ListAnswer> {
         let assigns = principal.configuration.auto_assign.as_ref().map(|a| &a.product);
         Ok(principal
             .account
             .fidelity
-            .check_user_list(assigns, request.filter.is_some())?)
+            .user_list(assigns, request.filter.as_ref())?)
     }
 
     async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {

@@ -14,7 +14,7 @@ pub use rules::{Activation, Assignment, Refusal, Release, SeatPlan};
 
 /// A LinkedIn product (`sales_navigator`, `learning`, `elevate`, …): lower-case ASCII
 /// letters, digits and `_`, so new products need no code change.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Product(String);
 

@@ -8,9 +8,12 @@ use super::{LicenseState, PoolId, SeatChange, SeatRequest, WhenFull};
 /// What a user write means for the user's licenses, before the pool is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatPlan<'a> {
-    /// An inactive user holds no seat: release every license it has.
-    ReleaseAll,
-    /// The write asks for no seat (auto-assign off, or an admin action).
+    /// A user made inactive by an auto-assigning configuration gives up that
+    /// configuration's product license only: another product may be managed by another
+    /// IdP, whose deprovisioning is its own.
+    Release { pool_id: &'a PoolId },
+    /// The write asks for no seat and manages none (auto-assign off: "only user data is
+    /// synced", so a deactivation there releases nothing; or an admin action).
     Nothing,
     /// An active user written by an auto-assigning configuration: it holds (or waits
     /// for) one seat of this pool's product.
@@ -24,8 +27,8 @@ impl SeatRequest {
     /// The plan for a write that leaves the user `active` (or not).
     pub fn plan(&self, active: bool) -> SeatPlan<'_> {
         match (&self.pool_id, active) {
-            (_, false) => SeatPlan::ReleaseAll,
-            (None, true) => SeatPlan::Nothing,
+            (Some(pool_id), false) => SeatPlan::Release { pool_id },
+            (None, _) => SeatPlan::Nothing,
             (Some(pool_id), true) => SeatPlan::Claim {
                 pool_id,
                 when_full: self.when_full,
@@ -177,10 +180,15 @@ mod tests {
     }
 
     #[test]
-    fn inactive_users_release_and_active_ones_claim_when_asked() {
+    fn inactive_users_release_their_product_and_active_ones_claim_when_asked() {
         let auto = request(Some("p1"), WhenFull::Refuse);
-        assert_eq!(auto.plan(false), SeatPlan::ReleaseAll);
-        assert_eq!(SeatRequest::none().plan(false), SeatPlan::ReleaseAll);
+        assert_eq!(
+            auto.plan(false),
+            SeatPlan::Release {
+                pool_id: &PoolId::from("p1")
+            }
+        );
+        assert_eq!(SeatRequest::none().plan(false), SeatPlan::Nothing);
         assert_eq!(SeatRequest::none().plan(true), SeatPlan::Nothing);
         assert_eq!(
             auto.plan(true),

@@ -155,7 +155,50 @@ async fn strict_pools_refuse_the_write_when_full(backend: Backend) {
     assert_eq!(list["totalResults"], 0, "nothing was written");
 }
 
+/// A deactivation through one product's configuration releases that product's license
+/// only (another IdP may manage the other product); one through a configuration without
+/// auto-assign releases nothing. The person's `active` is one attribute of one identity.
+async fn deprovisioning_is_per_product(backend: Backend) {
+    for profile in ["rfc", "linkedin"] {
+        let app = acme(backend, profile).await;
+        let user = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+        let id = id_of(&user);
+        patch_active(&app, LEARNING, &id, true).await;
+        let after = patch_active(&app, LEARNING, &id, false).await;
+        assert_eq!(after["active"], false, "{profile}");
+        assert_eq!(
+            states(&after),
+            vec![pair("sales_navigator", "assigned")],
+            "{profile}: the Learning deactivation leaves Sales Navigator alone"
+        );
+        assert_eq!(pool(&app, "LinkedIn Learning").await["used"], 0, "{profile}");
+        assert_eq!(pool(&app, "Advanced Plus").await["used"], 1, "{profile}");
+        // A configuration that syncs user data only releases no license.
+        let synced = patch_active(&app, SYNC, &id, false).await;
+        assert_eq!(
+            states(&synced),
+            vec![pair("sales_navigator", "assigned")],
+            "{profile}"
+        );
+        // The TeamLink configuration manages Sales Navigator too: one license per product.
+        let released = patch_active(&app, TEAMLINK, &id, false).await;
+        assert!(states(&released).is_empty(), "{profile}: {released}");
+        assert_eq!(pool(&app, "Advanced Plus").await["used"], 0, "{profile}");
+    }
+    // LinkedIn's DELETE deactivates through the same rule.
+    let app = acme(backend, "linkedin").await;
+    let user = app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
+    let id = id_of(&user);
+    patch_active(&app, LEARNING, &id, true).await;
+    let response = app.delete_as(LEARNING, &format!("/Users/{id}")).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let after = app.get_ok_as(SALESNAV, &format!("/Users/{id}")).await;
+    assert_eq!(after["active"], false);
+    assert_eq!(states(&after), vec![pair("sales_navigator", "assigned")]);
+}
+
 backend_tests!(
+    deprovisioning_is_per_product,
     seats_go_first_come_first_served_and_a_full_pool_means_waiting,
     deactivation_releases_the_seat_and_reactivation_requests_one_again,
     a_promoting_pool_hands_a_freed_seat_to_the_first_waiting_user,

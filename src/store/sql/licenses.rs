@@ -69,21 +69,15 @@ impl SqlStore<Db> {
         now: Micros,
     ) -> StoreResult<SeatChange> {
         let (pool_id, when_full) = match seat.plan(active) {
-            SeatPlan::ReleaseAll => {
-                return Ok(SeatChange::Released(Self::release_seats(tx, user_id, now).await?));
+            SeatPlan::Release { pool_id } => {
+                return Ok(SeatChange::Released(
+                    Self::release_product(tx, user_id, pool_id, now).await?,
+                ));
             }
             SeatPlan::Nothing => return Ok(SeatChange::Unchanged),
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
-        let product: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select i.product from license_pools p join instances i on i.id = p.instance_id
-             where p.id = $1{}",
-            Db::LOCK_ROW
-        )))
-        .bind(pool_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(product) = product else {
+        let Some(product) = Self::pool_product(tx, pool_id).await? else {
             return Ok(SeatChange::Unchanged);
         };
         let current: Option<AssignmentRow> =
@@ -131,6 +125,48 @@ impl SqlStore<Db> {
         Ok(assignment.seat_change(&product))
     }
 
+    /// The product of a pool, locking the pool row (lock order: user, pool, assignments).
+    async fn pool_product(
+        tx: &mut Transaction<'static, Db>,
+        pool_id: &PoolId,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select i.product from license_pools p join instances i on i.id = p.instance_id
+             where p.id = $1{}",
+            Db::LOCK_ROW
+        )))
+        .bind(pool_id)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
+    /// Drop the user's license of the product of `pool_id` (from whichever pool of that
+    /// product it holds: one license per product), for a deactivation through that
+    /// pool's configuration. Returns how many licenses were dropped (0 or 1).
+    async fn release_product(
+        tx: &mut Transaction<'static, Db>,
+        user_id: &UserId,
+        pool_id: &PoolId,
+        now: Micros,
+    ) -> StoreResult<usize> {
+        // Only the held license's pool is locked (by release_one): locking the
+        // configuration's pool too could take two pool locks out of order.
+        let held: Option<(PoolId, String)> = sqlx::query_as(
+            "select a.pool_id, a.product from license_assignments a
+             where a.user_id = $1 and a.product =
+                 (select i.product from license_pools p join instances i on i.id = p.instance_id where p.id = $2)",
+        )
+        .bind(user_id)
+        .bind(pool_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((held, product)) = held else {
+            return Ok(0);
+        };
+        Self::release_one(tx, &held, user_id, &product, now).await?;
+        Ok(1)
+    }
+
     /// The guarded update that enforces the seat invariant.
     async fn take_seat(tx: &mut Transaction<'static, Db>, pool_id: &PoolId) -> StoreResult<bool> {
         let done = sqlx::query("update license_pools set used = used + 1 where id = $1 and used < seats")
@@ -140,7 +176,7 @@ impl SqlStore<Db> {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Drop every license of a user (deactivation, deletion), freeing seats and
+    /// Drop every license of a user (deletion), freeing seats and
     /// promoting waiting users where the pool says so. Returns how many licenses
     /// were dropped.
     pub(super) async fn release_seats(

@@ -5,6 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use linkedin_scim::accounts::FidelityPreset;
+
 use crate::backend_tests;
 use crate::helpers::{
     Backend, ENTERPRISE_SCHEMA, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json, id_of,
@@ -22,8 +24,10 @@ async fn entra_query(app: &TestApp, filter: &str) -> Value {
     expect_json(response, StatusCode::OK, filter).await
 }
 
-async fn entra_provisions_a_user_end_to_end(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+/// The replay under `preset`: under `linkedin` the final DELETE deactivates (LinkedIn does
+/// not delete over SCIM) and the user stays readable.
+async fn entra_provisions(backend: Backend, preset: FidelityPreset) {
+    let app = TestApp::builder(backend).profile(preset).spawn().await;
     // Test Connection: a random GUID as userName → 200 and an empty ListResponse.
     let list: Value = entra_query(&app, "userName eq \"1d2e1a5c-0f6b-4d4c-8e2e-54c0e7d4f0a1\"").await;
     assert_eq!(
@@ -148,9 +152,28 @@ async fn entra_provisions_a_user_end_to_end(backend: Backend) {
         assert_eq!(user["active"], active);
     }
 
-    // Delete → 204, then the user is gone.
+    // Delete → 204, then the user is gone (rfc) or inactive (linkedin).
     assert_eq!(app.delete(&path).await.status(), StatusCode::NO_CONTENT);
-    assert_scim_error(app.get(&path).await, StatusCode::NOT_FOUND, None).await;
+    match preset {
+        FidelityPreset::Rfc => {
+            assert_scim_error(app.get(&path).await, StatusCode::NOT_FOUND, None).await;
+        }
+        FidelityPreset::Linkedin => {
+            let user: Value = app.get(&path).await.json().await.expect("json");
+            assert_eq!(user["active"], false);
+        }
+    }
 }
 
-backend_tests!(entra_provisions_a_user_end_to_end);
+async fn entra_provisions_a_user_end_to_end(backend: Backend) {
+    entra_provisions(backend, FidelityPreset::Rfc).await;
+}
+
+async fn entra_provisions_a_user_under_the_linkedin_preset(backend: Backend) {
+    entra_provisions(backend, FidelityPreset::Linkedin).await;
+}
+
+backend_tests!(
+    entra_provisions_a_user_end_to_end,
+    entra_provisions_a_user_under_the_linkedin_preset,
+);

@@ -4,6 +4,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use linkedin_scim::accounts::FidelityPreset;
+
 use crate::backend_tests;
 use crate::helpers::{
     Backend, PATCH_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, expect_json, user_body,
@@ -24,10 +26,13 @@ async fn okta_get(app: &TestApp, path: &str) -> Value {
     expect_json(response, StatusCode::OK, path).await
 }
 
-async fn okta_spec_test_passes_in_order(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+/// The SPEC test under `preset`. Under `linkedin` the demo configuration is Sales
+/// Navigator's, which lists no users: step 1 (Okta's "Test API Credentials" request too)
+/// gets a well-formed empty page, and step 2 fetches the user the test made.
+async fn okta_spec_test(backend: Backend, preset: FidelityPreset) {
+    let app = TestApp::builder(backend).profile(preset).spawn().await;
     // The SPEC test assumes users already exist.
-    app.create_user(&user_body("existing@acme.com")).await;
+    let existing = app.create_user(&user_body("existing@acme.com")).await;
     let client = |method, path: &str| {
         app.scim(method, path)
             .header("user-agent", "Okta SCIM Client 1.0.0")
@@ -44,7 +49,16 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
             && is_integer(&page["startIndex"])
             && is_integer(&page["totalResults"])
     );
-    let first = &page["Resources"][0];
+    let first = match preset {
+        FidelityPreset::Rfc => &page["Resources"][0],
+        FidelityPreset::Linkedin => {
+            assert_eq!(
+                (&page["totalResults"], &page["Resources"]),
+                (&json!(0), &json!([]))
+            );
+            &existing
+        }
+    };
     for field in ["id", "userName", "active"] {
         assert!(!first[field].is_null(), "{field} missing: {first}");
     }
@@ -143,8 +157,18 @@ async fn okta_spec_test_passes_in_order(backend: Backend) {
     assert_scim_error(response, StatusCode::UNAUTHORIZED, None).await;
 }
 
-async fn okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_patch(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+async fn okta_spec_test_passes_in_order(backend: Backend) {
+    okta_spec_test(backend, FidelityPreset::Rfc).await;
+}
+
+async fn okta_spec_test_passes_under_the_linkedin_preset(backend: Backend) {
+    okta_spec_test(backend, FidelityPreset::Linkedin).await;
+}
+
+/// Profile update, deactivation and import under `preset`. Under `linkedin` the demo
+/// configuration (Sales Navigator) answers import with an empty page.
+async fn okta_update_deactivate_import(backend: Backend, preset: FidelityPreset) {
+    let app = TestApp::builder(backend).profile(preset).spawn().await;
     let created = app
         .create_user(&json!({
             "schemas": [USER_SCHEMA],
@@ -210,10 +234,24 @@ async fn okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_pat
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!((seen.len(), unique.len()), (5, 5), "every user once");
+    let listed = match preset {
+        FidelityPreset::Rfc => 5,
+        FidelityPreset::Linkedin => 0,
+    };
+    assert_eq!((seen.len(), unique.len()), (listed, listed), "every user once");
+}
+
+async fn okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_patch(backend: Backend) {
+    okta_update_deactivate_import(backend, FidelityPreset::Rfc).await;
+}
+
+async fn okta_update_deactivation_and_import_pass_under_the_linkedin_preset(backend: Backend) {
+    okta_update_deactivate_import(backend, FidelityPreset::Linkedin).await;
 }
 
 backend_tests!(
     okta_spec_test_passes_in_order,
+    okta_spec_test_passes_under_the_linkedin_preset,
     okta_profile_update_is_get_then_put_and_deactivation_is_a_path_less_patch,
+    okta_update_deactivation_and_import_pass_under_the_linkedin_preset,
 );
