@@ -105,7 +105,7 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Arc::new(SqlStore { pool }))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Err(StoreError::UnsupportedUrl(crate::config::redacted_url(url)))
     }
 }
 
