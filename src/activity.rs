@@ -147,18 +147,46 @@ impl ActivityWriter {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while incoming.recv_many(&mut batch, BATCH).await > 0 {
-                if let Err(e) = store.record_activity(&batch).await {
-                    tracing::warn!(error = %e, lost = batch.len(), "could not write the activity log");
-                }
+                write_batch(store.as_ref(), &batch).await;
                 batch.clear();
             }
         });
         ActivityWriter { queue }
     }
 
+    /// Queue a record (dropped, with a log line, when the queue is full).
     pub fn record(&self, record: ActivityRecord) {
         if self.queue.try_send(record).is_err() {
             tracing::warn!("activity log queue full: a record was dropped");
         }
     }
+}
+
+/// Write a batch in one insert; when that fails, write its records one by one so that
+/// one bad record (of whichever account) costs only itself, and log what was dropped.
+async fn write_batch(store: &dyn Store, batch: &[ActivityRecord]) {
+    let Err(batch_error) = store.record_activity(batch).await else {
+        return;
+    };
+    if let [record] = batch {
+        dropped(record, &batch_error);
+        return;
+    }
+    tracing::debug!(error = %batch_error, records = batch.len(), "activity batch refused: writing its records one by one");
+    for record in batch {
+        if let Err(e) = store.record_activity(std::slice::from_ref(record)).await {
+            dropped(record, &e);
+        }
+    }
+}
+
+fn dropped(record: &ActivityRecord, error: &crate::store::StoreError) {
+    tracing::warn!(
+        %error,
+        account_id = %record.account_id,
+        method = %record.method,
+        path = %record.path,
+        status = record.status,
+        "activity record dropped: the database refused it"
+    );
 }
