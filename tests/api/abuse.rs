@@ -122,7 +122,30 @@ async fn the_database_password_is_never_printed(backend: Backend) {
     assert_eq!(output.status.success(), backend == Backend::Postgres, "{printed}");
 }
 
+/// A graceful shutdown writes every queued activity record before the process ends
+/// (records still queued at `kill -9` are lost, as the README says).
+async fn a_graceful_shutdown_writes_the_queued_activity(backend: Backend) {
+    let (app, stop) = TestApp::builder(backend).spawn_stoppable().await;
+    let requests = 120;
+    for i in 0..requests {
+        let response = app
+            .get(&format!("/Users?filter=userName%20eq%20%22u{i}%22"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    stop.stop().await;
+    let store = linkedin_scim::store::connect(&app.database_url).await.unwrap();
+    let demo = store.account_by_name("demo").await.unwrap().unwrap();
+    let query = linkedin_scim::store::ActivityQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    let written = store.activity(&demo.id, &query).await.unwrap();
+    assert_eq!(written.len(), requests);
+}
+
 backend_tests!(
+    a_graceful_shutdown_writes_the_queued_activity,
     nul_anywhere_in_the_input_is_400_not_500,
     oversized_or_unprintable_request_ids_are_replaced,
     the_database_password_is_never_printed,
