@@ -37,7 +37,7 @@ async fn a_bad_record_costs_only_itself(backend: Backend) {
     // queued between two good records of two accounts: one batch.
     writer.record(record(&acme, "/scim/v2/Users/1"));
     writer.record(record("no-such-account", "/scim/v2/Users/bad"));
-    writer.record(record(&other.id.to_string(), "/scim/v2/Users/2"));
+    writer.record(record(other.id.as_ref(), "/scim/v2/Users/2"));
     let query = ActivityQuery {
         limit: 10,
         ..ActivityQuery::default()
