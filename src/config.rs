@@ -91,6 +91,11 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_PAGE_SIZE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_page_size: Option<u32>,
+    /// Milliseconds a request waits for a database connection before it is answered 503
+    /// (with `Retry-After`): an outage fails fast instead of hanging.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_DATABASE_ACQUIRE_TIMEOUT_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_acquire_timeout_ms: Option<u64>,
     /// Log format: `text` or `json`.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_LOG_FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,6 +124,7 @@ pub struct Settings {
     pub profile: FidelityPreset,
     pub max_body_bytes: usize,
     pub max_page_size: u32,
+    pub database_acquire_timeout_ms: u64,
     pub log_format: LogFormat,
 }
 
@@ -134,6 +140,7 @@ impl Default for Settings {
             profile: FidelityPreset::Linkedin,
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            database_acquire_timeout_ms: 2000,
             log_format: LogFormat::Text,
         }
     }

@@ -56,7 +56,11 @@ pub struct Application {
 impl Application {
     /// Connect and migrate the database, apply the seed, ensure the demo account, bind.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
-        let store = store::connect(&settings.database_url).await?;
+        let store = store::connect_with(
+            &settings.database_url,
+            std::time::Duration::from_millis(settings.database_acquire_timeout_ms),
+        )
+        .await?;
         let now = clock.now_micros();
         if let Some(path) = &settings.seed {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
