@@ -140,7 +140,7 @@ impl Default for Settings {
             profile: FidelityPreset::Linkedin,
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
-            database_acquire_timeout_ms: 2000,
+            database_acquire_timeout_ms: 10_000,
             log_format: LogFormat::Text,
         }
     }

@@ -73,7 +73,7 @@ pub(crate) struct SqlStore<DB: sqlx::Database> {
 }
 
 /// How long a request waits for a pool connection unless the settings say otherwise.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
