@@ -4,12 +4,15 @@
 //!
 //! Handlers fill an [`ActivityNote`] during the request; the HTTP middleware completes
 //! it with status and latency and hands it to an [`ActivityWriter`], which inserts in
-//! batches off the request path (a log row is not worth a client's latency).
+//! batches off the request path (a log row is not worth a client's latency). A graceful
+//! shutdown writes what is queued; records still queued when the process is killed
+//! (`kill -9`, a crash, the OOM killer) are lost.
 
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::accounts::Principal;
 use crate::licensing::SeatChange;
@@ -141,24 +144,53 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
 
 impl ActivityWriter {
-    /// Start the writer task on the current runtime.
-    pub fn start(store: Arc<dyn Store>) -> ActivityWriter {
+    /// Start the writer task on the current runtime. The task ends once every writer is
+    /// dropped and the queue is written: await the handle to flush at shutdown.
+    pub fn start(store: Arc<dyn Store>) -> (ActivityWriter, JoinHandle<()>) {
         let (queue, mut incoming) = mpsc::channel::<ActivityRecord>(QUEUE);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while incoming.recv_many(&mut batch, BATCH).await > 0 {
-                if let Err(e) = store.record_activity(&batch).await {
-                    tracing::warn!(error = %e, lost = batch.len(), "could not write the activity log");
-                }
+                write_batch(store.as_ref(), &batch).await;
                 batch.clear();
             }
         });
-        ActivityWriter { queue }
+        (ActivityWriter { queue }, task)
     }
 
+    /// Queue a record (dropped, with a log line, when the queue is full).
     pub fn record(&self, record: ActivityRecord) {
         if self.queue.try_send(record).is_err() {
             tracing::warn!("activity log queue full: a record was dropped");
         }
     }
+}
+
+/// Write a batch in one insert; when that fails, write its records one by one so that
+/// one bad record (of whichever account) costs only itself, and log what was dropped.
+async fn write_batch(store: &dyn Store, batch: &[ActivityRecord]) {
+    let Err(batch_error) = store.record_activity(batch).await else {
+        return;
+    };
+    if let [record] = batch {
+        dropped(record, &batch_error);
+        return;
+    }
+    tracing::debug!(error = %batch_error, records = batch.len(), "activity batch refused: writing its records one by one");
+    for record in batch {
+        if let Err(e) = store.record_activity(std::slice::from_ref(record)).await {
+            dropped(record, &e);
+        }
+    }
+}
+
+fn dropped(record: &ActivityRecord, error: &crate::store::StoreError) {
+    tracing::warn!(
+        %error,
+        account_id = %record.account_id,
+        method = %record.method,
+        path = %record.path,
+        status = record.status,
+        "activity record dropped: the database refused it"
+    );
 }

@@ -47,6 +47,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The activity writer, which ends once the router (every queue sender) is dropped.
+    activity_task: tokio::task::JoinHandle<()>,
     pub store: Arc<dyn Store>,
     pub demo: DemoToken,
     /// The admin API token when it was generated at this start (to print once).
@@ -56,7 +58,11 @@ pub struct Application {
 impl Application {
     /// Connect and migrate the database, apply the seed, ensure the demo account, bind.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
-        let store = store::connect(&settings.database_url).await?;
+        let store = store::connect_with(
+            &settings.database_url,
+            std::time::Duration::from_millis(settings.database_acquire_timeout_ms),
+        )
+        .await?;
         let now = clock.now_micros();
         if let Some(path) = &settings.seed {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
@@ -78,16 +84,18 @@ impl Application {
                 addr: settings.bind.to_string(),
                 source,
             })?;
+        let (activity, activity_task) = activity::ActivityWriter::start(store.clone());
         let state = http::AppState {
             store: store.clone(),
             clock,
             settings: Arc::new(settings),
             admin_token: Arc::new(admin_token.hash()),
-            activity: activity::ActivityWriter::start(store.clone()),
+            activity,
         };
         Ok(Application {
             listener,
             router: http::router(state),
+            activity_task,
             store,
             demo,
             generated_admin_token,
@@ -98,21 +106,39 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serve until Ctrl-C or SIGTERM, finishing in-flight requests.
+    /// Serve until Ctrl-C or SIGTERM, finishing in-flight requests and writing the
+    /// queued activity records.
     pub async fn run(self) -> Result<(), StartupError> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(StartupError::Serve)
+        self.run_until(shutdown_signal()).await
     }
 
     /// Serve until the process ends (tests).
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        axum::serve(self.listener, self.router)
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serve until `shutdown` completes, then finish in-flight requests and write the
+    /// activity records still queued (for at most [`ACTIVITY_FLUSH`]).
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
             .await
-            .map_err(StartupError::Serve)
+            .map_err(StartupError::Serve);
+        if tokio::time::timeout(ACTIVITY_FLUSH, self.activity_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("activity records still queued at shutdown were not all written");
+        }
+        served
     }
 }
+
+/// How long a graceful shutdown waits for the activity log to be written.
+pub const ACTIVITY_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A token fixed on the command line, or `invalid` when it is not a valid token.
 fn fixed_token(

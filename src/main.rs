@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use linkedin_scim::accounts::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
-use linkedin_scim::config::{Cli, Command, Settings};
+use linkedin_scim::config::{Cli, Command, Settings, redacted_url};
 use linkedin_scim::{Application, clock::SystemClock, store, telemetry};
 
 /// Print a banner line; a closed stdout (a supervisor that stopped reading) must not
@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => store::connect(&settings.database_url)
             .await
-            .map(|_| say!("migrations applied to {}", settings.database_url))
+            .map(|_| say!("migrations applied to {}", redacted_url(&settings.database_url)))
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
         Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
@@ -46,7 +46,7 @@ async fn main() -> ExitCode {
 async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let bind = settings.bind;
     let public = settings.public_url.clone();
-    let database = settings.database_url.clone();
+    let database = redacted_url(&settings.database_url);
     let seed = settings.seed.clone();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let origin = public.unwrap_or_else(|| format!("http://{}:{}", bind.ip(), app.port()));

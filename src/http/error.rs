@@ -56,10 +56,26 @@ impl From<StoreError> for ApiError {
                 ids.join(", ")
             ))),
             StoreError::Seats(detail) => ApiError::SeatConflict(detail),
+            StoreError::Database(e) if database_unavailable(&e) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::Unavailable("the database is unavailable: retry later".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
 }
+
+/// Errors that say the database cannot be reached now (an outage, a full pool), not
+/// that the request is wrong: answered 503 with `Retry-After`.
+fn database_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    )
+}
+
+/// Seconds a client is told to wait after a 503.
+pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Fidelity refusals: what RFC 7644 calls them, with the detail saying what to do instead.
 impl From<Refusal> for ApiError {
@@ -123,6 +139,9 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(ErrorDetail(detail));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -134,3 +153,20 @@ impl IntoResponse for ApiError {
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_503_with_retry_after() {
+        for cause in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            let response = ApiError::from(StoreError::Database(cause)).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_MEDIA_TYPE);
+        }
+        let other = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound)).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

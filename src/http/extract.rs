@@ -109,6 +109,9 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         })?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ProtocolError::invalid_syntax(format!("the request body is not valid JSON: {e}")))?;
+        if super::hygiene::json_has_nul(&value) {
+            return Err(ProtocolError::invalid_value(super::hygiene::NUL_REFUSAL).into());
+        }
         Ok(ScimJson(value))
     }
 }

@@ -1,6 +1,8 @@
 //! Liveness (`/healthz`: the process serves HTTP) and readiness (`/readyz`: the
 //! database answers too), for load balancers and orchestrators.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
@@ -14,11 +16,17 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/readyz", get(ready))
 }
 
+/// How long `/readyz` waits for the database: a probe must answer within a second.
+const READY_TIMEOUT: Duration = Duration::from_millis(800);
+
 async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state
-        .store
-        .ping()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("the database is not answering: {e}")))?;
-    Ok("ready")
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok("ready"),
+        Ok(Err(e)) => Err(ApiError::Unavailable(format!(
+            "the database is not answering: {e}"
+        ))),
+        Err(_) => Err(ApiError::Unavailable(
+            "the database did not answer within 800 ms".into(),
+        )),
+    }
 }

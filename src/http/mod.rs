@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod groups;
 mod health;
+mod hygiene;
 mod render;
 mod root;
 mod search;
@@ -84,7 +85,9 @@ pub(crate) fn router(state: AppState) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
+        .layer(axum::middleware::from_fn(hygiene::refuse_nul))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(hygiene::request_id))
         .with_state(state)
 }

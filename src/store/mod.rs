@@ -23,7 +23,7 @@ use crate::scim::error::ProtocolError;
 pub use crate::scim::list::{ListRequest, SortOrder};
 use crate::scim::tolerance::ClientProfile;
 
-pub use sql::connect;
+pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with};
 
 /// Microseconds since the Unix epoch: how every timestamp is stored.
 pub type Micros = i64;

@@ -110,6 +110,27 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        self.start(std::future::pending()).await.0
+    }
+
+    /// Spawn an app that shuts down gracefully when the returned `Stop` is called.
+    pub async fn spawn_stoppable(self) -> (TestApp, Stop) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (app, served) = self
+            .start(async move {
+                let _ = stopped.await;
+            })
+            .await;
+        (app, Stop { stop, served })
+    }
+
+    async fn start(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> (
+        TestApp,
+        tokio::task::JoinHandle<Result<(), linkedin_scim::StartupError>>,
+    ) {
         let database = TestDatabase::create(self.backend).await;
         let database_url = database.url.clone();
         let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
@@ -127,8 +148,8 @@ impl TestAppBuilder {
         };
         let app = Application::build(settings, self.clock).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        TestApp {
+        let served = tokio::spawn(app.run_until(shutdown));
+        let app = TestApp {
             address,
             token,
             admin_token,
@@ -137,7 +158,23 @@ impl TestAppBuilder {
             seed: self.seed,
             _files: self.files,
             _database: database,
-        }
+        };
+        (app, served)
+    }
+}
+
+/// Stops a stoppable app the way SIGTERM does: in-flight requests finish, the activity
+/// log is written.
+pub struct Stop {
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<Result<(), linkedin_scim::StartupError>>,
+}
+
+impl Stop {
+    /// Shut down and wait until the server has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.served.await.expect("server task").expect("server");
     }
 }
 

@@ -11,6 +11,8 @@
 
 mod helpers;
 
+mod abuse;
+
 mod admin;
 mod auth;
 mod browser;

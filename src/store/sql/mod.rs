@@ -76,8 +76,17 @@ pub(crate) struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
 }
 
+/// How long a request waits for a pool connection unless the settings say otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// Open (and migrate) the database, waiting at most `acquire_timeout` for a connection
+/// (an outage then answers 503 quickly instead of hanging).
+pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -96,6 +105,7 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
@@ -103,13 +113,13 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(acquire_timeout)
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Arc::new(SqlStore { pool }))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Err(StoreError::UnsupportedUrl(crate::config::redacted_url(url)))
     }
 }
 

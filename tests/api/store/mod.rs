@@ -1,6 +1,7 @@
 //! The store on both backends, without HTTP: each test opens the store on a database of
 //! its own (removed afterwards) and calls the store traits the way the handlers do.
 
+mod activity;
 pub mod import;
 mod members;
 mod seats;
