@@ -150,16 +150,6 @@ pub trait AccountStore: Send + Sync {
     async fn reset_account(&self, account_id: &AccountId) -> StoreResult<(u64, u64)>;
     async fn account_by_name(&self, name: &str) -> StoreResult<Option<Account>>;
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
-    /// Replace a configuration's token (refresh): the old one stops working at once.
-    /// False when the account has no configuration of that name.
-    async fn replace_token(
-        &self,
-        account_id: &AccountId,
-        configuration: &str,
-        token: &TokenHash,
-        expires_at: Option<Micros>,
-        now: Micros,
-    ) -> StoreResult<bool>;
     /// The configuration (and account) holding this token hash, with its expiry: what
     /// `accounts::admit` decides on.
     async fn find_token(&self, token: &TokenHash) -> StoreResult<Option<StoredToken>>;

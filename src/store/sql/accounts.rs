@@ -121,28 +121,6 @@ impl AccountStore for SqlStore<Db> {
         Ok(rows.into_iter().map(Account::from).collect())
     }
 
-    async fn replace_token(
-        &self,
-        account_id: &AccountId,
-        configuration: &str,
-        token: &TokenHash,
-        expires_at: Option<Micros>,
-        now: Micros,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "update scim_configurations set token_hash = $3, token_expires_at = $4, updated_at = $5
-             where account_id = $1 and name = $2",
-        )
-        .bind(account_id)
-        .bind(configuration)
-        .bind(&token.0)
-        .bind(expires_at)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     async fn put_configuration(
         &self,
         config: NewConfiguration<'_>,

@@ -76,7 +76,7 @@ async fn a_refreshed_token_revokes_the_old_one_at_once(backend: Backend) {
     let expiry = token_expiry(&t.account.fidelity, 5);
     assert!(
         t.store
-            .replace_token(t.account_id(), "Entra", &new.hash(), expiry, 5)
+            .issue_token(t.account_id(), "Entra", &new.hash(), expiry, 5)
             .await
             .expect("refresh")
     );
@@ -84,7 +84,7 @@ async fn a_refreshed_token_revokes_the_old_one_at_once(backend: Backend) {
     assert_eq!(authenticate(&t, &new, i64::MAX).await, Ok("acme/Entra".into()));
     assert!(
         !t.store
-            .replace_token(t.account_id(), "No such", &new.hash(), None, 7)
+            .issue_token(t.account_id(), "No such", &new.hash(), None, 7)
             .await
             .expect("refresh")
     );
