@@ -99,6 +99,35 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_DATABASE_ACQUIRE_TIMEOUT_MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_acquire_timeout_ms: Option<u64>,
+    /// Most connections served at once (lowered to fit the open-file limit); beyond it a
+    /// new connection replaces the longest-idle one.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_CONNECTIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// Most requests handled at once (health probes aside); beyond it: 503 + Retry-After.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_IN_FLIGHT_REQUESTS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight_requests: Option<u32>,
+    /// Seconds a client has to send a complete request head (HTTP/1.1) or TLS handshake.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_HEADER_READ_TIMEOUT_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_IDLE_TIMEOUT_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_secs: Option<u64>,
+    /// Seconds a request may take, body upload included; beyond it: 503 + Retry-After.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_REQUEST_TIMEOUT_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_secs: Option<u64>,
+    /// TLS certificate chain (PEM): serve HTTPS (HTTP/2 and HTTP/1.1). Needs `--tls-key`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_TLS_CERT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) of `--tls-cert`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_TLS_KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
     /// Log format: `text` or `json`.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_LOG_FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +157,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_page_size: u32,
     pub database_acquire_timeout_ms: u64,
+    pub max_connections: u32,
+    pub max_in_flight_requests: u32,
+    pub header_read_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub request_timeout_secs: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub log_format: LogFormat,
 }
 
@@ -144,6 +180,13 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
             database_acquire_timeout_ms: 10_000,
+            max_connections: 10_000,
+            max_in_flight_requests: 512,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            request_timeout_secs: 60,
+            tls_cert: None,
+            tls_key: None,
             log_format: LogFormat::Text,
         }
     }

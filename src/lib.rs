@@ -13,6 +13,7 @@ pub mod ids;
 pub mod licensing;
 pub mod membership;
 pub mod scim;
+mod server;
 pub mod store;
 pub mod telemetry;
 
@@ -39,13 +40,15 @@ pub enum StartupError {
     DemoToken,
     #[error("--admin-token: use 8-512 printable ASCII characters")]
     AdminToken,
-    #[error("server: {0}")]
-    Serve(std::io::Error),
+    #[error("{0}")]
+    Tls(String),
 }
 
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: server::Limits,
     router: axum::Router,
     /// The activity writer, which ends once the router (every queue sender) is dropped.
     activity_task: tokio::task::JoinHandle<()>,
@@ -78,6 +81,9 @@ impl Application {
                     (token, Some(shown))
                 }
             };
+        let tls = server::tls_acceptor(settings.tls_cert.as_deref(), settings.tls_key.as_deref())
+            .map_err(|e| StartupError::Tls(e.to_string()))?;
+        let limits = server::Limits::from_settings(&settings);
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -94,6 +100,8 @@ impl Application {
         };
         Ok(Application {
             listener,
+            tls,
+            limits,
             router: http::router(state),
             activity_task,
             store,
@@ -104,6 +112,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// `https` when TLS is configured, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// Serve until Ctrl-C or SIGTERM, finishing in-flight requests and writing the
@@ -123,17 +136,14 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartupError::Serve);
+        server::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
         if tokio::time::timeout(ACTIVITY_FLUSH, self.activity_task)
             .await
             .is_err()
         {
             tracing::warn!("activity records still queued at shutdown were not all written");
         }
-        served
+        Ok(())
     }
 }
 

@@ -49,7 +49,7 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let database = redacted_url(&settings.database_url);
     let seed = settings.seed.clone();
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
-    let origin = public.unwrap_or_else(|| format!("http://{}:{}", bind.ip(), app.port()));
+    let origin = public.unwrap_or_else(|| format!("{}://{}:{}", app.scheme(), bind.ip(), app.port()));
     say!("linkedin-scim is listening on {origin} (database: {database})");
     say!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim)");
     match &app.demo {

@@ -11,6 +11,7 @@ mod extract;
 mod groups;
 mod health;
 mod hygiene;
+mod overload;
 mod render;
 mod root;
 mod search;
@@ -66,14 +67,21 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
 
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+        usize::try_from(state.settings.max_in_flight_requests.max(1)).unwrap_or(usize::MAX),
+    ));
+    let request_timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs.max(1));
     Router::new()
         .nest("/scim/v2", scim_routes(&state))
         .nest("/scim", scim_routes(&state))
-        .merge(health::router())
         .merge(admin::router())
         .merge(center_api::router())
         .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
+        .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
+        .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
+        // Outside the load shedding: probes answer while requests are refused.
+        .merge(health::router())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -18,6 +18,7 @@ mod auth;
 mod browser;
 mod cli;
 mod discovery;
+mod edge;
 mod errors;
 mod fidelity;
 mod filters;

@@ -1,0 +1,44 @@
+//! Load shedding: a cap on requests in flight and a deadline per request, both answered
+//! 503 + `Retry-After` with a SCIM error body. Health probes are mounted outside them so
+//! an orchestrator still sees the process alive under load.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Semaphore;
+
+use super::error::ApiError;
+
+/// Refuse a request when `max_in_flight_requests` are already being handled.
+pub(crate) async fn limit_in_flight(
+    State(slots): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match slots.try_acquire() {
+        Ok(_slot) => next.run(request).await,
+        Err(_) => {
+            tracing::warn!("request refused: too many requests in flight");
+            ApiError::Unavailable("the server is handling too many requests: retry later".into())
+                .into_response()
+        }
+    }
+}
+
+/// Answer 503 when a request (its body upload included) outlives `request_timeout_secs`.
+pub(crate) async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs(), "request timed out");
+            ApiError::Unavailable(format!(
+                "the request did not complete within {} s: retry later",
+                limit.as_secs()
+            ))
+            .into_response()
+        }
+    }
+}
