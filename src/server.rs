@@ -394,3 +394,24 @@ impl Edge {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_needs_both_a_certificate_and_a_key() {
+        let path = Path::new("cert.pem");
+        assert!(matches!(
+            tls_acceptor(Some(path), None),
+            Err(TlsError::Incomplete)
+        ));
+        assert!(matches!(
+            tls_acceptor(None, Some(path)),
+            Err(TlsError::Incomplete)
+        ));
+        assert!(matches!(tls_acceptor(None, None), Ok(None)));
+        let missing = tls_acceptor(Some(Path::new("/nonexistent/cert.pem")), Some(path));
+        assert!(matches!(missing, Err(TlsError::Certificate { .. })));
+    }
+}

@@ -28,6 +28,7 @@ mod licensing;
 mod replicas;
 mod root;
 mod store;
+mod tls;
 mod tokens;
 mod ui;
 mod users;

@@ -1,0 +1,157 @@
+//! HTTPS (issue 12): `--tls-cert`/`--tls-key` serve SCIM over TLS with HTTP/2 and
+//! HTTP/1.1 offered through ALPN, checked with a certificate made by the test.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::AsyncBufReadExt;
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::{TlsConnector, rustls};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp, TestDatabase};
+
+/// A self-signed certificate for 127.0.0.1 and localhost, written as PEM files.
+struct Certificate {
+    dir: tempfile::TempDir,
+    der: CertificateDer<'static>,
+}
+
+impl Certificate {
+    fn make() -> Certificate {
+        let made =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cert.pem"), made.cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), made.signing_key.serialize_pem()).unwrap();
+        Certificate {
+            dir,
+            der: made.cert.der().clone(),
+        }
+    }
+    fn cert(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("key.pem")
+    }
+
+    /// A TLS client that trusts only this certificate and offers one ALPN protocol.
+    fn connector(&self, alpn: &[u8]) -> TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.der.clone()).unwrap();
+        #[allow(deprecated, reason = "the server's provider, see src/server.rs")]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![alpn.to_vec()];
+        TlsConnector::from(Arc::new(config))
+    }
+}
+
+/// `GET path` over TLS with the protocol ALPN settled on; the status and JSON body.
+async fn get_over_tls(
+    app: &TestApp,
+    certificate: &Certificate,
+    alpn: &[u8],
+    path: &str,
+) -> (StatusCode, Value) {
+    let port = app.address.rsplit(':').next().unwrap();
+    let tcp = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let tls = certificate
+        .connector(alpn)
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn), "ALPN");
+    let request = Request::get(format!("https://127.0.0.1:{port}{path}"))
+        .header("authorization", format!("Bearer {}", app.token))
+        .header("host", format!("127.0.0.1:{port}"))
+        .body(Body::empty())
+        .unwrap();
+    let io = TokioIo::new(tls);
+    let response = if alpn == b"h2" {
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        sender.send_request(request).await.unwrap()
+    } else {
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(connection);
+        sender.send_request(request).await.unwrap()
+    };
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let body = axum::body::to_bytes(Body::new(response.into_body()), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+async fn scim_over_https_with_http2_and_http1(backend: Backend) {
+    let certificate = Certificate::make();
+    let (cert, key) = (certificate.cert(), certificate.key());
+    let app = TestApp::builder(backend)
+        .settings(move |s| {
+            s.tls_cert = Some(cert);
+            s.tls_key = Some(key);
+        })
+        .spawn()
+        .await;
+    assert!(app.address.starts_with("https://"), "{}", app.address);
+    for alpn in [&b"h2"[..], b"http/1.1"] {
+        let (status, list) = get_over_tls(&app, &certificate, alpn, "/scim/v2/Users").await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list["totalResults"], 0, "{list}");
+        let (status, config) = get_over_tls(&app, &certificate, alpn, "/scim/v2/ServiceProviderConfig").await;
+        assert_eq!(status, StatusCode::OK, "{config}");
+    }
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = reqwest::Client::new()
+        .get(app.address.replace("https://", "http://") + "/healthz")
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| r.status() != StatusCode::OK));
+}
+
+async fn the_banner_prints_https_urls_when_tls_is_on(backend: Backend) {
+    let certificate = Certificate::make();
+    let database = TestDatabase::create(backend).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+        .env("LINKEDIN_SCIM_DATABASE_URL", &database.url)
+        .env("LINKEDIN_SCIM_BIND", "127.0.0.1:0")
+        .env("LINKEDIN_SCIM_TLS_CERT", certificate.cert())
+        .env("LINKEDIN_SCIM_TLS_KEY", certificate.key())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run the binary");
+    let mut banner = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = banner.next_line().await.unwrap().expect("a banner");
+    let second = banner.next_line().await.unwrap().expect("a tenant URL line");
+    assert!(first.contains("listening on https://127.0.0.1:"), "{first}");
+    assert!(
+        second.contains("https://127.0.0.1:") && second.contains("/scim/v2"),
+        "{second}"
+    );
+    assert!(!first.contains("http://") && !second.contains("http://"));
+    child.kill().await.unwrap();
+}
+
+backend_tests!(
+    scim_over_https_with_http2_and_http1,
+    the_banner_prints_https_urls_when_tls_is_on,
+);
