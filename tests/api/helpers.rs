@@ -438,6 +438,22 @@ impl TestApp {
         expect_json(response, StatusCode::OK, &format!("GET /admin/api{path}")).await
     }
 
+    /// The activity of `account`, newest first, once at least `n` records are written
+    /// (the log is written off the request path); `query` starts with `?` or is empty.
+    pub async fn activity_of(&self, account: &str, query: &str, n: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let records = self
+                .admin_get_ok(&format!("/accounts/{account}/activity{query}"))
+                .await;
+            let records = records.as_array().cloned().unwrap_or_default();
+            if records.len() >= n {
+                return records;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("fewer than {n} activity records appeared");
+    }
+
     /// The license pools of `account` (admin API), asserting 200.
     pub async fn pools(&self, account: &str) -> Value {
         self.admin_get_ok(&format!("/accounts/{account}/pools")).await
