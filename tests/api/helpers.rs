@@ -19,6 +19,7 @@ use linkedin_scim::Application;
 use linkedin_scim::accounts::FidelityPreset;
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
+use linkedin_scim::scim::tolerance::ClientProfile;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -66,6 +67,7 @@ pub async fn postgres_available() -> bool {
 pub struct TestAppBuilder {
     backend: Backend,
     profile: FidelityPreset,
+    demo_client_profile: ClientProfile,
     seed: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
@@ -77,6 +79,11 @@ pub struct TestAppBuilder {
 impl TestAppBuilder {
     pub fn profile(mut self, profile: FidelityPreset) -> Self {
         self.profile = profile;
+        self
+    }
+    /// The demo configuration's client profile (`--demo-client-profile`).
+    pub fn demo_client_profile(mut self, profile: ClientProfile) -> Self {
+        self.demo_client_profile = profile;
         self
     }
     pub fn seed(mut self, seed_toml: &str) -> Self {
@@ -142,6 +149,7 @@ impl TestAppBuilder {
             admin_token: Some(SecretString::from(admin_token.clone())),
             seed: self.seed.clone(),
             profile: self.profile,
+            demo_client_profile: self.demo_client_profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
             ..Settings::default()
@@ -269,6 +277,7 @@ impl TestApp {
         TestAppBuilder {
             backend,
             profile: FidelityPreset::Rfc,
+            demo_client_profile: ClientProfile::default(),
             seed: None,
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
