@@ -43,10 +43,13 @@ pub enum Tolerance {
     UnknownAttribute,
     /// A filter comparison value without quotes (`externalId eq jyoung`): old Entra docs.
     UnquotedFilterValue,
+    /// An endpoint path in another case or with a trailing slash (`/users`, `/Users/`):
+    /// tenant URLs as people type them (Microsoft's reference server accepts them).
+    PathVariant,
 }
 
 impl Tolerance {
-    pub const ALL: [Tolerance; 12] = [
+    pub const ALL: [Tolerance; 13] = [
         Tolerance::CapitalisedOp,
         Tolerance::StringBoolean,
         Tolerance::DottedPathKey,
@@ -59,6 +62,7 @@ impl Tolerance {
         Tolerance::UnknownSchemaUrn,
         Tolerance::UnknownAttribute,
         Tolerance::UnquotedFilterValue,
+        Tolerance::PathVariant,
     ];
 
     /// The snake_case name (as stored, and in the `X-Scim-Tolerated` header).
@@ -85,6 +89,7 @@ impl Tolerance {
             Tolerance::UnknownSchemaUrn => "an unknown schema URN in \"schemas\" was ignored",
             Tolerance::UnknownAttribute => "an attribute the schema does not define was dropped",
             Tolerance::UnquotedFilterValue => "a filter comparison value was not quoted",
+            Tolerance::PathVariant => "the endpoint path differed in case or had a trailing slash",
         }
     }
 }
@@ -141,8 +146,9 @@ impl ClientProfile {
                     | RemoveWithValueList
                     | UnknownSchemaUrn
                     | UnknownAttribute
+                    | PathVariant
             ),
-            ClientProfile::Okta => matches!(tolerance, EchoedId | UnknownAttribute),
+            ClientProfile::Okta => matches!(tolerance, EchoedId | UnknownAttribute | PathVariant),
         }
     }
 

@@ -24,6 +24,7 @@ mod filters;
 mod groups;
 mod idp;
 mod licensing;
+mod mounts;
 mod profiles;
 mod replicas;
 mod root;
