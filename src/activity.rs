@@ -98,6 +98,11 @@ impl ActivityNote {
         });
     }
 
+    /// The tolerances noted so far, in the order they fired.
+    pub fn fired(&self) -> Vec<Tolerance> {
+        self.with(|n| n.tolerances.clone())
+    }
+
     /// The finished record, or `None` for a request that never authenticated.
     pub fn finish(&self, request: RequestFacts) -> Option<ActivityRecord> {
         self.with(|n| {

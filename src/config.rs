@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::FidelityPreset;
+use crate::scim::tolerance::ClientProfile;
 
 /// Where the embedded default database lives: a SQLite file, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";
@@ -86,6 +87,12 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_PROFILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<FidelityPreset>,
+    /// Client profile of the demo SCIM configuration (`lenient`, `entra`, `okta`,
+    /// `strict`, `validator`), set when start-up writes it: on an empty database, or
+    /// with `--demo-token`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_DEMO_CLIENT_PROFILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo_client_profile: Option<ClientProfile>,
     /// Largest request body in bytes; larger bodies get 413.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_BODY_BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +161,7 @@ pub struct Settings {
     pub admin_token: Option<SecretString>,
     pub seed: Option<PathBuf>,
     pub profile: FidelityPreset,
+    pub demo_client_profile: ClientProfile,
     pub max_body_bytes: usize,
     pub max_page_size: u32,
     pub database_acquire_timeout_ms: u64,
@@ -177,6 +185,7 @@ impl Default for Settings {
             admin_token: None,
             seed: None,
             profile: FidelityPreset::Linkedin,
+            demo_client_profile: ClientProfile::default(),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
             database_acquire_timeout_ms: 10_000,

@@ -71,7 +71,14 @@ impl Application {
             apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
         }
         let fixed_demo = fixed_token(settings.demo_token.as_ref(), StartupError::DemoToken)?;
-        let demo = ensure_demo(store.as_ref(), fixed_demo, settings.profile, now).await?;
+        let demo = ensure_demo(
+            store.as_ref(),
+            fixed_demo,
+            settings.profile,
+            settings.demo_client_profile,
+            now,
+        )
+        .await?;
         let (admin_token, generated_admin_token) =
             match fixed_token(settings.admin_token.as_ref(), StartupError::AdminToken)? {
                 Some(token) => (token, None),

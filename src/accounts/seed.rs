@@ -221,7 +221,7 @@ pub enum DemoToken {
 /// The demo account `serve` creates on an empty database: a Sales Navigator instance
 /// (Advanced Plus, 10 seats; TeamLink Extend, 5 seats), a Learning instance (LinkedIn
 /// Learning, 10 seats) and one SCIM configuration auto-assigning Advanced Plus.
-fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
+fn demo_seed(profile: FidelityPreset, client_profile: ClientProfile, token: &BearerToken) -> Seed {
     let pool = |license_type: &str, seats| SeedPool {
         license_type: license_type.to_owned(),
         seats,
@@ -248,7 +248,7 @@ fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
             configurations: vec![SeedConfiguration {
                 name: DEMO_CONFIGURATION.to_owned(),
                 token: token.expose().to_owned(),
-                client_profile: Default::default(),
+                client_profile,
                 auto_assign: Some(SeedAutoAssign {
                     instance: sales_navigator.to_owned(),
                     license_type: "Advanced Plus".to_owned(),
@@ -259,12 +259,13 @@ fn demo_seed(profile: FidelityPreset, token: &BearerToken) -> Seed {
     }
 }
 
-/// Create the demo account (with `profile`) on an empty database, or pin its token to
-/// `fixed` (`--demo-token`).
+/// Create the demo account (with `profile`, its configuration with `client_profile`) on
+/// an empty database, or pin its token to `fixed` (`--demo-token`).
 pub async fn ensure_demo(
     store: &dyn Store,
     fixed: Option<BearerToken>,
     profile: FidelityPreset,
+    client_profile: ClientProfile,
     now: Micros,
 ) -> Result<DemoToken, SeedError> {
     let (token, outcome) = match fixed {
@@ -276,7 +277,7 @@ pub async fn ensure_demo(
         }
         None => return Ok(DemoToken::Existing),
     };
-    apply_seed(store, &demo_seed(profile, &token), now).await?;
+    apply_seed(store, &demo_seed(profile, client_profile, &token), now).await?;
     Ok(outcome)
 }
 
@@ -293,7 +294,7 @@ mod tests {
     #[test]
     fn the_demo_seed_is_valid_and_auto_assigns_a_declared_pool() {
         let token = BearerToken::generate();
-        let seed = demo_seed(FidelityPreset::Rfc, &token);
+        let seed = demo_seed(FidelityPreset::Rfc, ClientProfile::Lenient, &token);
         let account = &seed.accounts[0];
         assert_eq!(account.name, DEMO_ACCOUNT);
         assert_eq!(account.fidelity(), FidelityPreset::Rfc.settings());

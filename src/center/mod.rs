@@ -50,7 +50,7 @@ impl From<StoreError> for CenterError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(detail) => CenterError::Conflict(detail),
-            StoreError::Seats(detail) => CenterError::Seats(detail),
+            StoreError::Seats(detail) | StoreError::PoolFull(detail) => CenterError::Seats(detail),
             StoreError::UnknownMembers(ids) => CenterError::Invalid {
                 field: "members",
                 message: format!("no user of this account has the id {}", ids.join(", ")),

@@ -1,15 +1,21 @@
 //! The middleware that writes one activity record per authenticated SCIM request; the
-//! `Scim` extractor hands handlers the request's note to say what the request did.
+//! `Scim` extractor hands handlers the request's note to say what the request did. It
+//! also tells the client which tolerances fired (`X-Scim-Tolerated`) and logs them.
 
 use std::time::Instant;
 
 use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use super::AppState;
 use super::error::ErrorDetail;
 use crate::activity::{ActivityNote, RequestFacts};
+
+/// The tolerances that fired for this request, comma-separated (`capitalised_op,string_boolean`),
+/// so a connector author sees where the client left the RFC without the admin log.
+const TOLERATED: HeaderName = HeaderName::from_static("x-scim-tolerated");
 
 pub(crate) async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let note = ActivityNote::default();
@@ -32,7 +38,16 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         .map(str::to_owned);
     let at = state.clock.now_micros();
     let started = Instant::now();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    let fired = note.fired();
+    if !fired.is_empty() {
+        let names: Vec<&str> = fired.iter().map(|t| t.as_str()).collect();
+        let names = names.join(",");
+        tracing::info!(tolerances = %names, %path, "client departed from RFC 7644");
+        if let Ok(value) = HeaderValue::from_str(&names) {
+            response.headers_mut().insert(TOLERATED, value);
+        }
+    }
     let facts = RequestFacts {
         at,
         request_id,

@@ -56,6 +56,11 @@ impl From<StoreError> for ApiError {
                 ids.join(", ")
             ))),
             StoreError::Seats(detail) => ApiError::SeatConflict(detail),
+            // Not 409: Entra reads a 409 on create as "the user already exists" and goes
+            // matching (docs/licensing.md, "A full pool in strict mode").
+            StoreError::PoolFull(detail) => ApiError::Forbidden(format!(
+                "{detail}: nothing was written; an administrator must add seats or free one, then the IdP's retry succeeds"
+            )),
             StoreError::Database(e) if database_unavailable(&e) => {
                 tracing::warn!(error = %e, "the database is unavailable");
                 ApiError::Unavailable("the database is unavailable: retry later".into())

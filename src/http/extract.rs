@@ -117,7 +117,8 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 }
 
 /// The SCIM base URL of this request, e.g. `http://host:8080/scim/v2`: the configured
-/// public URL (or the Host header) plus the mount the client used (`/scim/v2` or `/scim`).
+/// public URL (or the Host header) plus the mount the client used (`/scim/v2`, `/scim`,
+/// or none at the server root).
 pub(crate) struct BaseUrl(pub(crate) String);
 
 impl FromRequestParts<AppState> for BaseUrl {
@@ -130,8 +131,10 @@ impl FromRequestParts<AppState> for BaseUrl {
             .unwrap_or_default();
         let mount = if path.starts_with("/scim/v2") {
             "/scim/v2"
-        } else {
+        } else if path.starts_with("/scim") {
             "/scim"
+        } else {
+            ""
         };
         Ok(BaseUrl(format!("{}{mount}", origin(state, &parts.headers))))
     }

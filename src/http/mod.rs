@@ -12,6 +12,7 @@ mod groups;
 mod health;
 mod hygiene;
 mod overload;
+mod paths;
 mod render;
 mod root;
 mod search;
@@ -46,18 +47,29 @@ pub(crate) struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The SCIM endpoints, mounted at both `/scim/v2` and `/scim` (LinkedIn's documented
-/// tenant URL is `https://api.linkedin.com/scim`).
-fn scim_routes(state: &AppState) -> Router<AppState> {
+/// The SCIM endpoints, mounted at `/scim/v2`, `/scim` (LinkedIn's documented tenant URL
+/// is `https://api.linkedin.com/scim`) and the server root (the guides also give bare
+/// hosts, so an IdP sends `/Users`).
+fn scim_endpoints() -> Router<AppState> {
     Router::new()
         .merge(users::router())
         .merge(groups::router())
         .merge(search::router())
         .merge(discovery::router())
         .merge(root::router())
-        .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
+        })
+}
+
+/// One mount of the SCIM endpoints: unrouted paths may be variants of an endpoint
+/// (`paths.rs`); every authenticated request is journaled.
+fn scim_routes(state: &AppState) -> Router<AppState> {
+    let exact = scim_endpoints().with_state(state.clone());
+    let fallback_state = state.clone();
+    scim_endpoints()
+        .fallback(move |request: axum::extract::Request| {
+            paths::variant(fallback_state.clone(), exact.clone(), request)
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -77,7 +89,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(center_api::router())
         .merge(ui::router())
-        .fallback(|| async { ApiError::NotFound("not found".into()) })
+        // Whatever the routes above do not take is the root mount's: /admin and the
+        // health routes are never shadowed.
+        .fallback_service(scim_routes(&state).with_state(state.clone()))
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
         .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
         // Outside the load shedding: probes answer while requests are refused.

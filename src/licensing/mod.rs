@@ -123,20 +123,67 @@ impl SeatRequest {
 /// What a write did to the user's licenses: for the activity log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeatChange {
-    /// Nothing changed (no auto-assign, or the user already holds the product).
+    /// No licensing applies (a group write).
     Unchanged,
+    /// A user write that changed no license, and why.
+    Kept(NoChange),
     /// A seat of `product` was taken.
     Assigned(String),
     /// The pool was full: the user waits for a seat of `product`.
     Waiting(String),
-    /// The user was deactivated or deleted; this many licenses were released.
+    /// The user was deleted; this many licenses were released.
     Released(usize),
+}
+
+/// Why a user write changed no license: every no-op licensing decision says what and
+/// why in the activity log, so an admin need not guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoChange {
+    /// The configuration does not auto-assign: only user data is synced.
+    NoAutoAssign,
+    /// One license per product: the user already holds one of `product`, from the pool
+    /// of `license_type` (perhaps another configuration's).
+    Holds { product: String, license_type: String },
+    /// The user's license of `product` is waiting and no seat is free yet.
+    StillWaiting(String),
+    /// A deactivation through the configuration of `product`; the user holds none.
+    NothingToRelease(String),
+    /// The configuration's pool no longer exists.
+    NoPool,
+}
+
+impl std::fmt::Display for NoChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoChange::NoAutoAssign => {
+                f.write_str("no license: this configuration does not auto-assign (only user data is synced)")
+            }
+            NoChange::Holds {
+                product,
+                license_type,
+            } => write!(
+                f,
+                "no license: one license per product, holds {license_type} ({product})"
+            ),
+            NoChange::StillWaiting(product) => {
+                write!(
+                    f,
+                    "no license: still waiting for a {product} seat (the pool is full)"
+                )
+            }
+            NoChange::NothingToRelease(product) => {
+                write!(f, "no license released: the user holds no {product} license")
+            }
+            NoChange::NoPool => f.write_str("no license: the configuration's pool no longer exists"),
+        }
+    }
 }
 
 impl SeatChange {
     pub fn describe(&self) -> Option<String> {
         match self {
             SeatChange::Unchanged => None,
+            SeatChange::Kept(why) => Some(why.to_string()),
             SeatChange::Assigned(p) => Some(format!("license assigned ({p})")),
             SeatChange::Waiting(p) => Some(format!("no seat free ({p}): waiting")),
             SeatChange::Released(0) => None,

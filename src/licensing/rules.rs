@@ -3,7 +3,7 @@
 //! the write's transaction and keeps in SQL only what the seat invariant across replicas
 //! needs (the guarded `used < seats` update, the check constraint, the lock order).
 
-use super::{LicenseState, PoolId, SeatChange, SeatRequest, WhenFull};
+use super::{LicenseState, NoChange, PoolId, SeatChange, SeatRequest, WhenFull};
 
 /// What a user write means for the user's licenses, before the pool is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +46,10 @@ pub fn needs_seat(current: Option<LicenseState>) -> bool {
 /// What to write for a claim once the pool answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignment {
-    /// Nothing: the user holds a seat already, or its waiting license still waits.
-    Unchanged,
+    /// Nothing: the user holds a seat of the product already (one per product).
+    Holds,
+    /// Nothing: the user's waiting license still waits.
+    StillWaiting,
     /// A new license in this state: `assigned` with the seat just taken, or `waiting`
     /// (the pool is full).
     Record(LicenseState),
@@ -56,10 +58,15 @@ pub enum Assignment {
 }
 
 impl Assignment {
-    /// What the write did, for the response and the activity log.
-    pub fn seat_change(self, product: &str) -> SeatChange {
+    /// What the write did, for the response and the activity log; `held_type`: the
+    /// license type of the license the user held before.
+    pub fn seat_change(self, product: &str, held_type: Option<&str>) -> SeatChange {
         match self {
-            Assignment::Unchanged => SeatChange::Unchanged,
+            Assignment::Holds => SeatChange::Kept(NoChange::Holds {
+                product: product.to_owned(),
+                license_type: held_type.unwrap_or(product).to_owned(),
+            }),
+            Assignment::StillWaiting => SeatChange::Kept(NoChange::StillWaiting(product.to_owned())),
             Assignment::Record(LicenseState::Waiting) => SeatChange::Waiting(product.to_owned()),
             Assignment::Record(_) | Assignment::Promote => SeatChange::Assigned(product.to_owned()),
         }
@@ -90,9 +97,9 @@ pub fn assign(
     when_full: WhenFull,
 ) -> Result<Assignment, Refusal> {
     Ok(match current {
-        Some(state) if state.holds_seat() => Assignment::Unchanged,
+        Some(state) if state.holds_seat() => Assignment::Holds,
         Some(_) if seat_taken => Assignment::Promote,
-        Some(_) => Assignment::Unchanged,
+        Some(_) => Assignment::StillWaiting,
         None if seat_taken => Assignment::Record(LicenseState::Assigned),
         None => match when_full {
             WhenFull::Wait => Assignment::Record(LicenseState::Waiting),
@@ -229,7 +236,7 @@ mod tests {
         for state in [Assigned, Activated] {
             assert_eq!(
                 assign("sn", Some(state), false, WhenFull::Refuse),
-                Ok(Assignment::Unchanged)
+                Ok(Assignment::Holds)
             );
         }
         assert_eq!(
@@ -239,25 +246,33 @@ mod tests {
         // Still full: a waiting license keeps waiting, even when the account refuses.
         assert_eq!(
             assign("sn", Some(Waiting), false, WhenFull::Refuse),
-            Ok(Assignment::Unchanged)
+            Ok(Assignment::StillWaiting)
         );
     }
 
     #[test]
     fn assignments_describe_their_seat_change() {
         assert_eq!(
-            Assignment::Record(Assigned).seat_change("sn"),
+            Assignment::Record(Assigned).seat_change("sn", None),
             SeatChange::Assigned("sn".into())
         );
         assert_eq!(
-            Assignment::Promote.seat_change("sn"),
+            Assignment::Promote.seat_change("sn", Some("Advanced Plus")),
             SeatChange::Assigned("sn".into())
         );
         assert_eq!(
-            Assignment::Record(Waiting).seat_change("sn"),
+            Assignment::Record(Waiting).seat_change("sn", None),
             SeatChange::Waiting("sn".into())
         );
-        assert_eq!(Assignment::Unchanged.seat_change("sn"), SeatChange::Unchanged);
+        let holds = Assignment::Holds.seat_change("sn", Some("Advanced Plus"));
+        assert_eq!(
+            holds.describe().as_deref(),
+            Some("no license: one license per product, holds Advanced Plus (sn)")
+        );
+        assert_eq!(
+            Assignment::StillWaiting.seat_change("sn", None),
+            SeatChange::Kept(NoChange::StillWaiting("sn".into()))
+        );
     }
 
     #[test]

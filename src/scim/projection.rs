@@ -32,11 +32,17 @@ use super::schema::{AttrPath, AttrType, AttributeDef, ResourceSchema, Returned, 
 /// surrounding whitespace and empty items ignored. A malformed path is `invalidPath`,
 /// the type RFC 7644 §3.12 gives a malformed attribute path (there is none specific to
 /// these parameters).
+/// A malformed name is `invalidValue`: RFC 7644 §3.12 keeps `invalidPath` for the PATCH
+/// `path` attribute, and these are query parameter values.
 pub fn parse_attribute_list(list: &str) -> Result<Vec<AttrPath>, ProtocolError> {
     list.split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
-        .map(AttrPath::parse)
+        .map(|item| {
+            AttrPath::parse(item).map_err(|e| {
+                ProtocolError::invalid_value(format!("attributes/excludedAttributes: {}", e.detail))
+            })
+        })
         .collect()
 }
 
@@ -278,7 +284,7 @@ mod tests {
         assert_eq!(list[2].urn.as_deref(), Some(ENTERPRISE_USER));
         assert!(paths("").is_empty());
         let error = parse_attribute_list("userName,emails[type eq \"work\"]").expect_err("filter");
-        assert_eq!(error.scim_type, ScimType::InvalidPath);
+        assert_eq!(error.scim_type, ScimType::InvalidValue);
     }
 
     #[test]

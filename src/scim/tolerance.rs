@@ -6,8 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// One kind of non-RFC input the server knows how to interpret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Tolerance {
     /// PATCH `op` not in lower case (`"Replace"`): Entra's default job.
     CapitalisedOp,
@@ -27,7 +30,8 @@ pub enum Tolerance {
     /// `remove` with `path: "members"` and a value list naming the members to remove
     /// (RFC 7644 has no value on remove): Entra's default group job.
     RemoveWithValueList,
-    /// A PatchOp request with an empty or missing `Operations` array.
+    /// A PatchOp request with an empty or missing `Operations` array: Microsoft's SCIM
+    /// Validator (not production traffic).
     EmptyOperations,
     /// A path-less PATCH value that echoes the resource's own `id` (readOnly): Okta's
     /// group name sync.
@@ -39,10 +43,13 @@ pub enum Tolerance {
     UnknownAttribute,
     /// A filter comparison value without quotes (`externalId eq jyoung`): old Entra docs.
     UnquotedFilterValue,
+    /// An endpoint path in another case or with a trailing slash (`/users`, `/Users/`):
+    /// tenant URLs as people type them (Microsoft's reference server accepts them).
+    PathVariant,
 }
 
 impl Tolerance {
-    pub const ALL: [Tolerance; 12] = [
+    pub const ALL: [Tolerance; 13] = [
         Tolerance::CapitalisedOp,
         Tolerance::StringBoolean,
         Tolerance::DottedPathKey,
@@ -55,7 +62,13 @@ impl Tolerance {
         Tolerance::UnknownSchemaUrn,
         Tolerance::UnknownAttribute,
         Tolerance::UnquotedFilterValue,
+        Tolerance::PathVariant,
     ];
+
+    /// The snake_case name (as stored, and in the `X-Scim-Tolerated` header).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 
     /// A sentence for the activity log.
     pub fn description(self) -> &'static str {
@@ -76,6 +89,7 @@ impl Tolerance {
             Tolerance::UnknownSchemaUrn => "an unknown schema URN in \"schemas\" was ignored",
             Tolerance::UnknownAttribute => "an attribute the schema does not define was dropped",
             Tolerance::UnquotedFilterValue => "a filter comparison value was not quoted",
+            Tolerance::PathVariant => "the endpoint path differed in case or had a trailing slash",
         }
     }
 }
@@ -104,16 +118,22 @@ pub enum ClientProfile {
     Okta,
     /// Pure RFC 7644: every departure is answered with the RFC error.
     Strict,
-    /// Every tolerance (the default: accept whatever a real IdP sends).
+    /// Every tolerance seen in production traffic of Entra ID and Okta (the default:
+    /// accept whatever a real IdP sends).
     #[default]
     Lenient,
+    /// `lenient` plus what only test tools and old documentation send: Microsoft's SCIM
+    /// Validator (a PatchOp with an empty `Operations` array) and the unquoted filter
+    /// values of old Entra docs.
+    Validator,
 }
 
 impl ClientProfile {
     pub fn allows(self, tolerance: Tolerance) -> bool {
         use Tolerance::*;
         match self {
-            ClientProfile::Lenient => true,
+            ClientProfile::Validator => true,
+            ClientProfile::Lenient => !matches!(tolerance, EmptyOperations | UnquotedFilterValue),
             ClientProfile::Strict => false,
             ClientProfile::Entra => matches!(
                 tolerance,
@@ -124,12 +144,11 @@ impl ClientProfile {
                     | ManagerAsString
                     | FilteredPathCreatesValue
                     | RemoveWithValueList
-                    | EmptyOperations
                     | UnknownSchemaUrn
                     | UnknownAttribute
-                    | UnquotedFilterValue
+                    | PathVariant
             ),
-            ClientProfile::Okta => matches!(tolerance, EchoedId | UnknownAttribute),
+            ClientProfile::Okta => matches!(tolerance, EchoedId | UnknownAttribute | PathVariant),
         }
     }
 
@@ -213,12 +232,35 @@ mod tests {
     }
 
     #[test]
+    fn only_the_validator_profile_accepts_what_no_production_client_sends() {
+        for tolerance in [Tolerance::EmptyOperations, Tolerance::UnquotedFilterValue] {
+            assert!(ClientProfile::Validator.allows(tolerance));
+            for profile in [ClientProfile::Lenient, ClientProfile::Entra, ClientProfile::Okta] {
+                assert!(!profile.allows(tolerance), "{profile:?} {tolerance:?}");
+            }
+        }
+        assert!(Tolerance::ALL.iter().all(|t| ClientProfile::Validator.allows(*t)));
+        assert!(ClientProfile::Lenient.allows(Tolerance::CapitalisedOp));
+    }
+
+    #[test]
     fn profiles_parse_case_insensitively() {
         assert_eq!("Entra".parse::<ClientProfile>(), Ok(ClientProfile::Entra));
         assert_eq!(
             "Bogus".parse::<ClientProfile>(),
-            Err("unknown client profile \"bogus\" (expected entra, okta, strict or lenient)".to_owned())
+            Err(
+                "unknown client profile \"bogus\" (expected entra, okta, strict, lenient or validator)"
+                    .to_owned()
+            )
         );
+    }
+
+    #[test]
+    fn tolerances_have_one_name_in_the_log_and_the_header() {
+        for tolerance in Tolerance::ALL {
+            let serde = serde_json::to_value(tolerance).ok();
+            assert_eq!(serde.as_ref().and_then(|v| v.as_str()), Some(tolerance.as_str()));
+        }
     }
 
     #[test]

@@ -35,10 +35,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("not found")]
     NotFound,
-    /// The write needs a license seat and the pool is full (fidelity `when_pool_full = refuse`),
-    /// or an admin change would leave more seats in use than the pool has.
+    /// An admin change would leave more seats in use than the pool has.
     #[error("{0}")]
     Seats(String),
+    /// The pool a write needs a seat from is full (fidelity `when_pool_full = refuse`, or
+    /// an admin moving a license).
+    #[error("{0}")]
+    PoolFull(String),
     /// The row changed since the caller read it (optimistic concurrency / If-Match).
     #[error("version mismatch")]
     VersionMismatch,
@@ -65,7 +68,8 @@ impl From<Refusal> for StoreError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::NoLicense(_) => StoreError::NotFound,
-            Refusal::PoolFull(_) | Refusal::StillWaiting(_) => StoreError::Seats(refusal.to_string()),
+            Refusal::PoolFull(_) => StoreError::PoolFull(refusal.to_string()),
+            Refusal::StillWaiting(_) => StoreError::Seats(refusal.to_string()),
         }
     }
 }

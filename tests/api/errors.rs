@@ -120,6 +120,20 @@ async fn error_bodies_match_their_snapshots(backend: Backend) {
             Some("invalidFilter"),
         ),
         (
+            "malformed_attributes",
+            app.get("/Users?attributes=emails%5Btype%20eq%20%22work%22%5D")
+                .await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
+            "malformed_excluded_attributes",
+            app.get(&format!("/Users/{id}?excludedAttributes=name..givenName"))
+                .await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        ),
+        (
             "patch_unknown_path",
             app.patch(
                 &format!("/Users/{id}"),

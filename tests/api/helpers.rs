@@ -19,6 +19,7 @@ use linkedin_scim::Application;
 use linkedin_scim::accounts::FidelityPreset;
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
+use linkedin_scim::scim::tolerance::ClientProfile;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -69,6 +70,7 @@ type SettingsTweak = Box<dyn FnOnce(&mut Settings) + Send>;
 pub struct TestAppBuilder {
     backend: Backend,
     profile: FidelityPreset,
+    demo_client_profile: ClientProfile,
     seed: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
@@ -82,6 +84,11 @@ pub struct TestAppBuilder {
 impl TestAppBuilder {
     pub fn profile(mut self, profile: FidelityPreset) -> Self {
         self.profile = profile;
+        self
+    }
+    /// The demo configuration's client profile (`--demo-client-profile`).
+    pub fn demo_client_profile(mut self, profile: ClientProfile) -> Self {
+        self.demo_client_profile = profile;
         self
     }
     pub fn seed(mut self, seed_toml: &str) -> Self {
@@ -152,6 +159,7 @@ impl TestAppBuilder {
             admin_token: Some(SecretString::from(admin_token.clone())),
             seed: self.seed.clone(),
             profile: self.profile,
+            demo_client_profile: self.demo_client_profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
             ..Settings::default()
@@ -282,6 +290,7 @@ impl TestApp {
         TestAppBuilder {
             backend,
             profile: FidelityPreset::Rfc,
+            demo_client_profile: ClientProfile::default(),
             seed: None,
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
@@ -450,6 +459,22 @@ impl TestApp {
     pub async fn admin_get_ok(&self, path: &str) -> Value {
         let response = self.admin(Method::GET, path).send().await.expect("request");
         expect_json(response, StatusCode::OK, &format!("GET /admin/api{path}")).await
+    }
+
+    /// The activity of `account`, newest first, once at least `n` records are written
+    /// (the log is written off the request path); `query` starts with `?` or is empty.
+    pub async fn activity_of(&self, account: &str, query: &str, n: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let records = self
+                .admin_get_ok(&format!("/accounts/{account}/activity{query}"))
+                .await;
+            let records = records.as_array().cloned().unwrap_or_default();
+            if records.len() >= n {
+                return records;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("fewer than {n} activity records appeared");
     }
 
     /// The license pools of `account` (admin API), asserting 200.

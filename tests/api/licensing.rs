@@ -148,7 +148,14 @@ async fn strict_pools_refuse_the_write_when_full(backend: Backend) {
     let response = app
         .send_json_as(SALESNAV, Method::POST, "/Users", &user_body("c@acme.com"))
         .await;
-    assert_scim_error(response, StatusCode::CONFLICT, None).await;
+    // 403, not 409: Entra reads 409 as "the user already exists" (docs/licensing.md).
+    let body = assert_scim_error(response, StatusCode::FORBIDDEN, None).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no sales_navigator seat is free")),
+        "{body}"
+    );
     let list = app
         .get_ok_as(SALESNAV, "/Users?filter=userName%20eq%20%22c@acme.com%22")
         .await;
@@ -197,7 +204,46 @@ async fn deprovisioning_is_per_product(backend: Backend) {
     assert_eq!(states(&after), vec![pair("sales_navigator", "assigned")]);
 }
 
+/// Every licensing no-op says what and why in the activity log.
+async fn licensing_no_ops_say_why_in_the_activity_log(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let user = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let id = id_of(&user);
+    // One license per product: TeamLink Extend writes an Advanced Plus holder.
+    patch_active(&app, TEAMLINK, &id, true).await;
+    let why = |n: usize| {
+        let app = &app;
+        async move {
+            let records = app.activity_of("acme", "", n).await;
+            records[0]["outcome"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(
+        why(2).await,
+        "unchanged; no license: one license per product, holds Advanced Plus (sales_navigator)"
+    );
+    patch_active(&app, SYNC, &id, true).await;
+    assert_eq!(
+        why(3).await,
+        "unchanged; no license: this configuration does not auto-assign (only user data is synced)"
+    );
+    patch_active(&app, LEARNING, &id, false).await;
+    assert_eq!(
+        why(4).await,
+        "disabled; no license released: the user holds no learning license"
+    );
+    // A full pool: the third Advanced Plus user waits, and a later write says it still does.
+    app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
+    let c = app.create_user_as(SALESNAV, &user_body("c@acme.com")).await;
+    patch_active(&app, SALESNAV, &id_of(&c), true).await;
+    assert_eq!(
+        why(7).await,
+        "unchanged; no license: still waiting for a sales_navigator seat (the pool is full)"
+    );
+}
+
 backend_tests!(
+    licensing_no_ops_say_why_in_the_activity_log,
     deprovisioning_is_per_product,
     seats_go_first_come_first_served_and_a_full_pool_means_waiting,
     deactivation_releases_the_seat_and_reactivation_requests_one_again,

@@ -25,6 +25,8 @@ mod filters;
 mod groups;
 mod idp;
 mod licensing;
+mod mounts;
+mod profiles;
 mod replicas;
 mod root;
 mod store;

@@ -643,7 +643,7 @@ async fn settings_page(
                                 div.field {
                                     label for="config-profile" { "Client profile" }
                                     select #config-profile name="client_profile" {
-                                        @for profile in [ClientProfile::Lenient, ClientProfile::Entra, ClientProfile::Okta, ClientProfile::Strict] {
+                                        @for profile in [ClientProfile::Lenient, ClientProfile::Entra, ClientProfile::Okta, ClientProfile::Strict, ClientProfile::Validator] {
                                             option value=(profile.as_str()) { (profile.as_str()) }
                                         }
                                     }

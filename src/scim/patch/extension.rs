@@ -30,6 +30,9 @@ impl<'a> Engine<'a> {
             },
             (_, Some(Value::Object(attributes))) => {
                 for (key, value) in attributes {
+                    if key.eq_ignore_ascii_case("schemas") && self.names_own_schemas(value) {
+                        continue;
+                    }
                     self.apply_key(kind, key, value, Some(ext.id.as_str()))?;
                 }
                 Ok(())
@@ -38,6 +41,24 @@ impl<'a> Engine<'a> {
                 "{label:?} is an extension: its value must be an object of attributes"
             ))),
         }
+    }
+
+    /// A `schemas` member inside an extension value that names only this resource
+    /// type's own schemas (a copied resource fragment) says nothing to write: harmless,
+    /// so every profile, `strict` too, skips it. Anything else in `schemas` is an
+    /// unknown attribute.
+    fn names_own_schemas(&self, value: &Value) -> bool {
+        let known = |urn: &str| {
+            urn.eq_ignore_ascii_case(&self.schema.core.id)
+                || self
+                    .schema
+                    .extensions
+                    .iter()
+                    .any(|e| e.id.eq_ignore_ascii_case(urn))
+        };
+        value
+            .as_array()
+            .is_some_and(|urns| urns.iter().all(|u| u.as_str().is_some_and(known)))
     }
 
     pub(super) fn remove_extension(&mut self, ext: &Schema, label: &str) -> Result<(), ProtocolError> {

@@ -217,16 +217,23 @@ fn empty_operations_tolerance() {
         json!({"schemas": [PATCH_OP_SCHEMA]}),
         json!({"schemas": [PATCH_OP_SCHEMA], "Operations": null}),
     ] {
-        let mut entra = Leniency::new(ClientProfile::Entra);
-        let out = apply_patch(&user(), &request, &schema, &[], USER_ID, &mut entra).expect("ok");
+        let mut validator = Leniency::new(ClientProfile::Validator);
+        let out = apply_patch(&user(), &request, &schema, &[], USER_ID, &mut validator).expect("ok");
         assert!(!out.changed);
         assert_eq!(out.resource, user());
-        assert_eq!(entra.fired, vec![Tolerance::EmptyOperations]);
+        assert_eq!(validator.fired, vec![Tolerance::EmptyOperations]);
 
-        let mut strict = Leniency::new(ClientProfile::Strict);
-        let err =
-            apply_patch(&user(), &request, &schema, &[], USER_ID, &mut strict).expect_err("strict refuses");
-        assert_eq!(err.scim_type, ScimType::InvalidSyntax);
+        // Only Microsoft's validator sends it: every other profile answers the RFC error.
+        for profile in [
+            ClientProfile::Strict,
+            ClientProfile::Lenient,
+            ClientProfile::Entra,
+        ] {
+            let mut leniency = Leniency::new(profile);
+            let err =
+                apply_patch(&user(), &request, &schema, &[], USER_ID, &mut leniency).expect_err("refused");
+            assert_eq!(err.scim_type, ScimType::InvalidSyntax);
+        }
     }
 }
 

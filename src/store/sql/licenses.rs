@@ -17,7 +17,7 @@ use super::Db;
 use crate::clock::rfc3339;
 use crate::ids::{AccountId, InstanceId, PoolId, UserId};
 use crate::licensing::rules::{self, Activation, Assignment, SeatPlan};
-use crate::licensing::{License, LicenseState, Product, SeatChange, SeatRequest};
+use crate::licensing::{License, LicenseState, NoChange, Product, SeatChange, SeatRequest};
 use crate::store::dialect::Dialect;
 use crate::store::sql::{SqlStore, seats_in_use};
 use crate::store::{Instance, LicenseStore, Micros, PoolUsage, StoreError, StoreResult};
@@ -37,6 +37,7 @@ fn state_of(text: &str) -> StoreResult<LicenseState> {
 struct AssignmentRow {
     id: String,
     state: String,
+    license_type: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,28 +70,28 @@ impl SqlStore<Db> {
         now: Micros,
     ) -> StoreResult<SeatChange> {
         let (pool_id, when_full) = match seat.plan(active) {
-            SeatPlan::Release { pool_id } => {
-                return Ok(SeatChange::Released(
-                    Self::release_product(tx, user_id, pool_id, now).await?,
-                ));
-            }
-            SeatPlan::Nothing => return Ok(SeatChange::Unchanged),
+            SeatPlan::Release { pool_id } => return Self::release_product(tx, user_id, pool_id, now).await,
+            SeatPlan::Nothing => return Ok(SeatChange::Kept(NoChange::NoAutoAssign)),
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
         let Some(product) = Self::pool_product(tx, pool_id).await? else {
-            return Ok(SeatChange::Unchanged);
+            return Ok(SeatChange::Kept(NoChange::NoPool));
         };
-        let current: Option<AssignmentRow> =
-            sqlx::query_as("select id, state from license_assignments where user_id = $1 and product = $2")
-                .bind(user_id)
-                .bind(&product)
-                .fetch_optional(&mut **tx)
-                .await?;
+        let current: Option<AssignmentRow> = sqlx::query_as(
+            "select a.id, a.state, p.license_type from license_assignments a
+             join license_pools p on p.id = a.pool_id
+             where a.user_id = $1 and a.product = $2",
+        )
+        .bind(user_id)
+        .bind(&product)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let held_type = current.as_ref().map(|row| row.license_type.clone());
         let state = current.as_ref().map(|row| state_of(&row.state)).transpose()?;
         let taken = rules::needs_seat(state) && Self::take_seat(tx, pool_id).await?;
         let assignment = rules::assign(&product, state, taken, when_full)?;
         match (assignment, current) {
-            (Assignment::Unchanged, _) => {}
+            (Assignment::Holds | Assignment::StillWaiting, _) => {}
             (Assignment::Promote, Some(row)) => {
                 sqlx::query(
                     "update license_assignments set state = 'assigned', pool_id = $2, assigned_at = $3 where id = $1",
@@ -122,7 +123,7 @@ impl SqlStore<Db> {
                 .await?;
             }
         }
-        Ok(assignment.seat_change(&product))
+        Ok(assignment.seat_change(&product, held_type.as_deref()))
     }
 
     /// The product of a pool, locking the pool row (lock order: user, pool, assignments).
@@ -142,29 +143,35 @@ impl SqlStore<Db> {
 
     /// Drop the user's license of the product of `pool_id` (from whichever pool of that
     /// product it holds: one license per product), for a deactivation through that
-    /// pool's configuration. Returns how many licenses were dropped (0 or 1).
+    /// pool's configuration.
     async fn release_product(
         tx: &mut Transaction<'static, Db>,
         user_id: &UserId,
         pool_id: &PoolId,
         now: Micros,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<SeatChange> {
         // Only the held license's pool is locked (by release_one): locking the
         // configuration's pool too could take two pool locks out of order.
-        let held: Option<(PoolId, String)> = sqlx::query_as(
-            "select a.pool_id, a.product from license_assignments a
-             where a.user_id = $1 and a.product =
-                 (select i.product from license_pools p join instances i on i.id = p.instance_id where p.id = $2)",
+        let product: Option<String> = sqlx::query_scalar(
+            "select i.product from license_pools p join instances i on i.id = p.instance_id where p.id = $1",
         )
-        .bind(user_id)
         .bind(pool_id)
         .fetch_optional(&mut **tx)
         .await?;
-        let Some((held, product)) = held else {
-            return Ok(0);
+        let Some(product) = product else {
+            return Ok(SeatChange::Kept(NoChange::NoPool));
+        };
+        let held: Option<PoolId> =
+            sqlx::query_scalar("select pool_id from license_assignments where user_id = $1 and product = $2")
+                .bind(user_id)
+                .bind(&product)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(held) = held else {
+            return Ok(SeatChange::Kept(NoChange::NothingToRelease(product)));
         };
         Self::release_one(tx, &held, user_id, &product, now).await?;
-        Ok(1)
+        Ok(SeatChange::Released(1))
     }
 
     /// The guarded update that enforces the seat invariant.

@@ -1,26 +1,15 @@
 //! The activity (provisioning) log: one record per authenticated SCIM request, with the
 //! outcome, licensing result, tolerances that fired and error detail.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, PATCH_SCHEMA, TestApp, user_body};
 
-/// The demo account's activity, newest first, once at least `n` records are written
-/// (the log is written off the request path).
+/// The demo account's activity, newest first, once at least `n` records are written.
 async fn activity(app: &TestApp, query: &str, n: usize) -> Vec<Value> {
-    for _ in 0..100 {
-        let records = app.admin_get_ok(&format!("/accounts/demo/activity{query}")).await;
-        let records = records.as_array().cloned().unwrap_or_default();
-        if records.len() >= n {
-            return records;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("fewer than {n} activity records appeared");
+    app.activity_of("demo", query, n).await
 }
 
 async fn every_scim_request_is_logged_with_outcome_and_licensing(backend: Backend) {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use linkedin_scim::licensing::{LicenseState, Product, SeatChange, SeatRequest, WhenFull};
+use linkedin_scim::licensing::{LicenseState, NoChange, Product, SeatChange, SeatRequest, WhenFull};
 use linkedin_scim::store::{StoreError, UserWrite};
 use serde_json::json;
 
@@ -69,8 +69,17 @@ async fn seats_go_first_come_first_served_and_a_full_pool_makes_users_wait(backe
                 .seats
         }
     };
-    assert_eq!(touch(user_id(&first.record)).await, SeatChange::Unchanged);
-    assert_eq!(touch(user_id(&second.record)).await, SeatChange::Unchanged);
+    assert_eq!(
+        touch(user_id(&first.record)).await,
+        SeatChange::Kept(NoChange::Holds {
+            product: Product::SALES_NAVIGATOR.into(),
+            license_type: "Advanced Plus".into()
+        })
+    );
+    assert_eq!(
+        touch(user_id(&second.record)).await,
+        SeatChange::Kept(NoChange::StillWaiting(Product::SALES_NAVIGATOR.into()))
+    );
 
     // Without promotion a freed seat stays free until the waiting user is written again.
     assert_eq!(
@@ -144,7 +153,7 @@ async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend
         .create_user(t.account_id(), &user_doc("second@acme.example"), &seat, 2)
         .await;
     assert!(
-        matches!(&refused, Err(StoreError::Seats(detail)) if detail.contains("no sales_navigator seat is free")),
+        matches!(&refused, Err(StoreError::PoolFull(detail)) if detail.contains("no sales_navigator seat is free")),
         "{refused:?}"
     );
     // Nothing was written: the user does not exist and no one waits.
@@ -163,7 +172,10 @@ async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend
         .create_user(t.account_id(), &inactive, &seat, 3)
         .await
         .expect("inactive user");
-    assert_eq!(write.seats, SeatChange::Released(0));
+    assert_eq!(
+        write.seats,
+        SeatChange::Kept(NoChange::NothingToRelease(Product::SALES_NAVIGATOR.into()))
+    );
 }
 
 async fn only_an_assigned_license_is_activated_and_revoking_frees_its_seat(backend: Backend) {

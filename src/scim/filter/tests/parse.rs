@@ -261,28 +261,29 @@ fn unquoted_values_only_when_tolerated() {
     assert!(e.message.contains("`jyoung`"), "{e}");
     assert!(e.message.contains("double quotes"), "{e}");
 
-    let mut okta = Leniency::new(ClientProfile::Okta);
-    assert!(parse_filter("externalId eq jyoung", &mut okta).is_err());
-    assert!(okta.fired.is_empty());
-
-    for profile in [ClientProfile::Entra, ClientProfile::Lenient] {
+    // No production client sends it: only the profile that names it accepts it.
+    for profile in [ClientProfile::Okta, ClientProfile::Entra, ClientProfile::Lenient] {
         let mut l = Leniency::new(profile);
-        let f = parse_filter("externalId eq jyoung and userName eq j@x.org", &mut l).unwrap();
-        assert_eq!(
-            f,
-            Filter::and(
-                cmp("externalId", CompareOp::Eq, "jyoung"),
-                cmp("userName", CompareOp::Eq, "j@x.org")
-            )
-        );
-        assert_eq!(l.fired, vec![Tolerance::UnquotedFilterValue]);
+        assert!(parse_filter("externalId eq jyoung", &mut l).is_err());
+        assert!(l.fired.is_empty());
     }
+
+    let mut l = Leniency::new(ClientProfile::Validator);
+    let f = parse_filter("externalId eq jyoung and userName eq j@x.org", &mut l).unwrap();
+    assert_eq!(
+        f,
+        Filter::and(
+            cmp("externalId", CompareOp::Eq, "jyoung"),
+            cmp("userName", CompareOp::Eq, "j@x.org")
+        )
+    );
+    assert_eq!(l.fired, vec![Tolerance::UnquotedFilterValue]);
     // Quoted values and keywords never fire the tolerance.
     let mut l = Leniency::new(ClientProfile::Lenient);
     parse_filter(r#"a eq "x" or b eq true or c eq 1"#, &mut l).unwrap();
     assert!(l.fired.is_empty());
     // A bare token that is not a JSON number is a string when tolerated.
-    let mut l = Leniency::new(ClientProfile::Lenient);
+    let mut l = Leniency::new(ClientProfile::Validator);
     assert_eq!(
         parse_filter("externalId eq 00123", &mut l).unwrap(),
         cmp("externalId", CompareOp::Eq, "00123")
