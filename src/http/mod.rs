@@ -4,6 +4,7 @@
 mod activity;
 mod admin;
 mod center_api;
+mod clock;
 mod discovery;
 mod endpoints;
 mod error;
@@ -72,6 +73,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router())
         .merge(center_api::router())
+        .merge(clock::router())
         .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))
