@@ -13,6 +13,11 @@ pub trait Clock: Send + Sync {
     fn now_micros(&self) -> i64 {
         self.now().timestamp_micros()
     }
+
+    /// The clock the admin API and CLI may move, when this is one (`--clock manual`).
+    fn manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// The real clock.
@@ -35,15 +40,52 @@ impl ManualClock {
         ManualClock(Mutex::new(start))
     }
 
-    pub fn advance(&self, by: chrono::Duration) {
+    /// Move the clock forward by `by` (backward when negative); returns the new time, or
+    /// `None` (and the clock stays) when that time is out of range.
+    pub fn advance(&self, by: chrono::Duration) -> Option<DateTime<Utc>> {
         let mut now = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now += by;
+        *now = now.checked_add_signed(by)?;
+        Some(*now)
+    }
+
+    /// Put the clock at `to` (also backward: a test may rewind).
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = to;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn manual(&self) -> Option<&ManualClock> {
+        Some(self)
+    }
+}
+
+/// Which clock the server runs on (`--clock`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// The system clock.
+    #[default]
+    System,
+    /// A clock that stands still until the admin API or the CLI sets or advances it.
+    Manual,
+}
+
+impl ClockMode {
+    /// The clock to run on; a manual clock starts at `start`, else at the system time.
+    pub fn clock(self, start: Option<DateTime<Utc>>) -> std::sync::Arc<dyn Clock> {
+        match self {
+            ClockMode::System => std::sync::Arc::new(SystemClock),
+            ClockMode::Manual => {
+                std::sync::Arc::new(ManualClock::new(start.unwrap_or_else(|| SystemClock.now())))
+            }
+        }
     }
 }
 
@@ -65,6 +107,10 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(chrono::Duration::seconds(5));
         assert_eq!(clock.now_micros(), 1_700_000_005_000_000);
+        assert!(clock.manual().is_some() && SystemClock.manual().is_none());
+        clock.set(start);
+        assert_eq!(clock.now(), start);
+        clock.advance(chrono::Duration::seconds(5));
         assert_eq!(rfc3339(clock.now_micros()), "2023-11-14T22:13:25.000000Z");
     }
 }

@@ -11,8 +11,11 @@ use figment::providers::{Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
 use crate::accounts::FidelityPreset;
 use crate::scim::tolerance::ClientProfile;
+use crate::clock::ClockMode;
 
 /// Where the embedded default database lives: a SQLite file, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";
@@ -40,6 +43,9 @@ pub enum Command {
     /// Account Center commands on the same database (see `docs/account-center.md`).
     #[command(flatten)]
     Admin(crate::cli::AdminCommand),
+    /// The running server's manual clock (`serve --clock manual`), through its admin API.
+    #[command(subcommand)]
+    Clock(crate::remote::ClockCommand),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the
@@ -139,6 +145,15 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_LOG_FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    /// `system`, or `manual`: time stands still until the admin API (`/admin/api/clock`)
+    /// or `linkedin-scim clock` sets or advances it (see `docs/test-harness.md`).
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockMode>,
+    /// Where a manual clock starts (RFC 3339); by default the system time at start-up.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK_START")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_start: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -173,6 +188,8 @@ pub struct Settings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: LogFormat,
+    pub clock: ClockMode,
+    pub clock_start: Option<DateTime<Utc>>,
 }
 
 impl Default for Settings {
@@ -197,6 +214,8 @@ impl Default for Settings {
             tls_cert: None,
             tls_key: None,
             log_format: LogFormat::Text,
+            clock: ClockMode::System,
+            clock_start: None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod http;
 pub mod ids;
 pub mod licensing;
 pub mod membership;
+pub mod remote;
 pub mod scim;
 mod server;
 pub mod store;

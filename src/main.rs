@@ -1,10 +1,10 @@
+use linkedin_scim::clock::{Clock, rfc3339};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use linkedin_scim::accounts::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
 use linkedin_scim::config::{Cli, Command, Settings, redacted_url};
-use linkedin_scim::{Application, clock::SystemClock, store, telemetry};
+use linkedin_scim::{Application, store, telemetry};
 
 /// Print a banner line; a closed stdout (a supervisor that stopped reading) must not
 /// take the server down, so write errors are ignored.
@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
         Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
+        Command::Clock(command) => return linkedin_scim::remote::clock(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,7 +49,9 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let public = settings.public_url.clone();
     let database = redacted_url(&settings.database_url);
     let seed = settings.seed.clone();
-    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let clock = settings.clock.clock(settings.clock_start);
+    let manual_clock = clock.manual().map(|c| rfc3339(c.now_micros()));
+    let app = Application::build(settings, clock).await?;
     let origin = public.unwrap_or_else(|| format!("{}://{}:{}", app.scheme(), bind.ip(), app.port()));
     say!("linkedin-scim is listening on {origin} (database: {database})");
     say!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim)");
@@ -66,6 +69,11 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
         say!(
             "  seed file applied: {} (use the tokens it declares)",
             seed.display()
+        );
+    }
+    if let Some(now) = &manual_clock {
+        say!(
+            "  manual clock at {now}: move it with `linkedin-scim clock advance 1h` or {origin}/admin/api/clock"
         );
     }
     say!("  Account Center: {origin}/admin  (sign in with the admin token; API: {origin}/admin/api)");

@@ -4,6 +4,7 @@
 mod activity;
 mod admin;
 mod center_api;
+mod clock;
 mod discovery;
 mod endpoints;
 mod error;
@@ -88,6 +89,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest("/scim", scim_routes(&state))
         .merge(admin::router())
         .merge(center_api::router())
+        .merge(clock::router())
         .merge(ui::router())
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.

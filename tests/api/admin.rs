@@ -3,6 +3,7 @@
 
 mod accounts;
 mod activity;
+mod clock;
 mod configurations;
 mod groups;
 mod instances;

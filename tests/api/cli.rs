@@ -205,7 +205,30 @@ async fn the_cli_says_when_the_database_is_unreachable(backend: Backend) {
     assert!(ok(&app, &["account", "list"]).await.contains("demo"));
 }
 
+async fn the_cli_moves_a_running_servers_manual_clock(backend: Backend) {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z").expect("valid");
+    let clock = std::sync::Arc::new(linkedin_scim::clock::ManualClock::new(start.to_utc()));
+    let app = TestApp::builder(backend).clock(clock).spawn().await;
+    let remote = [
+        "--server",
+        app.address.as_str(),
+        "--admin-token",
+        app.admin_token.as_str(),
+    ];
+    let advance = [&["clock", "advance", "1h 30m"][..], &remote].concat();
+    assert_eq!(ok(&app, &advance).await, "2027-01-01T01:30:00.000000Z\tmanual\n");
+    let set = [&["clock", "set", "2028-02-29T12:00:00Z"][..], &remote].concat();
+    ok(&app, &set).await;
+    let user = app.create_user(&user_body("leap@example.com")).await;
+    assert_eq!(user["meta"]["created"], "2028-02-29T12:00:00.000000Z");
+    // Without the admin token the command says what it needs.
+    let denied = cli(&app, &["clock", "show", "--server", app.address.as_str()]).await;
+    assert_eq!(denied.code, Some(2));
+    assert!(denied.stderr.contains("--admin-token"), "{}", denied.stderr);
+}
+
 backend_tests!(
     the_cli_sets_up_an_account_and_its_token_while_the_server_runs,
     the_cli_says_when_the_database_is_unreachable,
+    the_cli_moves_a_running_servers_manual_clock,
 );

@@ -249,7 +249,7 @@ impl SqlStore<Db> {
         loop {
             let next: Option<String> = sqlx::query_scalar(
                 "select id from license_assignments where pool_id = $1 and state = 'waiting'
-                 order by requested_at, id limit 1",
+                 order by requested_at, requested_seq limit 1",
             )
             .bind(pool_id)
             .fetch_optional(&mut **tx)
