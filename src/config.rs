@@ -39,6 +39,9 @@ pub enum Command {
     /// Account Center commands on the same database (see `docs/account-center.md`).
     #[command(flatten)]
     Admin(crate::cli::AdminCommand),
+    /// Load synthetic users into an account, fast (for `bench/run`).
+    #[command(hide = true)]
+    SeedUsers(crate::cli::SeedUsers),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the

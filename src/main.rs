@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
         Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
+        Command::SeedUsers(args) => return linkedin_scim::cli::seed_users(&settings, &args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
