@@ -46,6 +46,9 @@ pub enum Command {
     /// The running server's manual clock (`serve --clock manual`), through its admin API.
     #[command(subcommand)]
     Clock(crate::remote::ClockCommand),
+    /// Load synthetic users into an account, fast (for `bench/run`).
+    #[command(hide = true)]
+    SeedUsers(crate::cli::SeedUsers),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the

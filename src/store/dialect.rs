@@ -20,6 +20,9 @@ pub(crate) trait Dialect: sqlx::Database + Sized {
     /// The prefix that makes a query return its plan, and the plan row's text column.
     const EXPLAIN: &'static str;
     const EXPLAIN_COLUMN: usize;
+    /// The statement telling other processes that principals changed (see
+    /// `store/principals.rs`); SQLite has no notifications and relies on the TTL.
+    const NOTIFY_PRINCIPALS: Option<&'static str>;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
     fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
@@ -65,6 +68,8 @@ impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "begin";
     const EXPLAIN: &'static str = "explain ";
     const EXPLAIN_COLUMN: usize = 0;
+    // The channel is `principals::PRINCIPALS_CHANNEL`.
+    const NOTIFY_PRINCIPALS: Option<&'static str> = Some("notify linkedin_scim_principals");
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
@@ -117,6 +122,7 @@ impl Dialect for Sqlite {
     const EXPLAIN: &'static str = "explain query plan ";
     /// Columns: id, parent, notused, detail.
     const EXPLAIN_COLUMN: usize = 3;
+    const NOTIFY_PRINCIPALS: Option<&'static str> = None;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);

@@ -5,6 +5,7 @@
 //! `accounts::token`).
 
 mod dialect;
+mod principals;
 mod query;
 mod sql;
 mod targets;

@@ -1,12 +1,16 @@
-//! The seat invariant across replicas: two server processes of the real binary on one
-//! database, creating users concurrently, never hand out more seats than the pool has.
+//! Replicas: server processes of the real binary on one database. The seat invariant
+//! holds across them (concurrent creates never hand out more seats than the pool has),
+//! and a token changed through one is refused by the others within a second, although
+//! each keeps authenticated principals in memory.
+
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::backend_tests;
-use crate::helpers::acme::{LICENSES, SALESNAV, pool};
-use crate::helpers::{Backend, TestApp, user_body};
+use crate::helpers::acme::{LICENSES, SALESNAV, pool, seed};
+use crate::helpers::{Backend, TestApp, expect_json, user_body};
 
 /// A server process of the real binary on `database_url`, killed when dropped.
 struct Replica {
@@ -110,4 +114,76 @@ auto_assign = { instance = "Acme Sales Navigator", license_type = "Advanced Plus
     assert_eq!(all["totalResults"], 200, "no user lost or duplicated");
 }
 
-backend_tests!(the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes);
+/// The status `token` gets from `base` (a cheap authenticated request).
+async fn status_as(client: &reqwest::Client, base: &str, token: &str) -> StatusCode {
+    client
+        .get(format!("{base}/Users?count=0"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+/// Poll `base` until `token` is refused; fails when a request sent more than a second
+/// after `changed` still gets in (a slow answer to an earlier request does not count).
+async fn refused_within_a_second(client: &reqwest::Client, base: &str, token: &str, changed: Instant) {
+    loop {
+        let sent = Instant::now();
+        if status_as(client, base, token).await == StatusCode::UNAUTHORIZED {
+            return;
+        }
+        assert!(
+            sent.duration_since(changed) < Duration::from_secs(1),
+            "the other replica still accepts the old token a second after the change"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_token_changed_on_one_replica_is_refused_by_the_other_within_a_second(backend: Backend) {
+    let app = TestApp::builder(backend).seed(&seed("rfc", "")).spawn().await;
+    let other = replica(&app.database_url, app.seed_file().expect("seeded")).await;
+    let client = reqwest::Client::new();
+    // Both have authenticated the token, so both hold its principal in memory.
+    assert_eq!(status_as(&client, &app.base(), SALESNAV).await, StatusCode::OK);
+    assert_eq!(status_as(&client, &other.base, SALESNAV).await, StatusCode::OK);
+
+    let refreshed = app
+        .admin(
+            Method::POST,
+            "/accounts/acme/configurations/Sales%20Navigator/token",
+        )
+        .send()
+        .await
+        .expect("request");
+    let changed = Instant::now();
+    let refreshed = expect_json(refreshed, StatusCode::CREATED, "refresh").await;
+    let new_token = refreshed["token"].as_str().expect("token").to_owned();
+    // The process that changed the token refuses the old one at once.
+    assert_eq!(
+        status_as(&client, &app.base(), SALESNAV).await,
+        StatusCode::UNAUTHORIZED
+    );
+    refused_within_a_second(&client, &other.base, SALESNAV, changed).await;
+    assert_eq!(status_as(&client, &other.base, &new_token).await, StatusCode::OK);
+
+    // Deleting the configuration revokes its token everywhere just as fast.
+    let deleted = app
+        .admin(Method::DELETE, "/accounts/acme/configurations/Sales%20Navigator")
+        .send()
+        .await
+        .expect("request");
+    let changed = Instant::now();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    assert_eq!(
+        status_as(&client, &app.base(), &new_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    refused_within_a_second(&client, &other.base, &new_token, changed).await;
+}
+
+backend_tests!(
+    the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes,
+    a_token_changed_on_one_replica_is_refused_by_the_other_within_a_second,
+);

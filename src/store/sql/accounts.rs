@@ -9,6 +9,7 @@ use crate::accounts::{
 };
 use crate::ids::{AccountId, ConfigurationId, PoolId};
 use crate::licensing::Product;
+use crate::store::dialect::Dialect;
 use crate::store::sql::{SqlStore, or_conflict};
 use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
 
@@ -78,6 +79,19 @@ impl ConfigurationRow {
 }
 
 impl SqlStore<Db> {
+    /// A principal changed (a token, configuration, account or instance): this process
+    /// forgets its cached principals now, the others when the notification arrives. Call
+    /// it after the write committed.
+    pub(super) async fn principals_changed(&self) {
+        self.principals.invalidate();
+        if let Some(notify) = Db::NOTIFY_PRINCIPALS
+            && let Err(e) = sqlx::query(notify).execute(&self.pool).await
+        {
+            // The write stands; other processes catch up within the cache's TTL.
+            tracing::warn!(error = %e, "could not announce a principal change");
+        }
+    }
+
     async fn configuration(&self, id: &ConfigurationId) -> StoreResult<ScimConfiguration> {
         let row: ConfigurationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CONFIGURATION_SELECT} where c.id = $1"
@@ -102,6 +116,7 @@ impl AccountStore for SqlStore<Db> {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.principals_changed().await;
         self.account_by_name(name).await?.ok_or(StoreError::NotFound)
     }
 
@@ -160,6 +175,7 @@ impl AccountStore for SqlStore<Db> {
                 config.name
             ))
         }))?;
+        self.principals_changed().await;
         self.configuration(&id).await
     }
 
@@ -203,6 +219,10 @@ impl AccountStore for SqlStore<Db> {
     }
 
     async fn find_token(&self, token: &TokenHash) -> StoreResult<Option<StoredToken>> {
+        let miss = match self.principals.get(token) {
+            Ok(found) => return Ok(Some(found)),
+            Err(miss) => miss,
+        };
         let row: Option<ConfigurationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{CONFIGURATION_SELECT} where c.token_hash = $1"
         )))
@@ -213,7 +233,7 @@ impl AccountStore for SqlStore<Db> {
             return Ok(None);
         };
         let configuration = row.configuration()?;
-        Ok(Some(StoredToken {
+        let found = StoredToken {
             principal: Principal {
                 account: Account {
                     id: row.account_id,
@@ -224,6 +244,8 @@ impl AccountStore for SqlStore<Db> {
             },
             token_hash: TokenHash(row.token_hash),
             expires_at: row.token_expires_at,
-        }))
+        };
+        self.principals.put(miss, &found);
+        Ok(Some(found))
     }
 }

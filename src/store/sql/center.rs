@@ -133,6 +133,7 @@ impl CenterStore for SqlStore<Db> {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.principals_changed().await;
         Ok(())
     }
 
@@ -157,6 +158,7 @@ impl CenterStore for SqlStore<Db> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.principals_changed().await;
         Ok(done.rows_affected() > 0)
     }
 
@@ -324,6 +326,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.principals_changed().await;
         Ok(done.rows_affected() > 0)
     }
 
@@ -333,6 +336,7 @@ impl CenterStore for SqlStore<Db> {
             .bind(configuration)
             .execute(&self.pool)
             .await?;
+        self.principals_changed().await;
         Ok(done.rows_affected() > 0)
     }
 

@@ -319,6 +319,8 @@ impl LicenseStore for SqlStore<Db> {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
+        // The product of an auto-assigning configuration's pool is part of its principal.
+        self.principals_changed().await;
         Ok(Instance {
             id: row.id,
             product: Product::try_from(row.product).map_err(StoreError::Invalid)?,

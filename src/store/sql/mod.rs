@@ -18,12 +18,13 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
 use sqlx::{Pool, QueryBuilder, Transaction};
 
 use super::dialect::Dialect;
+use super::principals::{PRINCIPALS_CHANNEL, PrincipalCache};
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
 use crate::ids::Id;
@@ -74,6 +75,18 @@ mod postgres {
 
 pub(crate) struct SqlStore<DB: sqlx::Database> {
     pool: Pool<DB>,
+    /// Authentication without a database read (see `principals.rs`).
+    principals: Arc<PrincipalCache>,
+    /// Postgres: the task that drops cached principals when another process changes them.
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl<DB: sqlx::Database> Drop for SqlStore<DB> {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 /// How long a request waits for a pool connection unless the settings say otherwise.
@@ -109,7 +122,11 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Arc::new(SqlStore { pool }))
+        Ok(Arc::new(SqlStore {
+            pool,
+            principals: Arc::default(),
+            listener: None,
+        }))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -117,10 +134,36 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Arc::new(SqlStore { pool }))
+        let principals = Arc::<PrincipalCache>::default();
+        let listener = listen_for_principal_changes(&pool, principals.clone()).await?;
+        Ok(Arc::new(SqlStore {
+            pool,
+            principals,
+            listener: Some(listener),
+        }))
     } else {
         Err(StoreError::UnsupportedUrl(crate::config::redacted_url(url)))
     }
+}
+
+/// Drop cached principals whenever another process announces a change (a lost
+/// connection drops them too: a notification may have been missed meanwhile).
+async fn listen_for_principal_changes(
+    pool: &Pool<sqlx::Postgres>,
+    principals: Arc<PrincipalCache>,
+) -> StoreResult<tokio::task::JoinHandle<()>> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(PRINCIPALS_CHANNEL).await?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let received = listener.recv().await;
+            principals.invalidate();
+            if let Err(e) = received {
+                tracing::warn!(error = %e, "principal change notifications interrupted; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }))
 }
 
 impl<DB: Dialect> SqlStore<DB> {

@@ -1,0 +1,64 @@
+"""Print bench/run's results as a Markdown table with the ratios to the baselines.
+
+Input: results.tsv rows of backend, workload, req/s, p50 ms, p99 ms, RSS kB, failed, total.
+"""
+
+import sys
+
+path, users, duration, conns = sys.argv[1:5]
+rows = {}
+order = []
+for line in open(path):
+    backend, workload, rps, p50, p99, rss, failed, total = line.rstrip("\n").split("\t")
+    rows[(backend, workload)] = dict(
+        rps=float(rps), p50=float(p50), p99=float(p99), rss=int(rss), failed=int(failed), total=int(total)
+    )
+    order.append((backend, workload))
+
+# Which pgbench statement each workload is compared with.
+PGBENCH = {"get": "select", "filter": "select", "post": "insert", "patch": "update", "mixed": None}
+PEERS = ["scim2-server", "scimmy"]
+LABEL = {
+    "ceiling": "fixed-body /healthz",
+    "get": "GET /Users/{id}",
+    "filter": "userName eq",
+    "post": "POST /Users",
+    "patch": "PATCH /Users/{id}",
+    "mixed": "Entra cycle",
+}
+
+
+def ratio(ours, base):
+    if base is None or base["rps"] <= 0:
+        return "-"
+    return f"{ours / base['rps']:.2f}x"
+
+
+print(
+    f"\n{users} users, {duration} s per workload, {conns} connections "
+    "(wrk -t2; pgbench -j2 -M prepared)\n"
+)
+peers_present = [p for p in PEERS if any(b == p for b, _ in order)]
+head = ["server", "workload", "req/s", "p50 ms", "p99 ms", "RSS MB", "failed", "/ pgbench", "/ ceiling"]
+head += [f"/ {p}" for p in peers_present]
+print("| " + " | ".join(head) + " |")
+print("|" + "|".join("---" for _ in head) + "|")
+for backend, workload in order:
+    r = rows[(backend, workload)]
+    cells = [
+        backend,
+        LABEL.get(workload, workload),
+        f"{r['rps']:.0f}",
+        f"{r['p50']:.2f}",
+        f"{r['p99']:.2f}",
+        f"{r['rss'] / 1024:.0f}" if r["rss"] else "-",
+        f"{r['failed']}/{r['total']}",
+    ]
+    if backend in ("pgbench",) + tuple(PEERS):
+        cells += ["-", "-"] + ["-" for _ in peers_present]
+    else:
+        kind = PGBENCH.get(workload)
+        cells.append(ratio(r["rps"], rows.get(("pgbench", kind)) if kind else None))
+        cells.append("-" if workload == "ceiling" else ratio(r["rps"], rows.get((backend, "ceiling"))))
+        cells += [ratio(r["rps"], rows.get((p, workload))) for p in peers_present]
+    print("| " + " | ".join(cells) + " |")
