@@ -36,6 +36,9 @@ pub(crate) enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// The SCIM configuration's rate limit is exhausted: retry after that many seconds.
+    #[error("too many requests for this SCIM configuration: retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     /// A dependency (the database) is down: retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -122,6 +125,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
             ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, None, d.clone()),
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, None, self.to_string()),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -155,6 +159,9 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        if let ApiError::Throttled { retry_after_secs } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(

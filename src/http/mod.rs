@@ -15,6 +15,7 @@ mod overload;
 mod render;
 mod root;
 mod search;
+mod throttle;
 mod ui;
 mod users;
 
@@ -42,6 +43,8 @@ pub(crate) struct AppState {
     /// Hash of the admin API token.
     pub(crate) admin_token: Arc<TokenHash>,
     pub(crate) activity: ActivityWriter,
+    /// Per-configuration rate limits (this process's buckets).
+    pub(crate) throttle: Arc<throttle::Throttle>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -459,6 +459,19 @@ pub trait CenterStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Remove a configuration (by name): its token gets 401 from then on.
     async fn delete_configuration(&self, account_id: &AccountId, configuration: &str) -> StoreResult<bool>;
+    /// Set or clear (None) a configuration's rate limit; false when there is no such
+    /// configuration.
+    async fn set_rate_limit(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        limit: Option<crate::accounts::RateLimit>,
+    ) -> StoreResult<bool>;
+    /// The rate limit of a configuration (None: unlimited, or no such configuration).
+    async fn rate_limit(
+        &self,
+        configuration_id: &crate::ids::ConfigurationId,
+    ) -> StoreResult<Option<crate::accounts::RateLimit>>;
     /// A group's members with their origin, by userName.
     async fn members(&self, account_id: &AccountId, group_id: &GroupId) -> StoreResult<Vec<Member>>;
 }

@@ -29,6 +29,7 @@ mod outage;
 mod replicas;
 mod root;
 mod store;
+mod throttle;
 mod tls;
 mod tokens;
 mod ui;
