@@ -11,6 +11,7 @@ mod extract;
 mod groups;
 mod health;
 mod hygiene;
+mod metrics;
 mod overload;
 mod render;
 mod root;
@@ -83,8 +84,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
         .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
-        // Outside the load shedding: probes answer while requests are refused.
+        // Outside the load shedding: probes and scrapes answer while requests are refused.
         .merge(health::router())
+        .merge(metrics::router(state.settings.metrics_public))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

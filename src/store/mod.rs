@@ -467,6 +467,8 @@ pub trait CenterStore: Send + Sync {
         configuration: &str,
         limit: Option<crate::accounts::RateLimit>,
     ) -> StoreResult<bool>;
+    /// The database pool's connections now (for `/metrics`).
+    fn connection_use(&self) -> ConnectionUse;
     /// The rate limit of a configuration (None: unlimited, or no such configuration).
     async fn rate_limit(
         &self,
@@ -477,6 +479,14 @@ pub trait CenterStore: Send + Sync {
 }
 
 /// Everything the HTTP layer needs, behind one object.
+/// The database pool's connections: open (idle or in use) and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore {}
 impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore> Store for T {}
 

@@ -25,6 +25,7 @@ mod filters;
 mod groups;
 mod idp;
 mod licensing;
+mod metrics;
 mod outage;
 mod replicas;
 mod root;

@@ -12,8 +12,8 @@ use crate::licensing::Product;
 use crate::membership::MemberOrigin;
 use crate::store::sql::{SqlStore, or_conflict};
 use crate::store::{
-    CenterStore, ConfigurationState, Instance, Member, Micros, NewConfiguration, PoolStates, StoreError,
-    StoreResult,
+    CenterStore, ConfigurationState, ConnectionUse, Instance, Member, Micros, NewConfiguration, PoolStates,
+    StoreError, StoreResult,
 };
 
 /// A unique violation: `Conflict` with the detail (naming the field at fault).
@@ -353,6 +353,14 @@ impl CenterStore for SqlStore<Db> {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    fn connection_use(&self) -> ConnectionUse {
+        ConnectionUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     async fn rate_limit(&self, configuration_id: &ConfigurationId) -> StoreResult<Option<RateLimit>> {
