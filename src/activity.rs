@@ -147,6 +147,8 @@ pub struct ActivityWriter {
 /// Records waiting to be written before new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
+/// Counter of dropped activity records, by reason (`/metrics`).
+const DROPPED: &str = "activity_records_dropped_total";
 
 impl ActivityWriter {
     /// Start the writer task on the current runtime. The task ends once every writer is
@@ -166,8 +168,14 @@ impl ActivityWriter {
     /// Queue a record (dropped, with a log line, when the queue is full).
     pub fn record(&self, record: ActivityRecord) {
         if self.queue.try_send(record).is_err() {
+            metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
             tracing::warn!("activity log queue full: a record was dropped");
         }
+    }
+
+    /// Records queued and not yet written.
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
     }
 }
 
@@ -190,6 +198,7 @@ async fn write_batch(store: &dyn Store, batch: &[ActivityRecord]) {
 }
 
 fn dropped(record: &ActivityRecord, error: &crate::store::StoreError) {
+    metrics::counter!(DROPPED, "reason" => "refused").increment(1);
     tracing::warn!(
         %error,
         account_id = %record.account_id,

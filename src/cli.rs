@@ -139,6 +139,22 @@ pub enum ConfigCommand {
         account: AccountArg,
         name: String,
     },
+    /// Throttle a configuration's token (429 + Retry-After beyond the limit), or stop
+    /// throttling it with --off. Running servers apply the change within 2 seconds.
+    RateLimit {
+        #[command(flatten)]
+        account: AccountArg,
+        name: String,
+        /// Sustained requests per minute.
+        #[arg(long, required_unless_present = "off", conflicts_with = "off")]
+        per_minute: Option<u32>,
+        /// Requests allowed at once (default: the per-minute rate).
+        #[arg(long, conflicts_with = "off")]
+        burst: Option<u32>,
+        /// Remove the limit.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 fn parse_patch_response(text: &str) -> Result<PatchResponse, String> {
@@ -338,6 +354,27 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
             let account = center.account(&account.account).await?;
             center.delete_configuration(&account, &name).await?;
             eprintln!("SCIM configuration {name:?} deleted: its token no longer works");
+        }
+        AdminCommand::Config(ConfigCommand::RateLimit {
+            account,
+            name,
+            per_minute,
+            burst,
+            off: _,
+        }) => {
+            let account = center.account(&account.account).await?;
+            let limit = per_minute.map(|requests_per_minute| crate::accounts::RateLimit {
+                requests_per_minute,
+                burst: burst.unwrap_or(requests_per_minute),
+            });
+            center.set_rate_limit(&account, &name, limit).await?;
+            match limit {
+                Some(l) => eprintln!(
+                    "SCIM configuration {name:?}: at most {} requests a minute, {} at once",
+                    l.requests_per_minute, l.burst
+                ),
+                None => eprintln!("SCIM configuration {name:?}: no rate limit"),
+            }
         }
         AdminCommand::Token(TokenCommand::Refresh {
             account,

@@ -136,6 +136,10 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_REQUEST_TIMEOUT_SECS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout_secs: Option<u64>,
+    /// Serve `/metrics` without the admin token (for a scraper on a private network).
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_METRICS_PUBLIC", num_args = 0..=1, default_missing_value = "true")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_public: Option<bool>,
     /// TLS certificate chain (PEM): serve HTTPS (HTTP/2 and HTTP/1.1). Needs `--tls-key`.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_TLS_CERT")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,6 +192,7 @@ pub struct Settings {
     pub header_read_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub request_timeout_secs: u64,
+    pub metrics_public: bool,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: LogFormat,
@@ -214,6 +219,7 @@ impl Default for Settings {
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
             request_timeout_secs: 60,
+            metrics_public: false,
             tls_cert: None,
             tls_key: None,
             log_format: LogFormat::Text,

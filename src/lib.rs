@@ -105,6 +105,7 @@ impl Application {
             settings: Arc::new(settings),
             admin_token: Arc::new(admin_token.hash()),
             activity,
+            throttle: Default::default(),
         };
         Ok(Application {
             listener,

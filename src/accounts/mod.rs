@@ -34,6 +34,14 @@ pub struct ScimConfiguration {
     pub patch_response: PatchResponse,
 }
 
+/// Throttling of one SCIM configuration (LinkedIn answers 429 when a client sends too
+/// fast): `requests_per_minute` sustained, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub requests_per_minute: u32,
+    pub burst: u32,
+}
+
 /// What a successful PATCH answers (RFC 7644 §3.5.2 allows either). Stored and seeded
 /// by the same snake_case names (strum for the store, serde for the seed file).
 #[derive(

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::fidelity::LicenseEdit;
 use crate::accounts::token_expiry;
-use crate::accounts::{Account, BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse};
+use crate::accounts::{
+    Account, BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse, RateLimit,
+};
 use crate::activity::ActivityRecord;
 use crate::clock::Clock;
 use crate::ids::{GroupId, PoolId, UserId};
@@ -564,6 +566,48 @@ impl Center {
             )));
         }
         Ok(())
+    }
+
+    /// Throttle a configuration (`Some`) or stop throttling it (`None`).
+    pub async fn set_rate_limit(
+        &self,
+        account: &Account,
+        configuration: &str,
+        limit: Option<RateLimit>,
+    ) -> CenterResult<()> {
+        if let Some(limit) = limit {
+            for (field, value) in [
+                ("requestsPerMinute", limit.requests_per_minute),
+                ("burst", limit.burst),
+            ] {
+                if value == 0 {
+                    return Err(CenterError::Invalid {
+                        field,
+                        message: "must be at least 1 (remove the rate limit to stop throttling)".into(),
+                    });
+                }
+            }
+        }
+        if !self
+            .store
+            .set_rate_limit(&account.id, configuration, limit)
+            .await?
+        {
+            return Err(CenterError::NotFound(format!(
+                "no SCIM configuration {configuration:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A configuration's rate limit, `None` when it is not throttled.
+    pub async fn rate_limit(
+        &self,
+        account: &Account,
+        configuration: &str,
+    ) -> CenterResult<Option<RateLimit>> {
+        let state = self.configuration(account, configuration).await?;
+        Ok(self.store.rate_limit(&state.id).await?)
     }
 
     /// A page of users with their licenses.

@@ -58,6 +58,7 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         detail: response.extensions().get::<ErrorDetail>().map(|d| d.0.clone()),
     };
     if let Some(record) = note.finish(facts) {
+        super::metrics::tolerances_fired(&record.tolerances);
         state.activity.record(record);
     }
     response

@@ -70,6 +70,10 @@ pub(super) fn router() -> Router<AppState> {
             "/admin/api/accounts/{account}/configurations/{configuration}",
             get(configuration).delete(delete_configuration),
         )
+        .route(
+            "/admin/api/accounts/{account}/configurations/{configuration}/rate-limit",
+            get(rate_limit).put(set_rate_limit).delete(remove_rate_limit),
+        )
         .route("/admin/api/accounts/{account}/users", get(users))
         .route("/admin/api/accounts/{account}/users/deletion", post(delete_users))
         .route("/admin/api/accounts/{account}/users/{user}", get(user))
@@ -395,6 +399,81 @@ async fn delete_configuration(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A SCIM configuration's rate limit: `requestsPerMinute` sustained, up to `burst` at
+/// once; beyond it the token gets 429 with `Retry-After`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct RateLimitView {
+    requests_per_minute: u32,
+    burst: u32,
+}
+
+/// The configuration's rate limit; 404 when it is not throttled (the default).
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/configurations/{configuration}/rate-limit", tag = "scim",
+    responses((status = 200, body = RateLimitView), (status = 404)))]
+async fn rate_limit(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, configuration)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    match state.center().rate_limit(&account, &configuration).await? {
+        Some(limit) => Ok(axum::Json(RateLimitView {
+            requests_per_minute: limit.requests_per_minute,
+            burst: limit.burst,
+        })
+        .into_response()),
+        None => Err(ApiError::NotFound(format!(
+            "SCIM configuration {configuration:?} has no rate limit"
+        ))),
+    }
+}
+
+/// Throttle the configuration's token (per server process).
+#[utoipa::path(put, path = "/admin/api/accounts/{account}/configurations/{configuration}/rate-limit", tag = "scim",
+    request_body = RateLimitView, responses((status = 200, body = RateLimitView), (status = 400), (status = 404)))]
+async fn set_rate_limit(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, configuration)): Path<(String, String)>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let view: RateLimitView = body_as(body, r#"{"requestsPerMinute": n, "burst": n}"#)?;
+    let limit = crate::accounts::RateLimit {
+        requests_per_minute: view.requests_per_minute,
+        burst: view.burst,
+    };
+    change_rate_limit(&state, &name, &configuration, Some(limit)).await?;
+    Ok(axum::Json(view).into_response())
+}
+
+/// Stop throttling the configuration's token.
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/configurations/{configuration}/rate-limit", tag = "scim",
+    responses((status = 204), (status = 404)))]
+async fn remove_rate_limit(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, configuration)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    change_rate_limit(&state, &name, &configuration, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Store the change, and apply it in this process from the next request on.
+async fn change_rate_limit(
+    state: &AppState,
+    name: &str,
+    configuration: &str,
+    limit: Option<crate::accounts::RateLimit>,
+) -> ApiResult<()> {
+    let account = account(state, name).await?;
+    let center = state.center();
+    center.set_rate_limit(&account, configuration, limit).await?;
+    let id = center.configuration(&account, configuration).await?.id;
+    state.throttle.forget(&id);
+    Ok(())
+}
+
 /// Users with their license state per product; `?format=csv` is the manual export.
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/users", tag = "users", params(UserParams),
     responses((status = 200, body = UserPage), (status = 400), (status = 404)))]
@@ -514,6 +593,7 @@ async fn remove_member(
         create_account, get_account, update_account, delete_account,
         instances, add_instance, add_pool,
         configurations, configuration, create_configuration, delete_configuration,
+        rate_limit, set_rate_limit, remove_rate_limit,
         users, user, move_license, delete_users, groups, group, remove_member,
         super::admin::accounts, super::admin::pools, super::admin::update_pool, super::admin::reset,
         super::admin::activity, super::admin::refresh_token, super::admin::add_group_members,

@@ -39,6 +39,9 @@ pub(crate) enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     NotImplemented(String),
+    /// The SCIM configuration's rate limit is exhausted: retry after that many seconds.
+    #[error("too many requests for this SCIM configuration: retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     /// A dependency (the database) is down: retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -73,13 +76,27 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Errors that say the database cannot be reached now (an outage, a full pool), not
-/// that the request is wrong: answered 503 with `Retry-After`.
+/// Errors that say the database cannot be reached now (an outage, a restart, a full
+/// pool), not that the request is wrong: answered 503 with `Retry-After`.
 fn database_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
-    )
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|pg| postgres_unavailable(pg.code())),
+        _ => false,
+    }
+}
+
+/// Postgres SQLSTATEs of a server that is going away or not taking connections: class 08
+/// (connection exception), 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+/// connect now (starting up or in recovery), 53300 too many connections.
+fn postgres_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// Seconds a client is told to wait after a 503.
@@ -116,6 +133,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
             ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, None, d.clone()),
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, None, self.to_string()),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -150,6 +168,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
+        if let ApiError::Throttled { retry_after_secs } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -176,5 +197,18 @@ mod tests {
         }
         let other = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound)).into_response();
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let reset = ApiError::from(StoreError::Database(sqlx::Error::Io(reset))).into_response();
+        assert_eq!(reset.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn postgres_going_away_is_unavailable_and_a_constraint_is_not() {
+        for sqlstate in ["57P01", "57P02", "57P03", "53300", "08006", "08001"] {
+            assert!(postgres_unavailable(sqlstate), "{sqlstate}");
+        }
+        for sqlstate in ["23505", "22021", "40001", "42P01"] {
+            assert!(!postgres_unavailable(sqlstate), "{sqlstate}");
+        }
     }
 }

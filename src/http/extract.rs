@@ -64,6 +64,10 @@ impl FromRequestParts<AppState> for Authenticated {
                 if let Some(note) = parts.extensions.get::<ActivityNote>() {
                     note.principal(&principal);
                 }
+                state
+                    .throttle
+                    .admit(state.store.as_ref(), &principal.configuration.id)
+                    .await?;
                 Ok(Authenticated(principal))
             }
             Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),

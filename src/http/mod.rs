@@ -12,11 +12,13 @@ mod extract;
 mod groups;
 mod health;
 mod hygiene;
+mod metrics;
 mod overload;
 mod paths;
 mod render;
 mod root;
 mod search;
+mod throttle;
 mod ui;
 mod users;
 
@@ -44,6 +46,8 @@ pub(crate) struct AppState {
     /// Hash of the admin API token.
     pub(crate) admin_token: Arc<TokenHash>,
     pub(crate) activity: ActivityWriter,
+    /// Per-configuration rate limits (this process's buckets).
+    pub(crate) throttle: Arc<throttle::Throttle>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -96,8 +100,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback_service(scim_routes(&state).with_state(state.clone()))
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
         .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
-        // Outside the load shedding: probes answer while requests are refused.
+        // Outside the load shedding: probes and scrapes answer while requests are refused.
         .merge(health::router())
+        .merge(metrics::router(state.settings.metrics_public))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -464,11 +464,34 @@ pub trait CenterStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Remove a configuration (by name): its token gets 401 from then on.
     async fn delete_configuration(&self, account_id: &AccountId, configuration: &str) -> StoreResult<bool>;
+    /// Set or clear (None) a configuration's rate limit; false when there is no such
+    /// configuration.
+    async fn set_rate_limit(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        limit: Option<crate::accounts::RateLimit>,
+    ) -> StoreResult<bool>;
+    /// The database pool's connections now (for `/metrics`).
+    fn connection_use(&self) -> ConnectionUse;
+    /// The rate limit of a configuration (None: unlimited, or no such configuration).
+    async fn rate_limit(
+        &self,
+        configuration_id: &crate::ids::ConfigurationId,
+    ) -> StoreResult<Option<crate::accounts::RateLimit>>;
     /// A group's members with their origin, by userName.
     async fn members(&self, account_id: &AccountId, group_id: &GroupId) -> StoreResult<Vec<Member>>;
 }
 
 /// Everything the HTTP layer needs, behind one object.
+/// The database pool's connections: open (idle or in use) and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore {}
 impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore> Store for T {}
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use hyper::Request;
@@ -124,6 +125,30 @@ async fn scim_over_https_with_http2_and_http1(backend: Backend) {
     assert!(plain.is_err() || plain.is_ok_and(|r| r.status() != StatusCode::OK));
 }
 
+async fn a_silent_client_on_the_tls_port_is_cut_off(backend: Backend) {
+    use tokio::io::AsyncReadExt;
+    let certificate = Certificate::make();
+    let (cert, key) = (certificate.cert(), certificate.key());
+    let app = TestApp::builder(backend)
+        .settings(move |s| {
+            s.tls_cert = Some(cert);
+            s.tls_key = Some(key);
+            s.header_read_timeout_secs = 1;
+        })
+        .spawn()
+        .await;
+    let port = app.address.rsplit(':').next().unwrap();
+    let mut silent = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let (status, _) = get_over_tls(&app, &certificate, b"h2", "/scim/v2/Users").await;
+    assert_eq!(status, StatusCode::OK, "served while a silent client waits");
+    let mut received = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(30), silent.read_to_end(&mut received)).await;
+    assert!(
+        closed.is_ok(),
+        "a client that never starts its TLS handshake keeps its connection"
+    );
+}
+
 async fn the_banner_prints_https_urls_when_tls_is_on(backend: Backend) {
     let certificate = Certificate::make();
     let database = TestDatabase::create(backend).await;
@@ -153,5 +178,6 @@ async fn the_banner_prints_https_urls_when_tls_is_on(backend: Backend) {
 
 backend_tests!(
     scim_over_https_with_http2_and_http1,
+    a_silent_client_on_the_tls_port_is_cut_off,
     the_banner_prints_https_urls_when_tls_is_on,
 );

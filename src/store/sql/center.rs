@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 
 use super::Db;
-use crate::accounts::{Account, Fidelity, PatchResponse, TokenHash};
+use crate::accounts::{Account, Fidelity, PatchResponse, RateLimit, TokenHash};
 use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use crate::licensing::Product;
 use crate::membership::MemberOrigin;
 use crate::store::sql::{SqlStore, or_conflict};
 use crate::store::{
-    CenterStore, ConfigurationState, Instance, Member, Micros, NewConfiguration, PoolStates, StoreError,
-    StoreResult,
+    CenterStore, ConfigurationState, ConnectionUse, Instance, Member, Micros, NewConfiguration, PoolStates,
+    StoreError, StoreResult,
 };
 
 /// A unique violation: `Conflict` with the detail (naming the field at fault).
@@ -338,6 +338,49 @@ impl CenterStore for SqlStore<Db> {
             .await?;
         self.principals_changed().await;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_rate_limit(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        limit: Option<RateLimit>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update scim_configurations set rate_limit_per_minute = $1, rate_limit_burst = $2
+             where account_id = $3 and name = $4",
+        )
+        .bind(limit.map(|l| i64::from(l.requests_per_minute)))
+        .bind(limit.map(|l| i64::from(l.burst)))
+        .bind(account_id)
+        .bind(configuration)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    fn connection_use(&self) -> ConnectionUse {
+        ConnectionUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn rate_limit(&self, configuration_id: &ConfigurationId) -> StoreResult<Option<RateLimit>> {
+        let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "select rate_limit_per_minute, rate_limit_burst from scim_configurations where id = $1",
+        )
+        .bind(configuration_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some((Some(per_minute), Some(burst))) => Some(RateLimit {
+                requests_per_minute: u32::try_from(per_minute).unwrap_or(u32::MAX),
+                burst: u32::try_from(burst).unwrap_or(u32::MAX),
+            }),
+            _ => None,
+        })
     }
 
     async fn members(&self, account_id: &AccountId, group_id: &GroupId) -> StoreResult<Vec<Member>> {

@@ -1,0 +1,235 @@
+//! A Postgres outage (issues 15 and 16): two server processes reach Postgres through a
+//! TCP proxy the test controls. Cutting the proxy (every connection closed, new ones
+//! dropped) must give 503 + `Retry-After`, never 500, and `/readyz` must say so; restoring
+//! it must bring both back. The shared Postgres itself is never stopped.
+//!
+//! Postgres only: SQLite has no network to lose.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::io::AsyncBufReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Mutex, watch};
+
+use crate::helpers::{Backend, TestApp, postgres_available, user_body};
+
+const POSTGRES: &str = "127.0.0.1:5432";
+
+/// A TCP proxy to Postgres that can be cut and restored.
+struct Proxy {
+    address: String,
+    open: Arc<AtomicBool>,
+    /// Bumped to close every proxied connection.
+    cut: watch::Sender<u64>,
+    /// Local ports of the proxy's connections to Postgres (`pg_stat_activity.client_port`).
+    upstream_ports: Arc<Mutex<Vec<u16>>>,
+}
+
+impl Proxy {
+    async fn start() -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let open = Arc::new(AtomicBool::new(true));
+        let (cut, cuts) = watch::channel(0u64);
+        let upstream_ports = Arc::new(Mutex::new(Vec::new()));
+        let (accepting, ports) = (open.clone(), upstream_ports.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees its connection closed at once
+                }
+                let Ok(mut upstream) = TcpStream::connect(POSTGRES).await else {
+                    continue;
+                };
+                ports.lock().await.push(upstream.local_addr().unwrap().port());
+                let mut cuts = cuts.clone();
+                // Only a cut after this connection was made closes it.
+                cuts.mark_unchanged();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Proxy {
+            address,
+            open,
+            cut,
+            upstream_ports,
+        }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        self.cut.send_modify(|generation| *generation += 1);
+    }
+
+    fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A server process of the real binary, killed when dropped.
+struct Replica {
+    _child: tokio::process::Child,
+    origin: String,
+}
+
+const ADMIN_TOKEN: &str = "outage-admin-token";
+
+async fn replica(database_url: &str, demo_token: &str) -> Replica {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+        .env("LINKEDIN_SCIM_DATABASE_URL", database_url)
+        .env("LINKEDIN_SCIM_BIND", "127.0.0.1:0")
+        .env("LINKEDIN_SCIM_PROFILE", "rfc")
+        .env("LINKEDIN_SCIM_DEMO_TOKEN", demo_token)
+        .env("LINKEDIN_SCIM_ADMIN_TOKEN", ADMIN_TOKEN)
+        // Fail fast: a request waits at most a second for a connection.
+        .env("LINKEDIN_SCIM_DATABASE_ACQUIRE_TIMEOUT_MS", "1000")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start replica");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("a banner");
+    let origin = first
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Replica {
+        _child: child,
+        origin,
+    }
+}
+
+/// What each replica answers to a read, a write and the readiness probe.
+async fn probe(
+    client: &reqwest::Client,
+    replicas: &[Replica],
+    token: &str,
+    n: &mut u32,
+) -> Vec<reqwest::Response> {
+    let mut responses = Vec::new();
+    for replica in replicas {
+        *n += 1;
+        responses.push(
+            client
+                .get(format!("{}/scim/v2/Users", replica.origin))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap(),
+        );
+        responses.push(
+            client
+                .post(format!("{}/scim/v2/Users", replica.origin))
+                .bearer_auth(token)
+                .json(&user_body(&format!("outage{n}@acme.com")))
+                .send()
+                .await
+                .unwrap(),
+        );
+        responses.push(
+            client
+                .get(format!("{}/readyz", replica.origin))
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    responses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_answers_503_with_retry_after_then_recovers() {
+    if !postgres_available().await {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let proxy = Proxy::start().await;
+    assert!(app.database_url.contains(POSTGRES), "{}", app.database_url);
+    let proxied = app.database_url.replace(POSTGRES, &proxy.address);
+    let replicas = [
+        replica(&proxied, &app.token).await,
+        replica(&proxied, &app.token).await,
+    ];
+    let client = reqwest::Client::new();
+    let mut n = 0;
+    for response in probe(&client, &replicas, &app.token, &mut n).await {
+        assert!(response.status().is_success(), "before the outage: {response:?}");
+    }
+
+    // Postgres terminates the replicas' sessions (57P01, as in a restart): answered or
+    // 503, never 500.
+    let ports: Vec<i32> = proxy
+        .upstream_ports
+        .lock()
+        .await
+        .iter()
+        .map(|&p| i32::from(p))
+        .collect();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where client_port = any($1)")
+        .bind(&ports)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    for response in probe(&client, &replicas, &app.token, &mut n).await {
+        assert!(
+            response.status().is_success() || response.status() == StatusCode::SERVICE_UNAVAILABLE,
+            "after the sessions were terminated: {response:?}"
+        );
+    }
+
+    proxy.cut();
+    for _ in 0..2 {
+        for response in probe(&client, &replicas, &app.token, &mut n).await {
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "during the outage: {response:?}"
+            );
+            assert_eq!(response.headers()["retry-after"], "5");
+        }
+    }
+
+    proxy.restore();
+    let mut recovered = false;
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        let responses = probe(&client, &replicas, &app.token, &mut n).await;
+        assert!(
+            responses
+                .iter()
+                .all(|r| r.status() != StatusCode::INTERNAL_SERVER_ERROR),
+            "after the outage: {responses:?}"
+        );
+        if responses.iter().all(|r| r.status().is_success()) {
+            recovered = true;
+            break;
+        }
+        last = responses
+            .iter()
+            .map(|r| (r.url().path().to_owned(), r.status()))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        recovered,
+        "the replicas did not recover once Postgres was reachable again: {last:?}"
+    );
+}
