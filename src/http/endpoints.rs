@@ -20,6 +20,7 @@ use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::ResourceType;
 use crate::scim::error::ProtocolError;
+use crate::scim::limits::{check_document, check_patch_request, check_resource_request};
 use crate::scim::list::{ListRequest, RawListParams, list_response};
 use crate::scim::normalize::normalize;
 use crate::scim::patch::{DeferredOp, apply_patch};
@@ -174,10 +175,13 @@ async fn respond<K: Kind>(
 /// A POST/PUT body validated and canonicalized against the kind's schema; the
 /// tolerances that fired are noted even when it is refused.
 fn read_resource<K: Kind>(scim: &Scim, body: Value) -> ApiResult<Value> {
+    check_resource_request(&body, K::DEFERRED)?;
     let mut leniency = leniency(&scim.principal);
     let doc = normalize(body, K::schema(), &mut leniency);
     scim.note.tolerances(&leniency);
-    Ok(doc?)
+    let doc = doc?;
+    check_document(&doc, K::schema(), K::DEFERRED)?;
+    Ok(doc)
 }
 
 /// `POST /{Kind}`: 201 with the resource and its `Location`.
@@ -220,6 +224,7 @@ pub(super) async fn patch<K: Kind>(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let projection = params.projection()?;
+    check_patch_request(&body, K::DEFERRED)?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| {
         let mut leniency = leniency(&scim.principal);
         let patched = apply_patch(
@@ -231,10 +236,9 @@ pub(super) async fn patch<K: Kind>(
             &mut leniency,
         )
         .and_then(|outcome| {
-            Ok((
-                normalize(outcome.resource, K::schema(), &mut leniency)?,
-                outcome.deferred,
-            ))
+            let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
+            check_document(&doc, K::schema(), K::DEFERRED)?;
+            Ok((doc, outcome.deferred))
         });
         scim.note.tolerances(&leniency);
         let (doc, deferred) = patched?;

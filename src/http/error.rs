@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::accounts::fidelity::Refusal;
 use crate::scim::error::{ProtocolError, ScimType};
+use crate::scim::limits::RequestTooLarge;
 use crate::store::StoreError;
 
 pub(crate) const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -73,6 +74,12 @@ impl From<StoreError> for ApiError {
             }
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<RequestTooLarge> for ApiError {
+    fn from(e: RequestTooLarge) -> Self {
+        ApiError::PayloadTooLarge(e.0)
     }
 }
 

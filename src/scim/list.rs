@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::ProtocolError;
 use super::filter::{Filter, parse_filter_with_schema};
+use super::limits::{check_filter_text, check_filter_work};
 use super::projection::parse_attribute_list;
 use super::schema::{AttrPath, ResourceSchema};
 use super::tolerance::Leniency;
@@ -138,7 +139,10 @@ impl RawListParams {
         let filter = match self.filter.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => {
-                Some(parse_filter_with_schema(text, leniency, schema).map_err(ProtocolError::from)?)
+                check_filter_text(text)?;
+                let filter = parse_filter_with_schema(text, leniency, schema).map_err(ProtocolError::from)?;
+                check_filter_work(&filter, schema)?;
+                Some(filter)
             }
         };
         let sort_by = match self.sort_by.as_deref().map(str::trim) {

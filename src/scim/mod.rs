@@ -7,6 +7,7 @@ pub mod error;
 pub mod filter;
 #[cfg(test)]
 mod fixtures;
+pub mod limits;
 pub mod list;
 pub mod normalize;
 pub mod patch;

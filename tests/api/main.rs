@@ -11,6 +11,8 @@
 
 mod helpers;
 
+mod limits;
+
 mod abuse;
 
 mod admin;

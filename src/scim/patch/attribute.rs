@@ -3,14 +3,16 @@
 
 use serde_json::{Map, Value};
 
+use super::index::{ElementIndex, count_work};
 use super::multi_valued::{
-    as_elements, canonical_map, element_list, enforce_primary, remove_matched, value_matches,
+    as_elements, canonical_map, element_list, enforce_primary, into_elements, remove_matched, value_matches,
 };
 use super::mutability::{check_change, check_sub_change, is_read_only, is_unassigned};
 use super::{Engine, OpKind};
 use crate::scim::case_insensitive;
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::Filter;
+use crate::scim::schema::Mutability;
 use crate::scim::schema::{AttrType, AttributeDef, Resolved};
 use crate::scim::tolerance::Tolerance;
 
@@ -66,23 +68,68 @@ impl<'a> Engine<'a> {
     ) -> Result<(), ProtocolError> {
         let def = res.attribute;
         let old = case_insensitive::take(container, &def.name);
+        let key = (res.extension, def.name.as_str());
+        let appends = kind == OpKind::Add
+            && filter.is_none()
+            && res.sub_attribute.is_none()
+            && def.multi_valued
+            && def.mutability != Mutability::Immutable
+            && value.is_some_and(|v| !v.is_null());
+        if !appends {
+            self.indexes.remove(&key);
+        }
+        // Keep a stored empty value as it was rather than report a change.
+        let stored_empty = old.as_ref().filter(|v| is_unassigned(v)).cloned();
+        if let (true, Some(value)) = (appends, value) {
+            let new = self.append(key, def, old, value);
+            put_value(container, def, Some(new), stored_empty);
+            return Ok(());
+        }
+        // Only an immutable attribute's old value is looked at once the new one is made.
+        let immutable_old = (def.mutability == Mutability::Immutable)
+            .then(|| old.clone())
+            .flatten();
         let new = match (filter, res.sub_attribute) {
-            (Some(filter), sub) => self.filtered(kind, res, filter, sub, old.as_ref(), value, label)?,
+            (Some(filter), sub) => self.filtered(kind, res, filter, sub, old, value, label)?,
             (None, Some(sub)) => sub_no_filter(kind, def, sub, old.as_ref(), value, label)?,
             (None, None) => self.whole(kind, def, old.as_ref(), value, remove_list, label)?,
         };
-        check_change(def, old.as_ref(), new.as_ref(), label)?;
-        match (new, old) {
-            (Some(new), _) if !is_unassigned(&new) => {
-                container.insert(def.name.clone(), new);
-            }
-            // Keep a stored empty value as it was rather than report a change.
-            (_, Some(old)) if is_unassigned(&old) => {
-                container.insert(def.name.clone(), old);
-            }
-            _ => {}
-        }
+        check_change(def, immutable_old.as_ref(), new.as_ref(), label)?;
+        put_value(container, def, new, stored_empty);
         Ok(())
+    }
+
+    /// `add` of values to a multi-valued attribute (no filter, no sub-attribute): values
+    /// equal to an element are skipped, the others appended. Linear in the values added,
+    /// whatever the attribute holds, through the attribute's [`ElementIndex`].
+    fn append(
+        &mut self,
+        key: super::index::IndexKey<'a>,
+        def: &AttributeDef,
+        old: Option<Value>,
+        value: &Value,
+    ) -> Value {
+        let fresh = !self.indexes.contains_key(&key);
+        let mut elements = if fresh {
+            into_elements(old)
+        } else {
+            // An indexed array is only appended to: take it as it is, without a pass.
+            match old {
+                Some(Value::Array(items)) => items,
+                other => into_elements(other),
+            }
+        };
+        let index = self
+            .indexes
+            .entry(key)
+            .or_insert_with(|| ElementIndex::build(&elements));
+        for element in element_list(def, value) {
+            count_work(1);
+            if !index.contains(&elements, &element) {
+                index.push(&mut elements, element);
+            }
+        }
+        Value::Array(elements)
     }
 
     /// An operation on a whole attribute (no sub-attribute, no filter).
@@ -173,6 +220,19 @@ impl<'a> Engine<'a> {
                 "{label:?} is a complex attribute: its value must be an object"
             ))),
         }
+    }
+}
+
+/// Store `new` unless it is no value; then keep `stored_empty`, the empty value the
+/// document held, if any.
+fn put_value(
+    container: &mut Map<String, Value>,
+    def: &AttributeDef,
+    new: Option<Value>,
+    stored_empty: Option<Value>,
+) {
+    if let Some(value) = new.filter(|n| !is_unassigned(n)).or(stored_empty) {
+        container.insert(def.name.clone(), value);
     }
 }
 

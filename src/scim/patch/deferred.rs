@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::index::ElementIndex;
 use super::multi_valued::element_list;
 use super::{DeferredOp, Engine, OpKind};
 use crate::scim::error::ProtocolError;
@@ -79,9 +80,10 @@ pub(super) fn deferred_items(
     label: &str,
 ) -> Result<Vec<Value>, ProtocolError> {
     let mut items: Vec<Value> = Vec::new();
+    let mut index = ElementIndex::default();
     for item in element_list(def, value) {
-        if !items.contains(&item) {
-            items.push(item);
+        if !index.contains(&items, &item) {
+            index.push(&mut items, item);
         }
     }
     if def.attr_type == AttrType::Complex

@@ -73,6 +73,8 @@ impl<'a> Engine<'a> {
                 "{label:?} has only readOnly attributes: the server maintains it"
             )));
         }
+        self.indexes
+            .retain(|(extension, _), _| *extension != Some(ext.id.as_str()));
         let Some(Value::Object(removed)) = case_insensitive::take(&mut self.doc, &ext.id) else {
             return Ok(());
         };

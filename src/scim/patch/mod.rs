@@ -109,6 +109,7 @@
 mod attribute;
 mod deferred;
 mod extension;
+mod index;
 mod multi_valued;
 mod mutability;
 mod path;
@@ -116,12 +117,15 @@ mod request;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use crate::scim::error::ProtocolError;
 use crate::scim::filter::Filter;
 use crate::scim::schema::{Resolved, ResourceSchema, Schema};
 use crate::scim::tolerance::Leniency;
+use index::{ElementIndex, IndexKey};
 use request::read_request;
 
 /// The `schemas` URI every PATCH request body must carry (RFC 7644 §3.5.2).
@@ -179,6 +183,7 @@ pub fn apply_patch(
         leniency,
         doc: original.clone(),
         deferred: Vec::new(),
+        indexes: HashMap::new(),
     };
     for (index, operation) in operations.iter().enumerate() {
         engine
@@ -230,4 +235,6 @@ struct Engine<'a> {
     leniency: &'a mut Leniency,
     doc: Map<String, Value>,
     deferred: Vec<DeferredOp>,
+    /// Element indexes of the multi-valued attributes operations have appended to.
+    indexes: HashMap<IndexKey<'a>, ElementIndex>,
 }

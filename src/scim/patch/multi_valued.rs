@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::attribute::merge_into;
+use super::index::count_work;
 use super::mutability::check_sub_change;
 use super::{Engine, OpKind};
 use crate::scim::case_insensitive;
@@ -21,7 +22,7 @@ impl<'a> Engine<'a> {
         res: &Resolved<'a>,
         filter: &Filter,
         sub: Option<&AttributeDef>,
-        old: Option<&Value>,
+        old: Option<Value>,
         value: Option<&Value>,
         label: &str,
     ) -> Result<Option<Value>, ProtocolError> {
@@ -31,8 +32,13 @@ impl<'a> Engine<'a> {
             name: def.name.clone(),
             sub: None,
         };
-        let mut elements = as_elements(old);
-        let matched: Vec<usize> = elements
+        let stored: &[Value] = match &old {
+            None | Some(Value::Null) => &[],
+            Some(Value::Array(items)) => items,
+            Some(other) => std::slice::from_ref(other),
+        };
+        count_work(stored.len());
+        let matched: Vec<usize> = stored
             .iter()
             .enumerate()
             .filter(|(_, e)| filter::matches_element(filter, &attr, e, self.schema))
@@ -44,18 +50,21 @@ impl<'a> Engine<'a> {
                 if matched.is_empty() {
                     return Err(no_match());
                 }
+                let mut elements = into_elements(old);
                 remove_matched(&mut elements, &matched, sub, label)?;
                 return Ok(Some(Value::Array(elements)));
             }
             (_, None | Some(Value::Null)) => {
                 if kind == OpKind::Replace && !matched.is_empty() {
+                    let mut elements = into_elements(old);
                     remove_matched(&mut elements, &matched, sub, label)?;
                     return Ok(Some(Value::Array(elements)));
                 }
-                return Ok(old.cloned());
+                return Ok(old);
             }
             (_, Some(value)) => value,
         };
+        let mut elements = into_elements(old);
         // Without a sub-attribute the value is merged into each complex element.
         let members = match (sub, def.attr_type) {
             (None, AttrType::Complex) => Some(
@@ -125,8 +134,8 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Remove the matched elements, or only their `sub` sub-attribute (dropping elements
-/// left empty).
+/// Remove the matched elements (`matched`: ascending positions), or only their `sub`
+/// sub-attribute (dropping elements left empty).
 pub(super) fn remove_matched(
     elements: &mut Vec<Value>,
     matched: &[usize],
@@ -135,14 +144,18 @@ pub(super) fn remove_matched(
 ) -> Result<(), ProtocolError> {
     match sub {
         None => {
+            // `matched` is ascending: walk it alongside the elements.
+            count_work(elements.len());
+            let mut matched = matched.iter().peekable();
             let mut index = 0;
             elements.retain(|_| {
-                let keep = !matched.contains(&index);
+                let drop = matched.next_if_eq(&&index).is_some();
                 index += 1;
-                keep
+                !drop
             });
         }
         Some(sub) => {
+            count_work(elements.len());
             for &i in matched {
                 if let Some(Value::Object(map)) = elements.get_mut(i) {
                     let before = case_insensitive::take(map, &sub.name);
@@ -231,11 +244,17 @@ pub(super) fn canonical_map(
 }
 
 pub(super) fn as_elements(old: Option<&Value>) -> Vec<Value> {
-    match old {
+    into_elements(old.cloned())
+}
+
+pub(super) fn into_elements(old: Option<Value>) -> Vec<Value> {
+    let elements = match old {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.clone(),
-        Some(other) => vec![other.clone()],
-    }
+        Some(Value::Array(items)) => items,
+        Some(other) => vec![other],
+    };
+    count_work(elements.len());
+    elements
 }
 
 /// Does `pattern` (from a remove value list) name `element`? Objects: every member of a
@@ -268,15 +287,20 @@ pub(super) fn enforce_primary(elements: &mut [Value], touched: &[usize]) {
     let Some(winner) = winner else {
         return;
     };
+    count_work(elements.len());
     for (i, element) in elements.iter_mut().enumerate() {
-        if i == winner {
-            continue;
+        if i != winner {
+            clear_primary(element);
         }
-        if let Value::Object(map) = element
-            && let Some(key) = case_insensitive::key(map, "primary").map(str::to_string)
-            && is_true(map.get(&key))
-        {
-            map.insert(key, Value::Bool(false));
-        }
+    }
+}
+
+/// A true `primary` of `element` becomes `false`.
+pub(super) fn clear_primary(element: &mut Value) {
+    if let Value::Object(map) = element
+        && let Some(key) = case_insensitive::key(map, "primary").map(str::to_string)
+        && is_true(map.get(&key))
+    {
+        map.insert(key, Value::Bool(false));
     }
 }

@@ -1411,3 +1411,100 @@ mod props {
         }
     }
 }
+
+/// Element visits (see [`index::WORK`]) of a lenient PATCH of `ops` on `doc`, which must
+/// succeed.
+fn work_of(schema: &ResourceSchema, doc: &Value, deferred: &[&str], ops: Value) -> usize {
+    index::WORK.with(|work| work.set(0));
+    let (result, _) = run(ClientProfile::Lenient, schema, doc, deferred, ops);
+    result.expect("the PATCH applies");
+    index::WORK.with(std::cell::Cell::get)
+}
+
+fn user_with_emails(n: usize) -> Value {
+    let emails: Vec<Value> = (0..n)
+        .map(|i| json!({"value": format!("e{i}@example.com"), "type": "work"}))
+        .collect();
+    json!({"userName": "many@example.com", "emails": emails})
+}
+
+/// Work for `n` operations, and for `4n`: linear work quadruples, quadratic work grows 16×.
+fn growth(ops_for: impl Fn(usize) -> (Value, Value)) -> (usize, usize) {
+    let schema = user_schema();
+    let (doc, ops) = ops_for(500);
+    let small = work_of(&schema, &doc, &[], ops);
+    let (doc, ops) = ops_for(2_000);
+    (small, work_of(&schema, &doc, &[], ops))
+}
+
+#[test]
+fn appending_values_is_linear_in_the_operations() {
+    // Each operation adds one email (every other one primary) to a user already holding
+    // as many, plus a duplicate of an existing one.
+    let (small, large) = growth(|n| {
+        let ops: Vec<Value> = (0..n)
+            .flat_map(|i| {
+                [
+                    json!({"op": "add", "path": "emails", "value": [{"value": format!("a{i}@example.com"), "primary": i % 2 == 0}]}),
+                    json!({"op": "add", "path": "emails", "value": {"value": format!("e{i}@example.com"), "type": "work"}}),
+                ]
+            })
+            .collect();
+        (user_with_emails(n), Value::Array(ops))
+    });
+    assert!(small > 0 && large <= 5 * small, "{small} → {large}");
+}
+
+#[test]
+fn appending_keeps_one_primary_and_skips_equal_values() {
+    let ops: Vec<Value> = (0..3)
+        .map(|i| json!({"op": "add", "path": "emails", "value": [{"value": format!("a{i}@example.com"), "primary": true}]}))
+        .chain([json!({"op": "add", "path": "emails", "value": {"value": "a1@example.com", "primary": false}})])
+        .chain([json!({"op": "add", "path": "emails", "value": {"value": "e0@example.com", "type": "work"}})])
+        .collect();
+    let outcome = user_ok_on(&user_with_emails(1), Value::Array(ops));
+    assert_eq!(
+        outcome.resource["emails"],
+        json!([
+            {"value": "e0@example.com", "type": "work"},
+            {"value": "a0@example.com", "primary": false},
+            {"value": "a1@example.com", "primary": false},
+            {"value": "a2@example.com", "primary": true},
+        ])
+    );
+}
+
+#[test]
+fn removing_many_matched_values_is_linear() {
+    // One filtered remove matching every element, on ever larger arrays.
+    let (small, large) = growth(|n| {
+        (
+            user_with_emails(n),
+            json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]),
+        )
+    });
+    assert!(small > 0 && large <= 5 * small, "{small} → {large}");
+}
+
+#[test]
+fn deferred_values_are_deduplicated_in_linear_work() {
+    let schema = group_schema();
+    let members = |n: usize| -> Value {
+        (0..n)
+            .map(|i| json!({"value": format!("u{}", i % (n / 2))}))
+            .collect()
+    };
+    let small = work_of(
+        &schema,
+        &group(),
+        &["members"],
+        json!([{"op": "add", "path": "members", "value": members(500)}]),
+    );
+    let large = work_of(
+        &schema,
+        &group(),
+        &["members"],
+        json!([{"op": "add", "path": "members", "value": members(2_000)}]),
+    );
+    assert!(large <= 5 * small.max(1), "{small} → {large}");
+}
