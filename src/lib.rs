@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 mod http;
 pub mod ids;
+pub mod journal;
 pub mod licensing;
 pub mod membership;
 pub mod remote;
@@ -50,6 +51,8 @@ pub struct Application {
     router: axum::Router,
     /// The activity writer, which ends once the router (every queue sender) is dropped.
     activity_task: tokio::task::JoinHandle<()>,
+    /// Prunes the journal to its retention until the server stops.
+    pruning_task: tokio::task::JoinHandle<()>,
     pub store: Arc<dyn Store>,
     pub demo: DemoToken,
     /// The admin API token when it was generated at this start (to print once).
@@ -86,6 +89,7 @@ impl Application {
                 source,
             })?;
         let (activity, activity_task) = activity::ActivityWriter::start(store.clone());
+        let pruning_task = journal::start_pruning(store.clone(), clock.clone(), settings.journal_retention());
         let state = http::AppState {
             store: store.clone(),
             clock,
@@ -97,6 +101,7 @@ impl Application {
             listener,
             router: http::router(state),
             activity_task,
+            pruning_task,
             store,
             demo,
             generated_admin_token,
@@ -128,6 +133,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve);
+        self.pruning_task.abort();
         if tokio::time::timeout(ACTIVITY_FLUSH, self.activity_task)
             .await
             .is_err()

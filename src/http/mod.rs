@@ -12,6 +12,7 @@ mod extract;
 mod groups;
 mod health;
 mod hygiene;
+mod journal;
 mod render;
 mod root;
 mod search;
@@ -74,6 +75,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(center_api::router())
         .merge(clock::router())
+        .merge(journal::router())
         .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -7,6 +7,7 @@ mod clock;
 mod configurations;
 mod groups;
 mod instances;
+mod journal;
 mod licenses;
 mod pools;
 mod tokens;

@@ -62,6 +62,9 @@ pub async fn postgres_available() -> bool {
     }
 }
 
+/// A change to a spawned app's settings.
+type SettingsTweak = Box<dyn FnOnce(&mut Settings) + Send>;
+
 /// Options for a spawned app.
 pub struct TestAppBuilder {
     backend: Backend,
@@ -70,6 +73,8 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     max_page_size: u32,
+    /// Changes to the settings beyond the ones above (journal, faults …).
+    tweaks: Vec<SettingsTweak>,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -108,6 +113,11 @@ impl TestAppBuilder {
         self.max_page_size = n;
         self
     }
+    /// Change any other setting.
+    pub fn settings(mut self, tweak: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
+    }
 
     pub async fn spawn(self) -> TestApp {
         self.start(std::future::pending()).await.0
@@ -135,7 +145,7 @@ impl TestAppBuilder {
         let database_url = database.url.clone();
         let token = format!("test-token-{}", uuid::Uuid::new_v4().simple());
         let admin_token = format!("admin-token-{}", uuid::Uuid::new_v4().simple());
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: database_url.clone(),
             bind: "127.0.0.1:0".parse().expect("addr"),
             demo_token: Some(SecretString::from(token.clone())),
@@ -146,6 +156,9 @@ impl TestAppBuilder {
             max_page_size: self.max_page_size,
             ..Settings::default()
         };
+        for tweak in self.tweaks {
+            tweak(&mut settings);
+        }
         let app = Application::build(settings, self.clock).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let served = tokio::spawn(app.run_until(shutdown));
@@ -273,6 +286,7 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            tweaks: Vec::new(),
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()
