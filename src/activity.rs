@@ -60,6 +60,7 @@ struct Note {
     account_id: Option<String>,
     configuration_id: Option<String>,
     configuration_name: Option<String>,
+    injected: Option<String>,
     resource_type: Option<&'static str>,
     resource_id: Option<String>,
     outcomes: Vec<String>,
@@ -83,6 +84,11 @@ impl ActivityNote {
             n.configuration_id = Some(principal.configuration.id.to_string());
             n.configuration_name = Some(principal.configuration.name.clone());
         });
+    }
+
+    /// A fault was injected into the request (see `crate::faults`).
+    pub fn injected(&self, fault: String) {
+        self.with(|n| n.injected = Some(fault));
     }
 
     pub fn resource(&self, resource_type: &'static str, id: &str) {
@@ -134,7 +140,7 @@ impl ActivityNote {
                 tolerances: n.tolerances.clone(),
                 user_agent: request.user_agent,
                 exchange: request.exchange,
-                injected: request.injected,
+                injected: n.injected.clone(),
             })
         })
     }
@@ -152,7 +158,6 @@ pub struct RequestFacts {
     pub detail: Option<String>,
     pub user_agent: Option<String>,
     pub exchange: Exchange,
-    pub injected: Option<String>,
 }
 
 /// Queues records for a background task that writes them in batches.

@@ -48,6 +48,9 @@ pub enum Command {
     /// The running server's request journal: export it, assert on it.
     #[command(subcommand)]
     Journal(crate::remote::JournalCommand),
+    /// Faults injected into the running server's SCIM answers.
+    #[command(subcommand)]
+    Fault(crate::remote::FaultCommand),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the

@@ -8,6 +8,7 @@ pub mod center;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod faults;
 mod http;
 pub mod ids;
 pub mod journal;
@@ -68,8 +69,17 @@ impl Application {
         )
         .await?;
         let now = clock.now_micros();
+        let faults = Arc::new(faults::Faults::default());
         if let Some(path) = &settings.seed {
-            apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
+            let seed = Seed::from_file(path)?;
+            apply_seed(store.as_ref(), &seed, now).await?;
+            install_faults(
+                &center::Center::new(store.clone(), clock.clone()),
+                &faults,
+                &seed,
+                now,
+            )
+            .await?;
         }
         let fixed_demo = fixed_token(settings.demo_token.as_ref(), StartupError::DemoToken)?;
         let demo = ensure_demo(store.as_ref(), fixed_demo, settings.profile, now).await?;
@@ -96,6 +106,7 @@ impl Application {
             settings: Arc::new(settings),
             admin_token: Arc::new(admin_token.hash()),
             activity,
+            faults,
         };
         Ok(Application {
             listener,
@@ -146,6 +157,30 @@ impl Application {
 
 /// How long a graceful shutdown waits for the activity log to be written.
 pub const ACTIVITY_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Set the faults a seed file declares (`[[accounts.faults]]`).
+async fn install_faults(
+    center: &center::Center,
+    faults: &faults::Faults,
+    seed: &Seed,
+    now: i64,
+) -> Result<(), StartupError> {
+    for declared in &seed.accounts {
+        if declared.faults.is_empty() {
+            continue;
+        }
+        let account = center
+            .account(&declared.name)
+            .await
+            .map_err(|e| SeedError::Invalid(format!("account {:?}: {e}", declared.name)))?;
+        for spec in &declared.faults {
+            faults
+                .add(account.id.clone(), spec.clone(), now)
+                .map_err(|e| SeedError::Invalid(format!("account {:?}: fault: {e}", declared.name)))?;
+        }
+    }
+    Ok(())
+}
 
 /// A token fixed on the command line, or `invalid` when it is not a valid token.
 fn fixed_token(

@@ -89,6 +89,75 @@ pub enum JournalCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum FaultCommand {
+    /// Set a fault (JSON, as the admin API takes it) and print it with its id.
+    Add {
+        #[command(flatten)]
+        server: ServerArg,
+        #[arg(long, short)]
+        account: String,
+        /// e.g. `{"configuration": "Okta", "kind": "throttle", "retryAfterSeconds": 5, "count": 3}`
+        fault: String,
+    },
+    /// Print the faults in force (JSON).
+    List {
+        #[command(flatten)]
+        server: ServerArg,
+        #[arg(long, short)]
+        account: String,
+    },
+    /// Clear one fault (by id) or all of the account's.
+    Clear {
+        #[command(flatten)]
+        server: ServerArg,
+        #[arg(long, short)]
+        account: String,
+        id: Option<u64>,
+    },
+}
+
+/// Run a `fault` command against the running server.
+pub async fn fault(settings: &Settings, command: FaultCommand) -> ExitCode {
+    let result = match command {
+        FaultCommand::Add {
+            server,
+            account,
+            fault,
+        } => match serde_json::from_str::<Value>(&fault) {
+            Err(e) => Err(Failure(format!("the fault is not JSON: {e}"), 2)),
+            Ok(fault) => {
+                let path = format!("/accounts/{}/faults", encode(&account));
+                call(settings, &server, reqwest::Method::POST, &path, Some(fault)).await
+            }
+        },
+        FaultCommand::List { server, account } => {
+            let path = format!("/accounts/{}/faults", encode(&account));
+            call(settings, &server, reqwest::Method::GET, &path, None).await
+        }
+        FaultCommand::Clear { server, account, id } => {
+            let mut path = format!("/accounts/{}/faults", encode(&account));
+            if let Some(id) = id {
+                path.push_str(&format!("/{id}"));
+            }
+            send(settings, &server, reqwest::Method::DELETE, &path, None)
+                .await
+                .and_then(ok_text)
+                .map(|_| json!({ "cleared": id.map_or("all".into(), |id| id.to_string()) }))
+        }
+    };
+    match result {
+        Ok(body) => {
+            let _ = writeln!(std::io::stdout(), "{body}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure(message, code)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
 /// Exit code of an `expect` that does not hold.
 const EXPECTATION_FAILED: u8 = 5;
 

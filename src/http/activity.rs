@@ -53,7 +53,6 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         detail: response.extensions().get::<ErrorDetail>().map(|d| d.0.clone()),
         user_agent,
         exchange: Exchange::default(),
-        injected: None,
     };
     let Some(mut record) = note.finish(facts) else {
         return response;

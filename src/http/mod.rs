@@ -9,6 +9,7 @@ mod discovery;
 mod endpoints;
 mod error;
 mod extract;
+mod faults;
 mod groups;
 mod health;
 mod hygiene;
@@ -43,6 +44,8 @@ pub(crate) struct AppState {
     /// Hash of the admin API token.
     pub(crate) admin_token: Arc<TokenHash>,
     pub(crate) activity: ActivityWriter,
+    /// Faults injected on purpose (off until one is set).
+    pub(crate) faults: Arc<crate::faults::Faults>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -62,6 +65,10 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             activity::record,
         ))
 }
@@ -76,6 +83,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(center_api::router())
         .merge(clock::router())
         .merge(journal::router())
+        .merge(faults::router())
         .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -117,10 +117,7 @@ impl Matcher {
         let path = expectation
             .path
             .as_deref()
-            .map(|glob| {
-                let pattern: Vec<String> = glob.split('*').map(regex::escape).collect();
-                Regex::new(&format!("^{}$", pattern.join(".*")))
-            })
+            .map(glob)
             .transpose()
             .map_err(|e| format!("path: {e}"))?;
         let path_regex = expectation
@@ -284,6 +281,12 @@ impl Matcher {
             closest,
         }
     }
+}
+
+/// A path pattern where `*` matches any run of characters and the rest is literal.
+pub fn glob(pattern: &str) -> Result<Regex, regex::Error> {
+    let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
+    Regex::new(&format!("^{}$", parts.join(".*")))
 }
 
 /// Does `value` contain `pattern`: objects by member (recursively), arrays by each

@@ -274,7 +274,42 @@ async fn the_cli_exports_the_journal_and_asserts_on_it(backend: Backend) {
     );
 }
 
+async fn the_cli_sets_and_clears_faults(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let remote = [
+        "--server",
+        app.address.as_str(),
+        "--admin-token",
+        app.admin_token.as_str(),
+    ];
+    let add = [
+        &[
+            "fault",
+            "add",
+            "-a",
+            "demo",
+            r#"{"configuration":"Demo","kind":"error","status":503}"#,
+        ][..],
+        &remote,
+    ]
+    .concat();
+    let fault: serde_json::Value = serde_json::from_str(&ok(&app, &add).await).expect("json");
+    assert_eq!(fault["id"], 1);
+    assert_eq!(
+        app.get("/Users?count=1").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let list = [&["fault", "list", "-a", "demo"][..], &remote].concat();
+    assert!(ok(&app, &list).await.contains(r#""status":503"#));
+    let clear = [&["fault", "clear", "-a", "demo", "1"][..], &remote].concat();
+    ok(&app, &clear).await;
+    assert_eq!(app.get("/Users?count=1").await.status(), StatusCode::OK);
+    let again = cli(&app, &clear).await;
+    assert_eq!(again.code, Some(3), "{}", again.stderr);
+}
+
 backend_tests!(
+    the_cli_sets_and_clears_faults,
     the_cli_exports_the_journal_and_asserts_on_it,
     the_cli_sets_up_an_account_and_its_token_while_the_server_runs,
     the_cli_says_when_the_database_is_unreachable,
