@@ -11,16 +11,19 @@
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tokio::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::accounts::Principal;
+use crate::journal::Exchange;
 use crate::licensing::SeatChange;
 use crate::scim::tolerance::{Leniency, Tolerance};
 use crate::store::Store;
 
-/// One row of the activity log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One row of the activity log (the request journal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -28,7 +31,10 @@ pub struct ActivityRecord {
     #[serde(skip)]
     pub account_id: String,
     pub configuration_id: Option<String>,
-    /// Microseconds since the epoch.
+    /// The configuration's name when the request was made.
+    pub configuration_name: Option<String>,
+    /// Microseconds since the epoch; RFC 3339 in JSON.
+    #[serde(serialize_with = "crate::journal::serialize_time")]
     pub at: i64,
     pub request_id: Option<String>,
     pub method: String,
@@ -40,12 +46,21 @@ pub struct ActivityRecord {
     pub outcome: Option<String>,
     pub detail: Option<String>,
     pub tolerances: Vec<Tolerance>,
+    pub user_agent: Option<String>,
+    /// What was exchanged (headers and bodies, redacted), when capture is on.
+    #[serde(flatten)]
+    pub exchange: Exchange,
+    /// The injected fault that answered or delayed the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
 }
 
 #[derive(Debug, Default)]
 struct Note {
     account_id: Option<String>,
     configuration_id: Option<String>,
+    configuration_name: Option<String>,
+    injected: Option<String>,
     resource_type: Option<&'static str>,
     resource_id: Option<String>,
     outcomes: Vec<String>,
@@ -67,7 +82,13 @@ impl ActivityNote {
         self.with(|n| {
             n.account_id = Some(principal.account.id.to_string());
             n.configuration_id = Some(principal.configuration.id.to_string());
+            n.configuration_name = Some(principal.configuration.name.clone());
         });
+    }
+
+    /// A fault was injected into the request (see `crate::faults`).
+    pub fn injected(&self, fault: String) {
+        self.with(|n| n.injected = Some(fault));
     }
 
     pub fn resource(&self, resource_type: &'static str, id: &str) {
@@ -110,6 +131,7 @@ impl ActivityNote {
                 id: None,
                 account_id: n.account_id.clone()?,
                 configuration_id: n.configuration_id.clone(),
+                configuration_name: n.configuration_name.clone(),
                 at: request.at,
                 request_id: request.request_id,
                 method: request.method,
@@ -121,6 +143,9 @@ impl ActivityNote {
                 outcome: (!n.outcomes.is_empty()).then(|| n.outcomes.join("; ")),
                 detail: request.detail,
                 tolerances: n.tolerances.clone(),
+                user_agent: request.user_agent,
+                exchange: request.exchange,
+                injected: n.injected.clone(),
             })
         })
     }
@@ -136,12 +161,21 @@ pub struct RequestFacts {
     pub status: u16,
     pub latency_us: i64,
     pub detail: Option<String>,
+    pub user_agent: Option<String>,
+    pub exchange: Exchange,
 }
 
 /// Queues records for a background task that writes them in batches.
 #[derive(Debug, Clone)]
 pub struct ActivityWriter {
-    queue: mpsc::Sender<ActivityRecord>,
+    queue: mpsc::Sender<Queued>,
+}
+
+#[derive(Debug)]
+enum Queued {
+    Record(Box<ActivityRecord>),
+    /// Answer once every record queued before this one is written (or dropped).
+    Flush(oneshot::Sender<()>),
 }
 
 /// Records waiting to be written before new ones are dropped (and counted in the log).
@@ -149,17 +183,39 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
 /// Counter of dropped activity records, by reason (`/metrics`).
 const DROPPED: &str = "activity_records_dropped_total";
+/// How long a batch that is not full waits for more records: under load, a few
+/// milliseconds turn many one-row inserts into one insert.
+const LINGER: Duration = Duration::from_millis(5);
 
 impl ActivityWriter {
     /// Start the writer task on the current runtime. The task ends once every writer is
     /// dropped and the queue is written: await the handle to flush at shutdown.
     pub fn start(store: Arc<dyn Store>) -> (ActivityWriter, JoinHandle<()>) {
-        let (queue, mut incoming) = mpsc::channel::<ActivityRecord>(QUEUE);
+        let (queue, mut incoming) = mpsc::channel::<Queued>(QUEUE);
         let task = tokio::spawn(async move {
+            let mut received = Vec::with_capacity(BATCH);
             let mut batch = Vec::with_capacity(BATCH);
-            while incoming.recv_many(&mut batch, BATCH).await > 0 {
+            let mut flushed = Vec::new();
+            while incoming.recv_many(&mut received, BATCH).await > 0 {
+                let linger = tokio::time::Instant::now() + LINGER;
+                while received.len() < BATCH && !received.iter().any(|q| matches!(q, Queued::Flush(_))) {
+                    let room = BATCH - received.len();
+                    match tokio::time::timeout_at(linger, incoming.recv_many(&mut received, room)).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+                for queued in received.drain(..) {
+                    match queued {
+                        Queued::Record(record) => batch.push(*record),
+                        Queued::Flush(done) => flushed.push(done),
+                    }
+                }
                 write_batch(store.as_ref(), &batch).await;
                 batch.clear();
+                for done in flushed.drain(..) {
+                    let _ = done.send(());
+                }
             }
         });
         (ActivityWriter { queue }, task)
@@ -167,7 +223,7 @@ impl ActivityWriter {
 
     /// Queue a record (dropped, with a log line, when the queue is full).
     pub fn record(&self, record: ActivityRecord) {
-        if self.queue.try_send(record).is_err() {
+        if self.queue.try_send(Queued::Record(Box::new(record))).is_err() {
             metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
             tracing::warn!("activity log queue full: a record was dropped");
         }
@@ -176,6 +232,15 @@ impl ActivityWriter {
     /// Records queued and not yet written.
     pub fn queue_depth(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
+    }
+
+    /// Wait until every record queued so far is written: a reader then sees them all
+    /// (the journal's queries and assertions read their own requests).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.queue.send(Queued::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
     }
 }
 

@@ -49,6 +49,12 @@ pub enum Command {
     /// Load synthetic users into an account, fast (for `bench/run`).
     #[command(hide = true)]
     SeedUsers(crate::cli::SeedUsers),
+    /// The running server's request journal: export it, assert on it.
+    #[command(subcommand)]
+    Journal(crate::remote::JournalCommand),
+    /// Faults injected into the running server's SCIM answers.
+    #[command(subcommand)]
+    Fault(crate::remote::FaultCommand),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the
@@ -157,6 +163,23 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<ClockMode>,
+    /// The request journal keeps each SCIM request's headers and bodies (redacted); off,
+    /// a record keeps only the request line, status, outcome and timing.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_CAPTURE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_capture: Option<bool>,
+    /// Bytes of each request and response body the journal keeps (the rest is cut).
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_BODY_LIMIT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_body_limit: Option<usize>,
+    /// Journal rows kept (all accounts); older ones are pruned in the background. 0: no limit.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_MAX_ROWS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_max_rows: Option<u64>,
+    /// Seconds a journal row is kept (by the server's clock). 0: no limit.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_MAX_AGE_SECONDS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_max_age_seconds: Option<u64>,
     /// Where a manual clock starts (RFC 3339); by default the system time at start-up.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK_START")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,6 +221,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub clock: ClockMode,
     pub clock_start: Option<DateTime<Utc>>,
+    pub journal_capture: bool,
+    pub journal_body_limit: usize,
+    pub journal_max_rows: u64,
+    pub journal_max_age_seconds: u64,
 }
 
 impl Default for Settings {
@@ -225,6 +252,10 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             clock: ClockMode::System,
             clock_start: None,
+            journal_capture: true,
+            journal_body_limit: 64 * 1024,
+            journal_max_rows: 100_000,
+            journal_max_age_seconds: 7 * 24 * 3600,
         }
     }
 }
@@ -267,6 +298,18 @@ pub fn redacted_url(url: &str) -> String {
 pub struct SettingsError(#[from] Box<figment::Error>);
 
 impl Settings {
+    /// The journal's retention (0 in a setting: no limit).
+    pub fn journal_retention(&self) -> crate::store::Retention {
+        crate::store::Retention {
+            max_rows: (self.journal_max_rows > 0).then_some(self.journal_max_rows),
+            max_age_micros: (self.journal_max_age_seconds > 0).then(|| {
+                i64::try_from(self.journal_max_age_seconds)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1_000_000)
+            }),
+        }
+    }
+
     /// Layer defaults, the settings file and the command line (flags and environment).
     pub fn load(args: &SettingsArgs) -> Result<Settings, SettingsError> {
         Figment::from(Serialized::defaults(Settings::default()))

@@ -8,8 +8,10 @@ pub mod center;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod faults;
 mod http;
 pub mod ids;
+pub mod journal;
 pub mod licensing;
 pub mod membership;
 pub mod remote;
@@ -53,6 +55,8 @@ pub struct Application {
     router: axum::Router,
     /// The activity writer, which ends once the router (every queue sender) is dropped.
     activity_task: tokio::task::JoinHandle<()>,
+    /// Prunes the journal to its retention until the server stops.
+    pruning_task: tokio::task::JoinHandle<()>,
     pub store: Arc<dyn Store>,
     pub demo: DemoToken,
     /// The admin API token when it was generated at this start (to print once).
@@ -68,8 +72,17 @@ impl Application {
         )
         .await?;
         let now = clock.now_micros();
+        let faults = Arc::new(faults::Faults::default());
         if let Some(path) = &settings.seed {
-            apply_seed(store.as_ref(), &Seed::from_file(path)?, now).await?;
+            let seed = Seed::from_file(path)?;
+            apply_seed(store.as_ref(), &seed, now).await?;
+            install_faults(
+                &center::Center::new(store.clone(), clock.clone()),
+                &faults,
+                &seed,
+                now,
+            )
+            .await?;
         }
         let fixed_demo = fixed_token(settings.demo_token.as_ref(), StartupError::DemoToken)?;
         let demo = ensure_demo(
@@ -99,6 +112,7 @@ impl Application {
                 source,
             })?;
         let (activity, activity_task) = activity::ActivityWriter::start(store.clone());
+        let pruning_task = journal::start_pruning(store.clone(), clock.clone(), settings.journal_retention());
         let state = http::AppState {
             store: store.clone(),
             clock,
@@ -106,6 +120,7 @@ impl Application {
             admin_token: Arc::new(admin_token.hash()),
             activity,
             throttle: Default::default(),
+            faults,
         };
         Ok(Application {
             listener,
@@ -113,6 +128,7 @@ impl Application {
             limits,
             router: http::router(state),
             activity_task,
+            pruning_task,
             store,
             demo,
             generated_admin_token,
@@ -146,6 +162,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         server::serve(self.listener, self.tls, self.router, self.limits, shutdown).await;
+        self.pruning_task.abort();
         if tokio::time::timeout(ACTIVITY_FLUSH, self.activity_task)
             .await
             .is_err()
@@ -158,6 +175,30 @@ impl Application {
 
 /// How long a graceful shutdown waits for the activity log to be written.
 pub const ACTIVITY_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Set the faults a seed file declares (`[[accounts.faults]]`).
+async fn install_faults(
+    center: &center::Center,
+    faults: &faults::Faults,
+    seed: &Seed,
+    now: i64,
+) -> Result<(), StartupError> {
+    for declared in &seed.accounts {
+        if declared.faults.is_empty() {
+            continue;
+        }
+        let account = center
+            .account(&declared.name)
+            .await
+            .map_err(|e| SeedError::Invalid(format!("account {:?}: {e}", declared.name)))?;
+        for spec in &declared.faults {
+            faults
+                .add(account.id.clone(), spec.clone(), now)
+                .map_err(|e| SeedError::Invalid(format!("account {:?}: fault: {e}", declared.name)))?;
+        }
+    }
+    Ok(())
+}
 
 /// A token fixed on the command line, or `invalid` when it is not a valid token.
 fn fixed_token(

@@ -35,6 +35,8 @@ async fn main() -> ExitCode {
         Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
         Command::Clock(command) => return linkedin_scim::remote::clock(&settings, command).await,
         Command::SeedUsers(args) => return linkedin_scim::cli::seed_users(&settings, &args).await,
+        Command::Journal(command) => return linkedin_scim::remote::journal(&settings, command).await,
+        Command::Fault(command) => return linkedin_scim::remote::fault(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,6 +39,9 @@ pub struct SeedAccount {
     pub instances: Vec<SeedInstance>,
     #[serde(default)]
     pub configurations: Vec<SeedConfiguration>,
+    /// Faults injected from start-up (see `docs/test-harness.md`).
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl SeedAccount {
@@ -114,6 +117,8 @@ pub enum SeedError {
     },
     #[error("pool {0:?} has a negative seat count")]
     Seats(String),
+    #[error("seed file: {0}")]
+    Invalid(String),
     #[error("database: {0}")]
     Store(#[from] StoreError),
 }
@@ -233,6 +238,7 @@ fn demo_seed(profile: FidelityPreset, client_profile: ClientProfile, token: &Bea
             name: DEMO_ACCOUNT.to_owned(),
             profile,
             fidelity: Default::default(),
+            faults: Vec::new(),
             instances: vec![
                 SeedInstance {
                     name: sales_navigator.to_owned(),

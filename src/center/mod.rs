@@ -289,6 +289,12 @@ pub struct ActivityFilter {
     pub since: Option<String>,
     /// Only requests where a client departed from the RFC.
     pub tolerances: bool,
+    /// Records newer than this id (paging forward, oldest first).
+    pub after: Option<i64>,
+    /// Only requests whose path (with its query) starts with this.
+    pub path: Option<String>,
+    /// Oldest first (the journal's order).
+    pub oldest_first: bool,
 }
 
 /// The largest page of users the Account Center lists.
@@ -905,6 +911,9 @@ impl Center {
             configuration_id,
             since,
             with_tolerances: filter.tolerances,
+            after_id: filter.after,
+            path_prefix: given(&filter.path),
+            oldest_first: filter.oldest_first,
         };
         Ok(self.store.activity(&account.id, &query).await?)
     }

@@ -1,17 +1,22 @@
-//! The middleware that writes one activity record per authenticated SCIM request; the
-//! `Scim` extractor hands handlers the request's note to say what the request did. It
-//! also tells the client which tolerances fired (`X-Scim-Tolerated`) and logs them.
+//! The middleware that writes one activity (journal) record per authenticated SCIM
+//! request; the `Scim` extractor hands handlers the request's note to say what the
+//! request did. With `journal_capture` on, the record also keeps the exchanged headers
+//! and bodies (see `crate::journal`). It also tells the client which tolerances fired
+//! (`X-Scim-Tolerated`) and logs them.
 
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body::Body as _;
 
 use super::AppState;
 use super::error::ErrorDetail;
-use crate::activity::{ActivityNote, RequestFacts};
+use crate::activity::{ActivityNote, ActivityRecord, ActivityWriter, RequestFacts};
+use crate::journal::{Captured, Exchange, SharedCapture, TeeBody, lock, redact_body, redact_headers};
 
 /// The tolerances that fired for this request, comma-separated (`capitalised_op,string_boolean`),
 /// so a connector author sees where the client left the RFC without the admin log.
@@ -31,11 +36,15 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = header_text(request.headers(), "x-request-id");
+    let user_agent = header_text(request.headers(), header::USER_AGENT.as_str());
+    let capture = state.settings.journal_capture;
+    let limit = state.settings.journal_body_limit;
+    let request_body = SharedCapture::default();
+    let request_headers = capture.then(|| redact_headers(request.headers()));
+    if capture {
+        request = request.map(|body| Body::new(TeeBody::new(body, request_body.clone(), limit)));
+    }
     let at = state.clock.now_micros();
     let started = Instant::now();
     let mut response = next.run(request).await;
@@ -56,10 +65,70 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         status: response.status().as_u16(),
         latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
         detail: response.extensions().get::<ErrorDetail>().map(|d| d.0.clone()),
+        user_agent,
+        exchange: Exchange::default(),
     };
-    if let Some(record) = note.finish(facts) {
-        super::metrics::tolerances_fired(&record.tolerances);
+    let Some(mut record) = note.finish(facts) else {
+        return response;
+    };
+    super::metrics::tolerances_fired(&record.tolerances);
+    if !capture {
         state.activity.record(record);
+        return response;
     }
-    response
+    let (request_body, request_body_truncated) = body_text(&lock(&request_body));
+    record.exchange = Exchange {
+        request_headers,
+        request_body,
+        request_body_truncated,
+        response_headers: Some(redact_headers(response.headers())),
+        ..Exchange::default()
+    };
+    let (parts, body) = response.into_parts();
+    let known_small = body
+        .size_hint()
+        .exact()
+        .is_some_and(|n| usize::try_from(n).is_ok_and(|n| n <= limit));
+    if known_small {
+        // Built in memory (every SCIM response): copy it and record before answering,
+        // so a client that reads the journal next finds this request in it.
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::warn!(error = %e, "response body could not be read for the journal");
+                axum::body::Bytes::new()
+            }
+        };
+        (record.exchange.response_body, _) = body_text(&Captured {
+            bytes: bytes.to_vec(),
+            truncated: false,
+        });
+        state.activity.record(record);
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    // Large or streamed: copy the first bytes as they are sent, record at the end.
+    let response_body = SharedCapture::default();
+    let writer = state.activity.clone();
+    let tee = TeeBody::new(body, response_body.clone(), limit)
+        .on_end(move || finish_streamed(&writer, record, &response_body));
+    Response::from_parts(parts, Body::new(tee))
+}
+
+fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn finish_streamed(writer: &ActivityWriter, mut record: ActivityRecord, body: &SharedCapture) {
+    let (text, truncated) = body_text(&lock(body));
+    record.exchange.response_body = text;
+    record.exchange.response_body_truncated = truncated;
+    writer.record(record);
+}
+
+/// A captured body as redacted text (`None` when empty) and whether it was cut.
+fn body_text(captured: &Captured) -> (Option<String>, bool) {
+    if captured.bytes.is_empty() && !captured.truncated {
+        return (None, false);
+    }
+    (Some(redact_body(&captured.bytes)), captured.truncated)
 }

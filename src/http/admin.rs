@@ -141,6 +141,7 @@ pub(super) async fn activity(
         configuration: params.configuration,
         since: params.since,
         tolerances: params.tolerances,
+        ..ActivityFilter::default()
     };
     let records = state.center().activity(&account, &filter).await?;
     if params.format.as_deref() == Some("csv") {

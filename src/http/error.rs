@@ -27,6 +27,9 @@ pub(crate) enum ApiError {
     /// The license pool cannot do what was asked (full, or more seats in use).
     #[error("{0}")]
     SeatConflict(String),
+    /// A fault injected on purpose (`crate::faults`): this status, this detail.
+    #[error("{1}")]
+    Injected(StatusCode, String),
     /// The server is not in a state that allows the request (e.g. moving a system clock).
     #[error("{0}")]
     WrongState(String),
@@ -134,6 +137,7 @@ impl ApiError {
             ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, None, d.clone()),
             ApiError::Conflict(d) => (StatusCode::CONFLICT, Some(ScimType::Uniqueness), d.clone()),
             ApiError::SeatConflict(d) | ApiError::WrongState(d) => (StatusCode::CONFLICT, None, d.clone()),
+            ApiError::Injected(status, d) => (*status, None, d.clone()),
             ApiError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, None, self.to_string()),
             ApiError::PayloadTooLarge(d) => (StatusCode::PAYLOAD_TOO_LARGE, None, d.clone()),
             ApiError::UnsupportedMediaType(d) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None, d.clone()),

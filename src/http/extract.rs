@@ -59,7 +59,14 @@ impl FromRequestParts<AppState> for Authenticated {
         })?;
         let hash = token.hash();
         let found = state.store.find_token(&hash).await?;
-        match admit(&hash, found, state.clock.now_micros()) {
+        let now = state.clock.now_micros();
+        // An expired token still names its configuration: the journal records the
+        // refusal against it (cloned only for such a token).
+        let expired = found
+            .as_ref()
+            .filter(|f| f.expires_at.is_some_and(|at| at <= now))
+            .map(|f| f.principal.clone());
+        match admit(&hash, found, now) {
             Ok(principal) => {
                 if let Some(note) = parts.extensions.get::<ActivityNote>() {
                     note.principal(&principal);
@@ -71,9 +78,14 @@ impl FromRequestParts<AppState> for Authenticated {
                 Ok(Authenticated(principal))
             }
             Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),
-            Err(TokenRejection::Expired) => Err(ApiError::Unauthorized(
-                "the token has expired: refresh it in the SCIM configuration".into(),
-            )),
+            Err(TokenRejection::Expired) => {
+                if let (Some(note), Some(principal)) = (parts.extensions.get::<ActivityNote>(), &expired) {
+                    note.principal(principal);
+                }
+                Err(ApiError::Unauthorized(
+                    "the token has expired: refresh it in the SCIM configuration".into(),
+                ))
+            }
         }
     }
 }

@@ -9,12 +9,14 @@ mod discovery;
 mod endpoints;
 mod error;
 mod extract;
+mod faults;
 mod groups;
 mod health;
 mod hygiene;
 mod metrics;
 mod overload;
 mod paths;
+mod journal;
 mod render;
 mod root;
 mod search;
@@ -48,6 +50,8 @@ pub(crate) struct AppState {
     pub(crate) activity: ActivityWriter,
     /// Per-configuration rate limits (this process's buckets).
     pub(crate) throttle: Arc<throttle::Throttle>,
+    /// Faults injected on purpose (off until one is set).
+    pub(crate) faults: Arc<crate::faults::Faults>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -78,6 +82,10 @@ fn scim_routes(state: &AppState) -> Router<AppState> {
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             activity::record,
         ))
 }
@@ -94,6 +102,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(center_api::router())
         .merge(clock::router())
+        .merge(journal::router())
+        .merge(faults::router())
         .merge(ui::router())
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.

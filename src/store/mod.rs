@@ -360,6 +360,19 @@ pub struct ActivityQuery {
     pub since: Option<Micros>,
     /// Only requests where a tolerance fired.
     pub with_tolerances: bool,
+    /// Page forwards: records newer than this id.
+    pub after_id: Option<i64>,
+    /// Only requests whose path (with its query) starts with this.
+    pub path_prefix: Option<String>,
+    /// Oldest first (the journal's order) instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// How much of the journal to keep; `None` keeps without limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Retention {
+    pub max_rows: Option<u64>,
+    pub max_age_micros: Option<Micros>,
 }
 
 #[async_trait]
@@ -370,6 +383,8 @@ pub trait ActivityStore: Send + Sync {
         account_id: &AccountId,
         query: &ActivityQuery,
     ) -> StoreResult<Vec<ActivityRecord>>;
+    /// Delete the records beyond `retention` (of every account); returns how many.
+    async fn prune_activity(&self, retention: &Retention, now: Micros) -> StoreResult<u64>;
 }
 
 /// A SCIM configuration as the Account Center lists it: settings and token state, never

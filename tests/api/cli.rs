@@ -227,7 +227,90 @@ async fn the_cli_moves_a_running_servers_manual_clock(backend: Backend) {
     assert!(denied.stderr.contains("--admin-token"), "{}", denied.stderr);
 }
 
+async fn the_cli_exports_the_journal_and_asserts_on_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user(&user_body("alice@example.com")).await;
+    let remote = [
+        "--server",
+        app.address.as_str(),
+        "--admin-token",
+        app.admin_token.as_str(),
+    ];
+    let export = [
+        &["journal", "export", "-a", "demo", "--method", "POST"][..],
+        &remote,
+    ]
+    .concat();
+    let lines = ok(&app, &export).await;
+    let records: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(records.len(), 1, "{lines}");
+    assert_eq!(records[0]["path"], "/scim/v2/Users");
+    let held = [
+        &[
+            "journal",
+            "expect",
+            "-a",
+            "demo",
+            r#"{"method":"POST","bodyContains":"alice"}"#,
+        ][..],
+        &remote,
+    ]
+    .concat();
+    assert!(ok(&app, &held).await.contains(r#""satisfied":true"#));
+    let failed = [
+        &["journal", "expect", "-a", "demo", r#"{"method":"DELETE"}"#][..],
+        &remote,
+    ]
+    .concat();
+    let run = cli(&app, &failed).await;
+    assert_eq!(run.code, Some(5), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("method is POST, not DELETE"),
+        "{}",
+        run.stderr
+    );
+}
+
+async fn the_cli_sets_and_clears_faults(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let remote = [
+        "--server",
+        app.address.as_str(),
+        "--admin-token",
+        app.admin_token.as_str(),
+    ];
+    let add = [
+        &[
+            "fault",
+            "add",
+            "-a",
+            "demo",
+            r#"{"configuration":"Demo","kind":"error","status":503}"#,
+        ][..],
+        &remote,
+    ]
+    .concat();
+    let fault: serde_json::Value = serde_json::from_str(&ok(&app, &add).await).expect("json");
+    assert_eq!(fault["id"], 1);
+    assert_eq!(
+        app.get("/Users?count=1").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let list = [&["fault", "list", "-a", "demo"][..], &remote].concat();
+    assert!(ok(&app, &list).await.contains(r#""status":503"#));
+    let clear = [&["fault", "clear", "-a", "demo", "1"][..], &remote].concat();
+    ok(&app, &clear).await;
+    assert_eq!(app.get("/Users?count=1").await.status(), StatusCode::OK);
+    let again = cli(&app, &clear).await;
+    assert_eq!(again.code, Some(3), "{}", again.stderr);
+}
+
 backend_tests!(
+    the_cli_sets_and_clears_faults,
+    the_cli_exports_the_journal_and_asserts_on_it,
     the_cli_sets_up_an_account_and_its_token_while_the_server_runs,
     the_cli_says_when_the_database_is_unreachable,
     the_cli_moves_a_running_servers_manual_clock,

@@ -63,7 +63,7 @@ pub async fn postgres_available() -> bool {
     }
 }
 
-/// A change to the settings a test makes before the app is built.
+/// A change to a spawned app's settings.
 type SettingsTweak = Box<dyn FnOnce(&mut Settings) + Send>;
 
 /// Options for a spawned app.
@@ -75,8 +75,8 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     max_page_size: u32,
-    /// Further settings a test changes (timeouts, caps, TLS).
-    tweak: Option<SettingsTweak>,
+    /// Changes to the settings beyond the ones above (journal, faults …).
+    tweaks: Vec<SettingsTweak>,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -116,13 +116,13 @@ impl TestAppBuilder {
         self.clock = clock;
         self
     }
-    /// Change any other setting before the app is built.
-    pub fn settings(mut self, tweak: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
-        self.tweak = Some(Box::new(tweak));
-        self
-    }
     pub fn max_page_size(mut self, n: u32) -> Self {
         self.max_page_size = n;
+        self
+    }
+    /// Change any other setting.
+    pub fn settings(mut self, tweak: impl FnOnce(&mut Settings) + Send + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
         self
     }
 
@@ -164,7 +164,7 @@ impl TestAppBuilder {
             max_page_size: self.max_page_size,
             ..Settings::default()
         };
-        if let Some(tweak) = self.tweak {
+        for tweak in self.tweaks {
             tweak(&mut settings);
         }
         let app = Application::build(settings, self.clock).await.expect("build app");
@@ -295,7 +295,7 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
-            tweak: None,
+            tweaks: Vec::new(),
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()

@@ -1,4 +1,4 @@
-//! The activity log.
+//! The activity log (the request journal).
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
@@ -6,15 +6,17 @@ use sqlx::QueryBuilder;
 use super::Db;
 use crate::activity::ActivityRecord;
 use crate::ids::AccountId;
+use crate::journal::Exchange;
 use crate::store::dialect::Dialect;
 use crate::store::sql::SqlStore;
-use crate::store::{ActivityQuery, ActivityStore, Micros, StoreError, StoreResult};
+use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
     id: i64,
     account_id: String,
     configuration_id: Option<String>,
+    configuration_name: Option<String>,
     at: Micros,
     request_id: Option<String>,
     method: String,
@@ -27,15 +29,41 @@ struct ActivityRow {
     detail: Option<String>,
     /// A JSON array of tolerance names, stored as text.
     tolerances: String,
+    user_agent: Option<String>,
+    /// JSON objects, stored as text.
+    request_headers: Option<String>,
+    request_body: Option<String>,
+    response_headers: Option<String>,
+    response_body: Option<String>,
+    /// A JSON array of "request" / "response", stored as text.
+    truncated: Option<String>,
+    injected: Option<String>,
+}
+
+const COLUMNS: &str =
+    "account_id, configuration_id, configuration_name, at, request_id, method, path, status,
+    latency_us, resource_type, resource_id, outcome, detail, tolerances, user_agent, request_headers,
+    request_body, response_headers, response_body, truncated, injected";
+
+fn from_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> StoreResult<Option<T>> {
+    text.map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 impl TryFrom<ActivityRow> for ActivityRecord {
     type Error = StoreError;
     fn try_from(row: ActivityRow) -> StoreResult<Self> {
+        let truncated: Vec<String> = from_json(row.truncated.as_deref())?.unwrap_or_default();
         Ok(ActivityRecord {
             id: Some(row.id),
             account_id: row.account_id,
             configuration_id: row.configuration_id,
+            configuration_name: row.configuration_name,
             at: row.at,
             request_id: row.request_id,
             method: row.method,
@@ -48,8 +76,50 @@ impl TryFrom<ActivityRow> for ActivityRecord {
             detail: row.detail,
             tolerances: serde_json::from_str(&row.tolerances)
                 .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            user_agent: row.user_agent,
+            exchange: Exchange {
+                request_headers: from_json(row.request_headers.as_deref())?,
+                request_body: row.request_body,
+                response_headers: from_json(row.response_headers.as_deref())?,
+                response_body: row.response_body,
+                request_body_truncated: truncated.iter().any(|t| t == "request"),
+                response_body_truncated: truncated.iter().any(|t| t == "response"),
+            },
+            injected: row.injected,
         })
     }
+}
+
+/// Rows per insert statement. A batch is written as chunks of these sizes (largest
+/// first), so the insert has a handful of fixed shapes the database prepares once,
+/// instead of one statement text per batch size.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// One record's values in insert order, the JSON columns already encoded.
+struct Encoded<'a> {
+    record: &'a ActivityRecord,
+    tolerances: String,
+    request_headers: Option<String>,
+    response_headers: Option<String>,
+    truncated: Option<String>,
+}
+
+fn encode(record: &ActivityRecord) -> StoreResult<Encoded<'_>> {
+    let e = &record.exchange;
+    let truncated: Vec<&str> = [
+        (e.request_body_truncated, "request"),
+        (e.response_body_truncated, "response"),
+    ]
+    .into_iter()
+    .filter_map(|(cut, which)| cut.then_some(which))
+    .collect();
+    Ok(Encoded {
+        record,
+        tolerances: to_json(&record.tolerances)?,
+        request_headers: e.request_headers.as_ref().map(to_json).transpose()?,
+        response_headers: e.response_headers.as_ref().map(to_json).transpose()?,
+        truncated: (!truncated.is_empty()).then(|| to_json(&truncated)).transpose()?,
+    })
 }
 
 #[async_trait]
@@ -58,31 +128,42 @@ impl ActivityStore for SqlStore<Db> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::<Db>::new(
-            "insert into activity (account_id, configuration_id, at, request_id, method, path, status,
-                                   latency_us, resource_type, resource_id, outcome, detail, tolerances) ",
-        );
-        let mut tolerances = Vec::with_capacity(records.len());
-        for r in records {
-            tolerances
-                .push(serde_json::to_string(&r.tolerances).map_err(|e| StoreError::Invalid(e.to_string()))?);
+        let encoded = records.iter().map(encode).collect::<StoreResult<Vec<_>>>()?;
+        let mut tx = self.begin_write().await?;
+        let mut rest = encoded.as_slice();
+        for size in CHUNKS {
+            while rest.len() >= size {
+                let (chunk, tail) = rest.split_at(size);
+                rest = tail;
+                let mut qb = QueryBuilder::<Db>::new(format!("insert into activity ({COLUMNS}) "));
+                qb.push_values(chunk, |mut row, e| {
+                    let r = e.record;
+                    row.push_bind(r.account_id.clone())
+                        .push_bind(r.configuration_id.clone())
+                        .push_bind(r.configuration_name.clone())
+                        .push_bind(r.at)
+                        .push_bind(r.request_id.clone())
+                        .push_bind(r.method.clone())
+                        .push_bind(r.path.clone())
+                        .push_bind(i32::from(r.status))
+                        .push_bind(r.latency_us)
+                        .push_bind(r.resource_type.clone())
+                        .push_bind(r.resource_id.clone())
+                        .push_bind(r.outcome.clone())
+                        .push_bind(r.detail.clone())
+                        .push_bind(e.tolerances.clone())
+                        .push_bind(r.user_agent.clone())
+                        .push_bind(e.request_headers.clone())
+                        .push_bind(r.exchange.request_body.clone())
+                        .push_bind(e.response_headers.clone())
+                        .push_bind(r.exchange.response_body.clone())
+                        .push_bind(e.truncated.clone())
+                        .push_bind(r.injected.clone());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
         }
-        qb.push_values(records.iter().zip(tolerances), |mut row, (r, tolerances)| {
-            row.push_bind(r.account_id.clone())
-                .push_bind(r.configuration_id.clone())
-                .push_bind(r.at)
-                .push_bind(r.request_id.clone())
-                .push_bind(r.method.clone())
-                .push_bind(r.path.clone())
-                .push_bind(i32::from(r.status))
-                .push_bind(r.latency_us)
-                .push_bind(r.resource_type.clone())
-                .push_bind(r.resource_id.clone())
-                .push_bind(r.outcome.clone())
-                .push_bind(r.detail.clone())
-                .push_bind(tolerances);
-        });
-        qb.build().execute(&self.pool).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -91,15 +172,16 @@ impl ActivityStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ActivityQuery,
     ) -> StoreResult<Vec<ActivityRecord>> {
-        let mut qb = QueryBuilder::<Db>::new(
-            "select id, account_id, configuration_id, at, request_id, method, path, status, latency_us,
-                    resource_type, resource_id, outcome, detail, tolerances
-             from activity where account_id = ",
-        );
+        let mut qb =
+            QueryBuilder::<Db>::new(format!("select id, {COLUMNS} from activity where account_id = "));
         Db::bind_text(&mut qb, account_id.to_string());
         if let Some(before) = query.before_id {
             qb.push(" and id < ");
             Db::bind_int(&mut qb, before);
+        }
+        if let Some(after) = query.after_id {
+            qb.push(" and id > ");
+            Db::bind_int(&mut qb, after);
         }
         if let Some(status) = query.status {
             qb.push(" and status = ");
@@ -108,6 +190,13 @@ impl ActivityStore for SqlStore<Db> {
         if let Some(method) = &query.method {
             qb.push(" and method = ");
             Db::bind_text(&mut qb, method.to_ascii_uppercase());
+        }
+        if let Some(prefix) = &query.path_prefix {
+            // A case-sensitive prefix test in both dialects (`like` is not: SQLite folds ASCII).
+            qb.push(" and substr(path, 1, cast(");
+            Db::bind_int(&mut qb, i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX));
+            qb.push(" as integer)) = ");
+            Db::bind_text(&mut qb, prefix.clone());
         }
         if let Some(resource_id) = &query.resource_id {
             qb.push(" and resource_id = ");
@@ -124,9 +213,62 @@ impl ActivityStore for SqlStore<Db> {
         if query.with_tolerances {
             qb.push(" and tolerances <> '[]'");
         }
-        qb.push(" order by id desc limit ");
+        qb.push(if query.oldest_first {
+            " order by id limit "
+        } else {
+            " order by id desc limit "
+        });
         Db::bind_int(&mut qb, i64::from(query.limit));
         let rows: Vec<ActivityRow> = qb.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(ActivityRecord::try_from).collect()
+    }
+
+    async fn prune_activity(&self, retention: &Retention, now: Micros) -> StoreResult<u64> {
+        // Small deletes, each its own statement: a writer never waits long behind one.
+        const CHUNK: i64 = 1000;
+        let mut pruned = 0;
+        if let Some(max_age) = retention.max_age_micros {
+            loop {
+                let deleted = sqlx::query(
+                    "delete from activity where id in (select id from activity where at < $1 order by id limit $2)",
+                )
+                .bind(now.saturating_sub(max_age))
+                .bind(CHUNK)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                pruned += deleted;
+                if deleted < u64::try_from(CHUNK).unwrap_or(u64::MAX) {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        if let Some(max_rows) = retention.max_rows {
+            // The id below which rows are beyond the newest `max_rows`.
+            let cutoff: Option<i64> =
+                sqlx::query_scalar("select id from activity order by id desc limit 1 offset $1")
+                    .bind(i64::try_from(max_rows).unwrap_or(i64::MAX))
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(cutoff) = cutoff {
+                loop {
+                    let deleted = sqlx::query(
+                        "delete from activity where id in (select id from activity where id <= $1 order by id limit $2)",
+                    )
+                    .bind(cutoff)
+                    .bind(CHUNK)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    pruned += deleted;
+                    if deleted < u64::try_from(CHUNK).unwrap_or(u64::MAX) {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+        Ok(pruned)
     }
 }

@@ -25,6 +25,7 @@ fn record(account_id: &str, path: &str) -> ActivityRecord {
         outcome: None,
         detail: None,
         tolerances: Vec::new(),
+        ..ActivityRecord::default()
     }
 }
 

@@ -1,0 +1,190 @@
+//! Fault injection over HTTP: the middleware that injects a fault into a SCIM request,
+//! and the admin API that sets and clears faults
+//! (`/admin/api/accounts/{account}/faults`).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{OriginalUri, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use http_body::Frame;
+use serde_json::json;
+
+use super::AppState;
+use super::admin::{Admin, body_as};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ScimJson, bearer_token};
+use crate::accounts::{Account, admit};
+use crate::activity::ActivityNote;
+use crate::faults::{FaultKind, FaultSpec, Target};
+use crate::scim::error::ProtocolError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/api/accounts/{account}/faults",
+            get(list).post(add).delete(clear),
+        )
+        .route("/admin/api/accounts/{account}/faults/{id}", delete(clear_one))
+}
+
+/// Inject the fault that hits this request, if one is set. Costs nothing while none is:
+/// only then is the token looked up here (before the handler does) to know the
+/// configuration.
+pub(crate) async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !state.faults.any() {
+        return next.run(request).await;
+    }
+    let Some(kind) = fault_for(&state, probe(&request)).await else {
+        return next.run(request).await;
+    };
+    match kind {
+        FaultKind::Latency { millis } => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            next.run(request).await
+        }
+        FaultKind::Error { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            ApiError::Injected(status, format!("injected fault: {status}")).into_response()
+        }
+        FaultKind::Throttle { retry_after_seconds } => {
+            let mut response = ApiError::Injected(
+                StatusCode::TOO_MANY_REQUESTS,
+                "injected fault: too many requests, retry later".into(),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            response
+        }
+        // A body that fails at once: the server closes the connection without an answer.
+        FaultKind::Drop {} => Response::new(Body::new(Dropped)),
+    }
+}
+
+/// What a fault looks at in a request, taken out of it (a `&Request` cannot be held
+/// across an await).
+struct Probe {
+    hash: crate::accounts::TokenHash,
+    method: String,
+    path: String,
+    note: Option<ActivityNote>,
+}
+
+fn probe(request: &Request) -> Option<Probe> {
+    Some(Probe {
+        hash: bearer_token(request.headers()).ok()?.hash(),
+        method: request.method().as_str().to_owned(),
+        path: request
+            .extensions()
+            .get::<OriginalUri>()
+            .and_then(|OriginalUri(uri)| uri.path_and_query())
+            .map_or_else(String::new, |p| p.as_str().to_owned()),
+        note: request.extensions().get::<ActivityNote>().cloned(),
+    })
+}
+
+/// The fault for this request: its token's configuration, method and path.
+async fn fault_for(state: &AppState, probe: Option<Probe>) -> Option<FaultKind> {
+    let Probe {
+        hash,
+        method,
+        path,
+        note,
+    } = probe?;
+    let (method, path) = (method.as_str(), path.as_str());
+    let now = state.clock.now_micros();
+    let found = state.store.find_token(&hash).await.ok()?;
+    let principal = admit(&hash, found, now).ok()?;
+    let kind = state.faults.hit(Target {
+        account_id: &principal.account.id,
+        configuration: &principal.configuration.name,
+        method,
+        path,
+        now,
+    })?;
+    if let Some(note) = note {
+        note.principal(&principal);
+        note.injected(kind.describe());
+    }
+    Some(kind)
+}
+
+/// A response body that errors on its first poll.
+struct Dropped;
+
+impl http_body::Body for Dropped {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault: connection dropped",
+        ))))
+    }
+}
+
+async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
+    Ok(state.center().account(name).await?)
+}
+
+async fn list(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let faults = state.faults.list(&account.id, state.clock.now_micros());
+    Ok(axum::Json(faults).into_response())
+}
+
+async fn add(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let spec: FaultSpec = body_as(
+        body,
+        r#"{"configuration", "kind": "latency" | "error" | "throttle" | "drop", "millis" | "status" | "retryAfterSeconds", "method", "path", "rate", "count", "seconds", "seed"}"#,
+    )?;
+    let account = account(&state, &name).await?;
+    let configurations = state.center().configurations(&account).await?;
+    if !configurations.iter().any(|c| c.name == spec.configuration) {
+        return Err(ProtocolError::invalid_value(format!(
+            "configuration: no SCIM configuration {:?}",
+            spec.configuration
+        ))
+        .into());
+    }
+    let fault = state
+        .faults
+        .add(account.id, spec, state.clock.now_micros())
+        .map_err(ProtocolError::invalid_value)?;
+    Ok((StatusCode::CREATED, axum::Json(fault)).into_response())
+}
+
+async fn clear(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    let cleared = state.faults.clear(&account.id, None);
+    Ok(axum::Json(json!({ "cleared": cleared })).into_response())
+}
+
+async fn clear_one(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((name, id)): Path<(String, u64)>,
+) -> ApiResult<Response> {
+    let account = account(&state, &name).await?;
+    match state.faults.clear(&account.id, Some(id)) {
+        0 => Err(ApiError::NotFound(format!("no fault {id} is set"))),
+        _ => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}

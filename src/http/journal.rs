@@ -1,0 +1,163 @@
+//! The request journal over the admin API: query with filters and paging, export as
+//! JSON lines, assert with `expect`, prune now. Each call first waits for the records
+//! queued so far to be written, so a test reads its own requests.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::admin::{Admin, body_as};
+use super::error::{ApiError, ApiResult};
+use super::extract::ScimJson;
+use crate::accounts::Account;
+use crate::activity::ActivityRecord;
+use crate::center::ActivityFilter;
+use crate::journal::expect::{Expectation, Matcher};
+use crate::scim::error::ProtocolError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api/accounts/{account}/journal", get(journal))
+        .route("/admin/api/accounts/{account}/journal/expect", post(expect))
+        .route("/admin/api/journal/prune", post(prune))
+}
+
+/// The journal's filters; records come oldest first.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JournalParams {
+    /// Records after this id (the `next` of the previous page).
+    after: Option<i64>,
+    /// RFC 3339: requests at or after this time.
+    since: Option<String>,
+    /// A SCIM configuration's name.
+    configuration: Option<String>,
+    method: Option<String>,
+    /// The path (with its query) starts with this.
+    path: Option<String>,
+    status: Option<u16>,
+    resource_id: Option<String>,
+    /// Page size, 1-1000 (default 100).
+    limit: Option<u32>,
+    /// `jsonl`: every matching record, one JSON object a line.
+    format: Option<String>,
+}
+
+/// Records an `expect` examines at most (the newest of the range are kept).
+const EXPECT_WINDOW: usize = 10_000;
+const PAGE: u32 = 1000;
+
+async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
+    Ok(state.center().account(name).await?)
+}
+
+async fn journal(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    params: Result<Query<JournalParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) =
+        params.map_err(|e| ProtocolError::invalid_value(format!("bad journal query: {}", e.body_text())))?;
+    let account = account(&state, &name).await?;
+    state.activity.flush().await;
+    let mut filter = ActivityFilter {
+        limit: params.limit,
+        after: params.after,
+        since: params.since,
+        configuration: params.configuration,
+        method: params.method,
+        path: params.path,
+        status: params.status,
+        resource_id: params.resource_id,
+        oldest_first: true,
+        ..ActivityFilter::default()
+    };
+    match params.format.as_deref() {
+        None | Some("json") => {
+            let records = state.center().activity(&account, &filter).await?;
+            let next = records.last().and_then(|r| r.id).or(filter.after);
+            Ok(axum::Json(json!({ "records": records, "next": next })).into_response())
+        }
+        Some("jsonl") => {
+            filter.limit = Some(PAGE);
+            let mut lines = String::new();
+            loop {
+                let records = state.center().activity(&account, &filter).await?;
+                for record in &records {
+                    lines.push_str(
+                        &serde_json::to_string(record).map_err(|e| ApiError::Internal(e.to_string()))?,
+                    );
+                    lines.push('\n');
+                }
+                match records.last().and_then(|r| r.id) {
+                    Some(last) if records.len() == PAGE as usize => filter.after = Some(last),
+                    _ => break,
+                }
+            }
+            Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response())
+        }
+        Some(other) => {
+            Err(ProtocolError::invalid_value(format!("format {other:?}: use json or jsonl")).into())
+        }
+    }
+}
+
+async fn expect(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let expectation: Expectation = body_as(
+        body,
+        r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "bodyContains", "bodyJson", "sinceId", "since", "atLeast" | "exactly" | "none"}"#,
+    )?;
+    let since_id = expectation.since_id;
+    let since = expectation.since.map(|t| t.to_rfc3339());
+    let matcher = Matcher::new(expectation).map_err(ProtocolError::invalid_value)?;
+    let account = account(&state, &name).await?;
+    state.activity.flush().await;
+    let mut filter = ActivityFilter {
+        limit: Some(PAGE),
+        after: since_id,
+        since,
+        oldest_first: true,
+        ..ActivityFilter::default()
+    };
+    let mut records: Vec<ActivityRecord> = Vec::new();
+    loop {
+        let page = state.center().activity(&account, &filter).await?;
+        let full = page.len() == PAGE as usize;
+        filter.after = page.last().and_then(|r| r.id).or(filter.after);
+        records.extend(page);
+        if records.len() > EXPECT_WINDOW {
+            records.drain(..records.len() - EXPECT_WINDOW);
+        }
+        if !full {
+            break;
+        }
+    }
+    let verdict = matcher.verdict(&records);
+    let status = if verdict.satisfied {
+        StatusCode::OK
+    } else {
+        StatusCode::EXPECTATION_FAILED
+    };
+    Ok((status, axum::Json(verdict)).into_response())
+}
+
+async fn prune(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
+    state.activity.flush().await;
+    let pruned = state
+        .store
+        .prune_activity(&state.settings.journal_retention(), state.clock.now_micros())
+        .await?;
+    Ok(axum::Json(json!({ "pruned": pruned })).into_response())
+}

@@ -1,0 +1,127 @@
+//! Secrets never reach the journal: credentials in headers, and passwords, tokens and
+//! secrets in JSON bodies (also a PATCH operation whose path names one).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use axum::http::HeaderMap;
+use serde_json::Value;
+
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// A name that says its value is a secret.
+fn secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "password",
+        "token",
+        "secret",
+        "cookie",
+        "api-key",
+        "apikey",
+        "authorization",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
+/// Headers as name → value (repeated headers joined with ", "), credentials redacted;
+/// `Authorization` keeps its scheme (`Bearer [redacted]`), which tests may assert on.
+pub fn redact_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in headers {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let shown = if name == axum::http::header::AUTHORIZATION {
+            match text.split_once(' ') {
+                Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+                None => REDACTED.to_owned(),
+            }
+        } else if secret_name(name.as_str()) {
+            REDACTED.to_owned()
+        } else {
+            text.into_owned()
+        };
+        out.entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&shown);
+            })
+            .or_insert(shown);
+    }
+    out
+}
+
+/// A body as text with its secrets redacted. Whole JSON is redacted by structure; a body
+/// that is not JSON (or was cut at the cap) by pattern: every `"…secret name…": "value"`.
+pub fn redact_body(bytes: &[u8]) -> String {
+    if let Ok(mut value) = serde_json::from_slice::<Value>(bytes) {
+        redact_value(&mut value);
+        return value.to_string();
+    }
+    static SECRET_MEMBER: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)("[^"]*(?:password|token|secret)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*("|$)"#).ok()
+    });
+    let text = String::from_utf8_lossy(bytes);
+    match SECRET_MEMBER.as_ref() {
+        Some(re) => re
+            .replace_all(&text, format!("${{1}}\"{REDACTED}\""))
+            .into_owned(),
+        // The pattern is a constant that compiles; without it, keep nothing rather than leak.
+        None => REDACTED.to_owned(),
+    }
+}
+
+fn redact_value(value: &mut Value) {
+    match value {
+        Value::Object(members) => {
+            let names_secret = members
+                .get("path")
+                .and_then(Value::as_str)
+                .is_some_and(secret_name);
+            for (name, member) in members.iter_mut() {
+                if secret_name(name) || (names_secret && name.eq_ignore_ascii_case("value")) {
+                    *member = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_value(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_secrets_are_redacted_by_structure() {
+        let body = br#"{"userName":"a","password":"p1","Operations":[{"op":"replace","path":"password","value":"p2"},{"op":"add","value":{"Password":"p3"}}]}"#;
+        let shown = redact_body(body);
+        assert!(
+            !shown.contains("p1") && !shown.contains("p2") && !shown.contains("p3"),
+            "{shown}"
+        );
+        assert!(shown.contains(r#""userName":"a""#), "{shown}");
+    }
+
+    #[test]
+    fn cut_bodies_are_redacted_by_pattern() {
+        let shown = redact_body(br#"{"userName":"a","password":"hunter2","emails":[{"va"#);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(redact_body(br#"{"x":1,"accessToken":"abc"#).ends_with(r#""accessToken":"[redacted]""#));
+    }
+
+    #[test]
+    fn credentials_in_headers_are_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer abc".parse().expect("header"));
+        headers.insert("x-api-token", "abc".parse().expect("header"));
+        headers.insert("user-agent", "Okta SCIM Client".parse().expect("header"));
+        let shown = redact_headers(&headers);
+        assert_eq!(shown["authorization"], "Bearer [redacted]");
+        assert_eq!(shown["x-api-token"], REDACTED);
+        assert_eq!(shown["user-agent"], "Okta SCIM Client");
+    }
+}
