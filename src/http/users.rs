@@ -116,6 +116,23 @@ impl Kind for Users {
         store.user_groups(account_id, ids).await
     }
 
+    /// The user's licenses, when the PATCH names the license extension.
+    async fn server_held(scim: &Scim, id: &str, body: &Value) -> ApiResult<Option<(&'static str, Value)>> {
+        if !names_extension(body, LICENSE_USER) {
+            return Ok(None);
+        }
+        let licenses = scim
+            .state
+            .store
+            .licenses(scim.account_id(), &[UserId::from(id)])
+            .await?;
+        if licenses.is_empty() {
+            return Ok(None);
+        }
+        let held: Vec<&License> = licenses.iter().map(|(_, l)| l).collect();
+        Ok(Some((LICENSE_USER, json!({ "licenses": held }))))
+    }
+
     /// The read-only license extension, from the license tables (one query per page).
     async fn extend(
         scim: &Scim,
@@ -145,6 +162,26 @@ impl Kind for Users {
         }
         Ok(())
     }
+}
+
+/// Does a PatchOp `body` name the extension `urn`, in a `path` or a key of a path-less
+/// value?
+fn names_extension(body: &Value, urn: &str) -> bool {
+    let starts = |text: &str| {
+        text.get(..urn.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(urn))
+    };
+    body.get("Operations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|op| {
+            op.get("path").and_then(Value::as_str).is_some_and(starts)
+                || op
+                    .get("value")
+                    .and_then(Value::as_object)
+                    .is_some_and(|value| value.keys().any(|k| starts(k)))
+        })
 }
 
 /// The seat a write by this configuration asks for.

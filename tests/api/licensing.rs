@@ -242,7 +242,43 @@ async fn licensing_no_ops_say_why_in_the_activity_log(backend: Backend) {
     );
 }
 
+/// The license extension is the server's: removing it while it holds licenses is a
+/// `mutability` error; removing it when it holds none changes nothing, as adding or
+/// replacing it with an empty value does.
+async fn the_license_extension_is_removed_like_it_is_emptied(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let unlicensed = id_of(&app.create_user_as(SYNC, &user_body("a@acme.com")).await);
+    let licensed = id_of(&app.create_user_as(SALESNAV, &user_body("b@acme.com")).await);
+    let empty = serde_json::json!({"schemas": [LICENSES]});
+    for operation in [
+        serde_json::json!({"op": "remove", "path": LICENSES}),
+        serde_json::json!({"op": "add", "path": LICENSES, "value": empty}),
+        serde_json::json!({"op": "replace", "path": LICENSES, "value": empty}),
+    ] {
+        let user = app
+            .patch_ok_as(
+                SYNC,
+                &format!("/Users/{unlicensed}"),
+                serde_json::json!([operation]),
+            )
+            .await;
+        assert!(states(&user).is_empty(), "{operation}");
+        assert_eq!(user["meta"]["version"], "W/\"1\"", "{operation}: nothing changed");
+    }
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": LICENSES}],
+    });
+    let response = app
+        .send_json_as(SALESNAV, Method::PATCH, &format!("/Users/{licensed}"), &body)
+        .await;
+    assert_scim_error(response, StatusCode::BAD_REQUEST, Some("mutability")).await;
+    let user = app.get_ok_as(SALESNAV, &format!("/Users/{licensed}")).await;
+    assert_eq!(states(&user), vec![pair("sales_navigator", "assigned")]);
+}
+
 backend_tests!(
+    the_license_extension_is_removed_like_it_is_emptied,
     licensing_no_ops_say_why_in_the_activity_log,
     deprovisioning_is_per_product,
     seats_go_first_come_first_served_and_a_full_pool_means_waiting,
