@@ -277,7 +277,50 @@ async fn the_license_extension_is_removed_like_it_is_emptied(backend: Backend) {
     assert_eq!(states(&user), vec![pair("sales_navigator", "assigned")]);
 }
 
+/// A second product's IdP changing the externalId another configuration set is warned
+/// about in the activity log (the guides require one identity across products).
+async fn an_external_id_clash_between_products_is_a_warning(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let id = id_of(&app.create_user_as(SALESNAV, &user_body("a@acme.com")).await);
+    let set = |value: &str| serde_json::json!([{"op": "replace", "path": "externalId", "value": value}]);
+    app.patch_ok_as(LEARNING, &format!("/Users/{id}"), set("learning-42"))
+        .await;
+    let records = app.activity_of("acme", "", 2).await;
+    let outcome = records[0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.contains(
+            "warning: externalId changed from \"ext-a@acme.com\" to \"learning-42\" by \"Learning\"; configuration \"Sales Navigator\" had set it"
+        ),
+        "{outcome}"
+    );
+    // The same configuration changing its own value, or a write that keeps it, is no clash.
+    app.patch_ok_as(LEARNING, &format!("/Users/{id}"), set("learning-43"))
+        .await;
+    patch_active(&app, SALESNAV, &id, true).await;
+    let records = app.activity_of("acme", "", 4).await;
+    for record in &records[..2] {
+        let outcome = record["outcome"].as_str().unwrap_or_default();
+        assert!(!outcome.contains("warning"), "{outcome}");
+    }
+    // The admin API's activity view shows the warning with the request.
+    let user_log = app
+        .admin_get_ok(&format!("/accounts/acme/activity?resourceId={id}"))
+        .await;
+    let warned = user_log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["outcome"]
+                .as_str()
+                .is_some_and(|o| o.contains("warning: externalId"))
+        })
+        .count();
+    assert_eq!(warned, 1, "{user_log}");
+}
+
 backend_tests!(
+    an_external_id_clash_between_products_is_a_warning,
     the_license_extension_is_removed_like_it_is_emptied,
     licensing_no_ops_say_why_in_the_activity_log,
     deprovisioning_is_per_product,
