@@ -72,6 +72,7 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     max_page_size: u32,
+    bulk_max_operations: u32,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -115,6 +116,10 @@ impl TestAppBuilder {
         self.max_page_size = n;
         self
     }
+    pub fn bulk_max_operations(mut self, n: u32) -> Self {
+        self.bulk_max_operations = n;
+        self
+    }
 
     pub async fn spawn(self) -> TestApp {
         self.start(std::future::pending()).await.0
@@ -152,6 +157,7 @@ impl TestAppBuilder {
             demo_client_profile: self.demo_client_profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
+            bulk_max_operations: self.bulk_max_operations,
             ..Settings::default()
         };
         let app = Application::build(settings, self.clock).await.expect("build app");
@@ -282,6 +288,7 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            bulk_max_operations: 1000,
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()

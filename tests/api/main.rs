@@ -16,6 +16,7 @@ mod abuse;
 mod admin;
 mod auth;
 mod browser;
+mod bulk;
 mod cli;
 mod discovery;
 mod errors;
