@@ -112,6 +112,11 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_BODY_BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<usize>,
+    /// Most operations one `POST /Bulk` may carry (advertised as `bulk.maxOperations`;
+    /// more is 413). Its `maxPayloadSize` is `max_body_bytes`.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_BULK_MAX_OPERATIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk_max_operations: Option<u32>,
     /// Largest page a list request returns (advertised as `filter.maxResults`).
     #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_PAGE_SIZE")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,6 +214,7 @@ pub struct Settings {
     pub demo_client_profile: ClientProfile,
     pub max_body_bytes: usize,
     pub max_page_size: u32,
+    pub bulk_max_operations: u32,
     pub database_acquire_timeout_ms: u64,
     pub max_connections: u32,
     pub max_in_flight_requests: u32,
@@ -240,6 +246,7 @@ impl Default for Settings {
             demo_client_profile: ClientProfile::default(),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            bulk_max_operations: 1000,
             database_acquire_timeout_ms: 10_000,
             max_connections: 10_000,
             max_in_flight_requests: 512,

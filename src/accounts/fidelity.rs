@@ -89,6 +89,11 @@ pub struct Fidelity {
     /// Admin edits of licenses of SCIM-managed users are refused: once SCIM is on, the
     /// IdP is the source of truth.
     pub lock_admin_edits: bool,
+    /// `POST /Bulk` (RFC 7644 §3.7) is offered. LinkedIn documents no Bulk endpoint, so
+    /// its preset answers 501 and advertises `bulk.supported: false`. (Accounts stored
+    /// before the setting existed read `false`.)
+    #[serde(default)]
+    pub bulk: bool,
 }
 
 impl FidelityPreset {
@@ -100,6 +105,7 @@ impl FidelityPreset {
                 when_pool_full: WhenFull::Wait,
                 token_ttl_seconds: Some(TWO_YEARS_SECONDS),
                 lock_admin_edits: true,
+                bulk: false,
             },
             FidelityPreset::Rfc => Fidelity {
                 user_delete: UserDelete::Delete,
@@ -107,6 +113,7 @@ impl FidelityPreset {
                 when_pool_full: WhenFull::Wait,
                 token_ttl_seconds: None,
                 lock_admin_edits: false,
+                bulk: true,
             },
         }
     }
@@ -123,6 +130,7 @@ pub struct FidelityOverrides {
     /// 0 means "no expiry".
     pub token_ttl_seconds: Option<i64>,
     pub lock_admin_edits: Option<bool>,
+    pub bulk: Option<bool>,
 }
 
 impl FidelityOverrides {
@@ -142,6 +150,9 @@ impl FidelityOverrides {
         if let Some(v) = self.lock_admin_edits {
             fidelity.lock_admin_edits = v;
         }
+        if let Some(v) = self.bulk {
+            fidelity.bulk = v;
+        }
         fidelity
     }
 }
@@ -157,6 +168,10 @@ pub enum Refusal {
     UserDelete,
     #[error("licenses of SCIM-managed users are edited in the IdP: this account locks admin edits")]
     AdminEditLocked,
+    #[error(
+        "this account offers no /Bulk endpoint (LinkedIn documents none): send one request per operation"
+    )]
+    Bulk,
 }
 
 /// What DELETE of a user does when the settings allow it.

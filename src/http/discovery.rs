@@ -27,10 +27,25 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Schemas/{urn}", get(schema))
 }
 
-async fn spc(Scim { state, base, .. }: Scim) -> Response {
+/// Per account: Bulk is offered when its fidelity settings say so (not under the
+/// `linkedin` preset), with the limits `POST /Bulk` enforces.
+async fn spc(
+    Scim {
+        state,
+        base,
+        principal,
+        ..
+    }: Scim,
+) -> Response {
+    let settings = &state.settings;
     let features = SpcFeatures {
         patch: true,
-        bulk: None,
+        bulk: principal.account.fidelity.bulk.then(|| {
+            (
+                settings.bulk_max_operations,
+                u32::try_from(settings.max_body_bytes).unwrap_or(u32::MAX),
+            )
+        }),
         filter_max_results: state.settings.max_page_size,
         change_password: false,
         sort: true,

@@ -71,6 +71,12 @@ pub(super) trait Kind: Send + Sync + 'static {
     fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<ListAnswer> {
         Ok(ListAnswer::Serve)
     }
+    /// What the server keeps outside the document under an extension URN (a user's
+    /// licenses) that this PATCH `body` names, so that the PATCH engine sees it: removing
+    /// it is refused while it holds values and changes nothing when it holds none.
+    async fn server_held(_scim: &Scim, _id: &str, _body: &Value) -> ApiResult<Option<(&'static str, Value)>> {
+        Ok(None)
+    }
     /// Store a new resource from its normalized document.
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>>;
@@ -225,17 +231,28 @@ pub(super) async fn patch<K: Kind>(
 ) -> ApiResult<Response> {
     let projection = params.projection()?;
     check_patch_request(&body, K::DEFERRED)?;
+    let held = K::server_held(&scim, &id, &body).await?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| {
         let mut leniency = leniency(&scim.principal);
+        let with_held = held.as_ref().map(|(urn, value)| {
+            let mut doc = current.doc.clone();
+            if let Some(map) = doc.as_object_mut() {
+                map.insert((*urn).to_owned(), value.clone());
+            }
+            doc
+        });
         let patched = apply_patch(
-            &current.doc,
+            with_held.as_ref().unwrap_or(&current.doc),
             &body,
             K::schema(),
             K::DEFERRED,
             &current.id,
             &mut leniency,
         )
-        .and_then(|outcome| {
+        .and_then(|mut outcome| {
+            if let (Some((urn, _)), Some(map)) = (&held, outcome.resource.as_object_mut()) {
+                map.remove(*urn);
+            }
             let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
             check_document(&doc, K::schema(), K::DEFERRED)?;
             Ok((doc, outcome.deferred))

@@ -118,7 +118,7 @@ impl From<Refusal> for ApiError {
         let detail = refusal.to_string();
         match refusal {
             Refusal::UserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
-            Refusal::UserDelete => ApiError::NotImplemented(detail),
+            Refusal::UserDelete | Refusal::Bulk => ApiError::NotImplemented(detail),
             Refusal::AdminEditLocked => ApiError::Forbidden(detail),
         }
     }

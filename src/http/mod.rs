@@ -3,6 +3,7 @@
 
 mod activity;
 mod admin;
+mod bulk;
 mod center_api;
 mod clock;
 mod discovery;
@@ -66,17 +67,44 @@ fn scim_endpoints() -> Router<AppState> {
         .merge(search::router())
         .merge(discovery::router())
         .merge(root::router())
-        .method_not_allowed_fallback(|| async {
-            ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
-        })
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
+}
+
+/// The endpoints with `/Bulk`, whose operations go through the other endpoints as
+/// requests of their own (journaled one by one).
+fn scim_endpoints_with_bulk(state: &AppState) -> Router<AppState> {
+    let operations: Router = scim_endpoints()
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
+        .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            activity::record,
+        ))
+        .with_state(state.clone());
+    scim_endpoints()
+        .route(
+            "/Bulk",
+            axum::routing::post(
+                move |scim: extract::Scim,
+                      uri: axum::extract::OriginalUri,
+                      headers: axum::http::HeaderMap,
+                      body: extract::ScimJson| {
+                    bulk::bulk(operations.clone(), scim, uri, headers, body)
+                },
+            ),
+        )
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
 }
 
 /// One mount of the SCIM endpoints: unrouted paths may be variants of an endpoint
 /// (`paths.rs`); every authenticated request is journaled.
 fn scim_routes(state: &AppState) -> Router<AppState> {
-    let exact = scim_endpoints().with_state(state.clone());
+    let exact = scim_endpoints_with_bulk(state).with_state(state.clone());
     let fallback_state = state.clone();
-    scim_endpoints()
+    scim_endpoints_with_bulk(state)
         .fallback(move |request: axum::extract::Request| {
             paths::variant(fallback_state.clone(), exact.clone(), request)
         })

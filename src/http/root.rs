@@ -2,10 +2,11 @@
 //! resource type at once. Not implemented: answered with 501, which RFC 7644 §3.12
 //! defines for an unsupported operation, instead of 404, which would say the endpoint
 //! does not exist. Authentication comes first, as on every SCIM endpoint. (`POST
-//! /.search`, the other form of a root query, is implemented in `search.rs`.)
+//! /.search`, the other form of a root query, is implemented in `search.rs`; `/Bulk` in
+//! `bulk.rs`.)
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use super::AppState;
 use super::error::ApiError;
@@ -14,13 +15,7 @@ use super::extract::Authenticated;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(not_implemented))
-        .route("/Bulk", post(bulk))
         .route("/Me", axum::routing::any(me))
-}
-
-/// ServiceProviderConfig advertises `bulk.supported: false`.
-async fn bulk(_auth: Authenticated) -> ApiError {
-    ApiError::NotImplemented("bulk operations are not supported (see /ServiceProviderConfig)".into())
 }
 
 /// A bearer token here belongs to a SCIM configuration (an IdP), not to a user, so there

@@ -82,6 +82,9 @@ impl Kind for Users {
             .store
             .create_user(scim.account_id(), &doc, &seat_request(&scim.principal), now)
             .await?;
+        if external_id(&record.doc).is_some() {
+            record_external_id_writer(scim, &record, None).await?;
+        }
         Ok((record, seats))
     }
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
@@ -96,6 +99,11 @@ impl Kind for Users {
     }
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Value>) -> StoreResult<Written> {
         let now = scim.state.clock.now_micros();
+        let mut before: Option<Option<String>> = None;
+        let mut watched = |current: &ResourceRecord| {
+            before = Some(external_id(&current.doc).map(str::to_owned));
+            change(current)
+        };
         let UserWrite { record, seats } = scim
             .state
             .store
@@ -104,9 +112,14 @@ impl Kind for Users {
                 &UserId::from(id),
                 &seat_request(&scim.principal),
                 now,
-                change,
+                &mut watched,
             )
             .await?;
+        if let Some(before) = before
+            && before.as_deref() != external_id(&record.doc)
+        {
+            record_external_id_writer(scim, &record, before.as_deref()).await?;
+        }
         Ok((record, seats))
     }
     async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool> {
@@ -114,6 +127,23 @@ impl Kind for Users {
     }
     async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.user_groups(account_id, ids).await
+    }
+
+    /// The user's licenses, when the PATCH names the license extension.
+    async fn server_held(scim: &Scim, id: &str, body: &Value) -> ApiResult<Option<(&'static str, Value)>> {
+        if !names_extension(body, LICENSE_USER) {
+            return Ok(None);
+        }
+        let licenses = scim
+            .state
+            .store
+            .licenses(scim.account_id(), &[UserId::from(id)])
+            .await?;
+        if licenses.is_empty() {
+            return Ok(None);
+        }
+        let held: Vec<&License> = licenses.iter().map(|(_, l)| l).collect();
+        Ok(Some((LICENSE_USER, json!({ "licenses": held }))))
     }
 
     /// The read-only license extension, from the license tables (one query per page).
@@ -145,6 +175,56 @@ impl Kind for Users {
         }
         Ok(())
     }
+}
+
+fn external_id(doc: &Value) -> Option<&str> {
+    doc.get("externalId").and_then(Value::as_str)
+}
+
+/// Note that this configuration wrote the user's externalId; when it replaced a value
+/// another configuration had set (`before`), warn in the activity log: the guides
+/// require one identity across products, so two IdPs disagreeing on it is worth an
+/// admin's look (docs/fidelity.md, "Identifier clashes").
+async fn record_external_id_writer(
+    scim: &Scim,
+    record: &ResourceRecord,
+    before: Option<&str>,
+) -> StoreResult<()> {
+    let now = external_id(&record.doc);
+    let writer = now.map(|_| &scim.principal.configuration.id);
+    let clash = scim
+        .state
+        .store
+        .record_external_id_writer(scim.account_id(), &UserId::from(record.id.as_str()), writer)
+        .await?;
+    if let (Some(other), Some(before)) = (clash, before) {
+        scim.note.outcome(format!(
+            "warning: externalId changed from {before:?} to {} by {:?}; configuration {other:?} had set it",
+            now.map_or_else(|| "nothing".to_owned(), |v| format!("{v:?}")),
+            scim.principal.configuration.name,
+        ));
+    }
+    Ok(())
+}
+
+/// Does a PatchOp `body` name the extension `urn`, in a `path` or a key of a path-less
+/// value?
+fn names_extension(body: &Value, urn: &str) -> bool {
+    let starts = |text: &str| {
+        text.get(..urn.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(urn))
+    };
+    body.get("Operations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|op| {
+            op.get("path").and_then(Value::as_str).is_some_and(starts)
+                || op
+                    .get("value")
+                    .and_then(Value::as_object)
+                    .is_some_and(|value| value.keys().any(|k| starts(k)))
+        })
 }
 
 /// The seat a write by this configuration asks for.

@@ -1,5 +1,6 @@
 //! The SCIM protocol, pure: schemas, filters, PATCH, projection. No I/O here.
 
+pub mod bulk;
 pub mod case_insensitive;
 pub mod catalog;
 pub mod discovery;

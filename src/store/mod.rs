@@ -198,6 +198,15 @@ pub trait UserStore: Send + Sync {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>>;
+    /// Record that `writer` just wrote the user's externalId (`None`: the write cleared
+    /// it, and with it the provenance). Returns the name of the other configuration that
+    /// had set the previous value, if it was not `writer`: an identifier clash.
+    async fn record_external_id_writer(
+        &self,
+        account_id: &AccountId,
+        id: &UserId,
+        writer: Option<&ConfigurationId>,
+    ) -> StoreResult<Option<String>>;
     /// Insert many already-normalized user documents in one transaction, with multi-row
     /// inserts (seeds, bulk imports, the benchmark): far faster than one `create_user`
     /// each. All or nothing; `Conflict` when a userName is taken. Returns how many.

@@ -15,7 +15,10 @@ async fn service_provider_config_advertises_what_is_implemented(backend: Backend
         "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
     );
     assert_eq!(spc["patch"]["supported"], true);
-    assert_eq!(spc["bulk"]["supported"], false);
+    // The rfc preset offers Bulk, with the limits POST /Bulk enforces (tests/api/bulk.rs).
+    assert_eq!(spc["bulk"]["supported"], true);
+    assert_eq!(spc["bulk"]["maxOperations"], 1000);
+    assert_eq!(spc["bulk"]["maxPayloadSize"], 1024 * 1024);
     assert_eq!(spc["filter"]["supported"], true);
     assert_eq!(spc["filter"]["maxResults"], 250);
     assert_eq!(spc["sort"]["supported"], true);

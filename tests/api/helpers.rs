@@ -77,6 +77,7 @@ pub struct TestAppBuilder {
     max_page_size: u32,
     /// Changes to the settings beyond the ones above (journal, faults …).
     tweaks: Vec<SettingsTweak>,
+    bulk_max_operations: u32,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -125,6 +126,10 @@ impl TestAppBuilder {
         self.tweaks.push(Box::new(tweak));
         self
     }
+    pub fn bulk_max_operations(mut self, n: u32) -> Self {
+        self.bulk_max_operations = n;
+        self
+    }
 
     pub async fn spawn(self) -> TestApp {
         self.start(std::future::pending()).await.0
@@ -162,6 +167,7 @@ impl TestAppBuilder {
             demo_client_profile: self.demo_client_profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
+            bulk_max_operations: self.bulk_max_operations,
             ..Settings::default()
         };
         for tweak in self.tweaks {
@@ -296,6 +302,7 @@ impl TestApp {
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
             tweaks: Vec::new(),
+            bulk_max_operations: 1000,
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()

@@ -242,7 +242,86 @@ async fn licensing_no_ops_say_why_in_the_activity_log(backend: Backend) {
     );
 }
 
+/// The license extension is the server's: removing it while it holds licenses is a
+/// `mutability` error; removing it when it holds none changes nothing, as adding or
+/// replacing it with an empty value does.
+async fn the_license_extension_is_removed_like_it_is_emptied(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let unlicensed = id_of(&app.create_user_as(SYNC, &user_body("a@acme.com")).await);
+    let licensed = id_of(&app.create_user_as(SALESNAV, &user_body("b@acme.com")).await);
+    let empty = serde_json::json!({"schemas": [LICENSES]});
+    for operation in [
+        serde_json::json!({"op": "remove", "path": LICENSES}),
+        serde_json::json!({"op": "add", "path": LICENSES, "value": empty}),
+        serde_json::json!({"op": "replace", "path": LICENSES, "value": empty}),
+    ] {
+        let user = app
+            .patch_ok_as(
+                SYNC,
+                &format!("/Users/{unlicensed}"),
+                serde_json::json!([operation]),
+            )
+            .await;
+        assert!(states(&user).is_empty(), "{operation}");
+        assert_eq!(user["meta"]["version"], "W/\"1\"", "{operation}: nothing changed");
+    }
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": LICENSES}],
+    });
+    let response = app
+        .send_json_as(SALESNAV, Method::PATCH, &format!("/Users/{licensed}"), &body)
+        .await;
+    assert_scim_error(response, StatusCode::BAD_REQUEST, Some("mutability")).await;
+    let user = app.get_ok_as(SALESNAV, &format!("/Users/{licensed}")).await;
+    assert_eq!(states(&user), vec![pair("sales_navigator", "assigned")]);
+}
+
+/// A second product's IdP changing the externalId another configuration set is warned
+/// about in the activity log (the guides require one identity across products).
+async fn an_external_id_clash_between_products_is_a_warning(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let id = id_of(&app.create_user_as(SALESNAV, &user_body("a@acme.com")).await);
+    let set = |value: &str| serde_json::json!([{"op": "replace", "path": "externalId", "value": value}]);
+    app.patch_ok_as(LEARNING, &format!("/Users/{id}"), set("learning-42"))
+        .await;
+    let records = app.activity_of("acme", "", 2).await;
+    let outcome = records[0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.contains(
+            "warning: externalId changed from \"ext-a@acme.com\" to \"learning-42\" by \"Learning\"; configuration \"Sales Navigator\" had set it"
+        ),
+        "{outcome}"
+    );
+    // The same configuration changing its own value, or a write that keeps it, is no clash.
+    app.patch_ok_as(LEARNING, &format!("/Users/{id}"), set("learning-43"))
+        .await;
+    patch_active(&app, SALESNAV, &id, true).await;
+    let records = app.activity_of("acme", "", 4).await;
+    for record in &records[..2] {
+        let outcome = record["outcome"].as_str().unwrap_or_default();
+        assert!(!outcome.contains("warning"), "{outcome}");
+    }
+    // The admin API's activity view shows the warning with the request.
+    let user_log = app
+        .admin_get_ok(&format!("/accounts/acme/activity?resourceId={id}"))
+        .await;
+    let warned = user_log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["outcome"]
+                .as_str()
+                .is_some_and(|o| o.contains("warning: externalId"))
+        })
+        .count();
+    assert_eq!(warned, 1, "{user_log}");
+}
+
 backend_tests!(
+    an_external_id_clash_between_products_is_a_warning,
+    the_license_extension_is_removed_like_it_is_emptied,
     licensing_no_ops_say_why_in_the_activity_log,
     deprovisioning_is_per_product,
     seats_go_first_come_first_served_and_a_full_pool_means_waiting,

@@ -18,6 +18,7 @@ mod abuse;
 mod admin;
 mod auth;
 mod browser;
+mod bulk;
 mod cli;
 mod discovery;
 mod edge;

@@ -80,8 +80,9 @@ async fn tolerated_departures_are_named_in_a_response_header(backend: Backend) {
     assert_scim_error(refused, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
 }
 
-/// RFC 7643 §3 puts `schemas` on the resource; an extension's PATCH value that repeats
-/// it (as a copy of a resource fragment would) says nothing new: `strict` accepts it.
+/// RFC 7643 §3: `schemas` names the schemas of the JSON structure it is in; an
+/// extension's PATCH value that carries it (a copied resource fragment) writes nothing
+/// with it: `strict` accepts it.
 async fn strict_accepts_a_schemas_member_in_an_extension_patch_value(backend: Backend) {
     let app = TestApp::builder(backend)
         .configuration("demo", "strict-client-token", "strict")

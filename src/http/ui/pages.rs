@@ -1214,7 +1214,13 @@ pub(super) async fn activity(
                 td { (config_name(&r.configuration_id)) }
                 td.request { code { (r.method) " " (percent_encoding::percent_decode_str(&r.path).decode_utf8_lossy()) } }
                 td { span class=(if r.status < 400 { "badge ok" } else { "badge err" }) { (r.status) } }
-                td { (r.outcome.as_deref().unwrap_or("")) }
+                td {
+                    // A warning (an identifier clash) stands out from what was done.
+                    @for (i, part) in r.outcome.as_deref().unwrap_or("").split("; ").enumerate() {
+                        @if i > 0 { "; " }
+                        @if part.starts_with("warning:") { span.badge.warn role="alert" { (part) } } @else { (part) }
+                    }
+                }
                 td { @for t in &r.tolerances { span.badge.warn title=(t.description()) { (t.description()) } " " } }
                 td.detail { (r.detail.as_deref().unwrap_or("")) }
             }

@@ -63,12 +63,20 @@ impl<'a> Engine<'a> {
 
     pub(super) fn remove_extension(&mut self, ext: &Schema, label: &str) -> Result<(), ProtocolError> {
         // An extension the server maintains entirely (e.g. the license extension) is
-        // readOnly as a whole, whether or not the stored document holds it.
+        // readOnly as a whole: removing it is refused when it holds a value, and changes
+        // nothing when it holds none, as adding or replacing it with an empty value does
+        // (RFC 7643 §2.5: unassigned and empty are equivalent in state).
         if ext
             .attributes
             .iter()
             .all(|a| a.mutability == Mutability::ReadOnly)
         {
+            let held = case_insensitive::get(&self.doc, &ext.id)
+                .and_then(Value::as_object)
+                .is_some_and(|attributes| attributes.values().any(|v| !is_unassigned(v)));
+            if !held {
+                return Ok(());
+            }
             return Err(ProtocolError::mutability(format!(
                 "{label:?} has only readOnly attributes: the server maintains it"
             )));

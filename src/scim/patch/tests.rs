@@ -1508,3 +1508,32 @@ fn deferred_values_are_deduplicated_in_linear_work() {
     );
     assert!(large <= 5 * small.max(1), "{small} → {large}");
 }
+
+/// Removing an all-readOnly extension that holds nothing changes nothing, as adding or
+/// replacing it with an empty value does; removing one that holds values is refused.
+#[test]
+fn an_empty_read_only_extension_is_removed_as_it_is_added_or_replaced() {
+    use crate::scim::catalog::{LICENSE_USER, user_schema};
+    let schema = user_schema();
+    let empty = json!({"schemas": [LICENSE_USER]});
+    for ops in [
+        json!([{"op": "remove", "path": LICENSE_USER}]),
+        json!([{"op": "add", "path": LICENSE_USER, "value": empty}]),
+        json!([{"op": "replace", "path": LICENSE_USER, "value": empty}]),
+    ] {
+        let (result, _) = run(ClientProfile::Strict, schema, &user(), &[], ops.clone());
+        let out = result.expect("patch succeeds");
+        assert!(!out.changed, "{ops}");
+        assert_eq!(out.resource, user(), "{ops}");
+    }
+    let mut holding = user();
+    holding[LICENSE_USER] = json!({"licenses": [{"product": "sales_navigator", "state": "assigned"}]});
+    let (result, _) = run(
+        ClientProfile::Lenient,
+        schema,
+        &holding,
+        &[],
+        json!([{"op": "remove", "path": LICENSE_USER}]),
+    );
+    assert_eq!(result.expect_err("readOnly").scim_type, ScimType::Mutability);
+}

@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
-use crate::ids::{AccountId, UserId};
+use crate::ids::{AccountId, ConfigurationId, UserId};
 use crate::licensing::SeatRequest;
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
@@ -118,6 +118,35 @@ impl UserStore for SqlStore<Db> {
             record: row.into(),
             seats,
         })
+    }
+
+    async fn record_external_id_writer(
+        &self,
+        account_id: &AccountId,
+        id: &UserId,
+        writer: Option<&ConfigurationId>,
+    ) -> StoreResult<Option<String>> {
+        let mut tx = self.begin_write().await?;
+        // Read and replaced in one transaction; concurrent writers of one user's
+        // externalId can at worst misname who set it in the warning.
+        let previous: Option<(ConfigurationId, String)> = sqlx::query_as(
+            "select c.id, c.name from users u join scim_configurations c on c.id = u.external_id_set_by
+             where u.account_id = $1 and u.id = $2",
+        )
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("update users set external_id_set_by = $3 where account_id = $1 and id = $2")
+            .bind(account_id)
+            .bind(id)
+            .bind(writer)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(previous
+            .filter(|(setter, _)| Some(setter) != writer)
+            .map(|(_, name)| name))
     }
 
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>> {

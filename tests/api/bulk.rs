@@ -1,0 +1,215 @@
+//! `POST /Bulk` (RFC 7644 §3.7): bulkId references in any order, failOnErrors, the
+//! advertised limits (413 past them, §3.7.4), licensing and the journal through Bulk,
+//! and the `linkedin` preset, which offers no Bulk.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::acme::{SALESNAV, acme, pool, states};
+use crate::helpers::{Backend, TestApp, assert_scim_error, expect_json, group_body, ids_of, user_body};
+
+const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+
+fn bulk_body(operations: Value, fail_on_errors: Option<u64>) -> Value {
+    let mut body = json!({"schemas": [BULK_REQUEST], "Operations": operations});
+    if let Some(n) = fail_on_errors {
+        body["failOnErrors"] = json!(n);
+    }
+    body
+}
+
+fn create(bulk_id: &str, data: Value) -> Value {
+    json!({"method": "POST", "path": "/Users", "bulkId": bulk_id, "data": data})
+}
+
+async fn bulk_ok(app: &TestApp, token: &str, body: &Value) -> Vec<Value> {
+    let response = app.send_json_as(token, Method::POST, "/Bulk", body).await;
+    let body = expect_json(response, StatusCode::OK, "POST /Bulk").await;
+    assert_eq!(body["schemas"], json!([BULK_RESPONSE]));
+    body["Operations"].as_array().cloned().expect("Operations")
+}
+
+/// A group created first refers to users created after it (`bulkId:`), and a PATCH
+/// addresses a user by the bulkId that created it.
+async fn bulk_ids_resolve_in_any_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut group = group_body("Tour Guides");
+    group["members"] = json!([{"value": "bulkId:alice"}, {"value": "bulkId:bob"}]);
+    let body = bulk_body(
+        json!([
+            {"method": "POST", "path": "/Groups", "bulkId": "guides", "data": group},
+            create("alice", user_body("alice@acme.com")),
+            create("bob", user_body("bob@acme.com")),
+            {"method": "PATCH", "path": "/Users/bulkId:bob", "data": {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "displayName", "value": "Bobby"}]}},
+        ]),
+        None,
+    );
+    let results = bulk_ok(&app, &app.token, &body).await;
+    let statuses: Vec<&str> = results.iter().filter_map(|r| r["status"].as_str()).collect();
+    // The group waits for the users it names; everything succeeds.
+    assert_eq!(statuses, ["201", "201", "201", "200"], "{results:?}");
+    assert_eq!(results[2]["bulkId"], "guides");
+    let location = results[2]["location"].as_str().expect("location");
+    assert!(
+        location.starts_with(&format!("{}/Groups/", app.base())),
+        "{location}"
+    );
+    assert!(
+        results[0]["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("W/"))
+    );
+    let group = app.get_ok(location.trim_start_matches(&app.base())).await;
+    let alice = results[0]["location"]
+        .as_str()
+        .expect("alice")
+        .rsplit('/')
+        .next()
+        .expect("id");
+    let bob = results[1]["location"]
+        .as_str()
+        .expect("bob")
+        .rsplit('/')
+        .next()
+        .expect("id");
+    let mut expected = vec![alice.to_owned(), bob.to_owned()];
+    expected.sort();
+    let mut members = ids_of(&group["members"]);
+    members.sort();
+    assert_eq!(members, expected);
+    assert_eq!(app.get_ok(&format!("/Users/{bob}")).await["displayName"], "Bobby");
+    // Each operation is journaled like a single request, and so is the Bulk request,
+    // all under the Bulk request's id.
+    let records = app.activity_of("demo", "", 7).await;
+    let bulk = records
+        .iter()
+        .find(|r| r["path"] == "/scim/v2/Bulk")
+        .expect("the Bulk request is journaled");
+    assert_eq!(bulk["outcome"], "bulk: 4 of 4 operation(s) run, 0 failed");
+    let operations: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["requestId"] == bulk["requestId"] && r["path"] != "/scim/v2/Bulk")
+        .collect();
+    assert_eq!(operations.len(), 4, "{records:?}");
+    assert!(
+        operations
+            .iter()
+            .any(|r| r["path"] == "/scim/v2/Groups" && r["status"] == 201)
+    );
+}
+
+/// failOnErrors stops after that many failures; the response says what was done, and a
+/// failed operation carries its error.
+async fn fail_on_errors_stops_midway(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_user(&user_body("taken@acme.com")).await;
+    let operations = json!([
+        create("a", user_body("a@acme.com")),
+        create("dup", user_body("taken@acme.com")),
+        create("c", user_body("c@acme.com")),
+        {"method": "DELETE", "path": "/Users/bulkId:nobody"},
+    ]);
+    let results = bulk_ok(&app, &app.token, &bulk_body(operations.clone(), Some(1))).await;
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[1]["status"], "409");
+    assert_eq!(results[1]["bulkId"], "dup");
+    assert_eq!(results[1]["response"]["scimType"], "uniqueness");
+    let list = app.get_ok("/Users?filter=userName%20eq%20%22c@acme.com%22").await;
+    assert_eq!(
+        list["totalResults"], 0,
+        "the operation after the stop did not run"
+    );
+    // Without failOnErrors every operation runs; a reference to a bulkId no operation
+    // created is that operation's own 400.
+    let operations = json!([
+        create("dup", user_body("taken@acme.com")),
+        create("c", user_body("c@acme.com")),
+        {"method": "DELETE", "path": "/Users/bulkId:nobody"},
+    ]);
+    let results = bulk_ok(&app, &app.token, &bulk_body(operations, None)).await;
+    let statuses: Vec<&str> = results.iter().filter_map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["409", "201", "400"], "{results:?}");
+    assert_eq!(results[2]["response"]["scimType"], "invalidValue");
+}
+
+/// The limits are advertised and enforced: 413 past maxOperations or maxPayloadSize
+/// (RFC 7644 §3.7.4), nothing run.
+async fn bulk_limits_are_advertised_and_enforced(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .bulk_max_operations(2)
+        .max_body_bytes(4096)
+        .spawn()
+        .await;
+    let spc = app.get_ok("/ServiceProviderConfig").await;
+    assert_eq!(
+        spc["bulk"],
+        json!({"supported": true, "maxOperations": 2, "maxPayloadSize": 4096})
+    );
+    let three = json!([
+        create("a", user_body("a@acme.com")),
+        create("b", user_body("b@acme.com")),
+        create("c", user_body("c@acme.com")),
+    ]);
+    let response = app.post("/Bulk", &bulk_body(three, None)).await;
+    let error = assert_scim_error(response, StatusCode::PAYLOAD_TOO_LARGE, None).await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("maxOperations is 2")),
+        "{error}"
+    );
+    let mut big = user_body("big@acme.com");
+    big["displayName"] = json!("x".repeat(5000));
+    let response = app
+        .post("/Bulk", &bulk_body(json!([create("big", big)]), None))
+        .await;
+    assert_scim_error(response, StatusCode::PAYLOAD_TOO_LARGE, None).await;
+    assert_eq!(app.get_ok("/Users").await["totalResults"], 0);
+    // A malformed BulkRequest is refused as a whole.
+    let response = app
+        .post(
+            "/Bulk",
+            &bulk_body(json!([{"method": "POST", "path": "/Users", "data": {}}]), None),
+        )
+        .await;
+    assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
+}
+
+/// Seats through Bulk follow the same rules as single requests; the `linkedin` preset
+/// offers no Bulk (LinkedIn documents none) and says so in discovery.
+async fn licensing_applies_through_bulk_and_the_linkedin_preset_offers_none(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let operations = json!([
+        create("a", user_body("a@acme.com")),
+        create("b", user_body("b@acme.com")),
+        create("c", user_body("c@acme.com")),
+    ]);
+    let results = bulk_ok(&app, SALESNAV, &bulk_body(operations, None)).await;
+    assert!(results.iter().all(|r| r["status"] == "201"), "{results:?}");
+    assert_eq!(pool(&app, "Advanced Plus").await["used"], 2);
+    let c = app
+        .get_ok_as(SALESNAV, "/Users?filter=userName%20eq%20%22c@acme.com%22")
+        .await;
+    assert_eq!(
+        states(&c["Resources"][0]),
+        vec![("sales_navigator".to_owned(), "waiting".to_owned())]
+    );
+
+    let app = acme(backend, "linkedin").await;
+    let spc = app.get_ok_as(SALESNAV, "/ServiceProviderConfig").await;
+    assert_eq!(spc["bulk"]["supported"], false);
+    let body = bulk_body(json!([create("a", user_body("a@acme.com"))]), None);
+    let response = app.send_json_as(SALESNAV, Method::POST, "/Bulk", &body).await;
+    assert_scim_error(response, StatusCode::NOT_IMPLEMENTED, None).await;
+}
+
+backend_tests!(
+    bulk_ids_resolve_in_any_order,
+    fail_on_errors_stops_midway,
+    bulk_limits_are_advertised_and_enforced,
+    licensing_applies_through_bulk_and_the_linkedin_preset_offers_none,
+);
