@@ -173,9 +173,11 @@ pub trait UserStore: Send + Sync {
         now: Micros,
     ) -> StoreResult<UserWrite>;
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>>;
-    /// Read-modify-write under a row lock: `change` sees the current record and returns
-    /// the new document, or `None` to leave it as it is. Concurrent modifications of one
-    /// user queue on the lock, so none is lost. An error from `change` aborts the write.
+    /// Read-modify-write with optimistic concurrency: `change` sees the current record
+    /// and returns the new document, or `None` to leave it as it is; the write happens
+    /// only if the version is still the one `change` saw, else `change` runs again on the
+    /// newer record (so it may run more than once), and none is lost. An error from
+    /// `change` aborts the write.
     /// The licensing rules for `seat` run in the same transaction, even when the
     /// document is unchanged (an IdP "touching" a user it matched claims its seat).
     async fn modify_user(

@@ -8,7 +8,9 @@
 //! lock (SQLite); the `check (used <= seats)` constraint backs it up.
 //!
 //! Lock order, to keep concurrent writers from deadlocking: the user row (taken by
-//! `modify_user`), then the pool row, then assignment rows.
+//! the user write), then the pool row, then assignment rows. A claim reads the pool
+//! without locking it and locks it only in the guarded update, when it needs a seat and
+//! one looked free: a full pool, and a user who holds its seat, lock nothing (issue 14).
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Transaction};
@@ -33,10 +35,14 @@ fn state_of(text: &str) -> StoreResult<LicenseState> {
         .map_err(|_| StoreError::Invalid(format!("unknown license state {text:?}")))
 }
 
+/// What a claim needs to know before it writes: the pool's product, whether a seat
+/// looked free, and the user's license of that product, if any.
 #[derive(sqlx::FromRow)]
-struct AssignmentRow {
-    id: String,
-    state: String,
+struct ClaimRow {
+    product: String,
+    free: bool,
+    assignment_id: Option<String>,
+    state: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -77,25 +83,35 @@ impl SqlStore<Db> {
             SeatPlan::Nothing => return Ok(SeatChange::Unchanged),
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
-        let Some(product) = Self::pool_product(tx, pool_id).await? else {
+        // A plain read first: a user who holds its seat, or a full pool, locks nothing.
+        // Only a claim with a seat free takes the pool row's lock, in the guarded update
+        // (the invariant's guard; a seat freed after this read is seen by the next write).
+        let Some(claim) = sqlx::query_as::<_, ClaimRow>(
+            "select i.product, p.used < p.seats as free, a.id as assignment_id, a.state
+             from license_pools p
+             join instances i on i.id = p.instance_id
+             left join license_assignments a on a.user_id = $2 and a.product = i.product
+             where p.id = $1",
+        )
+        .bind(pool_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        else {
             return Ok(SeatChange::Unchanged);
         };
-        let current: Option<AssignmentRow> =
-            sqlx::query_as("select id, state from license_assignments where user_id = $1 and product = $2")
-                .bind(user_id)
-                .bind(&product)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let state = current.as_ref().map(|row| state_of(&row.state)).transpose()?;
-        let taken = rules::needs_seat(state) && Self::take_seat(tx, pool_id).await?;
+        let product = claim.product;
+        let current = claim.assignment_id;
+        let state = claim.state.as_deref().map(state_of).transpose()?;
+        let taken = rules::needs_seat(state) && claim.free && Self::take_seat(tx, pool_id).await?;
         let assignment = rules::assign(&product, state, taken, when_full)?;
         match (assignment, current) {
             (Assignment::Unchanged, _) => {}
-            (Assignment::Promote, Some(row)) => {
+            (Assignment::Promote, Some(assignment_id)) => {
                 sqlx::query(
                     "update license_assignments set state = 'assigned', pool_id = $2, assigned_at = $3 where id = $1",
                 )
-                .bind(row.id)
+                .bind(assignment_id)
                 .bind(pool_id)
                 .bind(now)
                 .execute(&mut **tx)
@@ -123,21 +139,6 @@ impl SqlStore<Db> {
             }
         }
         Ok(assignment.seat_change(&product))
-    }
-
-    /// The product of a pool, locking the pool row (lock order: user, pool, assignments).
-    async fn pool_product(
-        tx: &mut Transaction<'static, Db>,
-        pool_id: &PoolId,
-    ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select i.product from license_pools p join instances i on i.id = p.instance_id
-             where p.id = $1{}",
-            Db::LOCK_ROW
-        )))
-        .bind(pool_id)
-        .fetch_optional(&mut **tx)
-        .await?)
     }
 
     /// Drop the user's license of the product of `pool_id` (from whichever pool of that

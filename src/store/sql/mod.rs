@@ -131,6 +131,10 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(acquire_timeout)
+            // No liveness ping before every statement (a round trip each): a connection
+            // that died meanwhile fails its statement with an I/O error, answered 503
+            // with Retry-After, and sqlx drops it from the pool.
+            .test_before_acquire(false)
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;

@@ -7,7 +7,9 @@ use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
 use crate::ids::{AccountId, UserId};
+use crate::licensing::SeatChange;
 use crate::licensing::SeatRequest;
+use crate::licensing::rules::SeatPlan;
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
     IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, unique_violation,
@@ -18,41 +20,65 @@ use crate::store::{
     UserWrite,
 };
 
+/// Optimistic read-modify-write attempts of `modify_user` (the last one locks the row).
+const OPTIMISTIC_ATTEMPTS: u32 = 8;
+
 impl SqlStore<Db> {
-    async fn write_emails(
+    /// Insert the user's email keys (one statement; none without emails).
+    async fn insert_emails(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
         id: &UserId,
         columns: &UserColumns,
     ) -> StoreResult<()> {
+        if columns.email_keys.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<Db>::new("insert into user_emails (user_id, account_id, value_key) ");
+        qb.push_values(&columns.email_keys, |mut row, key| {
+            row.push_bind(id).push_bind(account_id).push_bind(key);
+        });
+        qb.build().execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Replace the user's email keys, when they changed (an update that leaves the
+    /// emails alone writes none).
+    async fn replace_emails(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        before: &[String],
+        columns: &UserColumns,
+    ) -> StoreResult<()> {
+        if before == columns.email_keys.as_slice() {
+            return Ok(());
+        }
         sqlx::query("delete from user_emails where user_id = $1")
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        for key in &columns.email_keys {
-            sqlx::query("insert into user_emails (user_id, account_id, value_key) values ($1, $2, $3)")
-                .bind(id)
-                .bind(account_id)
-                .bind(key)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+        Self::insert_emails(tx, account_id, id, columns).await
     }
 
-    /// Keep `accounts.user_count` in step with the rows, in the writing transaction.
-    /// Done last, just before commit, since it locks the account row (Postgres)
-    /// and so queues concurrent creates in one account for that moment.
+    /// Keep the account's user count in step with the rows, in the writing transaction.
+    /// The count is spread over 16 rows (migration 0070), chosen by `shard`, so that
+    /// concurrent creates do not queue on one row lock until commit.
     async fn add_to_user_count(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
+        shard: i64,
         delta: i64,
     ) -> StoreResult<()> {
-        sqlx::query("update accounts set user_count = user_count + $1 where id = $2")
-            .bind(delta)
-            .bind(account_id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "insert into account_user_counts (account_id, shard, users) values ($1, $2, $3)
+             on conflict (account_id, shard) do update set users = account_user_counts.users + excluded.users",
+        )
+        .bind(account_id)
+        .bind(shard)
+        .bind(delta)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -83,6 +109,36 @@ impl SqlStore<Db> {
         qb
     }
 
+    /// The row of the account's user count a user's create and delete go to: the first
+    /// hex digit of its (random) id.
+    fn count_shard(id: &UserId) -> i64 {
+        id.as_str()
+            .chars()
+            .next()
+            .and_then(|c| c.to_digit(16))
+            .map_or(0, i64::from)
+    }
+
+    /// Lock the user's row if it is still at `version` (an unchanged write that claims a
+    /// seat decides on that version's `active`).
+    async fn still_at(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        version: i64,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select version from users where account_id = $1 and id = $2 and version = $3{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(found.is_some())
+    }
+
     fn user_name_taken(columns: &UserColumns) -> StoreError {
         StoreError::Conflict(format!(
             "userName {:?} is already taken in this account",
@@ -110,9 +166,9 @@ impl UserStore for SqlStore<Db> {
             .fetch_one(&mut *tx)
             .await
             .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
-        Self::write_emails(&mut tx, account_id, &id, &columns).await?;
+        Self::insert_emails(&mut tx, account_id, &id, &columns).await?;
         let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
-        Self::add_to_user_count(&mut tx, account_id, 1).await?;
+        Self::add_to_user_count(&mut tx, account_id, Self::count_shard(&id), 1).await?;
         tx.commit().await?;
         Ok(UserWrite {
             record: row.into(),
@@ -132,43 +188,86 @@ impl UserStore for SqlStore<Db> {
         now: Micros,
         change: &mut Change<'_>,
     ) -> StoreResult<UserWrite> {
-        let mut tx = self.begin_write().await?;
-        let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
-        let Some(doc) = change(&current)? else {
-            let active = UserColumns::from_doc(&current.doc)?.active;
-            let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
+        // Optimistic: read without a lock, apply, write only if the version is still the
+        // one read (the update takes the row lock just for its transaction); a lost race
+        // reads again. The last attempt locks the row first, so a writer always finishes.
+        for attempt in 1..=OPTIMISTIC_ATTEMPTS {
+            let (mut tx, current) = if attempt < OPTIMISTIC_ATTEMPTS {
+                let current = self
+                    .get_record(USERS, account_id, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                (None, current)
+            } else {
+                let mut tx = self.begin_write().await?;
+                let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
+                (Some(tx), current)
+            };
+            let before = UserColumns::from_doc(&current.doc)?;
+            let Some(doc) = change(&current)? else {
+                // Unchanged: an IdP "touching" a user it matched still claims its seat,
+                // as of the version read.
+                if matches!(seat.plan(before.active), SeatPlan::Nothing) {
+                    return Ok(UserWrite {
+                        record: current,
+                        seats: SeatChange::Unchanged,
+                    });
+                }
+                let mut tx = match tx.take() {
+                    Some(tx) => tx,
+                    None => {
+                        let mut tx = self.begin_write().await?;
+                        if !Self::still_at(&mut tx, account_id, id, current.version).await? {
+                            continue;
+                        }
+                        tx
+                    }
+                };
+                let seats = Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
+                tx.commit().await?;
+                return Ok(UserWrite {
+                    record: current,
+                    seats,
+                });
+            };
+            let columns = UserColumns::from_doc(&doc)?;
+            let mut tx = match tx.take() {
+                Some(tx) => tx,
+                None => self.begin_write().await?,
+            };
+            let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
+                                  active = $7, doc = $8, version = version + 1, updated_at = $9
+                 where account_id = $1 and id = $2 and version = $10
+                 returning {RECORD_COLUMNS}"
+            )))
+            .bind(account_id)
+            .bind(id)
+            .bind(&columns.user_name)
+            .bind(&columns.user_name_key)
+            .bind(&columns.external_id)
+            .bind(&columns.display_name_key)
+            .bind(columns.active)
+            .bind(Json(&doc))
+            .bind(now)
+            .bind(current.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
+            let Some(row) = row else {
+                // Another write got there first (or deleted the user): read again.
+                continue;
+            };
+            Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
+            let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
             tx.commit().await?;
             return Ok(UserWrite {
-                record: current,
+                record: row.into(),
                 seats,
             });
-        };
-        let columns = UserColumns::from_doc(&doc)?;
-        let row: RecordRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
-                              active = $7, doc = $8, version = version + 1, updated_at = $9
-             where account_id = $1 and id = $2
-             returning {RECORD_COLUMNS}"
-        )))
-        .bind(account_id)
-        .bind(id)
-        .bind(&columns.user_name)
-        .bind(&columns.user_name_key)
-        .bind(&columns.external_id)
-        .bind(&columns.display_name_key)
-        .bind(columns.active)
-        .bind(Json(&doc))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
-        Self::write_emails(&mut tx, account_id, id, &columns).await?;
-        let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
-        tx.commit().await?;
-        Ok(UserWrite {
-            record: row.into(),
-            seats,
-        })
+        }
+        // The locked last attempt always returns: its version cannot have moved.
+        Err(StoreError::VersionMismatch)
     }
 
     async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool> {
@@ -203,7 +302,7 @@ impl UserStore for SqlStore<Db> {
             .await?;
         let deleted = done.rows_affected() > 0;
         if deleted {
-            Self::add_to_user_count(&mut tx, account_id, -1).await?;
+            Self::add_to_user_count(&mut tx, account_id, Self::count_shard(id), -1).await?;
         }
         tx.commit().await?;
         Ok(deleted)
@@ -245,7 +344,13 @@ impl UserStore for SqlStore<Db> {
                 qb.build().execute(&mut *tx).await?;
             }
         }
-        Self::add_to_user_count(&mut tx, account_id, i64::try_from(docs.len()).unwrap_or(i64::MAX)).await?;
+        Self::add_to_user_count(
+            &mut tx,
+            account_id,
+            0,
+            i64::try_from(docs.len()).unwrap_or(i64::MAX),
+        )
+        .await?;
         tx.commit().await?;
         Ok(docs.len() as u64)
     }
