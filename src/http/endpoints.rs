@@ -26,7 +26,9 @@ use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
-use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
+use crate::store::{
+    Change, Micros, Page, Reference, References, ResourceRecord, Store, StoreError, StoreResult,
+};
 
 /// A write and what it did to licenses (always unchanged for groups).
 pub(super) type Written = (ResourceRecord, SeatChange);
@@ -121,18 +123,22 @@ async fn represent<K: Kind>(
     projection: &Projection,
 ) -> ApiResult<Vec<Value>> {
     let (attributes, excluded) = projection;
-    let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
+    let wanted = needs_attribute(K::schema(), attributes, excluded, K::RELATED);
+    // Records read with their related resources attached need no second query.
+    let fetched = if wanted && records.iter().any(|r| r.attached.is_none()) {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
         K::related(scim.state.store.as_ref(), scim.account_id(), &ids).await?
     } else {
         References::new()
     };
+
     let base = &scim.base;
     let mut docs: Vec<Value> = records
         .iter()
         .map(|record| {
             let mut doc = render(record, K::RESOURCE_TYPE.name(), K::RESOURCE_TYPE.endpoint(), base);
-            if let (Some(refs), Some(map)) = (related.get(&record.id), doc.as_object_mut()) {
+            let refs = related_of(record, &fetched);
+            if let (false, true, Some(map)) = (refs.is_empty(), wanted, doc.as_object_mut()) {
                 let values = refs
                     .iter()
                     .map(|r| {
@@ -154,6 +160,14 @@ async fn represent<K: Kind>(
         .iter()
         .map(|doc| project(doc, K::schema(), attributes, excluded))
         .collect())
+}
+
+/// A record's related resources: attached to it by the read, else from `fetched`.
+fn related_of<'a>(record: &'a ResourceRecord, fetched: &'a References) -> &'a [Reference] {
+    match &record.attached {
+        Some(attached) => &attached.related,
+        None => fetched.get(&record.id).map_or(&[], Vec::as_slice),
+    }
 }
 
 /// A single-resource response (`ETag`; `Location` when given).

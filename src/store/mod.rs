@@ -80,6 +80,17 @@ pub struct ResourceRecord {
     pub version: i64,
     pub created_at: Micros,
     pub updated_at: Micros,
+    /// What the read brought along in the same statement (a user's groups and
+    /// licenses); `None` when it did not, and the caller reads them itself.
+    pub attached: Option<Attached>,
+}
+
+/// A user's groups and licenses, read with it in one statement (issue 14: one round
+/// trip per read).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Attached {
+    pub related: Vec<Reference>,
+    pub licenses: Vec<License>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -77,14 +77,19 @@ impl SqlStore<Db> {
         Ok(row.into())
     }
 
-    pub(super) async fn list_records(
+    /// A page of `table`'s records, each read as a row `R` of `columns` (aliased `r`).
+    pub(super) async fn list_records<R>(
         &self,
         table: &str,
+        columns: &str,
         target: &Target,
         account_id: &AccountId,
         query: &ListRequest,
-    ) -> StoreResult<Page<ResourceRecord>> {
-        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, target, account_id, query, "")?;
+    ) -> StoreResult<Page<ResourceRecord>>
+    where
+        R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Into<ResourceRecord> + Send + Unpin,
+    {
+        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, columns, target, account_id, query, "")?;
         if query.filter.is_none() && table == USERS {
             // An account's user count is kept with every insert and delete of a user;
             // counting the rows instead grows with the account (see the migrations).
@@ -101,15 +106,15 @@ impl SqlStore<Db> {
                     items: Vec::new(),
                 });
             }
-            let rows: Vec<RecordRow> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-            let items = rows.into_iter().map(ResourceRecord::from).collect();
+            let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
+            let items = rows.into_iter().map(Into::into).collect();
             return Ok(Page { total, items });
         }
         let items: Vec<ResourceRecord> = if query.count == 0 {
             Vec::new()
         } else {
-            let rows: Vec<RecordRow> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-            rows.into_iter().map(ResourceRecord::from).collect()
+            let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
+            rows.into_iter().map(Into::into).collect()
         };
         // A page that is not full, or an empty first page, is the end of the result:
         // it tells the total without counting (a lookup by userName is one statement).

@@ -6,19 +6,115 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
+use crate::clock::rfc3339;
 use crate::ids::{AccountId, UserId};
 use crate::licensing::SeatChange;
 use crate::licensing::SeatRequest;
 use crate::licensing::rules::SeatPlan;
+use crate::licensing::{License, LicenseState};
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
-    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, unique_violation,
+    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
+    unique_violation,
 };
 use crate::store::targets::users_target;
 use crate::store::{
-    Change, ListRequest, Micros, Page, ResourceRecord, StoreError, StoreResult, UserColumns, UserStore,
-    UserWrite,
+    Attached, Change, ListRequest, Micros, Page, Reference, ResourceRecord, StoreError, StoreResult,
+    UserColumns, UserStore, UserWrite,
 };
+
+/// A user row with its groups and licenses as JSON arrays (see [`user_columns`]).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    doc: Json<Value>,
+    version: i64,
+    created_at: Micros,
+    updated_at: Micros,
+    related: Json<Vec<GroupJson>>,
+    licenses: Json<Vec<LicenseJson>>,
+}
+
+#[derive(serde::Deserialize)]
+struct GroupJson {
+    id: String,
+    display: String,
+}
+
+#[derive(serde::Deserialize)]
+struct LicenseJson {
+    product: String,
+    instance: String,
+    license_type: String,
+    state: LicenseState,
+    assigned_at: Option<Micros>,
+    activated_at: Option<Micros>,
+}
+
+impl From<UserRow> for ResourceRecord {
+    fn from(row: UserRow) -> Self {
+        let related = row
+            .related
+            .0
+            .into_iter()
+            .map(|g| Reference {
+                id: g.id,
+                display: g.display,
+            })
+            .collect();
+        let licenses = row
+            .licenses
+            .0
+            .into_iter()
+            .map(|l| License {
+                product: l.product,
+                instance: l.instance,
+                license_type: l.license_type,
+                state: l.state,
+                assigned_at: l.assigned_at.map(rfc3339),
+                activated_at: l.activated_at.map(rfc3339),
+            })
+            .collect();
+        ResourceRecord {
+            id: row.id,
+            doc: row.doc.0,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            attached: Some(Attached { related, licenses }),
+        }
+    }
+}
+
+/// The columns of a user `r` plus, in the same statement, its groups (ordered by id, as
+/// `GroupStore::user_groups` reads them) and its licenses (by product): a read is one
+/// round trip.
+fn user_columns() -> String {
+    let groups = Db::json_rows(
+        "select g.id, g.display_name as display from group_members gm join groups g on g.id = gm.group_id
+         where gm.member_id = r.id order by g.id",
+        &["id", "display"],
+    );
+    let licenses = Db::json_rows(
+        "select a.product, i.name as instance, p.license_type, a.state, a.assigned_at, a.activated_at
+         from license_assignments a
+         join license_pools p on p.id = a.pool_id
+         join instances i on i.id = p.instance_id
+         where a.user_id = r.id order by a.product",
+        &[
+            "product",
+            "instance",
+            "license_type",
+            "state",
+            "assigned_at",
+            "activated_at",
+        ],
+    );
+    format!(
+        "{}, {groups} as related, {licenses} as licenses",
+        prefixed(RECORD_COLUMNS)
+    )
+}
 
 /// Optimistic read-modify-write attempts of `modify_user` (the last one locks the row).
 const OPTIMISTIC_ATTEMPTS: u32 = 8;
@@ -119,6 +215,47 @@ impl SqlStore<Db> {
             .map_or(0, i64::from)
     }
 
+    /// The record to answer a write with, its groups and licenses attached: `known`
+    /// when the write left them as they were, else read again in the transaction.
+    async fn written(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        record: ResourceRecord,
+        known: Option<Attached>,
+        seats: &SeatChange,
+    ) -> StoreResult<ResourceRecord> {
+        match (seats, known) {
+            (SeatChange::Unchanged | SeatChange::Released(0), Some(attached)) => Ok(ResourceRecord {
+                attached: Some(attached),
+                ..record
+            }),
+            _ => Ok(Self::read_user(&mut **tx, account_id, id)
+                .await?
+                .unwrap_or(record)),
+        }
+    }
+
+    /// One user with its groups and licenses, in one statement.
+    async fn read_user<'e, E>(
+        executor: E,
+        account_id: &AccountId,
+        id: &UserId,
+    ) -> StoreResult<Option<ResourceRecord>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {} from users r where r.account_id = $1 and r.id = $2",
+            user_columns()
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+        Ok(row.map(ResourceRecord::from))
+    }
+
     /// Lock the user's row if it is still at `version` (an unchanged write that claims a
     /// seat decides on that version's `active`).
     async fn still_at(
@@ -169,15 +306,22 @@ impl UserStore for SqlStore<Db> {
         Self::insert_emails(&mut tx, account_id, &id, &columns).await?;
         let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
         Self::add_to_user_count(&mut tx, account_id, Self::count_shard(&id), 1).await?;
+        // A new user is in no group and holds no license but the one just recorded.
+        let record = Self::written(
+            &mut tx,
+            account_id,
+            &id,
+            row.into(),
+            Some(Attached::default()),
+            &seats,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(UserWrite {
-            record: row.into(),
-            seats,
-        })
+        Ok(UserWrite { record, seats })
     }
 
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>> {
-        self.get_record(USERS, account_id, id).await
+        Self::read_user(&self.pool, account_id, id).await
     }
 
     async fn modify_user(
@@ -193,8 +337,7 @@ impl UserStore for SqlStore<Db> {
         // reads again. The last attempt locks the row first, so a writer always finishes.
         for attempt in 1..=OPTIMISTIC_ATTEMPTS {
             let (mut tx, current) = if attempt < OPTIMISTIC_ATTEMPTS {
-                let current = self
-                    .get_record(USERS, account_id, id)
+                let current = Self::read_user(&self.pool, account_id, id)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 (None, current)
@@ -224,11 +367,10 @@ impl UserStore for SqlStore<Db> {
                     }
                 };
                 let seats = Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
+                let known = current.attached.clone();
+                let record = Self::written(&mut tx, account_id, id, current, known, &seats).await?;
                 tx.commit().await?;
-                return Ok(UserWrite {
-                    record: current,
-                    seats,
-                });
+                return Ok(UserWrite { record, seats });
             };
             let columns = UserColumns::from_doc(&doc)?;
             let mut tx = match tx.take() {
@@ -260,11 +402,11 @@ impl UserStore for SqlStore<Db> {
             };
             Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
             let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
+            // A user write never changes its groups; its licenses only with `seats`.
+            let known = current.attached.clone();
+            let record = Self::written(&mut tx, account_id, id, row.into(), known, &seats).await?;
             tx.commit().await?;
-            return Ok(UserWrite {
-                record: row.into(),
-                seats,
-            });
+            return Ok(UserWrite { record, seats });
         }
         // The locked last attempt always returns: its version cannot have moved.
         Err(StoreError::VersionMismatch)
@@ -313,7 +455,8 @@ impl UserStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
-        self.list_records(USERS, &users_target(), account_id, query).await
+        self.list_records::<UserRow>(USERS, &user_columns(), &users_target(), account_id, query)
+            .await
     }
 
     async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64> {
@@ -360,8 +503,14 @@ impl UserStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Vec<String>> {
-        let (mut count_qb, mut page_qb) =
-            list_queries::<Db>(USERS, &users_target(), account_id, query, Db::EXPLAIN)?;
+        let (mut count_qb, mut page_qb) = list_queries::<Db>(
+            USERS,
+            &user_columns(),
+            &users_target(),
+            account_id,
+            query,
+            Db::EXPLAIN,
+        )?;
         let mut plan = Vec::new();
         for (label, qb) in [("page", &mut page_qb), ("count", &mut count_qb)] {
             plan.push(format!("-- {label}: {}", qb.sql().as_str().replace('\n', " ")));
