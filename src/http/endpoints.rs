@@ -117,9 +117,10 @@ pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRe
 /// The response representations of `records` under `projection`. The related attribute
 /// is read from the membership table only when the projection keeps it, in one query
 /// for all the records (a page of a list, or one resource).
+/// Each record's document moves into its representation (no copy per render).
 async fn represent<K: Kind>(
     scim: &Scim,
-    records: &[ResourceRecord],
+    records: &mut [ResourceRecord],
     projection: &Projection,
 ) -> ApiResult<Vec<Value>> {
     let (attributes, excluded) = projection;
@@ -134,7 +135,7 @@ async fn represent<K: Kind>(
 
     let base = &scim.base;
     let mut docs: Vec<Value> = records
-        .iter()
+        .iter_mut()
         .map(|record| {
             let mut doc = render(record, K::RESOURCE_TYPE.name(), K::RESOURCE_TYPE.endpoint(), base);
             let refs = related_of(record, &fetched);
@@ -173,12 +174,12 @@ fn related_of<'a>(record: &'a ResourceRecord, fetched: &'a References) -> &'a [R
 /// A single-resource response (`ETag`; `Location` when given).
 async fn respond<K: Kind>(
     scim: &Scim,
-    record: &ResourceRecord,
+    mut record: ResourceRecord,
     projection: &Projection,
     status: StatusCode,
     location: Option<&str>,
 ) -> ApiResult<Response> {
-    let body = represent::<K>(scim, std::slice::from_ref(record), projection)
+    let body = represent::<K>(scim, std::slice::from_mut(&mut record), projection)
         .await?
         .pop()
         .unwrap_or(Value::Null);
@@ -207,7 +208,7 @@ pub(super) async fn create<K: Kind>(
     scim.note.seats(&seats);
     let location = format!("{}/{}/{}", scim.base, K::RESOURCE_TYPE.endpoint(), record.id);
     let projection = params.projection()?;
-    respond::<K>(&scim, &record, &projection, StatusCode::CREATED, Some(&location)).await
+    respond::<K>(&scim, record, &projection, StatusCode::CREATED, Some(&location)).await
 }
 
 /// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
@@ -221,7 +222,7 @@ pub(super) async fn replace<K: Kind>(
     scim.note.resource(K::RESOURCE_TYPE.name(), &id);
     let incoming = read_resource::<K>(&scim, body)?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| K::replaced(current, &incoming)).await?;
-    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
@@ -258,7 +259,7 @@ pub(super) async fn patch<K: Kind>(
     if scim.principal.configuration.patch_response == PatchResponse::NoContent {
         return Ok(no_content(record.version));
     }
-    respond::<K>(&scim, &record, &projection, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &projection, StatusCode::OK, None).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
@@ -324,7 +325,7 @@ pub(super) async fn fetch<K: Kind>(
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// One page of `K` as SCIM JSON, for `GET /{Kind}`, `POST /{Kind}/.search` and the root
@@ -357,7 +358,8 @@ pub(super) async fn list_page<K: Kind>(
     };
     let start_index = request.start_index;
     let projection = (request.attributes, request.excluded_attributes);
-    let resources = represent::<K>(scim, &page.items, &projection).await?;
+    let mut items = page.items;
+    let resources = represent::<K>(scim, &mut items, &projection).await?;
     Ok((start_index, page.total, resources))
 }
 
