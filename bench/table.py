@@ -26,6 +26,9 @@ LABEL = {
     "patch": "PATCH /Users/{id}",
     "mixed": "Entra cycle",
 }
+for key in list(rows):
+    if key[1].startswith("burst-"):
+        LABEL[key[1]] = f"GET burst, {key[1][6:]} connections (RSS 2 s after)"
 
 
 def ratio(ours, base):

@@ -6,6 +6,11 @@ use linkedin_scim::accounts::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken}
 use linkedin_scim::config::{Cli, Command, Settings, redacted_url};
 use linkedin_scim::{Application, store, telemetry};
 
+/// mimalloc instead of glibc's malloc: glibc kept the memory of a burst of concurrent
+/// requests in per-thread arenas and never returned it (issue 15); see README, Performance.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Print a banner line; a closed stdout (a supervisor that stopped reading) must not
 /// take the server down, so write errors are ignored.
 macro_rules! say {

@@ -27,7 +27,9 @@ use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
 use crate::scim::schema::{AttrPath, ResourceSchema};
 use crate::scim::tolerance::Leniency;
-use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult};
+use crate::store::{
+    Change, Micros, Page, Reference, References, ResourceRecord, Store, StoreError, StoreResult,
+};
 
 /// A write and what it did to licenses (always unchanged for groups).
 pub(super) type Written = (ResourceRecord, SeatChange);
@@ -122,24 +124,29 @@ pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRe
 /// The response representations of `records` under `projection`. The related attribute
 /// is read from the membership table only when the projection keeps it, in one query
 /// for all the records (a page of a list, or one resource).
+/// Each record's document moves into its representation (no copy per render).
 async fn represent<K: Kind>(
     scim: &Scim,
-    records: &[ResourceRecord],
+    records: &mut [ResourceRecord],
     projection: &Projection,
 ) -> ApiResult<Vec<Value>> {
     let (attributes, excluded) = projection;
-    let related = if needs_attribute(K::schema(), attributes, excluded, K::RELATED) && !records.is_empty() {
+    let wanted = needs_attribute(K::schema(), attributes, excluded, K::RELATED);
+    // Records read with their related resources attached need no second query.
+    let fetched = if wanted && records.iter().any(|r| r.attached.is_none()) {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
         K::related(scim.state.store.as_ref(), scim.account_id(), &ids).await?
     } else {
         References::new()
     };
+
     let base = &scim.base;
     let mut docs: Vec<Value> = records
-        .iter()
+        .iter_mut()
         .map(|record| {
             let mut doc = render(record, K::RESOURCE_TYPE.name(), K::RESOURCE_TYPE.endpoint(), base);
-            if let (Some(refs), Some(map)) = (related.get(&record.id), doc.as_object_mut()) {
+            let refs = related_of(record, &fetched);
+            if let (false, true, Some(map)) = (refs.is_empty(), wanted, doc.as_object_mut()) {
                 let values = refs
                     .iter()
                     .map(|r| {
@@ -163,15 +170,23 @@ async fn represent<K: Kind>(
         .collect())
 }
 
+/// A record's related resources: attached to it by the read, else from `fetched`.
+fn related_of<'a>(record: &'a ResourceRecord, fetched: &'a References) -> &'a [Reference] {
+    match &record.attached {
+        Some(attached) => &attached.related,
+        None => fetched.get(&record.id).map_or(&[], Vec::as_slice),
+    }
+}
+
 /// A single-resource response (`ETag`; `Location` when given).
 async fn respond<K: Kind>(
     scim: &Scim,
-    record: &ResourceRecord,
+    mut record: ResourceRecord,
     projection: &Projection,
     status: StatusCode,
     location: Option<&str>,
 ) -> ApiResult<Response> {
-    let body = represent::<K>(scim, std::slice::from_ref(record), projection)
+    let body = represent::<K>(scim, std::slice::from_mut(&mut record), projection)
         .await?
         .pop()
         .unwrap_or(Value::Null);
@@ -203,7 +218,7 @@ pub(super) async fn create<K: Kind>(
     scim.note.seats(&seats);
     let location = format!("{}/{}/{}", scim.base, K::RESOURCE_TYPE.endpoint(), record.id);
     let projection = params.projection()?;
-    respond::<K>(&scim, &record, &projection, StatusCode::CREATED, Some(&location)).await
+    respond::<K>(&scim, record, &projection, StatusCode::CREATED, Some(&location)).await
 }
 
 /// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
@@ -217,7 +232,7 @@ pub(super) async fn replace<K: Kind>(
     scim.note.resource(K::RESOURCE_TYPE.name(), &id);
     let incoming = read_resource::<K>(&scim, body)?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| K::replaced(current, &incoming)).await?;
-    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
@@ -265,7 +280,7 @@ pub(super) async fn patch<K: Kind>(
     if scim.principal.configuration.patch_response == PatchResponse::NoContent {
         return Ok(no_content(record.version));
     }
-    respond::<K>(&scim, &record, &projection, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &projection, StatusCode::OK, None).await
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
@@ -331,7 +346,7 @@ pub(super) async fn fetch<K: Kind>(
     if not_modified(&headers, record.version) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    respond::<K>(&scim, &record, &params.projection()?, StatusCode::OK, None).await
+    respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
 /// One page of `K` as SCIM JSON, for `GET /{Kind}`, `POST /{Kind}/.search` and the root
@@ -364,7 +379,8 @@ pub(super) async fn list_page<K: Kind>(
     };
     let start_index = request.start_index;
     let projection = (request.attributes, request.excluded_attributes);
-    let resources = represent::<K>(scim, &page.items, &projection).await?;
+    let mut items = page.items;
+    let resources = represent::<K>(scim, &mut items, &projection).await?;
     Ok((start_index, page.total, resources))
 }
 

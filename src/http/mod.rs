@@ -150,7 +150,8 @@ pub(crate) fn router(state: AppState) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                // Debug level: at the default `info` the span costs nothing per request.
+                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
         .layer(axum::middleware::from_fn(hygiene::refuse_nul))

@@ -14,10 +14,16 @@ pub(crate) fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// The full SCIM representation of a record (before projection).
-pub(crate) fn render(record: &ResourceRecord, resource_type: &str, endpoint: &str, base_url: &str) -> Value {
-    let mut doc = match &record.doc {
-        Value::Object(map) => map.clone(),
+/// The full SCIM representation of a record (before projection). The document moves
+/// out of the record (left `null`) rather than being copied.
+pub(crate) fn render(
+    record: &mut ResourceRecord,
+    resource_type: &str,
+    endpoint: &str,
+    base_url: &str,
+) -> Value {
+    let mut doc = match record.doc.take() {
+        Value::Object(map) => map,
         _ => serde_json::Map::new(),
     };
     doc.insert("id".into(), json!(record.id));
@@ -36,7 +42,9 @@ pub(crate) fn render(record: &ResourceRecord, resource_type: &str, endpoint: &st
 
 /// A SCIM JSON response with the SCIM media type.
 pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    // Straight to bytes; serializing a `Value` cannot fail.
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = (status, bytes).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));

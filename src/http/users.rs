@@ -161,14 +161,22 @@ impl Kind for Users {
         ) {
             return Ok(());
         }
-        let ids: Vec<UserId> = records.iter().map(|r| UserId::from(r.id.as_str())).collect();
-        let licenses = scim.state.store.licenses(scim.account_id(), &ids).await?;
+        // Records read with their licenses attached need no second query.
+        let licenses = if records.iter().any(|r| r.attached.is_none()) {
+            let ids: Vec<UserId> = records.iter().map(|r| UserId::from(r.id.as_str())).collect();
+            scim.state.store.licenses(scim.account_id(), &ids).await?
+        } else {
+            Vec::new()
+        };
         for (record, doc) in records.iter().zip(docs.iter_mut()) {
-            let held: Vec<&License> = licenses
-                .iter()
-                .filter(|(id, _)| id.as_str() == record.id)
-                .map(|(_, l)| l)
-                .collect();
+            let held: Vec<&License> = match &record.attached {
+                Some(attached) => attached.licenses.iter().collect(),
+                None => licenses
+                    .iter()
+                    .filter(|(id, _)| id.as_str() == record.id)
+                    .map(|(_, l)| l)
+                    .collect(),
+            };
             if let (Some(map), false) = (doc.as_object_mut(), held.is_empty()) {
                 map.insert(LICENSE_USER.to_owned(), json!({ "licenses": held }));
             }

@@ -41,6 +41,10 @@ pub(crate) trait Dialect: sqlx::Database + Sized {
     /// position in the array (for "the first value").
     fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String);
 
+    /// A scalar subquery: the rows of `select` as a JSON array of objects with these
+    /// columns as keys, in the select's order (`[]` when there are none).
+    fn json_rows(select: &str, columns: &[&str]) -> String;
+
     /// ASCII-only lower-casing, matching Rust's `to_ascii_lowercase`.
     fn fold(expr: &str) -> String;
     /// Byte-order comparison collation for ordering operators.
@@ -61,6 +65,15 @@ fn sqlite_path(keys: &[&str]) -> String {
     }
     path.push('\'');
     path
+}
+
+/// `'key', x.key, …` for a JSON object of these columns of the subquery `x`.
+fn json_pairs(columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("'{c}', x.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Dialect for Postgres {
@@ -103,6 +116,12 @@ impl Dialect for Postgres {
             ),
             format!("{alias}.v"),
             format!("{alias}.n"),
+        )
+    }
+    fn json_rows(select: &str, columns: &[&str]) -> String {
+        format!(
+            "(select coalesce(json_agg(json_build_object({})), '[]'::json) from ({select}) x)",
+            json_pairs(columns)
         )
     }
     fn fold(expr: &str) -> String {
@@ -162,6 +181,12 @@ impl Dialect for Sqlite {
             format!("json_each({base}, {}) as {alias}", sqlite_path(keys)),
             format!("{alias}.value"),
             format!("{alias}.key"),
+        )
+    }
+    fn json_rows(select: &str, columns: &[&str]) -> String {
+        format!(
+            "(select json_group_array(json_object({})) from ({select}) x)",
+            json_pairs(columns)
         )
     }
     fn fold(expr: &str) -> String {

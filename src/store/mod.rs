@@ -84,6 +84,17 @@ pub struct ResourceRecord {
     pub version: i64,
     pub created_at: Micros,
     pub updated_at: Micros,
+    /// What the read brought along in the same statement (a user's groups and
+    /// licenses); `None` when it did not, and the caller reads them itself.
+    pub attached: Option<Attached>,
+}
+
+/// A user's groups and licenses, read with it in one statement (issue 14: one round
+/// trip per read).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Attached {
+    pub related: Vec<Reference>,
+    pub licenses: Vec<License>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,9 +188,11 @@ pub trait UserStore: Send + Sync {
         now: Micros,
     ) -> StoreResult<UserWrite>;
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>>;
-    /// Read-modify-write under a row lock: `change` sees the current record and returns
-    /// the new document, or `None` to leave it as it is. Concurrent modifications of one
-    /// user queue on the lock, so none is lost. An error from `change` aborts the write.
+    /// Read-modify-write with optimistic concurrency: `change` sees the current record
+    /// and returns the new document, or `None` to leave it as it is; the write happens
+    /// only if the version is still the one `change` saw, else `change` runs again on the
+    /// newer record (so it may run more than once), and none is lost. An error from
+    /// `change` aborts the write.
     /// The licensing rules for `seat` run in the same transaction, even when the
     /// document is unchanged (an IdP "touching" a user it matched claims its seat).
     async fn modify_user(

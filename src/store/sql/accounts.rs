@@ -188,7 +188,7 @@ impl AccountStore for SqlStore<Db> {
             "delete from user_emails where account_id = $1",
             "delete from activity where account_id = $1",
             "update license_pools set used = 0 where account_id = $1",
-            "update accounts set user_count = 0 where id = $1",
+            "delete from account_user_counts where account_id = $1",
         ] {
             sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
         }

@@ -14,7 +14,8 @@ use crate::scim::filter::Filter;
 use crate::store::dialect::Dialect;
 use crate::store::query::FilterSql;
 use crate::store::sql::{
-    CHUNK, GROUPS, RECORD_COLUMNS, RecordRow, SqlStore, distinct, member_violation, or_conflict, push_in,
+    CHUNK, GROUPS, RECORD_COLUMNS, RecordRow, SqlStore, distinct, member_violation, or_conflict, prefixed,
+    push_in,
 };
 use crate::store::targets::{MEMBERS, groups_target};
 use crate::store::{
@@ -251,8 +252,14 @@ impl GroupStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
-        self.list_records(GROUPS, &groups_target(), account_id, query)
-            .await
+        self.list_records::<RecordRow>(
+            GROUPS,
+            &prefixed(RECORD_COLUMNS),
+            &groups_target(),
+            account_id,
+            query,
+        )
+        .await
     }
 
     async fn group_members(&self, account_id: &AccountId, group_ids: &[String]) -> StoreResult<References> {

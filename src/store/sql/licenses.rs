@@ -8,7 +8,9 @@
 //! lock (SQLite); the `check (used <= seats)` constraint backs it up.
 //!
 //! Lock order, to keep concurrent writers from deadlocking: the user row (taken by
-//! `modify_user`), then the pool row, then assignment rows.
+//! the user write), then the pool row, then assignment rows. A claim reads the pool
+//! without locking it and locks it only in the guarded update, when it needs a seat and
+//! one looked free: a full pool, and a user who holds its seat, lock nothing (issue 14).
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Transaction};
@@ -33,11 +35,16 @@ fn state_of(text: &str) -> StoreResult<LicenseState> {
         .map_err(|_| StoreError::Invalid(format!("unknown license state {text:?}")))
 }
 
+/// What a claim needs to know before it writes: the pool's product, whether a seat
+/// looked free, and the user's license of that product, if any.
 #[derive(sqlx::FromRow)]
-struct AssignmentRow {
-    id: String,
-    state: String,
-    license_type: String,
+struct ClaimRow {
+    product: String,
+    free: bool,
+    assignment_id: Option<String>,
+    state: Option<String>,
+    /// The license type of the pool the user's license of this product is in.
+    held_type: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -74,29 +81,38 @@ impl SqlStore<Db> {
             SeatPlan::Nothing => return Ok(SeatChange::Kept(NoChange::NoAutoAssign)),
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
-        let Some(product) = Self::pool_product(tx, pool_id).await? else {
+        // A plain read first: a user who holds its seat, or a full pool, locks nothing.
+        // Only a claim with a seat free takes the pool row's lock, in the guarded update
+        // (the invariant's guard; a seat freed after this read is seen by the next write).
+        let Some(claim) = sqlx::query_as::<_, ClaimRow>(
+            "select i.product, p.used < p.seats as free, a.id as assignment_id, a.state,
+                    held.license_type as held_type
+             from license_pools p
+             join instances i on i.id = p.instance_id
+             left join license_assignments a on a.user_id = $2 and a.product = i.product
+             left join license_pools held on held.id = a.pool_id
+             where p.id = $1",
+        )
+        .bind(pool_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        else {
             return Ok(SeatChange::Kept(NoChange::NoPool));
         };
-        let current: Option<AssignmentRow> = sqlx::query_as(
-            "select a.id, a.state, p.license_type from license_assignments a
-             join license_pools p on p.id = a.pool_id
-             where a.user_id = $1 and a.product = $2",
-        )
-        .bind(user_id)
-        .bind(&product)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let held_type = current.as_ref().map(|row| row.license_type.clone());
-        let state = current.as_ref().map(|row| state_of(&row.state)).transpose()?;
-        let taken = rules::needs_seat(state) && Self::take_seat(tx, pool_id).await?;
+        let product = claim.product;
+        let held_type = claim.held_type;
+        let current = claim.assignment_id;
+        let state = claim.state.as_deref().map(state_of).transpose()?;
+        let taken = rules::needs_seat(state) && claim.free && Self::take_seat(tx, pool_id).await?;
         let assignment = rules::assign(&product, state, taken, when_full)?;
         match (assignment, current) {
             (Assignment::Holds | Assignment::StillWaiting, _) => {}
-            (Assignment::Promote, Some(row)) => {
+            (Assignment::Promote, Some(assignment_id)) => {
                 sqlx::query(
                     "update license_assignments set state = 'assigned', pool_id = $2, assigned_at = $3 where id = $1",
                 )
-                .bind(row.id)
+                .bind(assignment_id)
                 .bind(pool_id)
                 .bind(now)
                 .execute(&mut **tx)
@@ -124,21 +140,6 @@ impl SqlStore<Db> {
             }
         }
         Ok(assignment.seat_change(&product, held_type.as_deref()))
-    }
-
-    /// The product of a pool, locking the pool row (lock order: user, pool, assignments).
-    async fn pool_product(
-        tx: &mut Transaction<'static, Db>,
-        pool_id: &PoolId,
-    ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select i.product from license_pools p join instances i on i.id = p.instance_id
-             where p.id = $1{}",
-            Db::LOCK_ROW
-        )))
-        .bind(pool_id)
-        .fetch_optional(&mut **tx)
-        .await?)
     }
 
     /// Drop the user's license of the product of `pool_id` (from whichever pool of that

@@ -131,6 +131,10 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(acquire_timeout)
+            // No liveness ping before every statement (a round trip each): a connection
+            // that died meanwhile fails its statement with an I/O error, answered 503
+            // with Retry-After, and sqlx drops it from the pool.
+            .test_before_acquire(false)
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
@@ -196,6 +200,7 @@ impl From<RecordRow> for ResourceRecord {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            attached: None,
         }
     }
 }
@@ -266,6 +271,7 @@ fn push_in<DB: Dialect>(qb: &mut QueryBuilder<DB>, column: &str, ids: &[&str]) {
     qb.push(")");
 }
 
+/// `columns` (a comma-separated list) qualified with the alias `r`.
 fn prefixed(columns: &str) -> String {
     columns
         .split(", ")
@@ -274,10 +280,11 @@ fn prefixed(columns: &str) -> String {
         .join(", ")
 }
 
-/// The count query and the page query of a list of `table`'s resources, each prefixed
-/// with `prefix` (empty, or the dialect's EXPLAIN).
+/// The count query and the page query (selecting `columns` of the rows `r`) of a list of
+/// `table`'s resources, each prefixed with `prefix` (empty, or the dialect's EXPLAIN).
 fn list_queries<'t, DB: Dialect>(
     table: &str,
+    columns: &str,
     target: &'t Target,
     account_id: &'t str,
     query: &ListRequest,
@@ -295,10 +302,7 @@ fn list_queries<'t, DB: Dialect>(
     };
     let mut count_qb = QueryBuilder::<DB>::new(format!("{prefix}select count(*) from {table} r"));
     push_where(&mut count_qb)?;
-    let mut qb = QueryBuilder::<DB>::new(format!(
-        "{prefix}select {} from {table} r",
-        prefixed(RECORD_COLUMNS)
-    ));
+    let mut qb = QueryBuilder::<DB>::new(format!("{prefix}select {columns} from {table} r"));
     let translator = push_where(&mut qb)?;
     qb.push(" order by ");
     if let Some(sort_by) = &query.sort_by {

@@ -77,34 +77,55 @@ impl SqlStore<Db> {
         Ok(row.into())
     }
 
-    pub(super) async fn list_records(
+    /// A page of `table`'s records, each read as a row `R` of `columns` (aliased `r`).
+    pub(super) async fn list_records<R>(
         &self,
         table: &str,
+        columns: &str,
         target: &Target,
         account_id: &AccountId,
         query: &ListRequest,
-    ) -> StoreResult<Page<ResourceRecord>> {
-        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, target, account_id, query, "")?;
-        // An account's user count is kept with every insert and delete of a user;
-        // counting the rows instead grows with the account (see the migration).
-        let total: i64 = if query.filter.is_none() && table == USERS {
-            sqlx::query_scalar("select user_count from accounts where id = $1")
-                .bind(account_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(0)
-        } else {
-            count_qb.build_query_scalar().fetch_one(&self.pool).await?
-        };
-        let total = total.max(0) as u64;
-        if query.count == 0 || query.start_index > total {
-            return Ok(Page {
-                total,
-                items: Vec::new(),
-            });
+    ) -> StoreResult<Page<ResourceRecord>>
+    where
+        R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Into<ResourceRecord> + Send + Unpin,
+    {
+        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, columns, target, account_id, query, "")?;
+        if query.filter.is_none() && table == USERS {
+            // An account's user count is kept with every insert and delete of a user;
+            // counting the rows instead grows with the account (see the migrations).
+            let total: i64 = sqlx::query_scalar(
+                "select cast(coalesce(sum(users), 0) as bigint) from account_user_counts where account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await?;
+            let total = total.max(0) as u64;
+            if query.count == 0 || query.start_index > total {
+                return Ok(Page {
+                    total,
+                    items: Vec::new(),
+                });
+            }
+            let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
+            let items = rows.into_iter().map(Into::into).collect();
+            return Ok(Page { total, items });
         }
-        let rows: Vec<RecordRow> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-        let items = rows.into_iter().map(ResourceRecord::from).collect();
+        let items: Vec<ResourceRecord> = if query.count == 0 {
+            Vec::new()
+        } else {
+            let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
+            rows.into_iter().map(Into::into).collect()
+        };
+        // A page that is not full, or an empty first page, is the end of the result:
+        // it tells the total without counting (a lookup by userName is one statement).
+        let before = query.start_index.saturating_sub(1);
+        let seen = items.len() as u64;
+        let total = if query.count > 0 && (seen < query.count && (seen > 0 || before == 0)) {
+            before + seen
+        } else {
+            let counted: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
+            counted.max(0) as u64
+        };
         Ok(Page { total, items })
     }
 

@@ -7,52 +7,174 @@ use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
 use crate::ids::{AccountId, ConfigurationId, UserId};
+use crate::clock::rfc3339;
+use crate::licensing::SeatChange;
 use crate::licensing::SeatRequest;
+use crate::licensing::rules::SeatPlan;
+use crate::licensing::{License, LicenseState};
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
-    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, unique_violation,
+    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
+    unique_violation,
 };
 use crate::store::targets::users_target;
 use crate::store::{
-    Change, ListRequest, Micros, Page, ResourceRecord, StoreError, StoreResult, UserColumns, UserStore,
-    UserWrite,
+    Attached, Change, ListRequest, Micros, Page, Reference, ResourceRecord, StoreError, StoreResult,
+    UserColumns, UserStore, UserWrite,
 };
 
+/// A user row with its groups and licenses as JSON arrays (see [`user_columns`]).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    doc: Json<Value>,
+    version: i64,
+    created_at: Micros,
+    updated_at: Micros,
+    related: Json<Vec<GroupJson>>,
+    licenses: Json<Vec<LicenseJson>>,
+}
+
+#[derive(serde::Deserialize)]
+struct GroupJson {
+    id: String,
+    display: String,
+}
+
+#[derive(serde::Deserialize)]
+struct LicenseJson {
+    product: String,
+    instance: String,
+    license_type: String,
+    state: LicenseState,
+    assigned_at: Option<Micros>,
+    activated_at: Option<Micros>,
+}
+
+impl From<UserRow> for ResourceRecord {
+    fn from(row: UserRow) -> Self {
+        let related = row
+            .related
+            .0
+            .into_iter()
+            .map(|g| Reference {
+                id: g.id,
+                display: g.display,
+            })
+            .collect();
+        let licenses = row
+            .licenses
+            .0
+            .into_iter()
+            .map(|l| License {
+                product: l.product,
+                instance: l.instance,
+                license_type: l.license_type,
+                state: l.state,
+                assigned_at: l.assigned_at.map(rfc3339),
+                activated_at: l.activated_at.map(rfc3339),
+            })
+            .collect();
+        ResourceRecord {
+            id: row.id,
+            doc: row.doc.0,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            attached: Some(Attached { related, licenses }),
+        }
+    }
+}
+
+/// The columns of a user `r` plus, in the same statement, its groups (ordered by id, as
+/// `GroupStore::user_groups` reads them) and its licenses (by product): a read is one
+/// round trip.
+fn user_columns() -> String {
+    let groups = Db::json_rows(
+        "select g.id, g.display_name as display from group_members gm join groups g on g.id = gm.group_id
+         where gm.member_id = r.id order by g.id",
+        &["id", "display"],
+    );
+    let licenses = Db::json_rows(
+        "select a.product, i.name as instance, p.license_type, a.state, a.assigned_at, a.activated_at
+         from license_assignments a
+         join license_pools p on p.id = a.pool_id
+         join instances i on i.id = p.instance_id
+         where a.user_id = r.id order by a.product",
+        &[
+            "product",
+            "instance",
+            "license_type",
+            "state",
+            "assigned_at",
+            "activated_at",
+        ],
+    );
+    format!(
+        "{}, {groups} as related, {licenses} as licenses",
+        prefixed(RECORD_COLUMNS)
+    )
+}
+
+/// Optimistic read-modify-write attempts of `modify_user` (the last one locks the row).
+const OPTIMISTIC_ATTEMPTS: u32 = 8;
+
 impl SqlStore<Db> {
-    async fn write_emails(
+    /// Insert the user's email keys (one statement; none without emails).
+    async fn insert_emails(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
         id: &UserId,
         columns: &UserColumns,
     ) -> StoreResult<()> {
+        if columns.email_keys.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<Db>::new("insert into user_emails (user_id, account_id, value_key) ");
+        qb.push_values(&columns.email_keys, |mut row, key| {
+            row.push_bind(id).push_bind(account_id).push_bind(key);
+        });
+        qb.build().execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Replace the user's email keys, when they changed (an update that leaves the
+    /// emails alone writes none).
+    async fn replace_emails(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        before: &[String],
+        columns: &UserColumns,
+    ) -> StoreResult<()> {
+        if before == columns.email_keys.as_slice() {
+            return Ok(());
+        }
         sqlx::query("delete from user_emails where user_id = $1")
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        for key in &columns.email_keys {
-            sqlx::query("insert into user_emails (user_id, account_id, value_key) values ($1, $2, $3)")
-                .bind(id)
-                .bind(account_id)
-                .bind(key)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+        Self::insert_emails(tx, account_id, id, columns).await
     }
 
-    /// Keep `accounts.user_count` in step with the rows, in the writing transaction.
-    /// Done last, just before commit, since it locks the account row (Postgres)
-    /// and so queues concurrent creates in one account for that moment.
+    /// Keep the account's user count in step with the rows, in the writing transaction.
+    /// The count is spread over 16 rows (migration 0070), chosen by `shard`, so that
+    /// concurrent creates do not queue on one row lock until commit.
     async fn add_to_user_count(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
+        shard: i64,
         delta: i64,
     ) -> StoreResult<()> {
-        sqlx::query("update accounts set user_count = user_count + $1 where id = $2")
-            .bind(delta)
-            .bind(account_id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "insert into account_user_counts (account_id, shard, users) values ($1, $2, $3)
+             on conflict (account_id, shard) do update set users = account_user_counts.users + excluded.users",
+        )
+        .bind(account_id)
+        .bind(shard)
+        .bind(delta)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 
@@ -83,6 +205,77 @@ impl SqlStore<Db> {
         qb
     }
 
+    /// The row of the account's user count a user's create and delete go to: the first
+    /// hex digit of its (random) id.
+    fn count_shard(id: &UserId) -> i64 {
+        id.as_str()
+            .chars()
+            .next()
+            .and_then(|c| c.to_digit(16))
+            .map_or(0, i64::from)
+    }
+
+    /// The record to answer a write with, its groups and licenses attached: `known`
+    /// when the write left them as they were, else read again in the transaction.
+    async fn written(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        record: ResourceRecord,
+        known: Option<Attached>,
+        seats: &SeatChange,
+    ) -> StoreResult<ResourceRecord> {
+        match (seats, known) {
+            (SeatChange::Unchanged | SeatChange::Released(0), Some(attached)) => Ok(ResourceRecord {
+                attached: Some(attached),
+                ..record
+            }),
+            _ => Ok(Self::read_user(&mut **tx, account_id, id)
+                .await?
+                .unwrap_or(record)),
+        }
+    }
+
+    /// One user with its groups and licenses, in one statement.
+    async fn read_user<'e, E>(
+        executor: E,
+        account_id: &AccountId,
+        id: &UserId,
+    ) -> StoreResult<Option<ResourceRecord>>
+    where
+        E: sqlx::Executor<'e, Database = Db>,
+    {
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {} from users r where r.account_id = $1 and r.id = $2",
+            user_columns()
+        )))
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+        Ok(row.map(ResourceRecord::from))
+    }
+
+    /// Lock the user's row if it is still at `version` (an unchanged write that claims a
+    /// seat decides on that version's `active`).
+    async fn still_at(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+        version: i64,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select version from users where account_id = $1 and id = $2 and version = $3{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?;
+        Ok(found.is_some())
+    }
+
     fn user_name_taken(columns: &UserColumns) -> StoreError {
         StoreError::Conflict(format!(
             "userName {:?} is already taken in this account",
@@ -110,14 +303,21 @@ impl UserStore for SqlStore<Db> {
             .fetch_one(&mut *tx)
             .await
             .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
-        Self::write_emails(&mut tx, account_id, &id, &columns).await?;
+        Self::insert_emails(&mut tx, account_id, &id, &columns).await?;
         let seats = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
-        Self::add_to_user_count(&mut tx, account_id, 1).await?;
+        Self::add_to_user_count(&mut tx, account_id, Self::count_shard(&id), 1).await?;
+        // A new user is in no group and holds no license but the one just recorded.
+        let record = Self::written(
+            &mut tx,
+            account_id,
+            &id,
+            row.into(),
+            Some(Attached::default()),
+            &seats,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(UserWrite {
-            record: row.into(),
-            seats,
-        })
+        Ok(UserWrite { record, seats })
     }
 
     async fn record_external_id_writer(
@@ -150,7 +350,7 @@ impl UserStore for SqlStore<Db> {
     }
 
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>> {
-        self.get_record(USERS, account_id, id).await
+        Self::read_user(&self.pool, account_id, id).await
     }
 
     async fn modify_user(
@@ -161,43 +361,84 @@ impl UserStore for SqlStore<Db> {
         now: Micros,
         change: &mut Change<'_>,
     ) -> StoreResult<UserWrite> {
-        let mut tx = self.begin_write().await?;
-        let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
-        let Some(doc) = change(&current)? else {
-            let active = UserColumns::from_doc(&current.doc)?.active;
-            let seats = Self::sync_seats(&mut tx, account_id, id, active, seat, now).await?;
+        // Optimistic: read without a lock, apply, write only if the version is still the
+        // one read (the update takes the row lock just for its transaction); a lost race
+        // reads again. The last attempt locks the row first, so a writer always finishes.
+        for attempt in 1..=OPTIMISTIC_ATTEMPTS {
+            let (mut tx, current) = if attempt < OPTIMISTIC_ATTEMPTS {
+                let current = Self::read_user(&self.pool, account_id, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                (None, current)
+            } else {
+                let mut tx = self.begin_write().await?;
+                let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
+                (Some(tx), current)
+            };
+            let before = UserColumns::from_doc(&current.doc)?;
+            let Some(doc) = change(&current)? else {
+                // Unchanged: an IdP "touching" a user it matched still claims its seat,
+                // as of the version read.
+                if matches!(seat.plan(before.active), SeatPlan::Nothing) {
+                    return Ok(UserWrite {
+                        record: current,
+                        seats: SeatChange::Unchanged,
+                    });
+                }
+                let mut tx = match tx.take() {
+                    Some(tx) => tx,
+                    None => {
+                        let mut tx = self.begin_write().await?;
+                        if !Self::still_at(&mut tx, account_id, id, current.version).await? {
+                            continue;
+                        }
+                        tx
+                    }
+                };
+                let seats = Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
+                let known = current.attached.clone();
+                let record = Self::written(&mut tx, account_id, id, current, known, &seats).await?;
+                tx.commit().await?;
+                return Ok(UserWrite { record, seats });
+            };
+            let columns = UserColumns::from_doc(&doc)?;
+            let mut tx = match tx.take() {
+                Some(tx) => tx,
+                None => self.begin_write().await?,
+            };
+            let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
+                                  active = $7, doc = $8, version = version + 1, updated_at = $9
+                 where account_id = $1 and id = $2 and version = $10
+                 returning {RECORD_COLUMNS}"
+            )))
+            .bind(account_id)
+            .bind(id)
+            .bind(&columns.user_name)
+            .bind(&columns.user_name_key)
+            .bind(&columns.external_id)
+            .bind(&columns.display_name_key)
+            .bind(columns.active)
+            .bind(Json(&doc))
+            .bind(now)
+            .bind(current.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
+            let Some(row) = row else {
+                // Another write got there first (or deleted the user): read again.
+                continue;
+            };
+            Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
+            let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
+            // A user write never changes its groups; its licenses only with `seats`.
+            let known = current.attached.clone();
+            let record = Self::written(&mut tx, account_id, id, row.into(), known, &seats).await?;
             tx.commit().await?;
-            return Ok(UserWrite {
-                record: current,
-                seats,
-            });
-        };
-        let columns = UserColumns::from_doc(&doc)?;
-        let row: RecordRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
-                              active = $7, doc = $8, version = version + 1, updated_at = $9
-             where account_id = $1 and id = $2
-             returning {RECORD_COLUMNS}"
-        )))
-        .bind(account_id)
-        .bind(id)
-        .bind(&columns.user_name)
-        .bind(&columns.user_name_key)
-        .bind(&columns.external_id)
-        .bind(&columns.display_name_key)
-        .bind(columns.active)
-        .bind(Json(&doc))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
-        Self::write_emails(&mut tx, account_id, id, &columns).await?;
-        let seats = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
-        tx.commit().await?;
-        Ok(UserWrite {
-            record: row.into(),
-            seats,
-        })
+            return Ok(UserWrite { record, seats });
+        }
+        // The locked last attempt always returns: its version cannot have moved.
+        Err(StoreError::VersionMismatch)
     }
 
     async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool> {
@@ -232,7 +473,7 @@ impl UserStore for SqlStore<Db> {
             .await?;
         let deleted = done.rows_affected() > 0;
         if deleted {
-            Self::add_to_user_count(&mut tx, account_id, -1).await?;
+            Self::add_to_user_count(&mut tx, account_id, Self::count_shard(id), -1).await?;
         }
         tx.commit().await?;
         Ok(deleted)
@@ -243,7 +484,8 @@ impl UserStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
-        self.list_records(USERS, &users_target(), account_id, query).await
+        self.list_records::<UserRow>(USERS, &user_columns(), &users_target(), account_id, query)
+            .await
     }
 
     async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64> {
@@ -274,7 +516,13 @@ impl UserStore for SqlStore<Db> {
                 qb.build().execute(&mut *tx).await?;
             }
         }
-        Self::add_to_user_count(&mut tx, account_id, i64::try_from(docs.len()).unwrap_or(i64::MAX)).await?;
+        Self::add_to_user_count(
+            &mut tx,
+            account_id,
+            0,
+            i64::try_from(docs.len()).unwrap_or(i64::MAX),
+        )
+        .await?;
         tx.commit().await?;
         Ok(docs.len() as u64)
     }
@@ -284,8 +532,14 @@ impl UserStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Vec<String>> {
-        let (mut count_qb, mut page_qb) =
-            list_queries::<Db>(USERS, &users_target(), account_id, query, Db::EXPLAIN)?;
+        let (mut count_qb, mut page_qb) = list_queries::<Db>(
+            USERS,
+            &user_columns(),
+            &users_target(),
+            account_id,
+            query,
+            Db::EXPLAIN,
+        )?;
         let mut plan = Vec::new();
         for (label, qb) in [("page", &mut page_qb), ("count", &mut count_qb)] {
             plan.push(format!("-- {label}: {}", qb.sql().as_str().replace('\n', " ")));

@@ -229,6 +229,30 @@ async fn fifty_concurrent_patches_lose_no_update(backend: Backend) {
     assert_eq!(user["meta"]["version"], "W/\"51\"");
 }
 
+async fn concurrent_patches_with_the_same_if_match_let_exactly_one_through(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = new_user(&app).await;
+    let path = format!("/Users/{id}");
+    let requests = (0..20)
+        .map(|i| {
+            let body = patch_body(json!([{"op": "replace", "path": "title", "value": format!("Title {i}")}]));
+            app.scim(Method::PATCH, &path)
+                .header("content-type", "application/scim+json")
+                .header("if-match", "W/\"1\"")
+                .body(body.to_string())
+        })
+        .collect();
+    let statuses = concurrently(requests).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PRECONDITION_FAILED)
+        .count();
+    assert_eq!((ok, refused), (1, 19), "{statuses:?}");
+    let user: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(user["meta"]["version"], "W/\"2\"");
+}
+
 async fn a_configuration_can_ask_for_204_on_patch(backend: Backend) {
     let app = TestApp::builder(backend)
         .seed(
@@ -270,4 +294,5 @@ backend_tests!(
     bad_patches_get_precise_errors_and_change_nothing,
     patch_to_a_taken_user_name_is_409,
     fifty_concurrent_patches_lose_no_update,
+    concurrent_patches_with_the_same_if_match_let_exactly_one_through,
 );
