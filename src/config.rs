@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
 
 use crate::accounts::FidelityPreset;
-use crate::scim::tolerance::ClientProfile;
 use crate::clock::ClockMode;
+use crate::scim::tolerance::ClientProfile;
 
 /// Where the embedded default database lives: a SQLite file, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";

@@ -6,8 +6,8 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
-use crate::ids::{AccountId, ConfigurationId, UserId};
 use crate::clock::rfc3339;
+use crate::ids::{AccountId, ConfigurationId, UserId};
 use crate::licensing::SeatChange;
 use crate::licensing::SeatRequest;
 use crate::licensing::rules::SeatPlan;
