@@ -43,7 +43,9 @@ fn recorder() -> Option<&'static PrometheusHandle> {
 /// `/metrics`, open or behind the admin token.
 pub(super) fn router(public: bool) -> Router<AppState> {
     // Install now, so requests before the first scrape are counted.
-    let _ = recorder();
+    if recorder().is_some() {
+        describe();
+    }
     Router::new().route(
         "/metrics",
         if public {
@@ -52,6 +54,40 @@ pub(super) fn router(public: bool) -> Router<AppState> {
             get(|State(state): State<AppState>, _: Admin| async move { scrape(&state).await })
         },
     )
+}
+
+/// The `# HELP` lines.
+fn describe() {
+    metrics::describe_counter!(REQUESTS, "HTTP requests by route template, method and status");
+    metrics::describe_histogram!(
+        REQUEST_SECONDS,
+        metrics::Unit::Seconds,
+        "HTTP request latency by route template and method"
+    );
+    metrics::describe_gauge!(
+        "scim_pool_seats",
+        "License seats per pool: total, used, waiting, free"
+    );
+    metrics::describe_gauge!(
+        "db_pool_connections",
+        "Database connections of this process, in use or idle"
+    );
+    metrics::describe_gauge!(
+        "db_pool_max_connections",
+        "Most database connections this process opens"
+    );
+    metrics::describe_gauge!(
+        "activity_queue_depth",
+        "Activity records queued and not yet written"
+    );
+    metrics::describe_counter!(
+        "activity_records_dropped_total",
+        "Activity records lost: queue full, or refused by the database"
+    );
+    metrics::describe_counter!(
+        "scim_tolerances_fired_total",
+        "Client departures from RFC 7644 the server accepted, by kind"
+    );
 }
 
 /// Count a request and time it, labelled by the route template (never the raw path).

@@ -70,6 +70,27 @@ async fn a_slow_header_client_is_cut_off_while_others_are_served(backend: Backen
     assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
 }
 
+async fn a_keep_alive_connection_left_idle_is_closed(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .settings(|s| {
+            s.idle_timeout_secs = 1;
+            // Longer than the patience below: only the idle timeout can close it.
+            s.header_read_timeout_secs = 120;
+        })
+        .spawn()
+        .await;
+    let mut kept = TcpStream::connect(host_port(&app)).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut kept).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("connection: close"),
+        "kept alive: {answer}"
+    );
+}
+
 /// Idle connections opened beyond `max_connections`.
 const IDLE_CONNECTIONS: usize = 300;
 const CONNECTION_CAP: u32 = 16;
@@ -317,6 +338,7 @@ async fn sigterm_during_a_stream_of_creates_loses_no_acknowledged_activity(backe
 
 backend_tests!(
     a_slow_header_client_is_cut_off_while_others_are_served,
+    a_keep_alive_connection_left_idle_is_closed,
     idle_connections_beyond_the_cap_do_not_lock_out_probes_or_scim,
     requests_beyond_the_in_flight_cap_get_503_and_probes_still_answer,
     sigterm_during_a_stream_of_creates_loses_no_acknowledged_activity,
