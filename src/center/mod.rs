@@ -606,6 +606,7 @@ impl Center {
         Ok(Page {
             total: page.total,
             items,
+            more: page.more,
         })
     }
 

@@ -18,6 +18,7 @@ mod auth;
 mod browser;
 mod bulk;
 mod cli;
+mod cursors;
 mod discovery;
 mod errors;
 mod fidelity;

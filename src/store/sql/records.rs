@@ -5,6 +5,7 @@ use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
 use crate::ids::AccountId;
+use crate::scim::cursor::Cursor;
 use crate::store::dialect::Dialect;
 use crate::store::query::Target;
 use crate::store::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
@@ -101,11 +102,21 @@ impl SqlStore<Db> {
             return Ok(Page {
                 total,
                 items: Vec::new(),
+                more: false,
             });
         }
         let rows: Vec<RecordRow> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-        let items = rows.into_iter().map(ResourceRecord::from).collect();
-        Ok(Page { total, items })
+        let mut items: Vec<ResourceRecord> = rows.into_iter().map(ResourceRecord::from).collect();
+        // A cursor page reads one row beyond it (see list_queries), and a previous page
+        // is read backwards.
+        let more = query.cursor.is_some() && items.len() as u64 > query.count;
+        if more {
+            items.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
+        }
+        if matches!(query.cursor, Some(Cursor::Before(_))) {
+            items.reverse();
+        }
+        Ok(Page { total, items, more })
     }
 
     pub(super) async fn delete_record(
