@@ -267,14 +267,13 @@ fn list_queries<'t, DB: Dialect>(
             Cursor::First => false,
             Cursor::After(position) | Cursor::Before(position) => {
                 let before = matches!(cursor, Cursor::Before(_));
+                // A row-value comparison: both databases seek the index with it.
                 let op = if before { "<" } else { ">" };
-                qb.push(format!(" and (r.created_at {op} "));
+                qb.push(format!(" and (r.created_at, r.id) {op} ("));
                 DB::bind_int(&mut qb, position.created_at);
-                qb.push(" or (r.created_at = ");
-                DB::bind_int(&mut qb, position.created_at);
-                qb.push(format!(" and r.id {op} "));
+                qb.push(", ");
                 DB::bind_text(&mut qb, position.id.clone());
-                qb.push("))");
+                qb.push(")");
                 before
             }
         };
