@@ -6,8 +6,9 @@
 //! starts the real application in-process on that database and measures through HTTP,
 //! one request at a time after a warm-up, the latency of:
 //! `userName eq`, `externalId eq`, `emails[value eq …]` (random existing users), and a
-//! page of 100 users from `startIndex=5001`. It prints each lookup's query plan and a
-//! table of p50/p99 with the ratio to the 10k figure.
+//! page of 100 users from `startIndex=5001`, and cursor pages (RFC 9865) of 100: the
+//! first, and one 200 users from the end (the deepest page). It prints each lookup's
+//! query plan and a table of p50/p99 with the ratio to the 10k figure.
 //!
 //! `BENCH_SIZES=10000,100000` and `BENCH_SAMPLES=500` shorten a run.
 
@@ -27,6 +28,7 @@ use linkedin_scim::accounts::FidelityPreset;
 use linkedin_scim::clock::{Clock, SystemClock};
 use linkedin_scim::config::Settings;
 use linkedin_scim::scim::catalog::user_schema;
+use linkedin_scim::scim::cursor::{Cursor, Position, fingerprint};
 use linkedin_scim::scim::list::RawListParams;
 use linkedin_scim::scim::tolerance::{ClientProfile, Leniency};
 use linkedin_scim::store::Store;
@@ -66,10 +68,19 @@ enum Query {
     ExternalId,
     Email,
     Page,
+    CursorFirst,
+    CursorDeep,
 }
 
 impl Query {
-    const ALL: [Query; 4] = [Query::UserName, Query::ExternalId, Query::Email, Query::Page];
+    const ALL: [Query; 6] = [
+        Query::UserName,
+        Query::ExternalId,
+        Query::Email,
+        Query::Page,
+        Query::CursorFirst,
+        Query::CursorDeep,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -77,6 +88,8 @@ impl Query {
             Query::ExternalId => "externalId eq",
             Query::Email => "emails[value eq]",
             Query::Page => "page: startIndex=5001&count=100",
+            Query::CursorFirst => "cursor page: first, count=100",
+            Query::CursorDeep => "cursor page: 200 from the end",
         }
     }
 
@@ -85,18 +98,23 @@ impl Query {
             Query::UserName => Some(format!("userName eq \"user{i:07}@bench.example\"")),
             Query::ExternalId => Some(format!("externalId eq \"ext-{i:07}\"")),
             Query::Email => Some(format!("emails[value eq \"user{i:07}.work@bench.example\"]")),
-            Query::Page => None,
+            Query::Page | Query::CursorFirst | Query::CursorDeep => None,
         }
     }
 
-    fn params(self, i: usize) -> Vec<(String, String)> {
-        match self.filter(i) {
-            Some(f) => vec![("filter".into(), f)],
-            None => vec![
-                ("startIndex".into(), PAGE_START.to_string()),
-                ("count".into(), "100".into()),
-            ],
+    /// `deep_cursor`: the cursor of the page 200 users from the end.
+    fn params(self, i: usize, deep_cursor: &str) -> Vec<(String, String)> {
+        let page = |key: &str, value: String| vec![(key.into(), value), ("count".into(), "100".into())];
+        match (self, self.filter(i)) {
+            (_, Some(f)) => vec![("filter".into(), f)],
+            (Query::CursorFirst, None) => page("cursor", String::new()),
+            (Query::CursorDeep, None) => page("cursor", deep_cursor.to_owned()),
+            (_, None) => page("startIndex", PAGE_START.to_string()),
         }
+    }
+
+    fn is_page(self) -> bool {
+        matches!(self, Query::Page | Query::CursorFirst | Query::CursorDeep)
     }
 }
 
@@ -128,17 +146,14 @@ async fn measure(
     query: Query,
     size: usize,
     samples: usize,
+    deep_cursor: &str,
 ) -> Measured {
     let mut pick = Pick(0x9e37_79b9_7f4a_7c15);
-    let samples = match query {
-        Query::Page => samples / 4,
-        _ => samples,
-    }
-    .max(20);
+    let samples = if query.is_page() { samples / 4 } else { samples }.max(20);
     let warm_up = samples / 5;
     let mut latencies = Vec::with_capacity(samples);
     for n in 0..warm_up + samples {
-        let params = query.params(pick.below(size));
+        let params = query.params(pick.below(size), deep_cursor);
         let started = Instant::now();
         let response = client
             .get(format!("{base}/Users"))
@@ -151,7 +166,7 @@ async fn measure(
         let body: Value = response.json().await.expect("json");
         let elapsed = started.elapsed();
         assert!(status.is_success(), "{}: {status} {body}", query.label());
-        let expected = if matches!(query, Query::Page) { 100 } else { 1 };
+        let expected = if query.is_page() { 100 } else { 1 };
         assert_eq!(body["itemsPerPage"], json!(expected), "{}: {body}", query.label());
         if n >= warm_up {
             latencies.push(elapsed);
@@ -164,14 +179,18 @@ async fn measure(
     }
 }
 
-async fn print_plans(store: &dyn Store, account_id: &linkedin_scim::ids::AccountId) {
+async fn print_plans(store: &dyn Store, account_id: &linkedin_scim::ids::AccountId, deep_cursor: &str) {
     for query in Query::ALL {
-        let raw = RawListParams {
-            filter: query.filter(1),
-            start_index: Some(PAGE_START.to_string()),
-            count: Some("100".into()),
-            ..Default::default()
-        };
+        let mut raw = RawListParams::default();
+        for (key, value) in query.params(1, deep_cursor) {
+            let slot = match key.as_str() {
+                "filter" => &mut raw.filter,
+                "cursor" => &mut raw.cursor,
+                "startIndex" => &mut raw.start_index,
+                _ => &mut raw.count,
+            };
+            *slot = Some(value);
+        }
         let request = raw
             .parse(1000, user_schema(), &mut Leniency::new(ClientProfile::Strict))
             .expect("valid request");
@@ -184,6 +203,26 @@ async fn print_plans(store: &dyn Store, account_id: &linkedin_scim::ids::Account
             println!("    {line}");
         }
     }
+}
+
+/// The cursor of the page after the user 201st from the end (found once by offset).
+async fn deep_cursor(store: &dyn Store, account_id: &linkedin_scim::ids::AccountId, size: usize) -> String {
+    let raw = RawListParams {
+        start_index: Some((size - 200).to_string()),
+        count: Some("1".into()),
+        ..Default::default()
+    };
+    let request = raw
+        .parse(1000, user_schema(), &mut Leniency::new(ClientProfile::Strict))
+        .expect("valid request");
+    let page = store.list_users(account_id, &request).await.expect("list");
+    let edge = page.items.first().expect("a user at that depth");
+    Cursor::After(Position {
+        created_at: edge.created_at,
+        id: edge.id.clone(),
+    })
+    .encode(&fingerprint(None))
+    .expect("a cursor")
 }
 
 struct Row {
@@ -233,9 +272,10 @@ async fn run_backend(name: &str, database_url: &str, sizes: &[usize], samples: u
             "{name}: {size} users loaded ({:.1}s)",
             started.elapsed().as_secs_f64()
         );
-        print_plans(store.as_ref(), &account.id).await;
+        let deep = deep_cursor(store.as_ref(), &account.id, size).await;
+        print_plans(store.as_ref(), &account.id, &deep).await;
         for query in Query::ALL {
-            let measured = measure(&client, &base, query, size, samples).await;
+            let measured = measure(&client, &base, query, size, samples, &deep).await;
             println!(
                 "  {:<34} p50 {:>8.2} ms  p99 {:>8.2} ms",
                 query.label(),

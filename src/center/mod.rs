@@ -656,6 +656,7 @@ impl Center {
         Ok(Page {
             total: page.total,
             items,
+            more: page.more,
         })
     }
 

@@ -19,9 +19,10 @@ use crate::accounts::fidelity::ListAnswer;
 use crate::accounts::{PatchResponse, Principal};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::ResourceType;
+use crate::scim::cursor::{Cursor, Position, fingerprint};
 use crate::scim::error::ProtocolError;
 use crate::scim::limits::{check_document, check_patch_request, check_resource_request};
-use crate::scim::list::{ListRequest, RawListParams, list_response};
+use crate::scim::list::{ListRequest, RawListParams, cursor_list_response, list_response};
 use crate::scim::normalize::normalize;
 use crate::scim::patch::{DeferredOp, apply_patch};
 use crate::scim::projection::{needs_attribute, project};
@@ -349,12 +350,16 @@ pub(super) async fn fetch<K: Kind>(
     respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
+/// The RFC 9865 cursors of a cursor-paged list: `(nextCursor, previousCursor)`.
+pub(super) type Cursors = (Option<String>, Option<String>);
+
 /// One page of `K` as SCIM JSON, for `GET /{Kind}`, `POST /{Kind}/.search` and the root
-/// `POST /.search`: the request's `startIndex`, the total, and the projected resources.
+/// `POST /.search`: the request's `startIndex`, the total, the projected resources, and
+/// the cursors when the request pages by cursor.
 pub(super) async fn list_page<K: Kind>(
     scim: &Scim,
     params: &RawListParams,
-) -> ApiResult<(u64, u64, Vec<Value>)> {
+) -> ApiResult<(u64, u64, Vec<Value>, Option<Cursors>)> {
     let mut leniency = leniency(&scim.principal);
     let request = params.parse(scim.state.settings.max_page_size, K::schema(), &mut leniency);
     scim.note.tolerances(&leniency);
@@ -374,22 +379,53 @@ pub(super) async fn list_page<K: Kind>(
             Page {
                 total: 0,
                 items: Vec::new(),
+                more: false,
             }
         }
     };
+    let cursors = request
+        .cursor
+        .as_ref()
+        .map(|cursor| cursors(cursor, &page, &fingerprint(request.filter.as_ref())));
     let start_index = request.start_index;
     let projection = (request.attributes, request.excluded_attributes);
     let mut items = page.items;
     let resources = represent::<K>(scim, &mut items, &projection).await?;
-    Ok((start_index, page.total, resources))
+    Ok((start_index, page.total, resources, cursors))
+}
+
+/// The pages around a cursor page (RFC 9865 §2.2): a next page when rows follow its
+/// last item, a previous one when rows precede its first.
+fn cursors(cursor: &Cursor, page: &Page<ResourceRecord>, print: &str) -> Cursors {
+    let position = |record: &ResourceRecord| Position {
+        created_at: record.created_at,
+        id: record.id.clone(),
+    };
+    let (has_next, has_previous) = match cursor {
+        Cursor::First => (page.more, false),
+        Cursor::After(_) => (page.more, true),
+        Cursor::Before(_) => (true, page.more),
+    };
+    let next = page
+        .items
+        .last()
+        .filter(|_| has_next)
+        .and_then(|last| Cursor::After(position(last)).encode(print));
+    let previous = page
+        .items
+        .first()
+        .filter(|_| has_previous)
+        .and_then(|first| Cursor::Before(position(first)).encode(print));
+    (next, previous)
 }
 
 async fn run_list<K: Kind>(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
-    let (start_index, total, resources) = list_page::<K>(scim, params).await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &list_response(total, start_index, resources),
-    ))
+    let (start_index, total, resources, cursors) = list_page::<K>(scim, params).await?;
+    let body = match cursors {
+        Some((next, previous)) => cursor_list_response(total, resources, next, previous),
+        None => list_response(total, start_index, resources),
+    };
+    Ok(scim_json(StatusCode::OK, &body))
 }
 
 /// `GET /{Kind}`: list with filter, sort, paging and projection.

@@ -192,6 +192,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimQuery {
                 "count" => &mut raw.count,
                 "attributes" => &mut raw.attributes,
                 "excludedAttributes" => &mut raw.excluded_attributes,
+                "cursor" => &mut raw.cursor,
                 // Entra passes feature flags such as `aadOptscim062020`; other
                 // unknown parameters are ignored as well.
                 _ => continue,

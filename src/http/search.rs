@@ -25,7 +25,7 @@ use super::groups::Groups;
 use super::render::scim_json;
 use super::users::Users;
 use crate::scim::catalog::ResourceType;
-use crate::scim::error::ScimType;
+use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::{RawListParams, list_response};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -38,7 +38,7 @@ async fn page(
     scim: &Scim,
     params: &RawListParams,
 ) -> ApiResult<(u64, Vec<Value>)> {
-    let (_, total, resources) = match resource_type {
+    let (_, total, resources, _) = match resource_type {
         ResourceType::User => endpoints::list_page::<Users>(scim, params).await?,
         ResourceType::Group => endpoints::list_page::<Groups>(scim, params).await?,
     };
@@ -47,6 +47,13 @@ async fn page(
 
 async fn search(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     let params = RawListParams::from_search_body(&body)?;
+    if params.cursor.is_some() {
+        // A cursor is a position in one resource type's creation order.
+        return Err(ProtocolError::invalid_value(
+            "cursor paging is per resource type: use POST /Users/.search or /Groups/.search",
+        )
+        .into());
+    }
     let (start_index, count) = params.paging(scim.state.settings.max_page_size)?;
     // Positions are 0-based here: `skip` of the concatenation still to pass over, `room`
     // left on the page.

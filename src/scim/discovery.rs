@@ -87,6 +87,15 @@ pub fn service_provider_config(base_url: &str, features: &SpcFeatures) -> Value 
             "maxPayloadSize": max_payload_size,
         },
         "filter": { "supported": true, "maxResults": features.filter_max_results },
+        // RFC 9865 §4: both paging methods; a page without `count` is the largest.
+        // Cursors do not expire, so no cursorTimeout is given.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": features.filter_max_results,
+            "maxPageSize": features.filter_max_results,
+        },
         "changePassword": { "supported": features.change_password },
         "sort": { "supported": features.sort },
         "etag": { "supported": features.etag },

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::cursor::{Cursor, fingerprint};
 use super::error::ProtocolError;
 use super::filter::{Filter, parse_filter_with_schema};
 use super::limits::{check_filter_text, check_filter_work};
@@ -32,6 +33,8 @@ pub struct RawListParams {
     pub count: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
+    /// RFC 9865: present (even empty) asks for cursor paging.
+    pub cursor: Option<String>,
 }
 
 /// A validated list request.
@@ -45,6 +48,8 @@ pub struct ListRequest {
     pub count: u64,
     pub attributes: Vec<AttrPath>,
     pub excluded_attributes: Vec<AttrPath>,
+    /// Cursor paging (RFC 9865) in creation order, instead of `startIndex`.
+    pub cursor: Option<Cursor>,
 }
 
 fn integer(name: &str, text: &str) -> Result<i64, ProtocolError> {
@@ -102,6 +107,7 @@ impl RawListParams {
             count: text("count")?,
             attributes: text("attributes")?,
             excluded_attributes: text("excludedAttributes")?,
+            cursor: text("cursor")?,
         })
     }
 
@@ -160,6 +166,22 @@ impl RawListParams {
             }
         };
         let (start_index, count) = self.paging(max_page_size)?;
+        let cursor = match &self.cursor {
+            None => None,
+            // RFC 9865 §2: a request pages by index or by cursor, not both. Cursor
+            // pages follow creation order (the keyset the store pages on).
+            Some(_) if self.start_index.is_some() => {
+                return Err(ProtocolError::invalid_value(
+                    "cursor and startIndex cannot be combined: page by one or the other",
+                ));
+            }
+            Some(_) if sort_by.is_some() => {
+                return Err(ProtocolError::invalid_value(
+                    "cursor paging follows creation order: sortBy cannot be combined with cursor",
+                ));
+            }
+            Some(token) => Some(Cursor::decode(token, &fingerprint(filter.as_ref()))?),
+        };
         Ok(ListRequest {
             filter,
             sort_by,
@@ -168,8 +190,32 @@ impl RawListParams {
             count,
             attributes: attribute_list(&self.attributes)?,
             excluded_attributes: attribute_list(&self.excluded_attributes)?,
+            cursor,
         })
     }
+}
+
+/// The ListResponse body of a cursor-paged request (RFC 9865 §2.2): no `startIndex`;
+/// `nextCursor` / `previousCursor` when there is such a page.
+pub fn cursor_list_response(
+    total: u64,
+    resources: Vec<Value>,
+    next: Option<String>,
+    previous: Option<String>,
+) -> Value {
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let Some(next) = next {
+        body["nextCursor"] = json!(next);
+    }
+    if let Some(previous) = previous {
+        body["previousCursor"] = json!(previous);
+    }
+    body
 }
 
 /// The ListResponse body (RFC 7644 §3.4.2); counters are JSON integers (Okta checks).

@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod case_insensitive;
 pub mod catalog;
+pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod filter;

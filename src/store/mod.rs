@@ -101,6 +101,8 @@ pub struct Attached {
 pub struct Page<T> {
     pub total: u64,
     pub items: Vec<T>,
+    /// Cursor paging: more items lie beyond this page in the direction it was read.
+    pub more: bool,
 }
 
 /// A new SCIM configuration and the hash of its token.

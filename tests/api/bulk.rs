@@ -207,7 +207,30 @@ async fn licensing_applies_through_bulk_and_the_linkedin_preset_offers_none(back
     assert_scim_error(response, StatusCode::NOT_IMPLEMENTED, None).await;
 }
 
+/// `/Bulk` answers under every SCIM base, and locates what it creates under that base.
+async fn bulk_is_served_under_every_scim_base(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (i, base) in ["", "/scim", "/scim/v2"].into_iter().enumerate() {
+        let body = bulk_body(json!([create("a", user_body(&format!("u{i}@acme.com")))]), None);
+        let response = app
+            .client
+            .post(format!("{}{base}/Bulk", app.address))
+            .bearer_auth(&app.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let body = expect_json(response, StatusCode::OK, base).await;
+        let location = body["Operations"][0]["location"].as_str().unwrap_or_default();
+        assert!(
+            location.starts_with(&format!("{}{base}/Users/", app.address)),
+            "{base}: {body}"
+        );
+    }
+}
+
 backend_tests!(
+    bulk_is_served_under_every_scim_base,
     bulk_ids_resolve_in_any_order,
     fail_on_errors_stops_midway,
     bulk_limits_are_advertised_and_enforced,

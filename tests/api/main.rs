@@ -20,6 +20,7 @@ mod auth;
 mod browser;
 mod bulk;
 mod cli;
+mod cursors;
 mod discovery;
 mod edge;
 mod errors;

@@ -842,6 +842,7 @@ pub(super) async fn users(
             crate::store::Page {
                 total: 0,
                 items: Vec::new(),
+                more: false,
             },
             Some(e.to_string()),
         ),

@@ -28,6 +28,7 @@ use super::principals::{PRINCIPALS_CHANNEL, PrincipalCache};
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
 use crate::ids::Id;
+use crate::scim::cursor::Cursor;
 
 /// The store files compiled for SQLite.
 #[path = "."]
@@ -304,6 +305,36 @@ fn list_queries<'t, DB: Dialect>(
     push_where(&mut count_qb)?;
     let mut qb = QueryBuilder::<DB>::new(format!("{prefix}select {columns} from {table} r"));
     let translator = push_where(&mut qb)?;
+    if let Some(cursor) = &query.cursor {
+        // RFC 9865 keyset paging on (created_at, id): a page at any depth costs what
+        // the first costs (the (account_id, created_at, id) index), and rows inserted
+        // meanwhile neither repeat nor hide the rows already there. One row more than
+        // the page tells whether another page follows.
+        let descending = match cursor {
+            Cursor::First => false,
+            Cursor::After(position) | Cursor::Before(position) => {
+                let before = matches!(cursor, Cursor::Before(_));
+                // A row-value comparison: both databases seek the index with it.
+                let op = if before { "<" } else { ">" };
+                qb.push(format!(" and (r.created_at, r.id) {op} ("));
+                DB::bind_int(&mut qb, position.created_at);
+                qb.push(", ");
+                DB::bind_text(&mut qb, position.id.clone());
+                qb.push(")");
+                before
+            }
+        };
+        qb.push(if descending {
+            " order by r.created_at desc, r.id desc limit "
+        } else {
+            " order by r.created_at, r.id limit "
+        });
+        DB::bind_int(
+            &mut qb,
+            i64::try_from(query.count.saturating_add(1)).unwrap_or(i64::MAX),
+        );
+        return Ok((count_qb, qb));
+    }
     qb.push(" order by ");
     if let Some(sort_by) = &query.sort_by {
         let expr = translator.sort_expr::<DB>(sort_by)?;

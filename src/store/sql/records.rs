@@ -5,6 +5,7 @@ use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
 use crate::ids::AccountId;
+use crate::scim::cursor::Cursor;
 use crate::store::dialect::Dialect;
 use crate::store::query::Target;
 use crate::store::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
@@ -104,29 +105,32 @@ impl SqlStore<Db> {
                 return Ok(Page {
                     total,
                     items: Vec::new(),
+                    more: false,
                 });
             }
             let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-            let items = rows.into_iter().map(Into::into).collect();
-            return Ok(Page { total, items });
+            let (items, more) = cursor_page(query, rows.into_iter().map(Into::into).collect());
+            return Ok(Page { total, items, more });
         }
-        let items: Vec<ResourceRecord> = if query.count == 0 {
-            Vec::new()
+        let (items, more) = if query.count == 0 {
+            (Vec::new(), false)
         } else {
             let rows: Vec<R> = page_qb.build_query_as().fetch_all(&self.pool).await?;
-            rows.into_iter().map(Into::into).collect()
+            cursor_page(query, rows.into_iter().map(Into::into).collect())
         };
-        // A page that is not full, or an empty first page, is the end of the result:
-        // it tells the total without counting (a lookup by userName is one statement).
+        // An index-paged page that is not full, or an empty first page, is the end of the
+        // result: it tells the total without counting (a lookup by userName is one
+        // statement). A cursor page does not know how many rows precede it.
         let before = query.start_index.saturating_sub(1);
         let seen = items.len() as u64;
-        let total = if query.count > 0 && (seen < query.count && (seen > 0 || before == 0)) {
+        let ends = query.cursor.is_none() && query.count > 0 && seen < query.count && (seen > 0 || before == 0);
+        let total = if ends {
             before + seen
         } else {
             let counted: i64 = count_qb.build_query_scalar().fetch_one(&self.pool).await?;
             counted.max(0) as u64
         };
-        Ok(Page { total, items })
+        Ok(Page { total, items, more })
     }
 
     pub(super) async fn delete_record(
@@ -175,4 +179,18 @@ impl SqlStore<Db> {
         }
         Ok(out)
     }
+}
+
+/// A cursor page reads one row beyond it (see `list_queries`) to tell whether more
+/// follow, and a previous page is read backwards: trim and order it, and say whether
+/// rows lie beyond it.
+fn cursor_page(query: &ListRequest, mut items: Vec<ResourceRecord>) -> (Vec<ResourceRecord>, bool) {
+    let more = query.cursor.is_some() && items.len() as u64 > query.count;
+    if more {
+        items.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
+    }
+    if matches!(query.cursor, Some(Cursor::Before(_))) {
+        items.reverse();
+    }
+    (items, more)
 }

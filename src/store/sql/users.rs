@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row, Transaction};
 use super::Db;
 use crate::clock::rfc3339;
 use crate::ids::{AccountId, ConfigurationId, UserId};
-use crate::licensing::SeatChange;
+use crate::licensing::{NoChange, SeatChange};
 use crate::licensing::SeatRequest;
 use crate::licensing::rules::SeatPlan;
 use crate::licensing::{License, LicenseState};
@@ -382,7 +382,7 @@ impl UserStore for SqlStore<Db> {
                 if matches!(seat.plan(before.active), SeatPlan::Nothing) {
                     return Ok(UserWrite {
                         record: current,
-                        seats: SeatChange::Unchanged,
+                        seats: SeatChange::Kept(NoChange::NoAutoAssign),
                     });
                 }
                 let mut tx = match tx.take() {
