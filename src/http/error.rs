@@ -72,13 +72,25 @@ impl From<RequestTooLarge> for ApiError {
     }
 }
 
-/// Errors that say the database cannot be reached now (an outage, a full pool), not
-/// that the request is wrong: answered 503 with `Retry-After`.
+/// Errors that say the database cannot be reached now (an outage, a full pool, SQLite's
+/// write lock held past the busy timeout), not that the request is wrong: answered 503
+/// with `Retry-After`.
 fn database_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
-    )
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Database(db) => sqlite_busy(db.as_ref()),
+        _ => false,
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection holds the lock.
+fn sqlite_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && e.code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// Seconds a client is told to wait after a 503.

@@ -70,6 +70,7 @@ pub struct TestAppBuilder {
     clock: Arc<dyn Clock>,
     max_body_bytes: usize,
     max_page_size: u32,
+    database_acquire_timeout_ms: u64,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -108,6 +109,11 @@ impl TestAppBuilder {
         self.max_page_size = n;
         self
     }
+    /// How long a request waits for a connection (and, on SQLite, for the write lock).
+    pub fn database_acquire_timeout_ms(mut self, ms: u64) -> Self {
+        self.database_acquire_timeout_ms = ms;
+        self
+    }
 
     pub async fn spawn(self) -> TestApp {
         self.start(std::future::pending()).await.0
@@ -144,6 +150,7 @@ impl TestAppBuilder {
             profile: self.profile,
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
+            database_acquire_timeout_ms: self.database_acquire_timeout_ms,
             ..Settings::default()
         };
         let app = Application::build(settings, self.clock).await.expect("build app");
@@ -273,6 +280,7 @@ impl TestApp {
             clock: Arc::new(SystemClock),
             max_body_bytes: 1024 * 1024,
             max_page_size: 1000,
+            database_acquire_timeout_ms: Settings::default().database_acquire_timeout_ms,
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()
