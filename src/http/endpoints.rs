@@ -224,22 +224,27 @@ pub(super) async fn patch<K: Kind>(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let projection = params.projection()?;
-    check_patch_request(&body, K::DEFERRED)?;
+    let operations = check_patch_request(&body, K::DEFERRED)?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| {
         let mut leniency = leniency(&scim.principal);
-        let patched = apply_patch(
-            &current.doc,
-            &body,
-            K::schema(),
-            K::DEFERRED,
-            &current.id,
-            &mut leniency,
-        )
-        .and_then(|outcome| {
-            let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
+        let run = |leniency: &mut Leniency| -> Result<_, ProtocolError> {
+            let outcome = apply_patch(
+                &current.doc,
+                &body,
+                K::schema(),
+                K::DEFERRED,
+                &current.id,
+                leniency,
+            )?;
+            let doc = normalize(outcome.resource, K::schema(), leniency)?;
             check_document(&doc, K::schema(), K::DEFERRED)?;
             Ok((doc, outcome.deferred))
-        });
+        };
+        let patched = if operations > LARGE_PATCH_OPERATIONS {
+            off_the_async_workers(|| run(&mut leniency))
+        } else {
+            run(&mut leniency)
+        };
         scim.note.tolerances(&leniency);
         let (doc, deferred) = patched?;
         K::patched(current, doc, deferred)
@@ -249,6 +254,22 @@ pub(super) async fn patch<K: Kind>(
         return Ok(no_content(record.version));
     }
     respond::<K>(&scim, &record, &projection, StatusCode::OK, None).await
+}
+
+/// Above this many operations a PATCH is CPU work worth taking off the async workers.
+const LARGE_PATCH_OPERATIONS: usize = 100;
+
+/// Run `work` (CPU-bound, under a database lock) so that the other tasks of this async
+/// worker move to another thread meanwhile (`block_in_place`); in place on a
+/// current-thread runtime, which cannot.
+fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
