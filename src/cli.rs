@@ -496,6 +496,7 @@ async fn seed(settings: &Settings, args: &SeedUsers) -> Result<usize, Box<dyn st
         count: 0,
         attributes: Vec::new(),
         excluded_attributes: Vec::new(),
+        cursor: None,
     };
     let first = usize::try_from(store.list_users(&account.id, &all).await?.total)?;
     let mut leniency = Leniency::new(ClientProfile::Strict);

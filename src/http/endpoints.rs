@@ -246,33 +246,39 @@ pub(super) async fn patch<K: Kind>(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let projection = params.projection()?;
-    check_patch_request(&body, K::DEFERRED)?;
+    let operations = check_patch_request(&body, K::DEFERRED)?;
     let held = K::server_held(&scim, &id, &body).await?;
     let record = modify::<K, _>(&scim, &id, &headers, |current| {
         let mut leniency = leniency(&scim.principal);
-        let with_held = held.as_ref().map(|(urn, value)| {
-            let mut doc = current.doc.clone();
-            if let Some(map) = doc.as_object_mut() {
-                map.insert((*urn).to_owned(), value.clone());
-            }
-            doc
-        });
-        let patched = apply_patch(
-            with_held.as_ref().unwrap_or(&current.doc),
-            &body,
-            K::schema(),
-            K::DEFERRED,
-            &current.id,
-            &mut leniency,
-        )
-        .and_then(|mut outcome| {
+        let run = |leniency: &mut Leniency| -> Result<_, ProtocolError> {
+            // The server-held extension (licenses) is seen by the PATCH, never written.
+            let with_held = held.as_ref().map(|(urn, value)| {
+                let mut doc = current.doc.clone();
+                if let Some(map) = doc.as_object_mut() {
+                    map.insert((*urn).to_owned(), value.clone());
+                }
+                doc
+            });
+            let mut outcome = apply_patch(
+                with_held.as_ref().unwrap_or(&current.doc),
+                &body,
+                K::schema(),
+                K::DEFERRED,
+                &current.id,
+                leniency,
+            )?;
             if let (Some((urn, _)), Some(map)) = (&held, outcome.resource.as_object_mut()) {
                 map.remove(*urn);
             }
-            let doc = normalize(outcome.resource, K::schema(), &mut leniency)?;
+            let doc = normalize(outcome.resource, K::schema(), leniency)?;
             check_document(&doc, K::schema(), K::DEFERRED)?;
             Ok((doc, outcome.deferred))
-        });
+        };
+        let patched = if operations > LARGE_PATCH_OPERATIONS {
+            off_the_async_workers(|| run(&mut leniency))
+        } else {
+            run(&mut leniency)
+        };
         scim.note.tolerances(&leniency);
         let (doc, deferred) = patched?;
         K::patched(current, doc, deferred)
@@ -282,6 +288,22 @@ pub(super) async fn patch<K: Kind>(
         return Ok(no_content(record.version));
     }
     respond::<K>(&scim, record, &projection, StatusCode::OK, None).await
+}
+
+/// Above this many operations a PATCH is CPU work worth taking off the async workers.
+const LARGE_PATCH_OPERATIONS: usize = 100;
+
+/// Run `work` (CPU-bound, under a database lock) so that the other tasks of this async
+/// worker move to another thread meanwhile (`block_in_place`); in place on a
+/// current-thread runtime, which cannot.
+fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
 }
 
 /// Read-modify-write under the store's row lock: `change` turns the stored record into

@@ -87,7 +87,8 @@ impl From<RequestTooLarge> for ApiError {
 }
 
 /// Errors that say the database cannot be reached now (an outage, a restart, a full
-/// pool), not that the request is wrong: answered 503 with `Retry-After`.
+/// pool, SQLite's write lock held past the busy timeout), not that the request is wrong:
+/// answered 503 with `Retry-After`.
 fn database_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut
@@ -95,9 +96,12 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-            .is_some_and(|pg| postgres_unavailable(pg.code())),
+        sqlx::Error::Database(db) => {
+            sqlite_busy(db.as_ref())
+                || db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some_and(|pg| postgres_unavailable(pg.code()))
+        }
         _ => false,
     }
 }
@@ -107,6 +111,14 @@ fn database_unavailable(e: &sqlx::Error) -> bool {
 /// connect now (starting up or in recovery), 53300 too many connections.
 fn postgres_unavailable(sqlstate: &str) -> bool {
     sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED (any extended code): another connection holds the lock.
+fn sqlite_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
+    e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && e.code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// Seconds a client is told to wait after a 503.

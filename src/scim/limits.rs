@@ -39,13 +39,14 @@ pub const INDEXED_ATTRIBUTES: [(&str, Option<&str>); 4] = [
 #[error("{0}")]
 pub struct RequestTooLarge(pub String);
 
-/// A PATCH body's operations and the values it carries for `deferred` attributes.
-pub fn check_patch_request(body: &Value, deferred: &[&str]) -> Result<(), RequestTooLarge> {
+/// A PATCH body's operations and the values it carries for `deferred` attributes; the
+/// number of operations.
+pub fn check_patch_request(body: &Value, deferred: &[&str]) -> Result<usize, RequestTooLarge> {
     let Some(Value::Array(operations)) = body
         .as_object()
         .and_then(|b| case_insensitive::get(b, "Operations"))
     else {
-        return Ok(());
+        return Ok(0);
     };
     if operations.len() > MAX_PATCH_OPERATIONS {
         return Err(RequestTooLarge(format!(
@@ -66,7 +67,8 @@ pub fn check_patch_request(body: &Value, deferred: &[&str]) -> Result<(), Reques
             }
         })
         .sum();
-    check_members(carried)
+    check_members(carried)?;
+    Ok(operations.len())
 }
 
 /// A POST/PUT body's values of `deferred` attributes.

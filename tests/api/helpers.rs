@@ -78,6 +78,7 @@ pub struct TestAppBuilder {
     /// Changes to the settings beyond the ones above (journal, faults …).
     tweaks: Vec<SettingsTweak>,
     bulk_max_operations: u32,
+    database_acquire_timeout_ms: u64,
     /// Holds the SQLite database and the seed files; removed with the `TestApp`.
     files: tempfile::TempDir,
 }
@@ -130,6 +131,11 @@ impl TestAppBuilder {
         self.bulk_max_operations = n;
         self
     }
+    /// How long a request waits for a connection (and, on SQLite, for the write lock).
+    pub fn database_acquire_timeout_ms(mut self, ms: u64) -> Self {
+        self.database_acquire_timeout_ms = ms;
+        self
+    }
 
     pub async fn spawn(self) -> TestApp {
         self.start(std::future::pending()).await.0
@@ -168,6 +174,7 @@ impl TestAppBuilder {
             max_body_bytes: self.max_body_bytes,
             max_page_size: self.max_page_size,
             bulk_max_operations: self.bulk_max_operations,
+            database_acquire_timeout_ms: self.database_acquire_timeout_ms,
             ..Settings::default()
         };
         for tweak in self.tweaks {
@@ -303,6 +310,7 @@ impl TestApp {
             max_page_size: 1000,
             tweaks: Vec::new(),
             bulk_max_operations: 1000,
+            database_acquire_timeout_ms: Settings::default().database_acquire_timeout_ms,
             files: tempfile::Builder::new()
                 .prefix("lscim-test-")
                 .tempdir()

@@ -208,3 +208,33 @@ backend_tests!(
     filters_are_bounded_in_length_and_multi_valued_work,
     deeply_nested_json_is_a_scim_400,
 );
+
+/// Issue 15: a writer that finds SQLite's write lock held past the busy timeout is
+/// answered 503 with `Retry-After`, never 500 "database is locked". (SQLite only: the
+/// Postgres outage has its own tests.)
+mod sqlite_busy {
+    use sqlx::{Connection, Executor};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_held_write_lock_is_503_with_retry_after_then_served() {
+        let app = TestApp::builder(Backend::Sqlite)
+            .database_acquire_timeout_ms(300)
+            .spawn()
+            .await;
+        let mut holder = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+        holder.execute("BEGIN IMMEDIATE").await.unwrap();
+        let response = app.post("/Users", &user_body("alice@acme.com")).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("5")
+        );
+        assert_scim_error(response, StatusCode::SERVICE_UNAVAILABLE, None).await;
+        holder.execute("ROLLBACK").await.unwrap();
+        app.create_user(&user_body("alice@acme.com")).await;
+    }
+}

@@ -1412,6 +1412,172 @@ mod props {
     }
 }
 
+/// Properties of well-formed PATCHes on well-formed users: a PATCH followed by its
+/// inverse restores the user; replaces are idempotent.
+mod algebra {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SINGLE: [&str; 4] = ["displayName", "title", "nickName", "active"];
+
+    fn word() -> impl Strategy<Value = String> {
+        "[a-z]{1,6}"
+    }
+
+    fn single_value(attr: &str) -> BoxedStrategy<Value> {
+        if attr == "active" {
+            any::<bool>().prop_map(Value::Bool).boxed()
+        } else {
+            word().prop_map(Value::String).boxed()
+        }
+    }
+
+    /// A stored user: some single-valued attributes, maybe a given name, 0–3 emails.
+    fn stored_user() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(prop::option::of(word()), SINGLE.len()),
+            any::<bool>(),
+            prop::option::of(word()),
+            prop::collection::vec(prop::sample::select(vec!["work", "home"]), 0..4),
+        )
+            .prop_map(|(singles, active, given, email_types)| {
+                let mut doc = Map::new();
+                doc.insert("userName".into(), json!("prop@example.com"));
+                for (attr, value) in SINGLE.iter().zip(singles) {
+                    match (*attr, value) {
+                        ("active", Some(_)) => {
+                            doc.insert("active".into(), json!(active));
+                        }
+                        (attr, Some(v)) => {
+                            doc.insert(attr.into(), json!(v));
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(given) = given {
+                    doc.insert("name".into(), json!({"givenName": given}));
+                }
+                if !email_types.is_empty() {
+                    let emails: Vec<Value> = email_types
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| json!({"value": format!("e{i}@example.com"), "type": t}))
+                        .collect();
+                    doc.insert("emails".into(), Value::Array(emails));
+                }
+                Value::Object(doc)
+            })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Replace(&'static str, Value),
+        Remove(&'static str),
+        GivenName(String),
+        /// Add a fresh email (its value made unique by the step's position).
+        AddEmail,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            prop::sample::select(SINGLE.to_vec())
+                .prop_flat_map(|attr| single_value(attr).prop_map(move |v| Step::Replace(attr, v))),
+            prop::sample::select(SINGLE.to_vec()).prop_map(Step::Remove),
+            word().prop_map(Step::GivenName),
+            Just(Step::AddEmail),
+        ]
+    }
+
+    fn operation(step: &Step, position: usize) -> Value {
+        match step {
+            Step::Replace(attr, value) => json!({"op": "replace", "path": attr, "value": value}),
+            Step::Remove(attr) => json!({"op": "remove", "path": attr}),
+            Step::GivenName(given) => json!({"op": "replace", "path": "name.givenName", "value": given}),
+            Step::AddEmail => {
+                json!({"op": "add", "path": "emails", "value": [{"value": format!("new{position}@example.com"), "type": "other"}]})
+            }
+        }
+    }
+
+    /// The operation undoing `step` on `before` (the document it applied to).
+    fn inverse(step: &Step, position: usize, before: &Value) -> Option<Value> {
+        let restore = |path: &str, old: Option<&Value>| match old {
+            Some(old) => json!({"op": "replace", "path": path, "value": old}),
+            None => json!({"op": "remove", "path": path}),
+        };
+        match step {
+            Step::Replace(attr, _) => Some(restore(attr, before.get(*attr))),
+            Step::Remove(attr) => before.get(*attr).map(|old| restore(attr, Some(old))),
+            Step::GivenName(_) => Some(restore("name.givenName", before.pointer("/name/givenName"))),
+            Step::AddEmail => Some(
+                json!({"op": "remove", "path": format!("emails[value eq \"new{position}@example.com\"]")}),
+            ),
+        }
+    }
+
+    fn strict(doc: &Value, ops: Vec<Value>) -> Result<PatchOutcome, ProtocolError> {
+        run(ClientProfile::Strict, &user_schema(), doc, &[], Value::Array(ops)).0
+    }
+
+    fn replace_op() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            prop::sample::select(SINGLE.to_vec())
+                .prop_flat_map(|attr| single_value(attr).prop_map(move |v| json!({"op": "replace", "path": attr, "value": v}))),
+            word().prop_map(|g| json!({"op": "replace", "path": "name.givenName", "value": g})),
+            word().prop_map(|g| json!({"op": "replace", "path": "name", "value": {"familyName": g}})),
+            (word(), any::<bool>()).prop_map(|(w, primary)| json!({"op": "replace", "path": "emails", "value": [{"value": format!("{w}@example.com"), "type": "work", "primary": primary}, {"value": "x@example.com", "primary": true}]})),
+            word().prop_map(|d| json!({"op": "replace", "path": "emails[type eq \"work\"].display", "value": d})),
+            (word(), word()).prop_map(|(a, b)| json!({"op": "replace", "value": {"title": a, "name": {"givenName": b}}})),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_patch_then_its_inverse_restores_the_resource(
+            original in stored_user(),
+            steps in prop::collection::vec(step(), 1..8),
+        ) {
+            let mut doc = original.clone();
+            let mut inverses = Vec::new();
+            let mut forward = Vec::new();
+            for (position, step) in steps.iter().enumerate() {
+                let op = operation(step, position);
+                inverses.extend(inverse(step, position, &doc));
+                doc = strict(&doc, vec![op.clone()]).expect("a well-formed step applies").resource;
+                forward.push(op);
+            }
+            inverses.reverse();
+            let patched = strict(&original, forward).expect("the PATCH applies");
+            prop_assert_eq!(&patched.resource, &doc);
+            // Only removes of absent attributes: nothing to undo.
+            let restored = if inverses.is_empty() {
+                patched.resource
+            } else {
+                strict(&patched.resource, inverses).expect("the inverse applies").resource
+            };
+            prop_assert_eq!(restored, original);
+        }
+
+        #[test]
+        fn replaces_are_idempotent(
+            original in stored_user(),
+            ops in prop::collection::vec(replace_op(), 1..6),
+            profile in prop::sample::select(vec![ClientProfile::Strict, ClientProfile::Lenient]),
+        ) {
+            let schema = user_schema();
+            let (once, _) = run(profile, &schema, &original, &[], Value::Array(ops.clone()));
+            if let Ok(once) = once {
+                let (twice, _) = run(profile, &schema, &once.resource, &[], Value::Array(ops));
+                let twice = twice.expect("a replace that applied once applies again");
+                prop_assert_eq!(&twice.resource, &once.resource);
+                prop_assert!(!twice.changed);
+            }
+        }
+    }
+}
+
 /// Element visits (see [`index::WORK`]) of a lenient PATCH of `ops` on `doc`, which must
 /// succeed.
 fn work_of(schema: &ResourceSchema, doc: &Value, deferred: &[&str], ops: Value) -> usize {

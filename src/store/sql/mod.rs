@@ -106,7 +106,9 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            // A writer waits for SQLite's write lock as long as for a pool connection
+            // (SQLite's busy handler retries meanwhile); then it is answered 503.
+            .busy_timeout(acquire_timeout)
             .foreign_keys(true)
             // Read pages through a memory map rather than a read() call each: with 1M users
             // the indexes outgrow SQLite's per-connection page cache, and the syscalls
