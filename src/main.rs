@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
         Command::Clock(command) => return linkedin_scim::remote::clock(&settings, command).await,
         Command::Journal(command) => return linkedin_scim::remote::journal(&settings, command).await,
         Command::Fault(command) => return linkedin_scim::remote::fault(&settings, command).await,
+        Command::Snapshot(command) => return linkedin_scim::remote::snapshot(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ mod journal;
 mod render;
 mod root;
 mod search;
+mod snapshot;
 mod ui;
 mod users;
 
@@ -84,6 +85,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(clock::router())
         .merge(journal::router())
         .merge(faults::router())
+        .merge(snapshot::router())
         .merge(ui::router())
         .fallback(|| async { ApiError::NotFound("not found".into()) })
         .layer(DefaultBodyLimit::max(body_limit))

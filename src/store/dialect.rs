@@ -20,6 +20,8 @@ pub(crate) trait Dialect: sqlx::Database + Sized {
     /// The prefix that makes a query return its plan, and the plan row's text column.
     const EXPLAIN: &'static str;
     const EXPLAIN_COLUMN: usize;
+    /// What follows a bound parameter written to a JSON column (`::jsonb` on Postgres).
+    const JSON_PARAM: &'static str;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
     fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
@@ -65,6 +67,7 @@ impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "begin";
     const EXPLAIN: &'static str = "explain ";
     const EXPLAIN_COLUMN: usize = 0;
+    const JSON_PARAM: &'static str = "::jsonb";
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
@@ -117,6 +120,7 @@ impl Dialect for Sqlite {
     const EXPLAIN: &'static str = "explain query plan ";
     /// Columns: id, parent, notused, detail.
     const EXPLAIN_COLUMN: usize = 3;
+    const JSON_PARAM: &'static str = "";
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);

@@ -479,8 +479,32 @@ pub trait CenterStore: Send + Sync {
 }
 
 /// Everything the HTTP layer needs, behind one object.
-pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore {}
-impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore> Store for T {}
+/// An account's whole state as a snapshot document, and back (see `crate::snapshot`).
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// The account's rows; configurations' token hashes only with `token_hashes`.
+    async fn export_snapshot(
+        &self,
+        account: &Account,
+        token_hashes: bool,
+    ) -> StoreResult<crate::snapshot::Snapshot>;
+    /// Replace the account's state with the snapshot's, in one transaction. A
+    /// configuration without a token hash gets an unusable one (refresh its token).
+    async fn restore_snapshot(
+        &self,
+        account: &Account,
+        snapshot: &crate::snapshot::Snapshot,
+    ) -> StoreResult<()>;
+}
+
+pub trait Store:
+    AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore
+{
+}
+impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore>
+    Store for T
+{
+}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.

@@ -11,6 +11,7 @@ mod instances;
 mod journal;
 mod licenses;
 mod pools;
+mod snapshot;
 mod tokens;
 mod users;
 

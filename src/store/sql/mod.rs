@@ -44,6 +44,8 @@ mod sqlite {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "snapshot.rs"]
+    mod snapshot;
     #[path = "users.rs"]
     mod users;
 }
@@ -68,6 +70,8 @@ mod postgres {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "snapshot.rs"]
+    mod snapshot;
     #[path = "users.rs"]
     mod users;
 }
