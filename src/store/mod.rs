@@ -363,6 +363,14 @@ pub struct ActivityQuery {
     pub oldest_first: bool,
 }
 
+/// The configuration a revoked token named.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RevokedToken {
+    pub account_id: String,
+    pub configuration_id: String,
+    pub configuration_name: String,
+}
+
 /// How much of the journal to keep; `None` keeps without limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Retention {
@@ -380,6 +388,9 @@ pub trait ActivityStore: Send + Sync {
     ) -> StoreResult<Vec<ActivityRecord>>;
     /// Delete the records beyond `retention` (of every account); returns how many.
     async fn prune_activity(&self, retention: &Retention, now: Micros) -> StoreResult<u64>;
+    /// The configuration a revoked token (refreshed, or its configuration deleted) named,
+    /// while its account exists: a refused request is journaled against it.
+    async fn revoked_token(&self, hash: &TokenHash) -> StoreResult<Option<RevokedToken>>;
 }
 
 /// A SCIM configuration as the Account Center lists it: settings and token state, never

@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::Db;
+use crate::accounts::TokenHash;
 use crate::activity::ActivityRecord;
 use crate::ids::AccountId;
 use crate::journal::Exchange;
 use crate::store::dialect::Dialect;
 use crate::store::sql::SqlStore;
-use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, StoreError, StoreResult};
+use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, RevokedToken, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
@@ -270,5 +271,15 @@ impl ActivityStore for SqlStore<Db> {
             }
         }
         Ok(pruned)
+    }
+
+    async fn revoked_token(&self, hash: &TokenHash) -> StoreResult<Option<RevokedToken>> {
+        Ok(sqlx::query_as(
+            "select r.account_id, r.configuration_id, r.configuration_name from revoked_tokens r
+             join accounts a on a.id = r.account_id where r.token_hash = $1",
+        )
+        .bind(&hash.0)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
