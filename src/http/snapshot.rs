@@ -28,16 +28,18 @@ pub(super) fn router() -> Router<AppState> {
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ExportParams {
+#[into_params(parameter_in = Query)]
+pub(super) struct ExportParams {
     /// Include the configurations' token hashes (tokens then keep working after a
     /// restore); never the tokens themselves.
     #[serde(default)]
     token_hashes: bool,
 }
 
-async fn export(
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/snapshot", tag = "harness", params(ExportParams), responses((status = 200, body = Object)))]
+pub(super) async fn export(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
@@ -53,7 +55,8 @@ async fn export(
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
-async fn restore(
+#[utoipa::path(put, path = "/admin/api/accounts/{account}/snapshot", tag = "harness", request_body = Object, responses((status = 204), (status = 400)))]
+pub(super) async fn restore(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
