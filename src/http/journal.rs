@@ -79,6 +79,7 @@ pub(super) async fn journal(
         status: params.status,
         resource_id: params.resource_id,
         oldest_first: true,
+        with_exchange: true,
         ..ActivityFilter::default()
     };
     match params.format.as_deref() {
@@ -132,6 +133,7 @@ pub(super) async fn expect(
         after: since_id,
         since,
         oldest_first: true,
+        with_exchange: true,
         ..ActivityFilter::default()
     };
     let mut records: Vec<ActivityRecord> = Vec::new();

@@ -361,6 +361,8 @@ pub struct ActivityQuery {
     pub path_prefix: Option<String>,
     /// Oldest first (the journal's order) instead of newest first.
     pub oldest_first: bool,
+    /// Read the captured headers and bodies too (the journal; not the activity views).
+    pub with_exchange: bool,
 }
 
 /// The configuration a revoked token named.

@@ -46,6 +46,15 @@ const COLUMNS: &str =
     latency_us, resource_type, resource_id, outcome, detail, tolerances, user_agent, request_headers,
     request_body, response_headers, response_body, truncated, injected";
 
+/// The columns of the exchange (headers and bodies), each after a space and before a
+/// comma in `COLUMNS`.
+const EXCHANGE_COLUMNS: [&str; 4] = [
+    "request_headers",
+    "request_body",
+    "response_headers",
+    "response_body",
+];
+
 fn from_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> StoreResult<Option<T>> {
     text.map(serde_json::from_str)
         .transpose()
@@ -173,8 +182,16 @@ impl ActivityStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ActivityQuery,
     ) -> StoreResult<Vec<ActivityRecord>> {
+        // The activity views (newest first) never show headers and bodies: leave them out.
+        let columns = if query.with_exchange {
+            COLUMNS.to_owned()
+        } else {
+            EXCHANGE_COLUMNS.iter().fold(COLUMNS.to_owned(), |list, c| {
+                list.replace(&format!(" {c},"), &format!(" null as {c},"))
+            })
+        };
         let mut qb =
-            QueryBuilder::<Db>::new(format!("select id, {COLUMNS} from activity where account_id = "));
+            QueryBuilder::<Db>::new(format!("select id, {columns} from activity where account_id = "));
         Db::bind_text(&mut qb, account_id.to_string());
         if let Some(before) = query.before_id {
             qb.push(" and id < ");

@@ -79,6 +79,10 @@ async fn the_journal_keeps_redacted_headers_and_bodies(backend: Backend) {
         "{r}"
     );
     assert_eq!(page["next"], r["id"]);
+    // The activity view leaves the exchange out (the journal has it).
+    let activity = app.admin_get_ok("/accounts/demo/activity").await;
+    assert_eq!(activity[0]["id"], r["id"]);
+    assert!(activity[0].get("requestBody").is_none(), "{activity}");
 }
 
 async fn bodies_are_cut_at_the_cap_and_capture_can_be_turned_off(backend: Backend) {
