@@ -86,6 +86,15 @@ impl ActivityNote {
         });
     }
 
+    /// The request was refused for a revoked token, which named this configuration.
+    pub fn revoked(&self, token: &crate::store::RevokedToken) {
+        self.with(|n| {
+            n.account_id = Some(token.account_id.clone());
+            n.configuration_id = Some(token.configuration_id.clone());
+            n.configuration_name = Some(token.configuration_name.clone());
+        });
+    }
+
     /// A fault was injected into the request (see `crate::faults`).
     pub fn injected(&self, fault: String) {
         self.with(|n| n.injected = Some(fault));

@@ -55,6 +55,9 @@ pub enum Command {
     /// Faults injected into the running server's SCIM answers.
     #[command(subcommand)]
     Fault(crate::remote::FaultCommand),
+    /// Export an account's whole state, or restore it (through the running server).
+    #[command(subcommand)]
+    Snapshot(crate::remote::SnapshotCommand),
 }
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the

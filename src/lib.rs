@@ -17,6 +17,7 @@ pub mod membership;
 pub mod remote;
 pub mod scim;
 mod server;
+pub mod snapshot;
 pub mod store;
 pub mod telemetry;
 
@@ -76,13 +77,7 @@ impl Application {
         if let Some(path) = &settings.seed {
             let seed = Seed::from_file(path)?;
             apply_seed(store.as_ref(), &seed, now).await?;
-            install_faults(
-                &center::Center::new(store.clone(), clock.clone()),
-                &faults,
-                &seed,
-                now,
-            )
-            .await?;
+            apply_harness_seed(&store, &clock, &faults, &seed, now).await?;
         }
         let fixed_demo = fixed_token(settings.demo_token.as_ref(), StartupError::DemoToken)?;
         let demo = ensure_demo(
@@ -176,27 +171,54 @@ impl Application {
 /// How long a graceful shutdown waits for the activity log to be written.
 pub const ACTIVITY_FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Set the faults a seed file declares (`[[accounts.faults]]`).
-async fn install_faults(
-    center: &center::Center,
+/// What a seed file declares for the test harness: the snapshot an account starts from
+/// (restored while the account has no users and no groups) and the faults it sets.
+async fn apply_harness_seed(
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
     faults: &faults::Faults,
     seed: &Seed,
     now: i64,
 ) -> Result<(), StartupError> {
+    let center = center::Center::new(store.clone(), clock.clone());
     for declared in &seed.accounts {
-        if declared.faults.is_empty() {
+        if declared.faults.is_empty() && declared.snapshot.is_none() {
             continue;
         }
         let account = center
             .account(&declared.name)
             .await
             .map_err(|e| SeedError::Invalid(format!("account {:?}: {e}", declared.name)))?;
+        if let Some(path) = &declared.snapshot {
+            restore_seed_snapshot(store.as_ref(), &account, path).await?;
+        }
         for spec in &declared.faults {
             faults
                 .add(account.id.clone(), spec.clone(), now)
                 .map_err(|e| SeedError::Invalid(format!("account {:?}: fault: {e}", declared.name)))?;
         }
     }
+    Ok(())
+}
+
+/// Restore the snapshot file `path` into `account` when it has no users and no groups.
+async fn restore_seed_snapshot(
+    store: &dyn Store,
+    account: &accounts::Account,
+    path: &std::path::Path,
+) -> Result<(), StartupError> {
+    let invalid = |e: String| SeedError::Invalid(format!("snapshot {}: {e}", path.display()));
+    let current = store.export_snapshot(account, false).await?;
+    let empty = ["users", "groups"]
+        .iter()
+        .all(|t| current.tables.get(*t).is_none_or(Vec::is_empty));
+    if !empty {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
+    let snapshot: snapshot::Snapshot = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    snapshot.validate().map_err(invalid)?;
+    store.restore_snapshot(account, &snapshot).await?;
     Ok(())
 }
 

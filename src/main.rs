@@ -42,6 +42,7 @@ async fn main() -> ExitCode {
         Command::SeedUsers(args) => return linkedin_scim::cli::seed_users(&settings, &args).await,
         Command::Journal(command) => return linkedin_scim::remote::journal(&settings, command).await,
         Command::Fault(command) => return linkedin_scim::remote::fault(&settings, command).await,
+        Command::Snapshot(command) => return linkedin_scim::remote::snapshot(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -158,6 +158,71 @@ pub async fn fault(settings: &Settings, command: FaultCommand) -> ExitCode {
     }
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Print the account's whole state as a snapshot (JSON) to stdout.
+    Export {
+        #[command(flatten)]
+        server: ServerArg,
+        #[arg(long, short)]
+        account: String,
+        /// Include the configurations' token hashes, so tokens keep working after a restore.
+        #[arg(long)]
+        token_hashes: bool,
+    },
+    /// Replace the account's state with a snapshot file's.
+    Restore {
+        #[command(flatten)]
+        server: ServerArg,
+        #[arg(long, short)]
+        account: String,
+        file: std::path::PathBuf,
+    },
+}
+
+/// Run a `snapshot` command against the running server.
+pub async fn snapshot(settings: &Settings, command: SnapshotCommand) -> ExitCode {
+    let result = match command {
+        SnapshotCommand::Export {
+            server,
+            account,
+            token_hashes,
+        } => {
+            let path = format!(
+                "/accounts/{}/snapshot?tokenHashes={token_hashes}",
+                encode(&account)
+            );
+            send(settings, &server, reqwest::Method::GET, &path, None)
+                .await
+                .and_then(ok_text)
+        }
+        SnapshotCommand::Restore {
+            server,
+            account,
+            file,
+        } => match std::fs::read_to_string(&file).map(|t| serde_json::from_str::<Value>(&t)) {
+            Err(e) => Err(Failure(format!("cannot read {}: {e}", file.display()), 2)),
+            Ok(Err(e)) => Err(Failure(format!("{} is not JSON: {e}", file.display()), 2)),
+            Ok(Ok(document)) => {
+                let path = format!("/accounts/{}/snapshot", encode(&account));
+                send(settings, &server, reqwest::Method::PUT, &path, Some(document))
+                    .await
+                    .and_then(ok_text)
+            }
+        },
+    };
+    match result {
+        Ok(text) => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(Failure(message, code)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
 /// Exit code of an `expect` that does not hold.
 const EXPECTATION_FAILED: u8 = 5;
 

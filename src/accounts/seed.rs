@@ -42,6 +42,10 @@ pub struct SeedAccount {
     /// Faults injected from start-up (see `docs/test-harness.md`).
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// A snapshot file (relative to the seed file) the account starts from while it has
+    /// no users and no groups (a new or reset account).
+    #[serde(default)]
+    pub snapshot: Option<std::path::PathBuf>,
 }
 
 impl SeedAccount {
@@ -129,10 +133,14 @@ impl Seed {
             path: path.display().to_string(),
             source,
         })?;
-        let seed: Seed = toml::from_str(&text).map_err(|source| SeedError::Parse {
+        let mut seed: Seed = toml::from_str(&text).map_err(|source| SeedError::Parse {
             path: path.display().to_string(),
             source: Box::new(source),
         })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for snapshot in seed.accounts.iter_mut().filter_map(|a| a.snapshot.as_mut()) {
+            *snapshot = dir.join(&*snapshot);
+        }
         for account in &seed.accounts {
             for pool in account.instances.iter().flat_map(|i| &i.pools) {
                 if pool.seats < 0 {
@@ -239,6 +247,7 @@ fn demo_seed(profile: FidelityPreset, client_profile: ClientProfile, token: &Bea
             profile,
             fidelity: Default::default(),
             faults: Vec::new(),
+            snapshot: None,
             instances: vec![
                 SeedInstance {
                     name: sales_navigator.to_owned(),

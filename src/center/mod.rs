@@ -295,6 +295,8 @@ pub struct ActivityFilter {
     pub path: Option<String>,
     /// Oldest first (the journal's order).
     pub oldest_first: bool,
+    /// With the captured headers and bodies (the journal).
+    pub with_exchange: bool,
 }
 
 /// The largest page of users the Account Center lists.
@@ -915,6 +917,7 @@ impl Center {
             after_id: filter.after,
             path_prefix: given(&filter.path),
             oldest_first: filter.oldest_first,
+            with_exchange: filter.with_exchange,
         };
         Ok(self.store.activity(&account.id, &query).await?)
     }

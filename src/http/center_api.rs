@@ -598,6 +598,10 @@ async fn remove_member(
         super::admin::accounts, super::admin::pools, super::admin::update_pool, super::admin::reset,
         super::admin::activity, super::admin::refresh_token, super::admin::add_group_members,
         super::admin::user_licenses, super::admin::activate_license, super::admin::revoke_license,
+        super::clock::show, super::clock::set, super::clock::advance,
+        super::journal::journal, super::journal::expect, super::journal::prune,
+        super::faults::list, super::faults::add, super::faults::clear, super::faults::clear_one,
+        super::snapshot::export, super::snapshot::restore,
     ),
     modifiers(&AdminTokenScheme),
     security(("admin_token" = []))

@@ -65,17 +65,28 @@ fn manual(state: &AppState) -> ApiResult<&ManualClock> {
     })
 }
 
-async fn show(State(state): State<AppState>, _: Admin) -> Response {
+#[utoipa::path(get, path = "/admin/api/clock", tag = "harness", responses((status = 200, body = Object, description = "`{\"mode\": \"manual\", \"now\": RFC 3339}`")))]
+pub(super) async fn show(State(state): State<AppState>, _: Admin) -> Response {
     view(&state)
 }
 
-async fn set(State(state): State<AppState>, _: Admin, ScimJson(body): ScimJson) -> ApiResult<Response> {
+#[utoipa::path(put, path = "/admin/api/clock", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 400), (status = 409, description = "the server runs on the system clock")))]
+pub(super) async fn set(
+    State(state): State<AppState>,
+    _: Admin,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
     let SetClock { now } = body_as(body, r#"{"now": "<RFC 3339 time>"}"#)?;
     manual(&state)?.set(now);
     Ok(view(&state))
 }
 
-async fn advance(State(state): State<AppState>, _: Admin, ScimJson(body): ScimJson) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/admin/api/clock/advance", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 400), (status = 409)))]
+pub(super) async fn advance(
+    State(state): State<AppState>,
+    _: Admin,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
     let AdvanceClock { seconds } = body_as(body, r#"{"seconds": <integer>}"#)?;
     let clock = manual(&state)?;
     chrono::Duration::try_seconds(seconds)

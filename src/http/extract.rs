@@ -77,7 +77,15 @@ impl FromRequestParts<AppState> for Authenticated {
                     .await?;
                 Ok(Authenticated(principal))
             }
-            Err(TokenRejection::Unknown) => Err(ApiError::Unauthorized("unknown or revoked token".into())),
+            Err(TokenRejection::Unknown) => {
+                // Only on this refusal path: is it a revoked token, and whose?
+                if let Some(note) = parts.extensions.get::<ActivityNote>()
+                    && let Ok(Some(revoked)) = state.store.revoked_token(&hash).await
+                {
+                    note.revoked(&revoked);
+                }
+                Err(ApiError::Unauthorized("unknown or revoked token".into()))
+            }
             Err(TokenRejection::Expired) => {
                 if let (Some(note), Some(principal)) = (parts.extensions.get::<ActivityNote>(), &expired) {
                     note.principal(principal);

@@ -139,13 +139,19 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
     Ok(state.center().account(name).await?)
 }
 
-async fn list(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/faults", tag = "harness", responses((status = 200, body = Vec<Object>)))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let faults = state.faults.list(&account.id, state.clock.now_micros());
     Ok(axum::Json(faults).into_response())
 }
 
-async fn add(
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/faults", tag = "harness", request_body = Object, responses((status = 201, body = Object), (status = 400)))]
+pub(super) async fn add(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
@@ -171,13 +177,19 @@ async fn add(
     Ok((StatusCode::CREATED, axum::Json(fault)).into_response())
 }
 
-async fn clear(State(state): State<AppState>, _: Admin, Path(name): Path<String>) -> ApiResult<Response> {
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/faults", tag = "harness", responses((status = 200, body = Object)))]
+pub(super) async fn clear(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     let account = account(&state, &name).await?;
     let cleared = state.faults.clear(&account.id, None);
     Ok(axum::Json(json!({ "cleared": cleared })).into_response())
 }
 
-async fn clear_one(
+#[utoipa::path(delete, path = "/admin/api/accounts/{account}/faults/{id}", tag = "harness", responses((status = 204), (status = 404)))]
+pub(super) async fn clear_one(
     State(state): State<AppState>,
     _: Admin,
     Path((name, id)): Path<(String, u64)>,

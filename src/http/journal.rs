@@ -29,9 +29,10 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The journal's filters; records come oldest first.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JournalParams {
+#[into_params(parameter_in = Query)]
+pub(super) struct JournalParams {
     /// Records after this id (the `next` of the previous page).
     after: Option<i64>,
     /// RFC 3339: requests at or after this time.
@@ -57,7 +58,8 @@ async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
     Ok(state.center().account(name).await?)
 }
 
-async fn journal(
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/journal", tag = "harness", params(JournalParams), responses((status = 200, body = Object, description = "`{\"records\": [...], \"next\": id}`, or JSON lines with `format=jsonl`"), (status = 400), (status = 404)))]
+pub(super) async fn journal(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
@@ -77,6 +79,7 @@ async fn journal(
         status: params.status,
         resource_id: params.resource_id,
         oldest_first: true,
+        with_exchange: true,
         ..ActivityFilter::default()
     };
     match params.format.as_deref() {
@@ -109,7 +112,8 @@ async fn journal(
     }
 }
 
-async fn expect(
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied: the closest requests and what differed"), (status = 400)))]
+pub(super) async fn expect(
     State(state): State<AppState>,
     _: Admin,
     Path(name): Path<String>,
@@ -129,6 +133,7 @@ async fn expect(
         after: since_id,
         since,
         oldest_first: true,
+        with_exchange: true,
         ..ActivityFilter::default()
     };
     let mut records: Vec<ActivityRecord> = Vec::new();
@@ -153,7 +158,8 @@ async fn expect(
     Ok((status, axum::Json(verdict)).into_response())
 }
 
-async fn prune(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/admin/api/journal/prune", tag = "harness", responses((status = 200, body = Object)))]
+pub(super) async fn prune(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
     state.activity.flush().await;
     let pruned = state
         .store

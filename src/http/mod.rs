@@ -22,6 +22,7 @@ mod render;
 mod root;
 mod search;
 mod throttle;
+mod snapshot;
 mod ui;
 mod users;
 
@@ -132,6 +133,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(clock::router())
         .merge(journal::router())
         .merge(faults::router())
+        .merge(snapshot::router())
         .merge(ui::router())
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.

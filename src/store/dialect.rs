@@ -23,6 +23,8 @@ pub(crate) trait Dialect: sqlx::Database + Sized {
     /// The statement telling other processes that principals changed (see
     /// `store/principals.rs`); SQLite has no notifications and relies on the TTL.
     const NOTIFY_PRINCIPALS: Option<&'static str>;
+    /// What follows a bound parameter written to a JSON column (`::jsonb` on Postgres).
+    const JSON_PARAM: &'static str;
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String);
     fn bind_int(qb: &mut QueryBuilder<Self>, value: i64);
@@ -83,6 +85,7 @@ impl Dialect for Postgres {
     const EXPLAIN_COLUMN: usize = 0;
     // The channel is `principals::PRINCIPALS_CHANNEL`.
     const NOTIFY_PRINCIPALS: Option<&'static str> = Some("notify linkedin_scim_principals");
+    const JSON_PARAM: &'static str = "::jsonb";
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);
@@ -142,6 +145,7 @@ impl Dialect for Sqlite {
     /// Columns: id, parent, notused, detail.
     const EXPLAIN_COLUMN: usize = 3;
     const NOTIFY_PRINCIPALS: Option<&'static str> = None;
+    const JSON_PARAM: &'static str = "";
 
     fn bind_text(qb: &mut QueryBuilder<Self>, value: String) {
         qb.push_bind(value);

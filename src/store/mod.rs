@@ -390,6 +390,16 @@ pub struct ActivityQuery {
     pub path_prefix: Option<String>,
     /// Oldest first (the journal's order) instead of newest first.
     pub oldest_first: bool,
+    /// Read the captured headers and bodies too (the journal; not the activity views).
+    pub with_exchange: bool,
+}
+
+/// The configuration a revoked token named.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RevokedToken {
+    pub account_id: String,
+    pub configuration_id: String,
+    pub configuration_name: String,
 }
 
 /// How much of the journal to keep; `None` keeps without limit.
@@ -409,6 +419,9 @@ pub trait ActivityStore: Send + Sync {
     ) -> StoreResult<Vec<ActivityRecord>>;
     /// Delete the records beyond `retention` (of every account); returns how many.
     async fn prune_activity(&self, retention: &Retention, now: Micros) -> StoreResult<u64>;
+    /// The configuration a revoked token (refreshed, or its configuration deleted) named,
+    /// while its account exists: a refused request is journaled against it.
+    async fn revoked_token(&self, hash: &TokenHash) -> StoreResult<Option<RevokedToken>>;
 }
 
 /// A SCIM configuration as the Account Center lists it: settings and token state, never
@@ -522,7 +535,6 @@ pub trait CenterStore: Send + Sync {
     async fn members(&self, account_id: &AccountId, group_id: &GroupId) -> StoreResult<Vec<Member>>;
 }
 
-/// Everything the HTTP layer needs, behind one object.
 /// The database pool's connections: open (idle or in use) and the most it may open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionUse {
@@ -531,8 +543,33 @@ pub struct ConnectionUse {
     pub max: u32,
 }
 
-pub trait Store: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore {}
-impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore> Store for T {}
+/// An account's whole state as a snapshot document, and back (see `crate::snapshot`).
+#[async_trait]
+pub trait SnapshotStore: Send + Sync {
+    /// The account's rows; configurations' token hashes only with `token_hashes`.
+    async fn export_snapshot(
+        &self,
+        account: &Account,
+        token_hashes: bool,
+    ) -> StoreResult<crate::snapshot::Snapshot>;
+    /// Replace the account's state with the snapshot's, in one transaction. A
+    /// configuration without a token hash gets an unusable one (refresh its token).
+    async fn restore_snapshot(
+        &self,
+        account: &Account,
+        snapshot: &crate::snapshot::Snapshot,
+    ) -> StoreResult<()>;
+}
+
+/// Everything the HTTP layer needs, behind one object.
+pub trait Store:
+    AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore
+{
+}
+impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore>
+    Store for T
+{
+}
 
 /// The indexed columns derived from a user document: computed in one place so that the
 /// columns can never disagree with the JSON.

@@ -11,6 +11,7 @@ mod instances;
 mod journal;
 mod licenses;
 mod pools;
+mod snapshot;
 mod tokens;
 mod users;
 
@@ -145,6 +146,18 @@ async fn every_admin_endpoint_needs_the_admin_token(backend: Backend) {
         (Method::DELETE, "/accounts/demo/groups/x/members/y"),
         (Method::GET, "/accounts/demo/activity"),
         (Method::POST, "/accounts/demo/reset"),
+        (Method::GET, "/clock"),
+        (Method::PUT, "/clock"),
+        (Method::POST, "/clock/advance"),
+        (Method::GET, "/accounts/demo/journal"),
+        (Method::POST, "/accounts/demo/journal/expect"),
+        (Method::POST, "/journal/prune"),
+        (Method::GET, "/accounts/demo/faults"),
+        (Method::POST, "/accounts/demo/faults"),
+        (Method::DELETE, "/accounts/demo/faults"),
+        (Method::DELETE, "/accounts/demo/faults/1"),
+        (Method::GET, "/accounts/demo/snapshot"),
+        (Method::PUT, "/accounts/demo/snapshot"),
     ];
     for (method, path) in endpoints {
         let url = format!("{}/admin/api{path}", app.address);
@@ -216,6 +229,14 @@ async fn the_openapi_document_describes_the_admin_api(backend: Backend) {
         "/admin/api/accounts/{account}/groups/{group}/members",
         "/admin/api/accounts/{account}/activity",
         "/admin/api/accounts/{account}/reset",
+        "/admin/api/clock",
+        "/admin/api/clock/advance",
+        "/admin/api/accounts/{account}/journal",
+        "/admin/api/accounts/{account}/journal/expect",
+        "/admin/api/journal/prune",
+        "/admin/api/accounts/{account}/faults",
+        "/admin/api/accounts/{account}/faults/{id}",
+        "/admin/api/accounts/{account}/snapshot",
     ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI lacks {path}");
     }

@@ -320,7 +320,56 @@ async fn the_cli_sets_and_clears_faults(backend: Backend) {
     assert_eq!(again.code, Some(3), "{}", again.stderr);
 }
 
+async fn snapshots_export_restore_and_seed_an_account(backend: Backend) {
+    use crate::helpers::acme::{SALESNAV, acme, seed};
+    let app = acme(backend, "rfc").await;
+    let a = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let remote = [
+        "--server",
+        app.address.as_str(),
+        "--admin-token",
+        app.admin_token.as_str(),
+    ];
+    let export = [
+        &["snapshot", "export", "-a", "acme", "--token-hashes"][..],
+        &remote,
+    ]
+    .concat();
+    let snapshot = ok(&app, &export).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("acme.json");
+    std::fs::write(&file, &snapshot).expect("write");
+
+    // A new server whose seed starts acme from the snapshot: same users, same tokens.
+    let extra = format!("snapshot = {:?}", file.display().to_string());
+    let seeded = TestApp::builder(backend).seed(&seed("rfc", &extra)).spawn().await;
+    let id = a["id"].as_str().expect("id");
+    assert_eq!(
+        seeded.get_as(SALESNAV, &format!("/Users/{id}")).await.status(),
+        StatusCode::OK
+    );
+
+    // Restoring by CLI puts the account back as it was.
+    seeded.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
+    let remote = [
+        "--server",
+        seeded.address.as_str(),
+        "--admin-token",
+        seeded.admin_token.as_str(),
+    ];
+    let path = file.display().to_string();
+    let restore = [&["snapshot", "restore", "-a", "acme", path.as_str()][..], &remote].concat();
+    ok(&seeded, &restore).await;
+    let again = [
+        &["snapshot", "export", "-a", "acme", "--token-hashes"][..],
+        &remote,
+    ]
+    .concat();
+    assert_eq!(ok(&seeded, &again).await, snapshot);
+}
+
 backend_tests!(
+    snapshots_export_restore_and_seed_an_account,
     the_cli_sets_and_clears_faults,
     the_cli_exports_the_journal_and_asserts_on_it,
     the_cli_sets_up_an_account_and_its_token_while_the_server_runs,

@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::Db;
+use crate::accounts::TokenHash;
 use crate::activity::ActivityRecord;
 use crate::ids::AccountId;
 use crate::journal::Exchange;
 use crate::store::dialect::Dialect;
 use crate::store::sql::SqlStore;
-use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, StoreError, StoreResult};
+use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, RevokedToken, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
@@ -44,6 +45,15 @@ const COLUMNS: &str =
     "account_id, configuration_id, configuration_name, at, request_id, method, path, status,
     latency_us, resource_type, resource_id, outcome, detail, tolerances, user_agent, request_headers,
     request_body, response_headers, response_body, truncated, injected";
+
+/// The columns of the exchange (headers and bodies), each after a space and before a
+/// comma in `COLUMNS`.
+const EXCHANGE_COLUMNS: [&str; 4] = [
+    "request_headers",
+    "request_body",
+    "response_headers",
+    "response_body",
+];
 
 fn from_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> StoreResult<Option<T>> {
     text.map(serde_json::from_str)
@@ -172,8 +182,16 @@ impl ActivityStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ActivityQuery,
     ) -> StoreResult<Vec<ActivityRecord>> {
+        // The activity views (newest first) never show headers and bodies: leave them out.
+        let columns = if query.with_exchange {
+            COLUMNS.to_owned()
+        } else {
+            EXCHANGE_COLUMNS.iter().fold(COLUMNS.to_owned(), |list, c| {
+                list.replace(&format!(" {c},"), &format!(" null as {c},"))
+            })
+        };
         let mut qb =
-            QueryBuilder::<Db>::new(format!("select id, {COLUMNS} from activity where account_id = "));
+            QueryBuilder::<Db>::new(format!("select id, {columns} from activity where account_id = "));
         Db::bind_text(&mut qb, account_id.to_string());
         if let Some(before) = query.before_id {
             qb.push(" and id < ");
@@ -270,5 +288,15 @@ impl ActivityStore for SqlStore<Db> {
             }
         }
         Ok(pruned)
+    }
+
+    async fn revoked_token(&self, hash: &TokenHash) -> StoreResult<Option<RevokedToken>> {
+        Ok(sqlx::query_as(
+            "select r.account_id, r.configuration_id, r.configuration_name from revoked_tokens r
+             join accounts a on a.id = r.account_id where r.token_hash = $1",
+        )
+        .bind(&hash.0)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }

@@ -46,6 +46,8 @@ mod sqlite {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "snapshot.rs"]
+    mod snapshot;
     #[path = "users.rs"]
     mod users;
 }
@@ -70,6 +72,8 @@ mod postgres {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "snapshot.rs"]
+    mod snapshot;
     #[path = "users.rs"]
     mod users;
 }

@@ -79,6 +79,10 @@ async fn the_journal_keeps_redacted_headers_and_bodies(backend: Backend) {
         "{r}"
     );
     assert_eq!(page["next"], r["id"]);
+    // The activity view leaves the exchange out (the journal has it).
+    let activity = app.admin_get_ok("/accounts/demo/activity").await;
+    assert_eq!(activity[0]["id"], r["id"]);
+    assert!(activity[0].get("requestBody").is_none(), "{activity}");
 }
 
 async fn bodies_are_cut_at_the_cap_and_capture_can_be_turned_off(backend: Backend) {
@@ -294,7 +298,53 @@ async fn a_request_with_an_expired_token_is_journaled_against_its_configuration(
     );
 }
 
+async fn requests_with_a_revoked_token_are_journaled_against_its_configuration(backend: Backend) {
+    use crate::helpers::acme::{LEARNING, acme};
+    let app = acme(backend, "rfc").await;
+    let refreshed = app
+        .admin(
+            Method::POST,
+            "/accounts/acme/configurations/Sales%20Navigator/token",
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(refreshed.status().is_success());
+    assert_eq!(
+        app.get_as(SALESNAV, "/Users?count=1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let deleted = app
+        .admin(Method::DELETE, "/accounts/acme/configurations/Learning")
+        .send()
+        .await
+        .expect("request");
+    assert!(deleted.status().is_success());
+    assert_eq!(
+        app.get_as(LEARNING, "/Users?count=1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A token that never existed names nothing: it is not journaled.
+    assert_eq!(
+        app.get_as("never-a-token-here", "/Users?count=1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let all = records(&journal(&app, "acme", "").await);
+    let refused: Vec<(&Value, &Value)> = all
+        .iter()
+        .map(|r| (&r["status"], &r["configurationName"]))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (&json!(401), &json!("Sales Navigator")),
+            (&json!(401), &json!("Learning"))
+        ]
+    );
+}
+
 backend_tests!(
+    requests_with_a_revoked_token_are_journaled_against_its_configuration,
     the_journal_keeps_redacted_headers_and_bodies,
     bodies_are_cut_at_the_cap_and_capture_can_be_turned_off,
     the_journal_filters_pages_and_exports_json_lines,

@@ -1,0 +1,70 @@
+//! Snapshots over the admin API: `GET /admin/api/accounts/{account}/snapshot` exports
+//! the account's state, `PUT` replaces it with a snapshot's.
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::AppState;
+use super::admin::{Admin, body_as};
+use super::error::{ApiError, ApiResult};
+use super::extract::ScimJson;
+use crate::scim::error::ProtocolError;
+use crate::snapshot::Snapshot;
+
+/// Largest snapshot a restore accepts (a whole account, not one SCIM request).
+const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route(
+        "/admin/api/accounts/{account}/snapshot",
+        get(export)
+            .put(restore)
+            .layer(DefaultBodyLimit::max(MAX_SNAPSHOT_BYTES)),
+    )
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ExportParams {
+    /// Include the configurations' token hashes (tokens then keep working after a
+    /// restore); never the tokens themselves.
+    #[serde(default)]
+    token_hashes: bool,
+}
+
+#[utoipa::path(get, path = "/admin/api/accounts/{account}/snapshot", tag = "harness", params(ExportParams), responses((status = 200, body = Object)))]
+pub(super) async fn export(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    params: Result<Query<ExportParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) =
+        params.map_err(|e| ProtocolError::invalid_value(format!("bad snapshot query: {}", e.body_text())))?;
+    let account = state.center().account(&name).await?;
+    let snapshot = state.store.export_snapshot(&account, params.token_hashes).await?;
+    let text = snapshot
+        .to_json()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+#[utoipa::path(put, path = "/admin/api/accounts/{account}/snapshot", tag = "harness", request_body = Object, responses((status = 204), (status = 400)))]
+pub(super) async fn restore(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    ScimJson(body): ScimJson,
+) -> ApiResult<Response> {
+    let snapshot: Snapshot = body_as(body, "a snapshot exported by GET …/snapshot")?;
+    snapshot.validate().map_err(ProtocolError::invalid_value)?;
+    let account = state.center().account(&name).await?;
+    state.store.restore_snapshot(&account, &snapshot).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

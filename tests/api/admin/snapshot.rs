@@ -1,0 +1,129 @@
+//! `/admin/api/accounts/{account}/snapshot`: an account's whole state out as one JSON
+//! document and back; restoring then exporting gives the same bytes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::acme::{SALESNAV, TEAMLINK, acme, pair, states};
+use crate::helpers::{Backend, TestApp, group_with, id_of, user_body};
+
+async fn export(app: &TestApp, query: &str) -> String {
+    let response = app
+        .admin(Method::GET, &format!("/accounts/acme/snapshot{query}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("text")
+}
+
+async fn restore(app: &TestApp, snapshot: &str) -> reqwest::Response {
+    app.admin(Method::PUT, "/accounts/acme/snapshot")
+        .header("content-type", "application/json")
+        .body(snapshot.to_owned())
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn a_restored_snapshot_exports_byte_for_byte_the_same(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let a = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let b = app.create_user_as(TEAMLINK, &user_body("b@acme.com")).await;
+    let c = app.create_user_as(TEAMLINK, &user_body("c@acme.com")).await;
+    assert_eq!(states(&c), vec![pair("sales_navigator", "waiting")]);
+    let group = app
+        .send_json_as(
+            SALESNAV,
+            Method::POST,
+            "/Groups",
+            &group_with("Sales", &[id_of(&a), id_of(&b)]),
+        )
+        .await;
+    assert_eq!(group.status(), StatusCode::CREATED);
+    let activate = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/accounts/acme/users/{}/licenses/sales_navigator/activate",
+                id_of(&a)
+            ),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(activate.status().is_success());
+
+    let before = export(&app, "?tokenHashes=true").await;
+    let document: Value = serde_json::from_str(&before).expect("json");
+    assert_eq!(document["format"], "linkedin-scim-snapshot/1");
+    assert_eq!(document["tables"]["users"].as_array().map(Vec::len), Some(3));
+    let origins: Vec<&Value> = document["tables"]["group_members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| &m["origin"])
+        .collect();
+    assert_eq!(origins, [&json!("scim"), &json!("scim")]);
+    assert!(
+        !export(&app, "").await.contains("token_hash"),
+        "hashes only when asked"
+    );
+
+    // Change everything, then go back.
+    let reset = app
+        .admin(Method::POST, "/accounts/acme/reset")
+        .send()
+        .await
+        .expect("request");
+    assert!(reset.status().is_success());
+    app.create_user_as(SALESNAV, &user_body("z@acme.com")).await;
+    assert_eq!(restore(&app, &before).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(export(&app, "?tokenHashes=true").await, before);
+
+    // The restored account works: the same tokens, ids and waiting order.
+    let c_now = app.get_ok_as(TEAMLINK, &format!("/Users/{}", id_of(&c))).await;
+    assert_eq!(states(&c_now), vec![pair("sales_navigator", "waiting")]);
+    let deleted = app.delete_as(TEAMLINK, &format!("/Users/{}", id_of(&b))).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let c_now = app.get_ok_as(TEAMLINK, &format!("/Users/{}", id_of(&c))).await;
+    assert_eq!(
+        states(&c_now),
+        vec![pair("sales_navigator", "assigned")],
+        "FCFS promotion"
+    );
+}
+
+async fn a_bad_snapshot_is_refused_and_changes_nothing(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let before = export(&app, "?tokenHashes=true").await;
+    let mut document: Value = serde_json::from_str(&before).expect("json");
+    document["tables"]["users"][0]["colour"] = json!("red");
+    assert_eq!(
+        restore(&app, &document.to_string()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let mut document: Value = serde_json::from_str(&before).expect("json");
+    document["format"] = json!("something-else/9");
+    assert_eq!(
+        restore(&app, &document.to_string()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(export(&app, "?tokenHashes=true").await, before);
+    // Without hashes, a restored configuration needs a new token.
+    assert_eq!(
+        restore(&app, &export(&app, "").await).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get_as(SALESNAV, "/Users?count=1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+backend_tests!(
+    a_restored_snapshot_exports_byte_for_byte_the_same,
+    a_bad_snapshot_is_refused_and_changes_nothing,
+);
