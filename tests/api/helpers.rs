@@ -528,6 +528,39 @@ pub async fn expect_json(response: Response, status: StatusCode, what: &str) -> 
     json
 }
 
+/// The status `token` gets from `base` (a SCIM base URL; a cheap authenticated request).
+pub async fn status_as(client: &reqwest::Client, base: &str, token: &str) -> StatusCode {
+    client
+        .get(format!("{base}/Users?count=0"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+/// Poll `base` until `token` is refused, as another process must within a second of a
+/// token change (docs/account-center.md); fails when a request sent more than a second
+/// after `changed` still gets in (a slow answer to an earlier request does not count).
+pub async fn refused_within_a_second(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    changed: std::time::Instant,
+) {
+    loop {
+        let sent = std::time::Instant::now();
+        if status_as(client, base, token).await == StatusCode::UNAUTHORIZED {
+            return;
+        }
+        assert!(
+            sent.duration_since(changed) < std::time::Duration::from_secs(1),
+            "the token is still accepted a second after it was changed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Send these requests at once (each on its own task) and return their statuses.
 pub async fn concurrently(requests: Vec<RequestBuilder>) -> Vec<StatusCode> {
     let tasks: Vec<_> = requests

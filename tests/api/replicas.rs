@@ -3,14 +3,14 @@
 //! and a token changed through one is refused by the others within a second, although
 //! each keeps authenticated principals in memory.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::backend_tests;
 use crate::helpers::acme::{LICENSES, SALESNAV, pool, seed};
-use crate::helpers::{Backend, TestApp, expect_json, user_body};
+use crate::helpers::{Backend, TestApp, expect_json, refused_within_a_second, status_as, user_body};
 
 /// A server process of the real binary on `database_url`, killed when dropped.
 struct Replica {
@@ -112,33 +112,6 @@ auto_assign = { instance = "Acme Sales Navigator", license_type = "Advanced Plus
     }
     let all = app.get_ok_as(SALESNAV, "/Users?count=0").await;
     assert_eq!(all["totalResults"], 200, "no user lost or duplicated");
-}
-
-/// The status `token` gets from `base` (a cheap authenticated request).
-async fn status_as(client: &reqwest::Client, base: &str, token: &str) -> StatusCode {
-    client
-        .get(format!("{base}/Users?count=0"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .status()
-}
-
-/// Poll `base` until `token` is refused; fails when a request sent more than a second
-/// after `changed` still gets in (a slow answer to an earlier request does not count).
-async fn refused_within_a_second(client: &reqwest::Client, base: &str, token: &str, changed: Instant) {
-    loop {
-        let sent = Instant::now();
-        if status_as(client, base, token).await == StatusCode::UNAUTHORIZED {
-            return;
-        }
-        assert!(
-            sent.duration_since(changed) < Duration::from_secs(1),
-            "the other replica still accepts the old token a second after the change"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 async fn a_token_changed_on_one_replica_is_refused_by_the_other_within_a_second(backend: Backend) {
