@@ -21,8 +21,8 @@ mod paths;
 mod render;
 mod root;
 mod search;
-mod throttle;
 mod snapshot;
+mod throttle;
 mod ui;
 mod users;
 

@@ -123,7 +123,8 @@ impl SqlStore<Db> {
         // statement). A cursor page does not know how many rows precede it.
         let before = query.start_index.saturating_sub(1);
         let seen = items.len() as u64;
-        let ends = query.cursor.is_none() && query.count > 0 && seen < query.count && (seen > 0 || before == 0);
+        let ends =
+            query.cursor.is_none() && query.count > 0 && seen < query.count && (seen > 0 || before == 0);
         let total = if ends {
             before + seen
         } else {

@@ -8,10 +8,10 @@ use sqlx::{QueryBuilder, Row, Transaction};
 use super::Db;
 use crate::clock::rfc3339;
 use crate::ids::{AccountId, ConfigurationId, UserId};
-use crate::licensing::{NoChange, SeatChange};
 use crate::licensing::SeatRequest;
 use crate::licensing::rules::SeatPlan;
 use crate::licensing::{License, LicenseState};
+use crate::licensing::{NoChange, SeatChange};
 use crate::store::dialect::Dialect;
 use crate::store::sql::{
     IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
