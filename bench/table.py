@@ -16,7 +16,15 @@ for line in open(path):
     order.append((backend, workload))
 
 # Which pgbench statement each workload is compared with.
-PGBENCH = {"get": "select", "filter": "select", "post": "insert", "patch": "update", "mixed": None}
+PGBENCH = {
+    "get": "select",
+    "filter": "select",
+    "post": "insert",
+    "patch": "update",
+    "mixed": None,
+    "get-nocapture": "select",
+    "post-nocapture": "insert",
+}
 PEERS = ["scim2-server", "scimmy"]
 LABEL = {
     "ceiling": "fixed-body /healthz",
@@ -25,6 +33,8 @@ LABEL = {
     "post": "POST /Users",
     "patch": "PATCH /Users/{id}",
     "mixed": "Entra cycle",
+    "get-nocapture": "GET /Users/{id}, journal capture off",
+    "post-nocapture": "POST /Users, journal capture off",
 }
 for key in list(rows):
     if key[1].startswith("burst-"):
@@ -65,3 +75,14 @@ for backend, workload in order:
         cells.append("-" if workload == "ceiling" else ratio(r["rps"], rows.get((backend, "ceiling"))))
         cells += [ratio(r["rps"], rows.get((p, workload))) for p in peers_present]
     print("| " + " | ".join(cells) + " |")
+
+# The request journal's share: each workload with capture on against the same workload
+# with capture off (a restart on the same database, minutes later in the same run).
+journal = []
+for backend in sorted({b for b, _ in order}):
+    for workload in ("get", "post"):
+        on, off = rows.get((backend, workload)), rows.get((backend, f"{workload}-nocapture"))
+        if on and off and off["rps"] > 0:
+            journal.append(f"{backend} {LABEL[workload]}: capture on / off = {on['rps'] / off['rps']:.2f}x")
+if journal:
+    print("\nJournal capture (headers and bodies kept per request): " + "; ".join(journal))
