@@ -24,8 +24,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
 fi
 
-cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "${targets[@]}" >/dev/null 2>&1 \
-  || cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
+cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
 
 summary=()
 status=0
