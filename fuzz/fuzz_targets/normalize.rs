@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(doc) = normalize(body.clone(), schema, &mut leniency) {
                 let _ = check_document(&doc, schema, &["members"]);
                 let again = normalize(doc.clone(), schema, &mut Leniency::new(ClientProfile::Strict));
-                assert_eq!(again.as_ref().ok(), Some(&doc), "normalizing a normalized document changed it");
+                assert_eq!(
+                    again.as_ref().ok(),
+                    Some(&doc),
+                    "normalizing a normalized document changed it"
+                );
             }
         }
     }

@@ -22,9 +22,18 @@ fuzz_target!(|data: &[u8]| {
         "emails": [{"value": "b@example.com", "type": "work", "primary": true}, {"value": "h@example.com", "type": "home"}],
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Tour", "manager": {"value": "m1"}},
     });
-    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Tour Guides"});
-    for profile in [ClientProfile::Strict, ClientProfile::Lenient, ClientProfile::Entra, ClientProfile::Okta] {
-        for (doc, schema, deferred) in [(&user, user_schema(), &[][..]), (&group, group_schema(), &["members"][..])] {
+    let group =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Tour Guides"});
+    for profile in [
+        ClientProfile::Strict,
+        ClientProfile::Lenient,
+        ClientProfile::Entra,
+        ClientProfile::Okta,
+    ] {
+        for (doc, schema, deferred) in [
+            (&user, user_schema(), &[][..]),
+            (&group, group_schema(), &["members"][..]),
+        ] {
             let mut leniency = Leniency::new(profile);
             if let Ok(outcome) = apply_patch(doc, &request, schema, deferred, "id-1", &mut leniency)
                 && let Ok(stored) = normalize(outcome.resource, schema, &mut leniency)
