@@ -63,7 +63,7 @@ async fn serve(settings: Settings) -> Result<(), linkedin_scim::StartupError> {
     let app = Application::build(settings, clock).await?;
     let origin = public.unwrap_or_else(|| format!("{}://{}:{}", app.scheme(), bind.ip(), app.port()));
     say!("linkedin-scim is listening on {origin} (database: {database})");
-    say!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim)");
+    say!("  SCIM base URL (tenant URL): {origin}/scim/v2   (also served at {origin}/scim and at {origin}/)");
     match &app.demo {
         DemoToken::Generated(token) => {
             say!("  demo account {DEMO_ACCOUNT:?}, SCIM configuration {DEMO_CONFIGURATION:?}");
