@@ -75,6 +75,7 @@ pub const TWO_YEARS_SECONDS: i64 = 2 * 365 * 24 * 60 * 60;
 /// The per-account LinkedIn fidelity settings (`docs/fidelity.md` documents each one
 /// and both presets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredFidelity")]
 pub struct Fidelity {
     pub user_delete: UserDelete,
     /// How each product's configurations answer a user list that is not a lookup of a
@@ -91,9 +92,41 @@ pub struct Fidelity {
     pub lock_admin_edits: bool,
     /// `POST /Bulk` (RFC 7644 §3.7) is offered. LinkedIn documents no Bulk endpoint, so
     /// its preset answers 501 and advertises `bulk.supported: false`. (Accounts stored
-    /// before the setting existed read `false`.)
-    #[serde(default)]
+    /// before the setting existed: see [`StoredFidelity`].)
     pub bulk: bool,
+}
+
+/// [`Fidelity`] as an account row holds it. Rows written before the `bulk` setting
+/// existed lack it; the row does not name its preset, so a missing `bulk` follows the
+/// preset the other settings are: on for an account whose settings are exactly the
+/// `rfc` preset's (which offers Bulk), off for any other (the `linkedin` preset, which
+/// offers none, and customised accounts, which a seed override can turn it on for).
+#[derive(Deserialize)]
+struct StoredFidelity {
+    user_delete: UserDelete,
+    user_listing: BTreeMap<Product, UserListing>,
+    when_pool_full: WhenFull,
+    token_ttl_seconds: Option<i64>,
+    lock_admin_edits: bool,
+    bulk: Option<bool>,
+}
+
+impl From<StoredFidelity> for Fidelity {
+    fn from(stored: StoredFidelity) -> Fidelity {
+        let mut fidelity = Fidelity {
+            user_delete: stored.user_delete,
+            user_listing: stored.user_listing,
+            when_pool_full: stored.when_pool_full,
+            token_ttl_seconds: stored.token_ttl_seconds,
+            lock_admin_edits: stored.lock_admin_edits,
+            bulk: false,
+        };
+        fidelity.bulk = stored.bulk.unwrap_or_else(|| {
+            let rfc = FidelityPreset::Rfc.settings();
+            fidelity == Fidelity { bulk: false, ..rfc }
+        });
+        fidelity
+    }
 }
 
 impl FidelityPreset {
@@ -298,6 +331,34 @@ mod tests {
 
     use super::*;
     use crate::scim::tolerance::{ClientProfile, Leniency};
+
+    /// A row stored before the `bulk` setting existed: the preset's JSON without it.
+    fn stored_without_bulk(fidelity: &Fidelity) -> Fidelity {
+        let mut row = serde_json::to_value(fidelity).expect("serialises");
+        row.as_object_mut().expect("object").remove("bulk");
+        serde_json::from_value(row).expect("reads")
+    }
+
+    #[test]
+    fn a_stored_account_without_the_bulk_setting_follows_its_preset() {
+        for preset in [FidelityPreset::Rfc, FidelityPreset::Linkedin] {
+            let settings = preset.settings();
+            assert_eq!(stored_without_bulk(&settings), settings, "{preset:?}");
+            // A stored `bulk` is read as stored, whatever the preset says.
+            let flipped = Fidelity {
+                bulk: !settings.bulk,
+                ..settings.clone()
+            };
+            let row = serde_json::to_value(&flipped).expect("serialises");
+            assert_eq!(serde_json::from_value::<Fidelity>(row).expect("reads"), flipped);
+        }
+        // An account customised away from the `rfc` preset keeps Bulk off, as before.
+        let customised = Fidelity {
+            user_delete: UserDelete::Refuse,
+            ..FidelityPreset::Rfc.settings()
+        };
+        assert!(!stored_without_bulk(&customised).bulk);
+    }
 
     fn filter(text: &str) -> Filter {
         let mut strict = Leniency::new(ClientProfile::Strict);

@@ -56,19 +56,35 @@ pub(super) async fn bulk(
         .rsplit_once('/')
         .map_or("", |(mount, _)| mount)
         .to_owned();
-    let ops = &request.operations;
-    let references: Vec<_> = ops.iter().map(BulkOperation::references).collect();
+    let requested = request.operations.len();
+    // A cycle of references adds, per POST it splits, the PATCH completing it (run
+    // later, reported in that POST's entry: the client did not send it).
+    let mut ops = request.operations;
+    let mut references: Vec<_> = ops.iter().map(BulkOperation::references).collect();
     let mut pending: Vec<usize> = (0..ops.len()).collect();
+    let mut completes: HashMap<usize, usize> = HashMap::new();
     let mut created: HashMap<String, String> = HashMap::new();
-    let mut results = Vec::with_capacity(ops.len());
+    let mut results: Vec<Value> = Vec::with_capacity(ops.len());
     let mut errors = 0_u64;
-    while let Some(step) = next(ops, &references, &pending, &created) {
+    while let Some(step) = next(&ops, &references, &pending, &created) {
         let (index, result) = match step {
             Next::Run(index) => {
                 let op = ops[index].resolved(&created);
                 let (result, id) = run(&operations, &headers, &mount, &op).await;
                 if let (Some(bulk_id), Some(id)) = (&op.bulk_id, id) {
                     created.insert(bulk_id.clone(), id);
+                }
+                (index, result)
+            }
+            Next::Split(index, split) => {
+                let op = split.create.resolved(&created);
+                let (result, id) = run(&operations, &headers, &mount, &op).await;
+                if let (Some(bulk_id), Some(id)) = (&op.bulk_id, id) {
+                    created.insert(bulk_id.clone(), id);
+                    completes.insert(ops.len(), results.len());
+                    pending.push(ops.len());
+                    references.push(split.complete.references());
+                    ops.push(split.complete);
                 }
                 (index, result)
             }
@@ -92,24 +108,39 @@ pub(super) async fn bulk(
             ),
         };
         pending.retain(|&i| i != index);
-        if result["status"].as_str().is_some_and(|s| !s.starts_with('2')) {
+        let failure = result["status"].as_str().is_some_and(|s| !s.starts_with('2'));
+        if failure {
             errors += 1;
         }
-        results.push(result);
+        match completes.get(&index).and_then(|&entry| results.get_mut(entry)) {
+            Some(entry) => complete(entry, result, failure),
+            None => results.push(result),
+        }
         // RFC 7644 §3.7.3: after failOnErrors errors, stop and answer what was done.
         if request.fail_on_errors.is_some_and(|limit| errors >= limit) {
             break;
         }
     }
     scim.note.outcome(format!(
-        "bulk: {} of {} operation(s) run, {errors} failed",
+        "bulk: {} of {requested} operation(s) run, {errors} failed",
         results.len(),
-        ops.len()
     ));
     Ok(scim_json(
         StatusCode::OK,
         &json!({"schemas": [BULK_RESPONSE], "Operations": results}),
     ))
+}
+
+/// Fold the result of the PATCH completing a split POST into that POST's entry: its
+/// `version` is the resource's version after the PATCH; a failed PATCH makes the entry
+/// that failure (the resource exists, at `location`, without the references).
+fn complete(entry: &mut Value, patch: Value, failure: bool) {
+    if failure {
+        entry["status"] = patch["status"].clone();
+        entry["response"] = patch["response"].clone();
+    } else if let Some(version) = patch.get("version") {
+        entry["version"] = version.clone();
+    }
 }
 
 /// The BulkResponse entry of an operation that failed before it could run.

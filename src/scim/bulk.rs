@@ -1,12 +1,14 @@
 //! Bulk requests (RFC 7644 §3.7), the protocol part: reading a BulkRequest, the
-//! `bulkId` references between its operations, and the order they can run in. The
-//! HTTP layer runs each operation through the same endpoint as a single request.
+//! `bulkId` references between its operations, the order they can run in, and how a
+//! cycle of references is broken. The HTTP layer runs each operation through the same
+//! endpoint as a single request.
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::error::ProtocolError;
+use super::patch::PATCH_OP_SCHEMA;
 
 pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
@@ -135,18 +137,72 @@ fn bulk_id_of(text: &str) -> Option<&str> {
     text.strip_prefix(BULK_ID_PREFIX).filter(|id| !id.is_empty())
 }
 
+/// Every bulkId a value refers to, at any depth.
+fn collect_references(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => out.extend(bulk_id_of(s).map(str::to_owned)),
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+/// A POST caught in a cycle of references, split as RFC 7644 §3.7.2 has it ("the
+/// service provider MUST try to resolve circular cross-references"): create the
+/// resource without the attributes that refer to resources not created yet, then add
+/// them with a PATCH once those exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub create: BulkOperation,
+    /// `PATCH {path}/bulkId:{own bulkId}`, adding what `create` left out.
+    pub complete: BulkOperation,
+}
+
+/// Move out of `attributes` every attribute whose value refers to a bulkId that
+/// `waits` for (for a multi-valued one, only the values that do), as PatchOp `add`
+/// operations. Extension attributes are looked at one by one, so the rest of an
+/// extension (the enterprise `department` next to a `manager`) is created at once.
+fn defer_attributes(
+    attributes: &mut Map<String, Value>,
+    prefix: &str,
+    waits: &dyn Fn(&Value) -> bool,
+    deferred: &mut Vec<Value>,
+) {
+    let names: Vec<String> = attributes.keys().cloned().collect();
+    for name in names {
+        let path = format!("{prefix}{name}");
+        if prefix.is_empty()
+            && name.starts_with("urn:")
+            && let Some(Value::Object(extension)) = attributes.get_mut(&name)
+        {
+            defer_attributes(extension, &format!("{name}:"), waits, deferred);
+            continue;
+        }
+        let Some(value) = attributes.remove(&name) else {
+            continue;
+        };
+        if !waits(&value) {
+            attributes.insert(name, value);
+            continue;
+        }
+        let later = match value {
+            Value::Array(items) => {
+                let (later, now): (Vec<Value>, Vec<Value>) = items.into_iter().partition(waits);
+                if !now.is_empty() {
+                    attributes.insert(name, Value::Array(now));
+                }
+                Value::Array(later)
+            }
+            other => other,
+        };
+        deferred.push(json!({"op": "add", "path": path, "value": later}));
+    }
+}
+
 impl BulkOperation {
     /// The bulkIds this operation refers to: `bulkId:x` as a path segment or as any
     /// string value of its data (a member's `value`, a manager's `value`, …).
     pub fn references(&self) -> BTreeSet<String> {
-        fn walk(value: &Value, out: &mut BTreeSet<String>) {
-            match value {
-                Value::String(s) => out.extend(bulk_id_of(s).map(str::to_owned)),
-                Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-                Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-                _ => {}
-            }
-        }
         let mut out: BTreeSet<String> = self
             .path
             .split('/')
@@ -154,9 +210,47 @@ impl BulkOperation {
             .map(str::to_owned)
             .collect();
         if let Some(data) = &self.data {
-            walk(data, &mut out);
+            collect_references(data, &mut out);
         }
         out
+    }
+
+    /// This POST split in two (see [`Split`]), if it is a POST whose references to
+    /// resources not created yet are all in its data.
+    pub fn split(&self, created: &HashMap<String, String>) -> Option<Split> {
+        let bulk_id = self.bulk_id.as_deref().filter(|_| self.method == "POST")?;
+        let waits = |value: &Value| {
+            let mut references = BTreeSet::new();
+            collect_references(value, &mut references);
+            references.iter().any(|r| !created.contains_key(r))
+        };
+        if self
+            .path
+            .split('/')
+            .filter_map(bulk_id_of)
+            .any(|r| !created.contains_key(r))
+        {
+            return None;
+        }
+        let mut data = self.data.clone()?;
+        let mut deferred = Vec::new();
+        defer_attributes(data.as_object_mut()?, "", &waits, &mut deferred);
+        if deferred.is_empty() {
+            return None;
+        }
+        Some(Split {
+            create: BulkOperation {
+                data: Some(data),
+                ..self.clone()
+            },
+            complete: BulkOperation {
+                method: "PATCH",
+                bulk_id: None,
+                version: None,
+                path: format!("{}/{BULK_ID_PREFIX}{bulk_id}", self.path.trim_end_matches('/')),
+                data: Some(json!({"schemas": [PATCH_OP_SCHEMA], "Operations": deferred})),
+            },
+        })
     }
 
     /// The operation with every reference replaced by the id its bulkId created.
@@ -193,14 +287,19 @@ impl BulkOperation {
 
 /// What to do next with the operations not run yet (`pending`, indexes into
 /// `operations`, in request order), given the bulkIds already created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     /// Run this operation: everything it refers to exists.
     Run(usize),
     /// This operation refers to a bulkId that no operation will create (none defines
     /// it, or the one that did failed): it fails.
     Unresolvable(usize, String),
-    /// Every pending operation waits for another pending one: a cycle. The first fails.
+    /// Every pending operation waits for another pending one: a cycle, broken at this
+    /// POST (the first in request order that can be split).
+    Split(usize, Box<Split>),
+    /// A cycle no POST of which can be split (RFC 7644 §3.7.2: the service provider
+    /// "MAY stop after a failed attempt and instead return HTTP status code 409"). The
+    /// first pending operation fails.
     Circular(usize),
 }
 
@@ -234,7 +333,10 @@ pub fn next(
             return Some(Next::Run(i));
         }
     }
-    pending.first().map(|&i| Next::Circular(i))
+    let split = pending
+        .iter()
+        .find_map(|&i| operations[i].split(created).map(|s| Next::Split(i, Box::new(s))));
+    split.or_else(|| pending.first().map(|&i| Next::Circular(i)))
 }
 
 #[cfg(test)]
@@ -324,10 +426,69 @@ mod tests {
             op("b", json!({"m": "bulkId:a"})),
         ];
         let refs: Vec<_> = cycle.iter().map(BulkOperation::references).collect();
+        let split = cycle[0].split(&HashMap::new()).expect("a POST splits");
         assert_eq!(
             next(&cycle, &refs, &[0, 1], &HashMap::new()),
-            Some(Next::Circular(0))
+            Some(Next::Split(0, Box::new(split)))
         );
         assert_eq!(next(&cycle, &refs, &[], &HashMap::new()), None);
+        // A POST waiting on a bulkId in its path cannot be split: 409.
+        let stuck = vec![
+            BulkOperation {
+                path: "/Groups/bulkId:b".into(),
+                ..op("a", json!({}))
+            },
+            BulkOperation {
+                path: "/Groups/bulkId:a".into(),
+                ..op("b", json!({}))
+            },
+        ];
+        let refs: Vec<_> = stuck.iter().map(BulkOperation::references).collect();
+        assert_eq!(
+            next(&stuck, &refs, &[0, 1], &HashMap::new()),
+            Some(Next::Circular(0))
+        );
+    }
+
+    #[test]
+    fn a_post_in_a_cycle_splits_into_a_create_and_a_patch_of_what_waits() {
+        let op = BulkOperation {
+            method: "POST",
+            bulk_id: Some("a".into()),
+            version: None,
+            path: "/Groups/".into(),
+            data: Some(json!({
+                "displayName": "A",
+                "members": [{"value": "bulkId:u"}, {"value": "bulkId:b"}, {"value": "known"}],
+                "urn:x:Ext": {"department": "Tours", "manager": {"value": "bulkId:b"}},
+            })),
+        };
+        let created = HashMap::from([("u".to_owned(), "U1".to_owned())]);
+        let split = op.split(&created).expect("splits");
+        assert_eq!(
+            split.create.data,
+            Some(json!({
+                "displayName": "A",
+                "members": [{"value": "bulkId:u"}, {"value": "known"}],
+                "urn:x:Ext": {"department": "Tours"},
+            }))
+        );
+        assert_eq!(split.create.bulk_id.as_deref(), Some("a"));
+        assert_eq!(split.complete.method, "PATCH");
+        assert_eq!(split.complete.path, "/Groups/bulkId:a");
+        assert_eq!(
+            split.complete.data.expect("data")["Operations"],
+            json!([
+                {"op": "add", "path": "members", "value": [{"value": "bulkId:b"}]},
+                {"op": "add", "path": "urn:x:Ext:manager", "value": {"value": "bulkId:b"}},
+            ])
+        );
+        // Nothing waits once everything exists; only POSTs split.
+        let all = HashMap::from([
+            ("u".to_owned(), "U1".to_owned()),
+            ("b".to_owned(), "B1".to_owned()),
+        ]);
+        assert_eq!(op.split(&all), None);
+        assert_eq!(BulkOperation { method: "PUT", ..op }.split(&created), None);
     }
 }
