@@ -146,16 +146,9 @@ pub async fn fault(settings: &Settings, command: FaultCommand) -> ExitCode {
                 .map(|_| json!({ "cleared": id.map_or("all".into(), |id| id.to_string()) }))
         }
     };
-    match result {
-        Ok(body) => {
-            let _ = writeln!(std::io::stdout(), "{body}");
-            ExitCode::SUCCESS
-        }
-        Err(Failure(message, code)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(code)
-        }
-    }
+    finish(result, |body| {
+        let _ = writeln!(std::io::stdout(), "{body}");
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,16 +204,9 @@ pub async fn snapshot(settings: &Settings, command: SnapshotCommand) -> ExitCode
             }
         },
     };
-    match result {
-        Ok(text) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(Failure(message, code)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(code)
-        }
-    }
+    finish(result, |text| {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+    })
 }
 
 /// Exit code of an `expect` that does not hold.
@@ -281,16 +267,9 @@ pub async fn journal(settings: &Settings, command: JournalCommand) -> ExitCode {
             }
         },
     };
-    match result {
-        Ok(text) => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(Failure(message, code)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(code)
-        }
-    }
+    finish(result, |text| {
+        let _ = std::io::stdout().write_all(text.as_bytes());
+    })
 }
 
 fn encode(segment: &str) -> String {
@@ -305,6 +284,20 @@ fn detail_of(text: &str) -> Option<String> {
 
 /// A failed remote command: its message and exit code (see `cli.rs`).
 struct Failure(String, u8);
+
+/// A remote command's exit: `print` its result, or its failure's message on stderr.
+fn finish<T>(result: Result<T, Failure>, print: impl FnOnce(T)) -> ExitCode {
+    match result {
+        Ok(result) => {
+            print(result);
+            ExitCode::SUCCESS
+        }
+        Err(Failure(message, code)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
 
 /// Run a `clock` command against the running server.
 pub async fn clock(settings: &Settings, command: ClockCommand) -> ExitCode {
@@ -329,18 +322,11 @@ pub async fn clock(settings: &Settings, command: ClockCommand) -> ExitCode {
             Err(_) => Err(Failure("the duration is too long".into(), 2)),
         },
     };
-    match result {
-        Ok(body) => {
-            let now = body["now"].as_str().unwrap_or_default();
-            let mode = body["mode"].as_str().unwrap_or_default();
-            let _ = writeln!(std::io::stdout(), "{now}\t{mode}");
-            ExitCode::SUCCESS
-        }
-        Err(Failure(message, code)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(code)
-        }
-    }
+    finish(result, |body| {
+        let now = body["now"].as_str().unwrap_or_default();
+        let mode = body["mode"].as_str().unwrap_or_default();
+        let _ = writeln!(std::io::stdout(), "{now}\t{mode}");
+    })
 }
 
 /// The base URL of the running server.

@@ -71,6 +71,19 @@ fn invalid(field: &'static str, message: impl Into<String>) -> CenterError {
     }
 }
 
+fn no_configuration(name: &str) -> CenterError {
+    CenterError::NotFound(format!("no SCIM configuration {name:?}"))
+}
+
+/// The store's "was there such a configuration" answer as a result.
+fn configuration_found(found: bool, name: &str) -> CenterResult<()> {
+    if found {
+        Ok(())
+    } else {
+        Err(no_configuration(name))
+    }
+}
+
 /// A display name typed by an admin: trimmed, 1 to 100 characters.
 fn name(field: &'static str, text: &str) -> CenterResult<String> {
     let trimmed = text.trim();
@@ -471,7 +484,7 @@ impl Center {
             .await?
             .into_iter()
             .find(|c| c.name == name)
-            .ok_or_else(|| CenterError::NotFound(format!("no SCIM configuration {name:?}")))
+            .ok_or_else(|| no_configuration(name))
     }
 
     /// Create a configuration and its first token (shown once). With auto-assign on,
@@ -551,29 +564,20 @@ impl Center {
         let token = BearerToken::generate();
         let now = self.now();
         let expires_at = token_expiry(&account.fidelity, now);
-        if !self
+        let found = self
             .store
             .issue_token(&account.id, configuration, &token.hash(), expires_at, now)
-            .await?
-        {
-            return Err(CenterError::NotFound(format!(
-                "no SCIM configuration {configuration:?}"
-            )));
-        }
+            .await?;
+        configuration_found(found, configuration)?;
         Ok(issued(configuration, &token, expires_at))
     }
 
     pub async fn delete_configuration(&self, account: &Account, configuration: &str) -> CenterResult<()> {
-        if !self
+        let found = self
             .store
             .delete_configuration(&account.id, configuration)
-            .await?
-        {
-            return Err(CenterError::NotFound(format!(
-                "no SCIM configuration {configuration:?}"
-            )));
-        }
-        Ok(())
+            .await?;
+        configuration_found(found, configuration)
     }
 
     /// Throttle a configuration (`Some`) or stop throttling it (`None`).
@@ -596,16 +600,11 @@ impl Center {
                 }
             }
         }
-        if !self
+        let found = self
             .store
             .set_rate_limit(&account.id, configuration, limit)
-            .await?
-        {
-            return Err(CenterError::NotFound(format!(
-                "no SCIM configuration {configuration:?}"
-            )));
-        }
-        Ok(())
+            .await?;
+        configuration_found(found, configuration)
     }
 
     /// A configuration's rate limit, `None` when it is not throttled.

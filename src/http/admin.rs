@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ScimJson, bearer_token};
+use super::extract::{ScimJson, bearer_token, query_params};
 use crate::accounts::Account;
 use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
@@ -129,8 +129,7 @@ pub(super) async fn activity(
     Path(name): Path<String>,
     params: Result<Query<ActivityParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) =
-        params.map_err(|e| ProtocolError::invalid_value(format!("bad activity query: {}", e.body_text())))?;
+    let params = query_params(params, "activity")?;
     let account = account(&state, &name).await?;
     let filter = ActivityFilter {
         limit: params.limit,

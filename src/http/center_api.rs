@@ -16,7 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 use super::AppState;
 use super::admin::{Admin, body_as};
 use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
+use super::extract::{ScimJson, query_params};
 use crate::accounts::Account;
 use crate::center::{
     AccountChange, Center, CenterError, GroupView, IssuedToken, NewAccount, NewPool, NewScimConfiguration,
@@ -483,8 +483,7 @@ async fn users(
     Path(name): Path<String>,
     params: Result<Query<UserParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) =
-        params.map_err(|e| ProtocolError::invalid_value(format!("bad users query: {}", e.body_text())))?;
+    let params = query_params(params, "users")?;
     let account = account(&state, &name).await?;
     let search = UserSearch {
         q: params.q,

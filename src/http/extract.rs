@@ -2,7 +2,8 @@
 //! SCIM JSON body, and the base URL resources are located under.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde_json::Value;
@@ -177,6 +178,16 @@ pub(crate) fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> Strin
             format!("http://{host}")
         }
     }
+}
+
+/// An admin endpoint's query string as `T`; a malformed one is a 400 naming `what`.
+pub(crate) fn query_params<T>(
+    params: Result<Query<T>, QueryRejection>,
+    what: &str,
+) -> Result<T, ProtocolError> {
+    params
+        .map(|Query(params)| params)
+        .map_err(|e| ProtocolError::invalid_value(format!("bad {what} query: {}", e.body_text())))
 }
 
 /// The list/search and projection query parameters; a malformed query string is a SCIM

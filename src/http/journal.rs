@@ -14,7 +14,7 @@ use serde_json::json;
 use super::AppState;
 use super::admin::{Admin, body_as};
 use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
+use super::extract::{ScimJson, query_params};
 use crate::accounts::Account;
 use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
@@ -65,8 +65,7 @@ pub(super) async fn journal(
     Path(name): Path<String>,
     params: Result<Query<JournalParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) =
-        params.map_err(|e| ProtocolError::invalid_value(format!("bad journal query: {}", e.body_text())))?;
+    let params = query_params(params, "journal")?;
     let account = account(&state, &name).await?;
     state.activity.flush().await;
     let mut filter = ActivityFilter {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::admin::{Admin, body_as};
 use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
+use super::extract::{ScimJson, query_params};
 use crate::scim::error::ProtocolError;
 use crate::snapshot::Snapshot;
 
@@ -45,8 +45,7 @@ pub(super) async fn export(
     Path(name): Path<String>,
     params: Result<Query<ExportParams>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(params) =
-        params.map_err(|e| ProtocolError::invalid_value(format!("bad snapshot query: {}", e.body_text())))?;
+    let params = query_params(params, "snapshot")?;
     let account = state.center().account(&name).await?;
     let snapshot = state.store.export_snapshot(&account, params.token_hashes).await?;
     let text = snapshot

@@ -162,6 +162,30 @@ async fn wait_for_text(client: &Client, needle: &str) -> String {
     panic!("the page never showed {needle:?}:\n{}", text(client).await);
 }
 
+/// Submit the sign-in form with `token`.
+async fn sign_in(client: &Client, token: &str) {
+    fill(client, "token", token).await;
+    click(client, "form button[type=submit]").await;
+}
+
+async fn assert_on_login_page(client: &Client) {
+    let url = client.current_url().await.expect("url");
+    assert!(url.path().ends_with("/admin/login"), "{url}");
+}
+
+/// Add a license pool on the dashboard and wait for the page to confirm it.
+async fn add_pool(client: &Client, instance: &str, license_type: &str, seats: u32) {
+    choose(client, "pool-instance", instance).await;
+    fill(client, "pool-license-type", license_type).await;
+    fill(client, "pool-seats", &seats.to_string()).await;
+    click(client, "form[action$='/pools'] button[type=submit]").await;
+    wait_for_text(
+        client,
+        &format!("License pool \"{license_type}\" added with {seats} seats"),
+    )
+    .await;
+}
+
 /// The id of the user `user_name`, looked up over SCIM.
 async fn users_id(app: &TestApp, token: &str, user_name: &str) -> String {
     let found = app
@@ -182,20 +206,11 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
 
     // Sign in with the admin token.
     client.goto(&format!("{origin}/admin")).await.expect("open");
-    assert!(
-        client
-            .current_url()
-            .await
-            .expect("url")
-            .path()
-            .ends_with("/admin/login")
-    );
+    assert_on_login_page(&client).await;
     screenshot(&client, "login").await;
-    fill(&client, "token", "not-the-admin-token").await;
-    click(&client, "form button[type=submit]").await;
+    sign_in(&client, "not-the-admin-token").await;
     wait_for_text(&client, "not this server's admin token").await;
-    fill(&client, "token", &app.admin_token).await;
-    click(&client, "form button[type=submit]").await;
+    sign_in(&client, &app.admin_token).await;
     wait_for_text(&client, "Create account").await;
 
     // An account, an application instance and a pool.
@@ -207,16 +222,8 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     fill(&client, "instance-name", "Acme Sales Navigator").await;
     click(&client, "form[action$='/instances'] button[type=submit]").await;
     wait_for_text(&client, "Application instance \"Acme Sales Navigator\" added").await;
-    choose(&client, "pool-instance", "Acme Sales Navigator").await;
-    fill(&client, "pool-license-type", "Advanced Plus").await;
-    fill(&client, "pool-seats", "5").await;
-    click(&client, "form[action$='/pools'] button[type=submit]").await;
-    wait_for_text(&client, "License pool \"Advanced Plus\" added with 5 seats").await;
-    choose(&client, "pool-instance", "Acme Sales Navigator").await;
-    fill(&client, "pool-license-type", "TeamLink Extend").await;
-    fill(&client, "pool-seats", "2").await;
-    click(&client, "form[action$='/pools'] button[type=submit]").await;
-    wait_for_text(&client, "License pool \"TeamLink Extend\" added with 2 seats").await;
+    add_pool(&client, "Acme Sales Navigator", "Advanced Plus", 5).await;
+    add_pool(&client, "Acme Sales Navigator", "TeamLink Extend", 2).await;
 
     // Settings → SCIM → + Add new SCIM configuration → Generate token.
     click(&client, "nav.tabs a[href$='/settings']").await;
@@ -364,14 +371,7 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
         .goto(&format!("{origin}/admin/accounts/acme"))
         .await
         .expect("open");
-    assert!(
-        client
-            .current_url()
-            .await
-            .expect("url")
-            .path()
-            .ends_with("/admin/login")
-    );
+    assert_on_login_page(&client).await;
     // The SCIM side never accepted the admin token.
     let admin_on_scim = app
         .scim_as(&app.admin_token, Method::GET, "/Users")

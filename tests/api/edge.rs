@@ -46,12 +46,7 @@ async fn a_slow_header_client_is_cut_off_while_others_are_served(backend: Backen
         .unwrap();
     let mut silent = TcpStream::connect(host_port(&app)).await.unwrap();
 
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_unauthenticated("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     let users = app.get("/Users").await;
     assert_eq!(users.status(), StatusCode::OK);
@@ -104,21 +99,11 @@ async fn idle_connections_beyond_the_cap_do_not_lock_out_probes_or_scim(backend:
     for _ in 0..IDLE_CONNECTIONS {
         idle.push(TcpStream::connect(host_port(&app)).await.unwrap());
     }
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_unauthenticated("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     let users = app.get("/Users").await;
     assert_eq!(users.status(), StatusCode::OK);
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_unauthenticated("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
 
     // The server made room by closing idle connections: all but the cap are closed.
@@ -177,12 +162,7 @@ async fn requests_beyond_the_in_flight_cap_get_503_and_probes_still_answer(backe
         body["detail"].as_str().unwrap().contains("too many requests"),
         "{body}"
     );
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_unauthenticated("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK, "/healthz answers under the cap");
 
     // The stalled upload outlives the request timeout: 503, and its slot is freed.

@@ -357,6 +357,15 @@ impl TestApp {
         self.get_as(&self.token, path).await
     }
 
+    /// GET a path outside the SCIM base (a probe, `/metrics`) with no token.
+    pub async fn get_unauthenticated(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// GET with another configuration's token.
     pub async fn get_as(&self, token: &str, path: &str) -> Response {
         self.scim_as(token, Method::GET, path)

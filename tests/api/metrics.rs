@@ -54,12 +54,7 @@ async fn scrape(app: &TestApp) -> String {
 
 async fn metrics_count_requests_by_route_and_show_seats_connections_and_tolerances(backend: Backend) {
     let app = TestApp::builder(backend).seed(SEED).spawn().await;
-    let anonymous = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.get_unauthenticated("/metrics").await;
     assert_eq!(
         anonymous.status(),
         StatusCode::UNAUTHORIZED,
@@ -165,12 +160,7 @@ async fn metrics_can_be_opened_by_a_setting(backend: Backend) {
         .settings(|s| s.metrics_public = true)
         .spawn()
         .await;
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_unauthenticated("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     assert!(text.contains("db_pool_max_connections"), "{text}");

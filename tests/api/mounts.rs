@@ -63,12 +63,7 @@ async fn scim_answers_at_the_server_root_too(backend: Backend) {
         assert_eq!(body["id"], id);
     }
     // /admin and the health routes are not shadowed.
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .expect("healthz");
+    let health = app.get_unauthenticated("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.text().await.expect("body"), "ok");
     let accounts = app.admin_get_ok("/accounts").await;

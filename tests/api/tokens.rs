@@ -1,23 +1,21 @@
 //! Token lifetime over SCIM: LinkedIn's tokens expire, RFC-preset tokens do not.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
-use linkedin_scim::clock::ManualClock;
 use reqwest::{Method, StatusCode};
 
 use crate::backend_tests;
-use crate::helpers::acme::{SALESNAV, seed};
-use crate::helpers::{Backend, TestApp, assert_scim_error};
+use crate::helpers::acme::{SALESNAV, spawn_with_clock};
+use crate::helpers::{Backend, assert_scim_error};
 
 async fn tokens_expire_after_their_lifetime(backend: Backend) {
     let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid");
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::builder(backend)
-        .seed(&seed("linkedin", "fidelity = { token_ttl_seconds = 60 }"))
-        .clock(clock.clone())
-        .spawn()
-        .await;
+    let (app, clock) = spawn_with_clock(
+        backend,
+        "linkedin",
+        "fidelity = { token_ttl_seconds = 60 }",
+        start,
+    )
+    .await;
     let path = "/Users?filter=userName%20eq%20%22x%22";
     assert_eq!(
         app.scim_as(SALESNAV, Method::GET, path)
@@ -42,12 +40,7 @@ async fn tokens_expire_after_their_lifetime(backend: Backend) {
 
 async fn rfc_tokens_do_not_expire(backend: Backend) {
     let start = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("valid");
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::builder(backend)
-        .seed(&seed("rfc", ""))
-        .clock(clock.clone())
-        .spawn()
-        .await;
+    let (app, clock) = spawn_with_clock(backend, "rfc", "", start).await;
     clock.advance(chrono::Duration::days(3 * 365));
     assert_eq!(
         app.get_as(SALESNAV, "/Users?count=0").await.status(),

@@ -26,6 +26,7 @@ use crate::http::extract::origin;
 use crate::ids::{GroupId, PoolId, UserId};
 use crate::licensing::{LicenseState, Product};
 use crate::scim::tolerance::ClientProfile;
+use Heading::{Hidden, Shown};
 
 type Page = Result<Response, Response>;
 
@@ -87,6 +88,34 @@ fn failed(session: &Session, e: impl std::fmt::Display) -> Response {
 
 fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
+}
+
+/// A form field: the label, then its control (which carries the id `id`).
+fn field(id: &str, label: &str, control: Markup) -> Markup {
+    html! { div.field { label for=(id) { (label) } (control) } }
+}
+
+/// A column's heading: `Hidden` ones are for screen readers only (a checkbox or actions column).
+enum Heading {
+    Shown(&'static str),
+    Hidden(&'static str),
+}
+
+/// A table with a header row of `headings`; `body` is its `tbody`.
+fn table(class: Option<&str>, headings: &[Heading], body: Markup) -> Markup {
+    html! {
+        table class=[class] {
+            thead { tr {
+                @for heading in headings {
+                    @match heading {
+                        Heading::Shown(text) => th scope="col" { (text) },
+                        Heading::Hidden(text) => th scope="col" { span.sr { (text) } },
+                    }
+                }
+            } }
+            (body)
+        }
+    }
 }
 
 fn account_url(account: &Account, tab: Tab) -> String {
@@ -174,8 +203,7 @@ pub(super) async fn accounts(
             @if accounts.is_empty() {
                 p.muted { "No account yet: create the first one below." }
             } @else {
-                table {
-                    thead { tr { th scope="col" { "Account" } th scope="col" { "Fidelity" } th scope="col" { "Token lifetime" } } }
+                (table(None, &[Shown("Account"), Shown("Fidelity"), Shown("Token lifetime")], html! {
                     tbody {
                         @for a in &accounts {
                             tr {
@@ -185,25 +213,23 @@ pub(super) async fn accounts(
                             }
                         }
                     }
-                }
+                }))
             }
         }
         section.card {
             h2 { "Create account" }
             form.grid method="post" action="/admin/accounts" {
                 (csrf_field(&session))
-                div.field {
-                    label for="account-name" { "Account name" }
+                (field("account-name", "Account name", html! {
                     input #account-name name="name" required pattern="[A-Za-z0-9_-]+" placeholder="acme";
                     small.muted { "Letters, digits, - and _: it appears in URLs." }
-                }
-                div.field {
-                    label for="account-profile" { "Fidelity preset" }
+                }))
+                (field("account-profile", "Fidelity preset", html! {
                     select #account-profile name="profile" {
                         option value="linkedin" selected { "LinkedIn (its documented quirks)" }
                         option value="rfc" { "RFC 7644 (plain SCIM)" }
                     }
-                }
+                }))
                 div.actions { button.primary type="submit" { "Create account" } }
             }
         }
@@ -381,18 +407,16 @@ pub(super) async fn dashboard(
                 h2 { "Add application instance" }
                 form method="post" action=(format!("{base}/instances")) {
                     (csrf_field(&session))
-                    div.field {
-                        label for="instance-product" { "Product" }
+                    (field("instance-product", "Product", html! {
                         select #instance-product name="product" {
                             option value=(Product::SALES_NAVIGATOR) { "Sales Navigator" }
                             option value=(Product::LEARNING) { "LinkedIn Learning" }
                             option value=(Product::ELEVATE) { "Elevate" }
                         }
-                    }
-                    div.field {
-                        label for="instance-name" { "Instance name" }
+                    }))
+                    (field("instance-name", "Instance name", html! {
                         input #instance-name name="name" required placeholder="Acme Sales Navigator";
-                    }
+                    }))
                     button.primary type="submit" { "Add instance" }
                 }
             }
@@ -400,24 +424,21 @@ pub(super) async fn dashboard(
                 h2 { "Add license pool" }
                 form method="post" action=(format!("{base}/pools")) {
                     (csrf_field(&session))
-                    div.field {
-                        label for="pool-instance" { "Application instance" }
+                    (field("pool-instance", "Application instance", html! {
                         select #pool-instance name="instance" required {
                             @for instance in &instances { option value=(instance.name) { (instance.name) } }
                         }
-                    }
-                    div.field {
-                        label for="pool-license-type" { "License type" }
+                    }))
+                    (field("pool-license-type", "License type", html! {
                         input #pool-license-type name="license_type" required list="license-types" placeholder="Advanced Plus";
                         datalist #license-types {
                             option value="Core" {} option value="Advanced" {} option value="Advanced Plus" {}
                             option value="TeamLink Extend" {} option value="LinkedIn Learning" {}
                         }
-                    }
-                    div.field {
-                        label for="pool-seats" { "Seats" }
+                    }))
+                    (field("pool-seats", "Seats", html! {
                         input #pool-seats type="number" min="0" name="seats" required value="10";
-                    }
+                    }))
                     div.field.check {
                         input #pool-promote type="checkbox" name="promote_waiting";
                         label for="pool-promote" { "Promote waiting users when a seat frees up (first come, first served)" }
@@ -578,11 +599,7 @@ async fn settings_page(
                         p.muted { "No SCIM configuration yet." }
                     } @else {
                         div.table-wrap {
-                            table.configurations {
-                                thead { tr {
-                                    th scope="col" { "Name" } th scope="col" { "Auto-assign licenses" } th scope="col" { "Client profile" }
-                                    th scope="col" { "Token created" } th scope="col" { "Last used" } th scope="col" { "Expires" } th scope="col" { span.sr { "Actions" } }
-                                } }
+                            (table(Some("configurations"), &[Shown("Name"), Shown("Auto-assign licenses"), Shown("Client profile"), Shown("Token created"), Shown("Last used"), Shown("Expires"), Hidden("Actions")], html! {
                                 tbody {
                                     @for c in &configurations {
                                         tr {
@@ -610,51 +627,46 @@ async fn settings_page(
                                         }
                                     }
                                 }
-                            }
+                            }))
                         }
                     }
                     details.add-config open[configurations.is_empty()] {
                         summary.button { "+ Add new SCIM configuration" }
                         form.config-form method="post" action=(format!("{base}/configurations")) {
                             (csrf_field(session))
-                            div.field {
-                                label for="config-name" { "Name" }
+                            (field("config-name", "Name", html! {
                                 input #config-name name="name" required placeholder="Microsoft Entra ID";
-                            }
+                            }))
                             div.field.switch {
                                 input #auto-assign type="checkbox" role="switch" name="auto_assign" checked[!pools.is_empty()] disabled[pools.is_empty()];
                                 label for="auto-assign" { "Auto-assign licenses" }
                             }
                             p.muted { "When auto-assign licenses is not enabled, only user data is synced. When it is, licenses are assigned first come, first served until all are taken." }
-                            div.field {
-                                label for="config-instance" { "Application instance" }
+                            (field("config-instance", "Application instance", html! {
                                 select #config-instance name="instance" data-auto-assign {
                                     @for i in &instances { option value=(i) { (i) } }
                                 }
-                            }
-                            div.field {
-                                label for="config-license-type" { "License type" }
+                            }))
+                            (field("config-license-type", "License type", html! {
                                 select #config-license-type name="license_type" data-auto-assign {
                                     @for p in &pools { option value=(p.license_type) data-instance=(p.instance) { (p.license_type) } }
                                 }
-                            }
+                            }))
                             details.advanced {
                                 summary { "Advanced" }
-                                div.field {
-                                    label for="config-profile" { "Client profile" }
+                                (field("config-profile", "Client profile", html! {
                                     select #config-profile name="client_profile" {
                                         @for profile in [ClientProfile::Lenient, ClientProfile::Entra, ClientProfile::Okta, ClientProfile::Strict, ClientProfile::Validator] {
                                             option value=(profile.as_str()) { (profile.as_str()) }
                                         }
                                     }
-                                }
-                                div.field {
-                                    label for="config-patch" { "PATCH response" }
+                                }))
+                                (field("config-patch", "PATCH response", html! {
                                     select #config-patch name="patch_response" {
                                         option value="resource" { "200 with the resource" }
                                         option value="no_content" { "204 No Content" }
                                     }
-                                }
+                                }))
                             }
                             button.primary #generate-token type="submit" { "Generate token" }
                         }
@@ -664,21 +676,19 @@ async fn settings_page(
                     summary { h2 { "Account" } }
                     form.grid method="post" action=(format!("{base}/rename")) {
                         (csrf_field(session))
-                        div.field {
-                            label for="account-rename" { "Account name" }
+                        (field("account-rename", "Account name", html! {
                             input #account-rename name="name" required pattern="[A-Za-z0-9_-]+" value=(account.name);
-                        }
+                        }))
                         div.actions { button type="submit" { "Rename" } }
                     }
                     form.grid method="post" action=(format!("{base}/fidelity")) {
                         (csrf_field(session))
-                        div.field {
-                            label for="account-preset" { "Fidelity preset (resets the fidelity settings)" }
+                        (field("account-preset", "Fidelity preset (resets the fidelity settings)", html! {
                             select #account-preset name="profile" {
                                 option value="linkedin" { "LinkedIn (its documented quirks)" }
                                 option value="rfc" { "RFC 7644 (plain SCIM)" }
                             }
-                        }
+                        }))
                         div.actions { button type="submit" { "Apply preset" } }
                     }
                     form.inline method="post" action=(format!("{base}/delete")) data-confirm=(format!("Delete the account {:?} with all its users, groups, configurations and tokens?", account.name)) {
@@ -869,11 +879,7 @@ pub(super) async fn users(
                 (csrf_field(&session))
             }
             div.table-wrap {
-                table.users {
-                    thead { tr {
-                        th scope="col" { span.sr { "Select" } }
-                        th scope="col" { "userName" } th scope="col" { "externalId" } th scope="col" { "Status" } th scope="col" { "Licenses" }
-                    } }
+                (table(Some("users"), &[Hidden("Select"), Shown("userName"), Shown("externalId"), Shown("Status"), Shown("Licenses")], html! {
                     tbody {
                         @for user in &page_of_users.items {
                             tr {
@@ -914,7 +920,7 @@ pub(super) async fn users(
                             }
                         }
                     }
-                }
+                }))
             }
             div.toolbar {
                 button.danger type="submit" form="delete-users" disabled[page_of_users.items.is_empty()] { "Delete selected users" }
@@ -1056,8 +1062,7 @@ pub(super) async fn groups(
                 h2 { (group.display_name) " " span.muted { "· " (group.members.len()) " member(s)" } }
                 @if !group.members.is_empty() {
                     div.table-wrap {
-                        table {
-                            thead { tr { th scope="col" { "Member" } th scope="col" { "Origin" } th scope="col" { span.sr { "Actions" } } } }
+                        (table(None, &[Shown("Member"), Shown("Origin"), Hidden("Actions")], html! {
                             tbody {
                                 @for m in &group.members {
                                     tr {
@@ -1071,7 +1076,7 @@ pub(super) async fn groups(
                                     }
                                 }
                             }
-                        }
+                        }))
                     }
                 }
                 form.inline method="post" action=(format!("{base}/groups/{}/members", path_segment(&group.id))) {
@@ -1247,40 +1252,32 @@ pub(super) async fn activity(
         h1 { "Activity log" }
         section.card {
             form.filters method="get" action=(format!("{base}/activity")) {
-                div.field {
-                    label for="filter-configuration" { "Configuration" }
+                (field("filter-configuration", "Configuration", html! {
                     select #filter-configuration name="configuration" {
                         option value="" { "All" }
                         @for c in &configurations { option value=(c.name) selected[selected(&query.configuration, &c.name)] { (c.name) } }
                     }
-                }
-                div.field {
-                    label for="filter-status" { "Status" }
+                }))
+                (field("filter-status", "Status", html! {
                     input #filter-status.narrow name="status" inputmode="numeric" pattern="[0-9]{3}" value=(query.status.as_deref().unwrap_or("")) placeholder="401";
-                }
-                div.field {
-                    label for="filter-method" { "Method" }
+                }))
+                (field("filter-method", "Method", html! {
                     select #filter-method name="method" {
                         option value="" { "All" }
                         @for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] { option value=(m) selected[selected(&query.method, m)] { (m) } }
                     }
-                }
-                div.field {
-                    label for="filter-since" { "Since (UTC)" }
+                }))
+                (field("filter-since", "Since (UTC)", html! {
                     input #filter-since type="datetime-local" name="since" value=(query.since.as_deref().unwrap_or(""));
-                }
+                }))
                 div.actions { button type="submit" { "Filter" } a.button href=(format!("{base}/activity")) { "Clear" } }
             }
             @if let Some(e) = &error { p.flash.err role="alert" { (e) } }
             p.muted.live { span.pulse aria-hidden="true" {} "Live: new requests appear as they arrive." }
             div.table-wrap {
-                table.activity {
-                    thead { tr {
-                        th scope="col" { "Time" } th scope="col" { "Configuration" } th scope="col" { "Request" } th scope="col" { "Status" }
-                        th scope="col" { "Outcome" } th scope="col" { "Tolerances" } th scope="col" { "Error detail" }
-                    } }
+                (table(Some("activity"), &[Shown("Time"), Shown("Configuration"), Shown("Request"), Shown("Status"), Shown("Outcome"), Shown("Tolerances"), Shown("Error detail")], html! {
                     tbody #activity-rows data-refresh=(refresh) aria-live="polite" { (rows) }
-                }
+                }))
             }
         }
     };

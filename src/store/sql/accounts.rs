@@ -23,6 +23,18 @@ const CONFIGURATION_SELECT: &str =
      left join license_pools p on p.id = c.auto_assign_pool_id
      left join instances i on i.id = p.instance_id";
 
+/// The deletes that clear an account's users and groups of the rows that reference them
+/// (and its activity and user count), children first: one statement a table, so no
+/// foreign key has to cascade row by row. `reset_account` and `delete_account` both
+/// start with them.
+pub(super) const ACCOUNT_CHILD_ROWS: [&str; 5] = [
+    "delete from group_members where account_id = $1",
+    "delete from license_assignments where account_id = $1",
+    "delete from user_emails where account_id = $1",
+    "delete from activity where account_id = $1",
+    "delete from account_user_counts where account_id = $1",
+];
+
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     id: AccountId,
@@ -181,15 +193,10 @@ impl AccountStore for SqlStore<Db> {
 
     async fn reset_account(&self, account_id: &AccountId) -> StoreResult<(u64, u64)> {
         let mut tx = self.begin_write().await?;
-        // Children first, so no foreign key has to cascade row by row.
-        for sql in [
-            "delete from group_members where account_id = $1",
-            "delete from license_assignments where account_id = $1",
-            "delete from user_emails where account_id = $1",
-            "delete from activity where account_id = $1",
-            "update license_pools set used = 0 where account_id = $1",
-            "delete from account_user_counts where account_id = $1",
-        ] {
+        for sql in ACCOUNT_CHILD_ROWS
+            .into_iter()
+            .chain(["update license_pools set used = 0 where account_id = $1"])
+        {
             sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
         }
         let groups = sqlx::query("delete from groups where account_id = $1")

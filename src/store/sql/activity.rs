@@ -242,25 +242,14 @@ impl ActivityStore for SqlStore<Db> {
     }
 
     async fn prune_activity(&self, retention: &Retention, now: Micros) -> StoreResult<u64> {
-        // Small deletes, each its own statement: a writer never waits long behind one.
-        const CHUNK: i64 = 1000;
         let mut pruned = 0;
         if let Some(max_age) = retention.max_age_micros {
-            loop {
-                let deleted = sqlx::query(
-                    "delete from activity where id in (select id from activity where at < $1 order by id limit $2)",
-                )
-                .bind(now.saturating_sub(max_age))
-                .bind(CHUNK)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-                pruned += deleted;
-                if deleted < u64::try_from(CHUNK).unwrap_or(u64::MAX) {
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
+            pruned += delete_activity_in_chunks(
+                &self.pool,
+                "delete from activity where id in (select id from activity where at < $1 order by id limit $2)",
+                now.saturating_sub(max_age),
+            )
+            .await?;
         }
         if let Some(max_rows) = retention.max_rows {
             // The id below which rows are beyond the newest `max_rows`.
@@ -270,21 +259,12 @@ impl ActivityStore for SqlStore<Db> {
                     .fetch_optional(&self.pool)
                     .await?;
             if let Some(cutoff) = cutoff {
-                loop {
-                    let deleted = sqlx::query(
-                        "delete from activity where id in (select id from activity where id <= $1 order by id limit $2)",
-                    )
-                    .bind(cutoff)
-                    .bind(CHUNK)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected();
-                    pruned += deleted;
-                    if deleted < u64::try_from(CHUNK).unwrap_or(u64::MAX) {
-                        break;
-                    }
-                    tokio::task::yield_now().await;
-                }
+                pruned += delete_activity_in_chunks(
+                    &self.pool,
+                    "delete from activity where id in (select id from activity where id <= $1 order by id limit $2)",
+                    cutoff,
+                )
+                .await?;
             }
         }
         Ok(pruned)
@@ -298,5 +278,29 @@ impl ActivityStore for SqlStore<Db> {
         .bind(&hash.0)
         .fetch_optional(&self.pool)
         .await?)
+    }
+}
+
+/// Run `delete` (`$1` = `bound`, `$2` = a chunk size) until it deletes less than a chunk:
+/// small deletes, each its own statement, so a writer never waits long behind one.
+async fn delete_activity_in_chunks(
+    pool: &sqlx::Pool<Db>,
+    delete: &'static str,
+    bound: i64,
+) -> StoreResult<u64> {
+    const CHUNK: i64 = 1000;
+    let mut deleted = 0;
+    loop {
+        let chunk = sqlx::query(delete)
+            .bind(bound)
+            .bind(CHUNK)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        deleted += chunk;
+        if chunk < u64::try_from(CHUNK).unwrap_or(u64::MAX) {
+            return Ok(deleted);
+        }
+        tokio::task::yield_now().await;
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 
 use super::Db;
+use super::accounts::ACCOUNT_CHILD_ROWS;
 use crate::accounts::{Account, Fidelity, PatchResponse, RateLimit, TokenHash};
 use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use crate::licensing::Product;
@@ -139,18 +140,14 @@ impl CenterStore for SqlStore<Db> {
 
     async fn delete_account(&self, account_id: &AccountId) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        // Children first (as `reset_account` does): the cascade would go row by row.
-        for sql in [
-            "delete from group_members where account_id = $1",
-            "delete from license_assignments where account_id = $1",
-            "delete from user_emails where account_id = $1",
-            "delete from activity where account_id = $1",
+        // Children first: the cascade would go row by row.
+        for sql in ACCOUNT_CHILD_ROWS.into_iter().chain([
             "delete from groups where account_id = $1",
             "delete from users where account_id = $1",
             "delete from scim_configurations where account_id = $1",
             "delete from license_pools where account_id = $1",
             "delete from instances where account_id = $1",
-        ] {
+        ]) {
             sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
         }
         let done = sqlx::query("delete from accounts where id = $1")

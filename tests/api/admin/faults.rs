@@ -2,16 +2,14 @@
 //! rate, 429 with `Retry-After`, a dropped connection — per configuration and path, for
 //! N requests, a time span or until cleared; each shows in the journal as injected.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
-use linkedin_scim::clock::ManualClock;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::acme::{LEARNING, SALESNAV, acme, seed};
+use crate::helpers::acme::{LEARNING, SALESNAV, acme, seed, spawn_with_clock};
 use crate::helpers::{Backend, TestApp, expect_json};
 
 const LIST: &str = "/Users?count=1";
@@ -118,12 +116,7 @@ async fn a_timed_fault_ends_with_the_clock_and_faults_can_be_cleared(backend: Ba
     let start = DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
         .expect("valid")
         .to_utc();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::builder(backend)
-        .seed(&seed("rfc", ""))
-        .clock(clock.clone())
-        .spawn()
-        .await;
+    let (app, clock) = spawn_with_clock(backend, "rfc", "", start).await;
     let fault = set_fault(
         &app,
         json!({"configuration": "Sales Navigator", "kind": "error", "status": 500, "seconds": 60}),

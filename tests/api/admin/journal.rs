@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::acme::{SALESNAV, seed};
+use crate::helpers::acme::{SALESNAV, spawn_with_clock};
 use crate::helpers::{Backend, TestApp, expect_json, id_of, user_body};
 
 async fn journal(app: &TestApp, account: &str, query: &str) -> Value {
@@ -114,12 +114,7 @@ async fn the_journal_filters_pages_and_exports_json_lines(backend: Backend) {
     let start = DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
         .expect("valid")
         .to_utc();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::builder(backend)
-        .seed(&seed("rfc", ""))
-        .clock(clock.clone())
-        .spawn()
-        .await;
+    let (app, clock) = spawn_with_clock(backend, "rfc", "", start).await;
     let a = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
     clock.advance(chrono::Duration::hours(1));
     let b = app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
@@ -272,12 +267,13 @@ async fn a_request_with_an_expired_token_is_journaled_against_its_configuration(
     let start = DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
         .expect("valid")
         .to_utc();
-    let clock = Arc::new(ManualClock::new(start));
-    let app = TestApp::builder(backend)
-        .seed(&seed("linkedin", "fidelity = { token_ttl_seconds = 60 }"))
-        .clock(clock.clone())
-        .spawn()
-        .await;
+    let (app, clock) = spawn_with_clock(
+        backend,
+        "linkedin",
+        "fidelity = { token_ttl_seconds = 60 }",
+        start,
+    )
+    .await;
     clock.advance(chrono::Duration::seconds(60));
     assert_eq!(
         app.get_as(SALESNAV, "/Users?count=1").await.status(),

@@ -3,6 +3,10 @@
 //! Learning instance (3 seats), a configuration auto-assigning each pool, and one that
 //! syncs user data only.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use linkedin_scim::clock::ManualClock;
 use serde_json::{Value, json};
 
 use super::Backend;
@@ -13,6 +17,22 @@ pub const SALESNAV: &str = "acme-salesnav-token";
 pub const TEAMLINK: &str = "acme-teamlink-token";
 pub const LEARNING: &str = "acme-learning-token";
 pub const SYNC: &str = "acme-sync-token";
+
+/// Acme (`seed(profile, extra)`) on a manual clock set to `start`, for the test to move.
+pub async fn spawn_with_clock(
+    backend: Backend,
+    profile: &str,
+    extra: &str,
+    start: DateTime<Utc>,
+) -> (TestApp, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(start));
+    let app = TestApp::builder(backend)
+        .seed(&seed(profile, extra))
+        .clock(clock.clone())
+        .spawn()
+        .await;
+    (app, clock)
+}
 
 /// The Acme seed with fidelity `profile` and `extra` account lines (e.g. overrides).
 pub fn seed(profile: &str, extra: &str) -> String {
