@@ -145,6 +145,9 @@ impl CenterStore for SqlStore<Db> {
             "delete from groups where account_id = $1",
             "delete from users where account_id = $1",
             "delete from scim_configurations where account_id = $1",
+            // The configurations' delete trigger has just recorded their tokens as
+            // revoked: a gone account keeps no journal of refusals (migration 0052).
+            "delete from revoked_tokens where account_id = $1",
             "delete from license_pools where account_id = $1",
             "delete from instances where account_id = $1",
         ]) {

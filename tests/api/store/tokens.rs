@@ -103,8 +103,28 @@ async fn one_token_belongs_to_one_configuration(backend: Backend) {
     assert_eq!(authenticate(&t, &shared, 0).await, Err(TokenRejection::Unknown));
 }
 
+async fn a_deleted_account_leaves_no_revoked_tokens(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let okta = token("okta-token-gone");
+    configure(&t, "Okta", &okta, None).await.expect("configure");
+    let refreshed = token("okta-token-next");
+    t.store
+        .issue_token(t.account_id(), "Okta", &refreshed.hash(), None, 5)
+        .await
+        .expect("refresh");
+    let revoked = t.store.revoked_token(&okta.hash()).await.expect("lookup");
+    assert!(revoked.is_some(), "a refreshed token is remembered as revoked");
+    assert!(t.store.delete_account(t.account_id()).await.expect("delete"));
+    // A refusal of either token must not be journaled against the gone account.
+    for gone in [&okta, &refreshed] {
+        let revoked = t.store.revoked_token(&gone.hash()).await.expect("lookup");
+        assert!(revoked.is_none(), "{revoked:?}");
+    }
+}
+
 backend_tests!(
     a_token_authenticates_its_configuration_until_it_expires,
     a_refreshed_token_revokes_the_old_one_at_once,
-    one_token_belongs_to_one_configuration
+    one_token_belongs_to_one_configuration,
+    a_deleted_account_leaves_no_revoked_tokens
 );
