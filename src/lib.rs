@@ -108,7 +108,7 @@ impl Application {
             })?;
         let (activity, activity_task) = activity::ActivityWriter::start(store.clone());
         let pruning_task = journal::start_pruning(store.clone(), clock.clone(), settings.journal_retention());
-        let state = http::AppState {
+        let state = http::AppState::new(http::Handles {
             store: store.clone(),
             clock,
             settings: Arc::new(settings),
@@ -116,7 +116,7 @@ impl Application {
             activity,
             throttle: Default::default(),
             faults,
-        };
+        });
         Ok(Application {
             listener,
             tls,

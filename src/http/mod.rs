@@ -41,9 +41,28 @@ use crate::config::Settings;
 use crate::store::Store;
 use error::ApiError;
 
-/// What every handler can reach.
+/// What every handler can reach. Every middleware layer and extractor clones it per
+/// request, so it is one shared allocation: a clone is one reference count, not one per
+/// handle.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Handles>);
+
+impl AppState {
+    pub(crate) fn new(handles: Handles) -> AppState {
+        AppState(Arc::new(handles))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Handles;
+
+    fn deref(&self) -> &Handles {
+        &self.0
+    }
+}
+
+/// The shared handles behind [`AppState`].
+pub(crate) struct Handles {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Arc<Settings>,

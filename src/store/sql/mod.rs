@@ -356,11 +356,15 @@ fn list_queries<'t, DB: Dialect>(
     }
     qb.push(" limit ");
     DB::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));
-    qb.push(" offset ");
-    DB::bind_int(
-        &mut qb,
-        i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX),
-    );
+    // No `offset` on a first page (every lookup by userName): with a bound offset,
+    // Postgres never settles on the prepared statement's generic plan (it costs the
+    // unknown offset as skipping rows) and plans the statement anew on every execution,
+    // which cost more than executing it.
+    let skipped = query.start_index.saturating_sub(1);
+    if skipped > 0 {
+        qb.push(" offset ");
+        DB::bind_int(&mut qb, i64::try_from(skipped).unwrap_or(i64::MAX));
+    }
     Ok((count_qb, qb))
 }
 
