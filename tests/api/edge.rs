@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::backend_tests;
+use crate::helpers::process::ServerProcess;
 use crate::helpers::{Backend, TestApp, TestDatabase, assert_scim_error, user_body};
 
 /// Generous bound on anything the server is expected to do by itself (close a
@@ -190,44 +191,26 @@ async fn until_closed_or_answered(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
-/// The real binary serving `database_url`; its address is read from the banner.
-struct Server {
-    child: tokio::process::Child,
-    address: String,
-}
+/// The real binary serving `database_url`.
+struct Server(ServerProcess);
 
 const DEMO_TOKEN: &str = "edge-demo-token-0123456789";
 const ADMIN_TOKEN: &str = "edge-admin-token-0123456789";
 
 impl Server {
     async fn start(database_url: &str) -> Server {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+        let mut command = ServerProcess::isolated();
+        command
             .env("LINKEDIN_SCIM_DATABASE_URL", database_url)
             .env("LINKEDIN_SCIM_BIND", "127.0.0.1:0")
             .env("LINKEDIN_SCIM_PROFILE", "rfc")
             .env("LINKEDIN_SCIM_DEMO_TOKEN", DEMO_TOKEN)
-            .env("LINKEDIN_SCIM_ADMIN_TOKEN", ADMIN_TOKEN)
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run the binary");
-        let mut banner = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = banner.next_line().await.unwrap().expect("a banner");
-        let address = first
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_owned();
-        // Keep draining stdout so the banner never blocks the server.
-        tokio::spawn(async move { while let Ok(Some(_)) = banner.next_line().await {} });
-        Server { child, address }
+            .env("LINKEDIN_SCIM_ADMIN_TOKEN", ADMIN_TOKEN);
+        Server(ServerProcess::start(command).await)
     }
 
     fn terminate(&self) {
-        let pid = self.child.id().expect("running").to_string();
+        let pid = self.0.child.id().expect("running").to_string();
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
@@ -244,7 +227,7 @@ async fn sigterm_during_a_stream_of_creates_loses_no_acknowledged_activity(backe
     let mut workers = Vec::new();
     for worker in 0..4 {
         let client = client.clone();
-        let address = server.address.clone();
+        let address = server.0.origin.clone();
         let acknowledged = acknowledged.clone();
         workers.push(tokio::spawn(async move {
             let mut created = Vec::new();
@@ -279,7 +262,7 @@ async fn sigterm_during_a_stream_of_creates_loses_no_acknowledged_activity(backe
     for worker in workers {
         created.extend(worker.await.unwrap());
     }
-    let exit = tokio::time::timeout(PATIENCE, server.child.wait())
+    let exit = tokio::time::timeout(PATIENCE, server.0.child.wait())
         .await
         .expect("the server exits after SIGTERM")
         .unwrap();
@@ -289,7 +272,7 @@ async fn sigterm_during_a_stream_of_creates_loses_no_acknowledged_activity(backe
     let records: Value = client
         .get(format!(
             "{}/admin/api/accounts/demo/activity?method=POST&status=201&limit=1000",
-            server.address
+            server.0.origin
         ))
         .bearer_auth(ADMIN_TOKEN)
         .send()

@@ -11,6 +11,7 @@
 //! where it fails.
 
 pub mod acme;
+pub mod process;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

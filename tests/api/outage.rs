@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tokio::io::AsyncBufReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, watch};
 
+use crate::helpers::process::ServerProcess;
 use crate::helpers::{Backend, TestApp, postgres_available, user_body};
 
 const POSTGRES: &str = "127.0.0.1:5432";
@@ -74,19 +74,11 @@ impl Proxy {
     }
 }
 
-/// A server process of the real binary, killed when dropped.
-struct Replica {
-    _child: tokio::process::Child,
-    origin: String,
-}
-
 const ADMIN_TOKEN: &str = "outage-admin-token";
 
-async fn replica(database_url: &str, demo_token: &str) -> Replica {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+async fn replica(database_url: &str, demo_token: &str) -> ServerProcess {
+    let mut command = ServerProcess::isolated();
+    command
         .env("LINKEDIN_SCIM_DATABASE_URL", database_url)
         .env("LINKEDIN_SCIM_BIND", "127.0.0.1:0")
         .env("LINKEDIN_SCIM_PROFILE", "rfc")
@@ -94,30 +86,14 @@ async fn replica(database_url: &str, demo_token: &str) -> Replica {
         .env("LINKEDIN_SCIM_ADMIN_TOKEN", ADMIN_TOKEN)
         // Fail fast: a request waits at most a second for a connection.
         .env("LINKEDIN_SCIM_DATABASE_ACQUIRE_TIMEOUT_MS", "1000")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start replica");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next_line().await.unwrap().expect("a banner");
-    let origin = first
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Replica {
-        _child: child,
-        origin,
-    }
+        .env("RUST_LOG", "error");
+    ServerProcess::start(command).await
 }
 
 /// What each replica answers to a read, a write and the readiness probe.
 async fn probe(
     client: &reqwest::Client,
-    replicas: &[Replica],
+    replicas: &[ServerProcess],
     token: &str,
     n: &mut u32,
 ) -> Vec<reqwest::Response> {

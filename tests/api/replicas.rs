@@ -10,17 +10,18 @@ use serde_json::Value;
 
 use crate::backend_tests;
 use crate::helpers::acme::{LICENSES, SALESNAV, pool, seed};
+use crate::helpers::process::ServerProcess;
 use crate::helpers::{Backend, TestApp, expect_json, refused_within_a_second, status_as, user_body};
 
-/// A server process of the real binary on `database_url`, killed when dropped.
+/// A server process of the real binary on `database_url` and its SCIM base URL.
 struct Replica {
-    _child: tokio::process::Child,
+    _process: ServerProcess,
     base: String,
 }
 
 async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"));
+    command
         .args([
             "serve",
             "--bind",
@@ -32,25 +33,13 @@ async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
         .arg(database_url)
         .arg("--seed")
         .arg(seed_path)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start replica");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    while let Some(line) = lines.next_line().await.expect("read stdout") {
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            let origin = rest.split_whitespace().next().expect("origin").to_owned();
-            // Keep reading, so the banner's remaining lines never meet a closed pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return Replica {
-                _child: child,
-                base: format!("{origin}/scim/v2"),
-            };
-        }
+        .env("RUST_LOG", "warn");
+    let process = ServerProcess::start(command).await;
+    let base = format!("{}/scim/v2", process.origin);
+    Replica {
+        _process: process,
+        base,
     }
-    panic!("replica exited before listening");
 }
 
 async fn the_seat_invariant_holds_under_concurrent_creates_from_two_server_processes(backend: Backend) {
