@@ -233,7 +233,13 @@ async fn create_users(store: &Arc<dyn Store>, account: &AccountId, n: usize) -> 
                 let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                                  "userName": format!("user{i:06}@bench.example"), "active": true});
                 let user = store
-                    .create_user(&account, &doc, &SeatRequest::none(), SystemClock.now_micros())
+                    .create_user(
+                        &account,
+                        &doc,
+                        &SeatRequest::none(),
+                        None,
+                        SystemClock.now_micros(),
+                    )
                     .await?;
                 ids.push((i, UserId::from(user.record.id)));
             }

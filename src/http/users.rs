@@ -80,11 +80,14 @@ impl Kind for Users {
         let UserWrite { record, seats } = scim
             .state
             .store
-            .create_user(scim.account_id(), &doc, &seat_request(&scim.principal), now)
+            .create_user(
+                scim.account_id(),
+                &doc,
+                &seat_request(&scim.principal),
+                Some(&scim.principal.configuration.id),
+                now,
+            )
             .await?;
-        if external_id(&record.doc).is_some() {
-            record_external_id_writer(scim, &record, None).await?;
-        }
         Ok((record, seats))
     }
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {

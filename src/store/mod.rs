@@ -181,12 +181,14 @@ pub type Change<'a, T = Value> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreR
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Insert a user and apply the licensing rules for `seat` in the same transaction;
-    /// `Conflict` when the userName is taken in the account.
+    /// `Conflict` when the userName is taken in the account. `writer`, the configuration
+    /// whose request this is, is recorded as the setter of the externalId, if any.
     async fn create_user(
         &self,
         account_id: &AccountId,
         doc: &Value,
         seat: &SeatRequest,
+        writer: Option<&ConfigurationId>,
         now: Micros,
     ) -> StoreResult<UserWrite>;
     async fn get_user(&self, account_id: &AccountId, id: &UserId) -> StoreResult<Option<ResourceRecord>>;

@@ -319,7 +319,41 @@ async fn an_external_id_clash_between_products_is_a_warning(backend: Backend) {
     assert_eq!(warned, 1, "{user_log}");
 }
 
+/// A write answers with the licenses the seat sync left, without reading them again:
+/// each answer must be what a read right after it returns.
+async fn every_write_answers_with_the_licenses_a_read_then_shows(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let read = |user: &Value| {
+        let path = format!("/Users/{}", id_of(user));
+        let app = &app;
+        async move { app.get_ok_as(SALESNAV, &path).await }
+    };
+    let a = app.create_user_as(LEARNING, &user_body("a@acme.com")).await;
+    assert_eq!(a, read(&a).await, "create, assigned");
+    let b = app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
+    let c = app.create_user_as(SALESNAV, &user_body("c@acme.com")).await;
+    let d = app.create_user_as(SALESNAV, &user_body("d@acme.com")).await;
+    assert_eq!(states(&d), vec![pair("sales_navigator", "waiting")]);
+    assert_eq!(d, read(&d).await, "create, waiting");
+    // A second product sorts before or after the first, as the read orders them.
+    let both = patch_active(&app, SALESNAV, &id_of(&a), true).await;
+    assert_eq!(
+        states(&both),
+        vec![pair("learning", "assigned"), pair("sales_navigator", "waiting")]
+    );
+    assert_eq!(both, read(&a).await, "claim of a second product");
+    let released = patch_active(&app, SALESNAV, &id_of(&b), false).await;
+    assert_eq!(states(&released), vec![]);
+    assert_eq!(released, read(&b).await, "release");
+    let taken = patch_active(&app, SALESNAV, &id_of(&d), true).await;
+    assert_eq!(states(&taken), vec![pair("sales_navigator", "assigned")]);
+    assert_eq!(taken, read(&d).await, "a waiting license takes the freed seat");
+    let kept = patch_active(&app, SALESNAV, &id_of(&c), true).await;
+    assert_eq!(kept, read(&c).await, "unchanged");
+}
+
 backend_tests!(
+    every_write_answers_with_the_licenses_a_read_then_shows,
     an_external_id_clash_between_products_is_a_warning,
     the_license_extension_is_removed_like_it_is_emptied,
     licensing_no_ops_say_why_in_the_activity_log,

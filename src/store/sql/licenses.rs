@@ -35,14 +35,17 @@ fn state_of(text: &str) -> StoreResult<LicenseState> {
         .map_err(|_| StoreError::Invalid(format!("unknown license state {text:?}")))
 }
 
-/// What a claim needs to know before it writes: the pool's product, whether a seat
-/// looked free, and the user's license of that product, if any.
+/// What a claim needs to know before it writes: the pool's product, instance and license
+/// type, whether a seat looked free, and the user's license of that product, if any.
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
     product: String,
+    instance: String,
+    license_type: String,
     free: bool,
     assignment_id: Option<String>,
     state: Option<String>,
+    activated_at: Option<Micros>,
     /// The license type of the pool the user's license of this product is in.
     held_type: Option<String>,
 }
@@ -65,6 +68,33 @@ struct LicenseRow {
     activated_at: Option<Micros>,
 }
 
+/// How a seat sync left the user's licenses: a write answers with them without reading
+/// them again.
+#[derive(Debug)]
+pub(super) enum LicenseEdit {
+    Unchanged,
+    /// The user's license of this product is now this one.
+    Set(License),
+    /// The user no longer holds a license of this product.
+    Removed(String),
+}
+
+impl LicenseEdit {
+    /// Apply to licenses ordered by product (as the user read orders them).
+    pub(super) fn apply(self, licenses: &mut Vec<License>) {
+        match self {
+            LicenseEdit::Unchanged => {}
+            LicenseEdit::Removed(product) => licenses.retain(|l| l.product != product),
+            LicenseEdit::Set(license) => {
+                match licenses.binary_search_by(|l| l.product.as_str().cmp(&license.product)) {
+                    Ok(at) => licenses[at] = license,
+                    Err(at) => licenses.insert(at, license),
+                }
+            }
+        }
+    }
+}
+
 impl SqlStore<Db> {
     /// Apply the licensing rules after a user write, inside its transaction (see
     /// [`SeatRequest::plan`] and [`rules::assign`]).
@@ -75,18 +105,20 @@ impl SqlStore<Db> {
         active: bool,
         seat: &SeatRequest,
         now: Micros,
-    ) -> StoreResult<SeatChange> {
+    ) -> StoreResult<(SeatChange, LicenseEdit)> {
         let (pool_id, when_full) = match seat.plan(active) {
             SeatPlan::Release { pool_id } => return Self::release_product(tx, user_id, pool_id, now).await,
-            SeatPlan::Nothing => return Ok(SeatChange::Kept(NoChange::NoAutoAssign)),
+            SeatPlan::Nothing => {
+                return Ok((SeatChange::Kept(NoChange::NoAutoAssign), LicenseEdit::Unchanged));
+            }
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
         // A plain read first: a user who holds its seat, or a full pool, locks nothing.
         // Only a claim with a seat free takes the pool row's lock, in the guarded update
         // (the invariant's guard; a seat freed after this read is seen by the next write).
         let Some(claim) = sqlx::query_as::<_, ClaimRow>(
-            "select i.product, p.used < p.seats as free, a.id as assignment_id, a.state,
-                    held.license_type as held_type
+            "select i.product, i.name as instance, p.license_type, p.used < p.seats as free,
+                    a.id as assignment_id, a.state, a.activated_at, held.license_type as held_type
              from license_pools p
              join instances i on i.id = p.instance_id
              left join license_assignments a on a.user_id = $2 and a.product = i.product
@@ -98,7 +130,7 @@ impl SqlStore<Db> {
         .fetch_optional(&mut **tx)
         .await?
         else {
-            return Ok(SeatChange::Kept(NoChange::NoPool));
+            return Ok((SeatChange::Kept(NoChange::NoPool), LicenseEdit::Unchanged));
         };
         let product = claim.product;
         let held_type = claim.held_type;
@@ -106,8 +138,18 @@ impl SqlStore<Db> {
         let state = claim.state.as_deref().map(state_of).transpose()?;
         let taken = rules::needs_seat(state) && claim.free && Self::take_seat(tx, pool_id).await?;
         let assignment = rules::assign(&product, state, taken, when_full)?;
-        match (assignment, current) {
-            (Assignment::Holds | Assignment::StillWaiting, _) => {}
+        let license = |state: LicenseState, activated_at: Option<Micros>| {
+            LicenseEdit::Set(License {
+                product: product.clone(),
+                instance: claim.instance.clone(),
+                license_type: claim.license_type.clone(),
+                state,
+                assigned_at: state.holds_seat().then(|| rfc3339(now)),
+                activated_at: activated_at.map(rfc3339),
+            })
+        };
+        let edit = match (assignment, current) {
+            (Assignment::Holds | Assignment::StillWaiting, _) => LicenseEdit::Unchanged,
             (Assignment::Promote, Some(assignment_id)) => {
                 sqlx::query(
                     "update license_assignments set state = 'assigned', pool_id = $2, assigned_at = $3 where id = $1",
@@ -117,6 +159,7 @@ impl SqlStore<Db> {
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
+                license(LicenseState::Assigned, claim.activated_at)
             }
             (Assignment::Promote, None) => {
                 return Err(StoreError::Invalid("promotion without a license".into()));
@@ -137,9 +180,10 @@ impl SqlStore<Db> {
                 .bind(state.holds_seat().then_some(now))
                 .execute(&mut **tx)
                 .await?;
+                license(state, None)
             }
-        }
-        Ok(assignment.seat_change(&product, held_type.as_deref()))
+        };
+        Ok((assignment.seat_change(&product, held_type.as_deref()), edit))
     }
 
     /// Drop the user's license of the product of `pool_id` (from whichever pool of that
@@ -150,7 +194,7 @@ impl SqlStore<Db> {
         user_id: &UserId,
         pool_id: &PoolId,
         now: Micros,
-    ) -> StoreResult<SeatChange> {
+    ) -> StoreResult<(SeatChange, LicenseEdit)> {
         // Only the held license's pool is locked (by release_one): locking the
         // configuration's pool too could take two pool locks out of order.
         let product: Option<String> = sqlx::query_scalar(
@@ -160,7 +204,7 @@ impl SqlStore<Db> {
         .fetch_optional(&mut **tx)
         .await?;
         let Some(product) = product else {
-            return Ok(SeatChange::Kept(NoChange::NoPool));
+            return Ok((SeatChange::Kept(NoChange::NoPool), LicenseEdit::Unchanged));
         };
         let held: Option<PoolId> =
             sqlx::query_scalar("select pool_id from license_assignments where user_id = $1 and product = $2")
@@ -169,10 +213,13 @@ impl SqlStore<Db> {
                 .fetch_optional(&mut **tx)
                 .await?;
         let Some(held) = held else {
-            return Ok(SeatChange::Kept(NoChange::NothingToRelease(product)));
+            return Ok((
+                SeatChange::Kept(NoChange::NothingToRelease(product)),
+                LicenseEdit::Unchanged,
+            ));
         };
         Self::release_one(tx, &held, user_id, &product, now).await?;
-        Ok(SeatChange::Released(1))
+        Ok((SeatChange::Released(1), LicenseEdit::Removed(product)))
     }
 
     /// The guarded update that enforces the seat invariant.

@@ -175,6 +175,7 @@ async fn unknown_members_write_nothing(backend: Backend) {
             &other.id,
             &super::user_doc("stranger@globex.example"),
             &linkedin_scim::licensing::SeatRequest::none(),
+            None,
             1,
         )
         .await

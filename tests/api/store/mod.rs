@@ -102,7 +102,13 @@ impl TestStore {
     pub async fn user(&self, user_name: &str) -> UserId {
         let record = self
             .store
-            .create_user(self.account_id(), &user_doc(user_name), &SeatRequest::none(), 1)
+            .create_user(
+                self.account_id(),
+                &user_doc(user_name),
+                &SeatRequest::none(),
+                None,
+                1,
+            )
             .await
             .expect("create user")
             .record;

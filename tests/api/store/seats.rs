@@ -16,7 +16,7 @@ use crate::helpers::Backend;
 
 async fn create(t: &TestStore, user_name: &str, seat: &SeatRequest) -> UserWrite {
     t.store
-        .create_user(t.account_id(), &user_doc(user_name), seat, 1)
+        .create_user(t.account_id(), &user_doc(user_name), seat, None, 1)
         .await
         .expect("create user")
 }
@@ -110,7 +110,7 @@ async fn a_pool_that_promotes_hands_freed_seats_to_the_longest_waiting(backend: 
     let early = create(&t, "early@acme.example", &seat).await;
     let late = t
         .store
-        .create_user(t.account_id(), &user_doc("late@acme.example"), &seat, 5)
+        .create_user(t.account_id(), &user_doc("late@acme.example"), &seat, None, 5)
         .await
         .expect("create");
     assert!(
@@ -150,7 +150,7 @@ async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend
     create(&t, "first@acme.example", &seat).await;
     let refused = t
         .store
-        .create_user(t.account_id(), &user_doc("second@acme.example"), &seat, 2)
+        .create_user(t.account_id(), &user_doc("second@acme.example"), &seat, None, 2)
         .await;
     assert!(
         matches!(&refused, Err(StoreError::PoolFull(detail)) if detail.contains("no sales_navigator seat is free")),
@@ -169,7 +169,7 @@ async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend
     inactive["active"] = json!(false);
     let write = t
         .store
-        .create_user(t.account_id(), &inactive, &seat, 3)
+        .create_user(t.account_id(), &inactive, &seat, None, 3)
         .await
         .expect("inactive user");
     assert_eq!(
@@ -237,6 +237,7 @@ async fn seats_in_use_never_exceed_seats_under_concurrent_creates(backend: Backe
                     &account,
                     &user_doc(&format!("u{i}@acme.example")),
                     &seat,
+                    None,
                     i as i64,
                 )
                 .await
