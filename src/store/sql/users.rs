@@ -1,5 +1,7 @@
 //! Users: their row, indexed columns and email keys, and the account's user count.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -89,7 +91,17 @@ impl From<UserRow> for ResourceRecord {
 
 /// The columns of a user `r` plus, in the same statement, its groups (ordered by id, as
 /// `GroupStore::user_groups` reads them) and its licenses (by product): a read is one
-/// round trip.
+/// round trip. Built once: every user read names them.
+static USER_COLUMNS: LazyLock<String> = LazyLock::new(user_columns);
+
+/// One user by id, with [`USER_COLUMNS`].
+static READ_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {} from users r where r.account_id = $1 and r.id = $2",
+        *USER_COLUMNS
+    )
+});
+
 fn user_columns() -> String {
     let groups = Db::json_rows(
         "select g.id, g.display_name as display from group_members gm join groups g on g.id = gm.group_id
@@ -255,14 +267,11 @@ impl SqlStore<Db> {
     where
         E: sqlx::Executor<'e, Database = Db>,
     {
-        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {} from users r where r.account_id = $1 and r.id = $2",
-            user_columns()
-        )))
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(executor)
-        .await?;
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(READ_USER.as_str()))
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(executor)
+            .await?;
         Ok(row.map(ResourceRecord::from))
     }
 
@@ -495,7 +504,7 @@ impl UserStore for SqlStore<Db> {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Page<ResourceRecord>> {
-        self.list_records::<UserRow>(USERS, &user_columns(), &users_target(), account_id, query)
+        self.list_records::<UserRow>(USERS, &USER_COLUMNS, &users_target(), account_id, query)
             .await
     }
 
@@ -545,7 +554,7 @@ impl UserStore for SqlStore<Db> {
     ) -> StoreResult<Vec<String>> {
         let (mut count_qb, mut page_qb) = list_queries::<Db>(
             USERS,
-            &user_columns(),
+            &USER_COLUMNS,
             &users_target(),
             account_id,
             query,
