@@ -1,6 +1,7 @@
 """Print bench/run's results as a Markdown table with the ratios to the baselines.
 
-Input: results.tsv rows of backend, workload, req/s, p50 ms, p99 ms, RSS kB, failed, total.
+Input: results.tsv rows of backend, workload, req/s, p50 ms, p99 ms, RSS kB, failed, total,
+anonymous RSS kB (the heap, without mapped files).
 """
 
 import sys
@@ -9,9 +10,15 @@ path, users, duration, conns = sys.argv[1:5]
 rows = {}
 order = []
 for line in open(path):
-    backend, workload, rps, p50, p99, rss, failed, total = line.rstrip("\n").split("\t")
+    backend, workload, rps, p50, p99, rss, failed, total, anon = line.rstrip("\n").split("\t")
     rows[(backend, workload)] = dict(
-        rps=float(rps), p50=float(p50), p99=float(p99), rss=int(rss), failed=int(failed), total=int(total)
+        rps=float(rps),
+        p50=float(p50),
+        p99=float(p99),
+        rss=int(rss),
+        failed=int(failed),
+        total=int(total),
+        anon=int(anon),
     )
     order.append((backend, workload))
 
@@ -52,7 +59,7 @@ print(
     "(wrk -t2; pgbench -j2 -M prepared)\n"
 )
 peers_present = [p for p in PEERS if any(b == p for b, _ in order)]
-head = ["server", "workload", "req/s", "p50 ms", "p99 ms", "RSS MB", "failed", "/ pgbench", "/ ceiling"]
+head = ["server", "workload", "req/s", "p50 ms", "p99 ms", "RSS MB", "heap MB", "failed", "/ pgbench", "/ ceiling"]
 head += [f"/ {p}" for p in peers_present]
 print("| " + " | ".join(head) + " |")
 print("|" + "|".join("---" for _ in head) + "|")
@@ -65,6 +72,7 @@ for backend, workload in order:
         f"{r['p50']:.2f}",
         f"{r['p99']:.2f}",
         f"{r['rss'] / 1024:.0f}" if r["rss"] else "-",
+        f"{r['anon'] / 1024:.0f}" if r["anon"] else "-",
         f"{r['failed']}/{r['total']}",
     ]
     if backend in ("pgbench",) + tuple(PEERS):
