@@ -9,20 +9,21 @@ use serde_json::Value;
 
 pub(crate) const REDACTED: &str = "[redacted]";
 
+/// What a name contains when it says its value is a secret (lower case).
+const SECRET_WORDS: [&str; 7] = [
+    "password",
+    "token",
+    "secret",
+    "cookie",
+    "api-key",
+    "apikey",
+    "authorization",
+];
+
 /// A name that says its value is a secret.
 fn secret_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    [
-        "password",
-        "token",
-        "secret",
-        "cookie",
-        "api-key",
-        "apikey",
-        "authorization",
-    ]
-    .iter()
-    .any(|s| name.contains(s))
+    SECRET_WORDS.iter().any(|s| name.contains(s))
 }
 
 /// Headers as name → value (repeated headers joined with ", "), credentials redacted;
@@ -57,7 +58,8 @@ pub fn redact_body(bytes: &[u8]) -> String {
     // Most bodies (every user read) name no secret: kept as they are, without a parse.
     // A JSON escape could spell a secret name, so a body with one takes the full path.
     static MAYBE_SECRET: LazyLock<Option<regex::bytes::Regex>> = LazyLock::new(|| {
-        regex::bytes::Regex::new(r"(?i)password|token|secret|cookie|api-?key|authorization|\\u").ok()
+        let words: Vec<String> = SECRET_WORDS.iter().map(|w| regex::escape(w)).collect();
+        regex::bytes::Regex::new(&format!(r"(?i){}|\\u", words.join("|"))).ok()
     });
     if let (Some(re), Ok(text)) = (MAYBE_SECRET.as_ref(), std::str::from_utf8(bytes))
         && !re.is_match(bytes)
