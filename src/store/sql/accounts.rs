@@ -126,7 +126,7 @@ impl AccountStore for SqlStore<Db> {
         .bind(name)
         .bind(Json(fidelity))
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await?;
         self.principals_changed().await;
         self.account_by_name(name).await?.ok_or(StoreError::NotFound)

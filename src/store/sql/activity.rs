@@ -245,7 +245,7 @@ impl ActivityStore for SqlStore<Db> {
         let mut pruned = 0;
         if let Some(max_age) = retention.max_age_micros {
             pruned += delete_activity_in_chunks(
-                &self.pool,
+                self.write_pool(),
                 "delete from activity where id in (select id from activity where at < $1 order by id limit $2)",
                 now.saturating_sub(max_age),
             )
@@ -260,7 +260,7 @@ impl ActivityStore for SqlStore<Db> {
                     .await?;
             if let Some(cutoff) = cutoff {
                 pruned += delete_activity_in_chunks(
-                    &self.pool,
+                    self.write_pool(),
                     "delete from activity where id in (select id from activity where id <= $1 order by id limit $2)",
                     cutoff,
                 )

@@ -102,7 +102,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(name)
         .bind(Json(fidelity))
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await
         .map_err(conflict(|| {
             format!("name: an account named {name:?} already exists")
@@ -126,7 +126,7 @@ impl CenterStore for SqlStore<Db> {
             .bind(name)
             .bind(Json(fidelity))
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await
             .map_err(conflict(|| {
                 format!("name: an account named {name:?} already exists")
@@ -195,7 +195,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(product.as_str())
         .bind(name)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await
         .map_err(conflict(|| format!("name: the account already has an instance named {name:?}")))?;
         Ok(Instance {
@@ -227,7 +227,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(seats)
         .bind(promote_waiting)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await
         .map_err(conflict(|| format!("licenseType: the instance already has a {license_type:?} pool")))?;
         if done.rows_affected() == 0 {
@@ -288,7 +288,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(config.auto_assign_pool_id)
         .bind(config.patch_response.as_str())
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await
         .map_err(conflict(|| {
             format!(
@@ -324,7 +324,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(&token.0)
         .bind(expires_at)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await?;
         self.principals_changed().await;
         Ok(done.rows_affected() > 0)
@@ -334,7 +334,7 @@ impl CenterStore for SqlStore<Db> {
         let done = sqlx::query("delete from scim_configurations where account_id = $1 and name = $2")
             .bind(account_id)
             .bind(configuration)
-            .execute(&self.pool)
+            .execute(self.write_pool())
             .await?;
         self.principals_changed().await;
         Ok(done.rows_affected() > 0)
@@ -354,7 +354,7 @@ impl CenterStore for SqlStore<Db> {
         .bind(limit.map(|l| i64::from(l.burst)))
         .bind(account_id)
         .bind(configuration)
-        .execute(&self.pool)
+        .execute(self.write_pool())
         .await?;
         Ok(done.rows_affected() > 0)
     }

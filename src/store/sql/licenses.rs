@@ -365,7 +365,7 @@ impl LicenseStore for SqlStore<Db> {
         .bind(product.as_str())
         .bind(name)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(self.write_pool())
         .await?;
         // The product of an auto-assigning configuration's pool is part of its principal.
         self.principals_changed().await;

@@ -192,8 +192,13 @@ async fn listen_for_principal_changes(
 impl<DB: Dialect> SqlStore<DB> {
     /// A transaction that writes (see `Dialect::BEGIN_WRITE`).
     async fn begin_write(&self) -> StoreResult<Transaction<'static, DB>> {
-        let pool = self.writer.as_ref().unwrap_or(&self.pool);
-        Ok(pool.begin_with(DB::BEGIN_WRITE).await?)
+        Ok(self.write_pool().begin_with(DB::BEGIN_WRITE).await?)
+    }
+
+    /// The pool every write goes through, a transaction or a single statement: SQLite's
+    /// one writer connection (see `writer`), else the pool.
+    fn write_pool(&self) -> &Pool<DB> {
+        self.writer.as_ref().unwrap_or(&self.pool)
     }
 }
 
