@@ -354,6 +354,18 @@ impl TestApp {
             .bearer_auth(&self.admin_token)
     }
 
+    /// POST to refresh a configuration's token (`configuration` as it stands in the path,
+    /// URL-encoded).
+    pub async fn refresh_token(&self, account: &str, configuration: &str) -> Response {
+        self.admin(
+            Method::POST,
+            &format!("/accounts/{account}/configurations/{configuration}/token"),
+        )
+        .send()
+        .await
+        .expect("request")
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.get_as(&self.token, path).await
     }

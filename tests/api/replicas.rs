@@ -111,14 +111,7 @@ async fn a_token_changed_on_one_replica_is_refused_by_the_other_within_a_second(
     assert_eq!(status_as(&client, &app.base(), SALESNAV).await, StatusCode::OK);
     assert_eq!(status_as(&client, &other.base, SALESNAV).await, StatusCode::OK);
 
-    let refreshed = app
-        .admin(
-            Method::POST,
-            "/accounts/acme/configurations/Sales%20Navigator/token",
-        )
-        .send()
-        .await
-        .expect("request");
+    let refreshed = app.refresh_token("acme", "Sales%20Navigator").await;
     let changed = Instant::now();
     let refreshed = expect_json(refreshed, StatusCode::CREATED, "refresh").await;
     let new_token = refreshed["token"].as_str().expect("token").to_owned();

@@ -190,11 +190,7 @@ async fn a_restart_with_the_same_seed_keeps_runtime_changes(backend: Backend) {
     );
     let configs = app.admin_get("/accounts/seeded/configurations").await;
     assert_eq!(configs[0]["token"]["source"], "seed");
-    let refreshed = app
-        .admin(Method::POST, "/accounts/seeded/configurations/Entra%20ID/token")
-        .send()
-        .await
-        .expect("request");
+    let refreshed = app.refresh_token("seeded", "Entra%20ID").await;
     let refreshed = expect_json(refreshed, StatusCode::CREATED, "refresh").await["token"]
         .as_str()
         .expect("token")

@@ -297,14 +297,7 @@ async fn a_request_with_an_expired_token_is_journaled_against_its_configuration(
 async fn requests_with_a_revoked_token_are_journaled_against_its_configuration(backend: Backend) {
     use crate::helpers::acme::{LEARNING, acme};
     let app = acme(backend, "rfc").await;
-    let refreshed = app
-        .admin(
-            Method::POST,
-            "/accounts/acme/configurations/Sales%20Navigator/token",
-        )
-        .send()
-        .await
-        .expect("request");
+    let refreshed = app.refresh_token("acme", "Sales%20Navigator").await;
     assert!(refreshed.status().is_success());
     assert_eq!(
         app.get_as(SALESNAV, "/Users?count=1").await.status(),

@@ -11,14 +11,7 @@ use crate::helpers::{Backend, TestApp, assert_scim_error, expect_json};
 
 async fn refreshing_a_token_revokes_the_old_one_at_once(backend: Backend) {
     let app = acme(backend, "linkedin").await;
-    let response = app
-        .admin(
-            Method::POST,
-            "/accounts/acme/configurations/Sales%20Navigator/token",
-        )
-        .send()
-        .await
-        .expect("request");
+    let response = app.refresh_token("acme", "Sales%20Navigator").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.expect("json");
     let new_token = body["token"].as_str().expect("token").to_owned();
@@ -46,11 +39,7 @@ async fn a_refreshed_token_replaces_the_old_one_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     account_with_pool(&app).await;
     let old = scim_configuration(&app, "Entra ID").await;
-    let refreshed = app
-        .admin(Method::POST, "/accounts/acme/configurations/Entra%20ID/token")
-        .send()
-        .await
-        .expect("request");
+    let refreshed = app.refresh_token("acme", "Entra%20ID").await;
     let refreshed = expect_json(refreshed, StatusCode::CREATED, "refresh").await;
     let new = refreshed["token"].as_str().expect("token");
     assert_ne!(new, old);
@@ -68,11 +57,7 @@ async fn a_refreshed_token_replaces_the_old_one_at_once(backend: Backend) {
     assert_eq!(status(old.clone()).await, StatusCode::UNAUTHORIZED);
     assert_eq!(status(new.to_owned()).await, StatusCode::OK);
     // Another account cannot refresh it.
-    let other = app
-        .admin(Method::POST, "/accounts/demo/configurations/Entra%20ID/token")
-        .send()
-        .await
-        .expect("request");
+    let other = app.refresh_token("demo", "Entra%20ID").await;
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
     assert_eq!(status(new.to_owned()).await, StatusCode::OK);
 }
