@@ -385,7 +385,7 @@ impl UserStore for SqlStore<Db> {
         // one read (the update takes the row lock just for its transaction); a lost race
         // reads again. The last attempt locks the row first, so a writer always finishes.
         for attempt in 1..=OPTIMISTIC_ATTEMPTS {
-            let (mut tx, current) = if attempt < OPTIMISTIC_ATTEMPTS {
+            let (mut tx, mut current) = if attempt < OPTIMISTIC_ATTEMPTS {
                 let current = Self::read_user(&self.pool, account_id, id)
                     .await?
                     .ok_or(StoreError::NotFound)?;
@@ -417,7 +417,7 @@ impl UserStore for SqlStore<Db> {
                 };
                 let (seats, edit) =
                     Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
-                let known = current.attached.clone();
+                let known = current.attached.take();
                 let record = Self::written(&mut tx, account_id, id, current, known, edit).await?;
                 tx.commit().await?;
                 return Ok(UserWrite { record, seats });
@@ -452,7 +452,7 @@ impl UserStore for SqlStore<Db> {
             };
             Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
             let (seats, edit) = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
-            let known = current.attached.clone();
+            let known = current.attached.take();
             let record = Self::written(&mut tx, account_id, id, row.into(), known, edit).await?;
             tx.commit().await?;
             return Ok(UserWrite { record, seats });
