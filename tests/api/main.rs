@@ -35,6 +35,7 @@ mod outage;
 mod profiles;
 mod replicas;
 mod root;
+mod routes;
 mod store;
 mod throttle;
 mod tls;
