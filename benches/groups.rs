@@ -12,14 +12,6 @@
 //! SQLite and on Postgres (`BENCH_DATABASE_URL`, default the local server; skipped with
 //! a message when unreachable). `BENCH_ITERATIONS` sets the samples per operation.
 
-#![allow(unreachable_pub, reason = "a test or bench binary has no public API")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test and bench helpers report a failure by panicking"
-)]
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

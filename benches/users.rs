@@ -12,11 +12,8 @@
 //!
 //! `BENCH_SIZES=10000,100000` and `BENCH_SAMPLES=500` shorten a run.
 
-#![allow(unreachable_pub, reason = "a test or bench binary has no public API")]
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
     reason = "test and bench helpers report a failure by panicking"
 )]
 

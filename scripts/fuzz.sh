@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-${FUZZ_SECONDS:-60}}"
 shift || true
 sanitizer="${FUZZ_SANITIZER:-none}"
-# cargo-fuzz builds with one codegen unit unless told otherwise: the whole server crate
+# cargo-fuzz builds with one codegen unit unless told otherwise: a large crate
 # then compiles on one core (about 12 CPU-minutes here). 16 units build several times
 # faster for slightly slower runs; FUZZ_CODEGEN_UNITS=1 for long campaigns.
 codegen_units="${FUZZ_CODEGEN_UNITS:-16}"

@@ -32,7 +32,7 @@ fi
 
 # Both stages run even when the first fails, so one run reports everything.
 rc=0
-cargo nextest run --locked --no-fail-fast "$@" || rc=$?
+cargo nextest run --workspace --locked --no-fail-fast "$@" || rc=$?
 if [ "$#" -eq 0 ]; then
   bash scripts/conformance.sh || rc=$?
 fi

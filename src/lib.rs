@@ -15,7 +15,7 @@ pub mod journal;
 pub mod licensing;
 pub mod membership;
 pub mod remote;
-pub mod scim;
+pub use scim;
 mod server;
 pub mod snapshot;
 pub mod store;

@@ -123,7 +123,7 @@ pub(crate) fn tls_acceptor(cert: Option<&Path>, key: Option<&Path>) -> Result<Op
         path: key.display().to_string(),
         reason: e.to_string(),
     })?;
-    #[allow(
+    #[expect(
         deprecated,
         reason = "ring builds without a C toolchain; post-quantum key exchange is not needed here"
     )]

@@ -3,10 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkedin_scim::scim::catalog::{group_schema, user_schema};
-use linkedin_scim::scim::filter::{matches, parse_filter, parse_filter_with_schema};
-use linkedin_scim::scim::limits::check_filter_work;
-use linkedin_scim::scim::tolerance::{ClientProfile, Leniency};
+use scim::catalog::{group_schema, user_schema};
+use scim::filter::{matches, parse_filter, parse_filter_with_schema};
+use scim::limits::check_filter_work;
+use scim::tolerance::{ClientProfile, Leniency};
 use serde_json::json;
 
 fuzz_target!(|text: &str| {

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkedin_scim::scim::catalog::{group_schema, user_schema};
-use linkedin_scim::scim::limits::check_document;
-use linkedin_scim::scim::normalize::normalize;
-use linkedin_scim::scim::tolerance::{ClientProfile, Leniency};
+use scim::catalog::{group_schema, user_schema};
+use scim::limits::check_document;
+use scim::normalize::normalize;
+use scim::tolerance::{ClientProfile, Leniency};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {

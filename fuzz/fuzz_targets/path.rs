@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use linkedin_scim::scim::filter::parse_path;
-use linkedin_scim::scim::schema::AttrPath;
+use scim::filter::parse_path;
+use scim::schema::AttrPath;
 
 fuzz_target!(|text: &str| {
     let _ = parse_path(text);

@@ -129,7 +129,6 @@ async fn scrape(state: &AppState) -> ApiResult<Response> {
             let seats = |state: &'static str, n: i64| {
                 let mut labels = labels.to_vec();
                 labels.push(("state", state.to_owned()));
-                #[allow(clippy::cast_precision_loss, reason = "seat counts are far below 2^52")]
                 metrics::gauge!("scim_pool_seats", &labels).set(n as f64);
             };
             seats("total", pool.seats);
@@ -143,10 +142,6 @@ async fn scrape(state: &AppState) -> ApiResult<Response> {
         .set(f64::from(connections.open.saturating_sub(connections.idle)));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(connections.idle));
     metrics::gauge!("db_pool_max_connections").set(f64::from(connections.max));
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "the queue holds at most 10,000 records"
-    )]
     metrics::gauge!("activity_queue_depth").set(state.activity.queue_depth() as f64);
     let text = recorder()
         .map(|handle| {

@@ -1,8 +1,8 @@
 //! The behavioural suite: one test binary, every test run against SQLite and Postgres.
 //! Files mirror the URL tree.
 
-#![allow(unreachable_pub, reason = "a test or bench binary has no public API")]
-#![allow(
+#![expect(unreachable_pub, reason = "a test or bench binary has no public API")]
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,

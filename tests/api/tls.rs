@@ -47,7 +47,7 @@ impl Certificate {
     fn connector(&self, alpn: &[u8]) -> TlsConnector {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.der.clone()).unwrap();
-        #[allow(deprecated, reason = "the server's provider, see src/server.rs")]
+        #[expect(deprecated, reason = "the server's provider, see src/server.rs")]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
