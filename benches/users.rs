@@ -244,7 +244,7 @@ async fn run_backend(name: &str, database_url: &str, sizes: &[usize], samples: u
     tokio::spawn(app.run_until_stopped());
     let account = store
         .ensure_account(
-            linkedin_scim::accounts::seed::DEMO_ACCOUNT,
+            linkedin_scim::center::seed::DEMO_ACCOUNT,
             FidelityPreset::Rfc.settings(),
             0,
         )

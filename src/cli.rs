@@ -445,7 +445,7 @@ pub struct SeedUsers {
     #[arg(long, default_value_t = 10_000)]
     count: usize,
     /// The account (its name).
-    #[arg(long, default_value = crate::accounts::seed::DEMO_ACCOUNT)]
+    #[arg(long, default_value = crate::center::seed::DEMO_ACCOUNT)]
     account: String,
 }
 

@@ -2,7 +2,7 @@ use linkedin_scim::clock::{Clock, rfc3339};
 use std::process::ExitCode;
 
 use clap::Parser;
-use linkedin_scim::accounts::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
+use linkedin_scim::center::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
 use linkedin_scim::config::{Cli, Command, Settings, redacted_url};
 use linkedin_scim::{Application, store, telemetry};
 

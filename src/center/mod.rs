@@ -4,6 +4,7 @@
 //! account's resources) lives here once; the callers only parse and render.
 
 pub mod export;
+pub mod seed;
 
 use std::sync::Arc;
 

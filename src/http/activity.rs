@@ -14,9 +14,11 @@ use axum::response::Response;
 use http_body::Body as _;
 
 use super::AppState;
+use super::capture::{Captured, SharedCapture, TeeBody, header_pairs, lock};
 use super::error::ErrorDetail;
-use crate::activity::{ActivityNote, ActivityRecord, ActivityWriter, RequestFacts};
-use crate::journal::{Captured, Exchange, SharedCapture, TeeBody, lock, redact_body, redact_headers};
+use crate::activity::{ActivityNote, ActivityRecord, RequestFacts};
+use crate::journal::{Exchange, redact_body, redact_headers};
+use crate::tasks::ActivityWriter;
 
 /// The tolerances that fired for this request, comma-separated (`capitalised_op,string_boolean`),
 /// so a connector author sees where the client left the RFC without the admin log.
@@ -41,7 +43,7 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
     let capture = state.settings.journal_capture;
     let limit = state.settings.journal_body_limit;
     let request_body = SharedCapture::default();
-    let request_headers = capture.then(|| redact_headers(request.headers()));
+    let request_headers = capture.then(|| redact_headers(header_pairs(request.headers())));
     if capture {
         request = request.map(|body| Body::new(TeeBody::new(body, request_body.clone(), limit)));
     }
@@ -81,7 +83,7 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         request_headers,
         request_body,
         request_body_truncated,
-        response_headers: Some(redact_headers(response.headers())),
+        response_headers: Some(redact_headers(header_pairs(response.headers()))),
         ..Exchange::default()
     };
     let (parts, body) = response.into_parts();

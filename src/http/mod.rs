@@ -4,6 +4,7 @@
 mod activity;
 mod admin;
 mod bulk;
+mod capture;
 mod center_api;
 mod clock;
 mod discovery;
@@ -35,10 +36,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::TokenHash;
-use crate::activity::ActivityWriter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;
+use crate::tasks::ActivityWriter;
 use error::ApiError;
 
 /// What every handler can reach. Every middleware layer and extractor clones it per

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::accounts::{Account, Fidelity, PatchResponse, ScimConfiguration, StoredToken, TokenHash};
+use crate::accounts::{
+    Account, Fidelity, PatchResponse, RevokedToken, ScimConfiguration, StoredToken, TokenHash,
+};
 use crate::activity::ActivityRecord;
 use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use crate::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
@@ -396,14 +398,6 @@ pub struct ActivityQuery {
     pub with_exchange: bool,
 }
 
-/// The configuration a revoked token named.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RevokedToken {
-    pub account_id: String,
-    pub configuration_id: String,
-    pub configuration_name: String,
-}
-
 /// How much of the journal to keep; `None` keeps without limit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Retention {
@@ -610,11 +604,7 @@ impl GroupColumns {
     }
 }
 
-/// The case fold used for every case-insensitive comparison, in Rust and in SQL alike:
-/// ASCII only, because SQLite's `lower()` is ASCII-only.
-pub fn fold_case(s: &str) -> String {
-    s.to_ascii_lowercase()
-}
+pub use scim::case_insensitive::fold_case;
 
 impl UserColumns {
     pub(crate) fn from_doc(doc: &Value) -> StoreResult<UserColumns> {

@@ -63,9 +63,9 @@ client_profile = "okta"
     let store = linkedin_scim::store::connect(&app.database_url)
         .await
         .expect("connect");
-    let seed_file: linkedin_scim::accounts::seed::Seed = toml::from_str(seed).expect("seed");
+    let seed_file: linkedin_scim::center::seed::Seed = toml::from_str(seed).expect("seed");
     let now = linkedin_scim::clock::Clock::now_micros(&linkedin_scim::clock::SystemClock);
-    linkedin_scim::accounts::seed::apply_seed(store.as_ref(), &seed_file, now)
+    linkedin_scim::center::seed::apply_seed(store.as_ref(), &seed_file, now)
         .await
         .expect("re-seed");
     let response = app

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use linkedin_scim::accounts::seed::DEMO_CONFIGURATION;
+use linkedin_scim::center::seed::DEMO_CONFIGURATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -11,6 +11,12 @@
 
 use serde_json::{Map, Value};
 
+/// The case fold used for every case-insensitive comparison, in Rust and in SQL alike:
+/// ASCII only, because SQLite's `lower()` is ASCII-only.
+pub fn fold_case(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
 /// The key of `map` that `name` finds.
 pub fn key<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
     match map.get_key_value(name) {

@@ -271,13 +271,20 @@ impl ActivityStore for SqlStore<Db> {
     }
 
     async fn revoked_token(&self, hash: &TokenHash) -> StoreResult<Option<RevokedToken>> {
-        Ok(sqlx::query_as(
+        let row: Option<(String, String, String)> = sqlx::query_as(
             "select r.account_id, r.configuration_id, r.configuration_name from revoked_tokens r
              join accounts a on a.id = r.account_id where r.token_hash = $1",
         )
         .bind(&hash.0)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(row.map(
+            |(account_id, configuration_id, configuration_name)| RevokedToken {
+                account_id,
+                configuration_id,
+                configuration_name,
+            },
+        ))
     }
 }
 

@@ -16,8 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
@@ -27,7 +25,6 @@ use super::dialect::Dialect;
 use super::principals::{PRINCIPALS_CHANNEL, PrincipalCache};
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
-use crate::ids::Id;
 use crate::scim::cursor::Cursor;
 
 /// The store files compiled for SQLite.
@@ -384,35 +381,4 @@ fn list_queries<'t, DB: Dialect>(
         DB::bind_int(&mut qb, i64::try_from(skipped).unwrap_or(i64::MAX));
     }
     Ok((count_qb, qb))
-}
-
-/// Ids are stored as text: bound and read like `String`.
-impl<K, DB: sqlx::Database> sqlx::Type<DB> for Id<K>
-where
-    String: sqlx::Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as sqlx::Type<DB>>::type_info()
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as sqlx::Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'q, K, DB: sqlx::Database> sqlx::Encode<'q, DB> for Id<K>
-where
-    String: sqlx::Encode<'q, DB>,
-{
-    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <String as sqlx::Encode<'q, DB>>::encode_by_ref(&self.as_str().to_owned(), buf)
-    }
-}
-
-impl<'r, K, DB: sqlx::Database> sqlx::Decode<'r, DB> for Id<K>
-where
-    String: sqlx::Decode<'r, DB>,
-{
-    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        <String as sqlx::Decode<'r, DB>>::decode(value).map(Id::new)
-    }
 }

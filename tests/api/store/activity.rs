@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use linkedin_scim::activity::{ActivityRecord, ActivityWriter};
+use linkedin_scim::activity::ActivityRecord;
 use linkedin_scim::store::ActivityQuery;
+use linkedin_scim::tasks::ActivityWriter;
 
 use super::TestStore;
 use crate::backend_tests;

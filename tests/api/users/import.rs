@@ -15,7 +15,7 @@ async fn imported_users_are_listed_filtered_and_deleted_over_http(backend: Backe
         .expect("store");
     let account = store
         .ensure_account(
-            linkedin_scim::accounts::seed::DEMO_ACCOUNT,
+            linkedin_scim::center::seed::DEMO_ACCOUNT,
             FidelityPreset::Rfc.settings(),
             0,
         )

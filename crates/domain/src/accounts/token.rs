@@ -182,3 +182,11 @@ mod tests {
         assert_eq!(token_expiry(&huge, 5), Some(i64::MAX));
     }
 }
+
+/// The configuration a revoked token (refreshed, or its configuration deleted) named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedToken {
+    pub account_id: String,
+    pub configuration_id: String,
+    pub configuration_name: String,
+}

@@ -7,10 +7,10 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::Value;
 
 use crate::ids::UserId;
-use crate::scim::error::ProtocolError;
-use crate::scim::filter::{CompareOp, Filter};
-use crate::scim::patch::DeferredOp;
-use crate::store::fold_case;
+use scim::case_insensitive::fold_case;
+use scim::error::ProtocolError;
+use scim::filter::{CompareOp, Filter};
+use scim::patch::DeferredOp;
 
 /// Where a group membership came from (stored as `scim` / `admin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
@@ -145,8 +145,7 @@ mod tests {
     #[test]
     fn deferred_member_ops_become_store_ops() {
         let filter = |text: &str| {
-            crate::scim::filter::parse_filter(text, &mut crate::scim::tolerance::Leniency::default())
-                .expect("filter")
+            scim::filter::parse_filter(text, &mut scim::tolerance::Leniency::default()).expect("filter")
         };
         assert_eq!(
             MemberOp::from_deferred(DeferredOp::Add(vec![json!({"value": "u1", "display": "x"})])),

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use axum::http::HeaderMap;
 use serde_json::Value;
 
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -26,23 +25,26 @@ fn secret_name(name: &str) -> bool {
     SECRET_WORDS.iter().any(|s| name.contains(s))
 }
 
-/// Headers as name → value (repeated headers joined with ", "), credentials redacted;
-/// `Authorization` keeps its scheme (`Bearer [redacted]`), which tests may assert on.
-pub fn redact_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+/// Headers, as (name, value) pairs in the order received, as name → value (repeated
+/// headers joined with ", "), credentials redacted; `Authorization` keeps its scheme
+/// (`Bearer [redacted]`), which tests may assert on.
+pub fn redact_headers<'h>(
+    headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
-        let text = String::from_utf8_lossy(value.as_bytes());
-        let shown = if name == axum::http::header::AUTHORIZATION {
+        let text = String::from_utf8_lossy(value);
+        let shown = if name.eq_ignore_ascii_case("authorization") {
             match text.split_once(' ') {
                 Some((scheme, _)) => format!("{scheme} {REDACTED}"),
                 None => REDACTED.to_owned(),
             }
-        } else if secret_name(name.as_str()) {
+        } else if secret_name(name) {
             REDACTED.to_owned()
         } else {
             text.into_owned()
         };
-        out.entry(name.as_str().to_owned())
+        out.entry(name.to_ascii_lowercase())
             .and_modify(|v| {
                 v.push_str(", ");
                 v.push_str(&shown);
@@ -136,13 +138,16 @@ mod tests {
 
     #[test]
     fn credentials_in_headers_are_redacted() {
-        let mut headers = HeaderMap::new();
-        headers.insert("authorization", "Bearer abc".parse().expect("header"));
-        headers.insert("x-api-token", "abc".parse().expect("header"));
-        headers.insert("user-agent", "Okta SCIM Client".parse().expect("header"));
-        let shown = redact_headers(&headers);
+        let headers: [(&str, &[u8]); 4] = [
+            ("Authorization", b"Bearer abc"),
+            ("x-api-token", b"abc"),
+            ("user-agent", b"Okta SCIM Client"),
+            ("accept", b"application/scim+json"),
+        ];
+        let shown = redact_headers(headers);
         assert_eq!(shown["authorization"], "Bearer [redacted]");
         assert_eq!(shown["x-api-token"], REDACTED);
         assert_eq!(shown["user-agent"], "Okta SCIM Client");
+        assert_eq!(shown["accept"], "application/scim+json");
     }
 }

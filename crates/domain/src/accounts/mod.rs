@@ -2,7 +2,6 @@
 //! its decisions live in `fidelity`, the seed file and how it is applied in `seed`.
 
 pub mod fidelity;
-pub mod seed;
 pub mod token;
 
 use serde::{Deserialize, Serialize};
@@ -10,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::PoolId;
 pub use crate::ids::{AccountId, ConfigurationId};
 use crate::licensing::Product;
-use crate::scim::tolerance::ClientProfile;
 pub use fidelity::{Fidelity, FidelityOverrides, FidelityPreset, TWO_YEARS_SECONDS, UserDelete};
-pub use token::{BearerToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
+use scim::tolerance::ClientProfile;
+pub use token::{BearerToken, RevokedToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
 
 /// One LinkedIn enterprise customer: the tenant every SCIM resource belongs to.
 #[derive(Debug, Clone, PartialEq)]

@@ -123,13 +123,52 @@ impl<'de, K> Deserialize<'de> for Id<K> {
     }
 }
 
+/// Ids are stored as text: bound and read like `String`.
+#[cfg(feature = "sqlx")]
+impl<K, DB: sqlx::Database> sqlx::Type<DB> for Id<K>
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<'q, K, DB: sqlx::Database> sqlx::Encode<'q, DB> for Id<K>
+where
+    String: sqlx::Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut DB::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, DB>>::encode_by_ref(&self.as_str().to_owned(), buf)
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<'r, K, DB: sqlx::Database> sqlx::Decode<'r, DB> for Id<K>
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        <String as sqlx::Decode<'r, DB>>::decode(value).map(Id::new)
+    }
+}
+
 /// In the admin API's OpenAPI document an id is a string.
+#[cfg(feature = "utoipa")]
 impl<K> utoipa::PartialSchema for Id<K> {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         String::schema()
     }
 }
 
+#[cfg(feature = "utoipa")]
 impl<K> utoipa::ToSchema for Id<K> {}
 
 /// Marker types naming what an [`Id`] identifies.

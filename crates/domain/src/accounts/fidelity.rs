@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::licensing::{Product, WhenFull};
-use crate::scim::filter::{CompareOp, Filter};
-use crate::scim::schema::AttrPath;
+use scim::filter::{CompareOp, Filter};
+use scim::schema::AttrPath;
 
 /// Which behaviours an account emulates: LinkedIn's documented quirks, or plain RFC 7644
 /// (what conformance suites expect). See `docs/fidelity.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum FidelityPreset {
     #[default]
@@ -326,11 +327,10 @@ pub fn deactivated(doc: &Value) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
-    use clap::ValueEnum;
     use serde_json::json;
 
     use super::*;
-    use crate::scim::tolerance::{ClientProfile, Leniency};
+    use scim::tolerance::{ClientProfile, Leniency};
 
     /// A row stored before the `bulk` setting existed: the preset's JSON without it.
     fn stored_without_bulk(fidelity: &Fidelity) -> Fidelity {
@@ -362,7 +362,7 @@ mod tests {
 
     fn filter(text: &str) -> Filter {
         let mut strict = Leniency::new(ClientProfile::Strict);
-        crate::scim::filter::parse_filter(text, &mut strict).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+        scim::filter::parse_filter(text, &mut strict).unwrap_or_else(|e| panic!("{text}: {e:?}"))
     }
 
     #[test]
@@ -490,8 +490,10 @@ mod tests {
     }
 
     /// The seed file (serde) and the command line (clap) name presets the same way.
+    #[cfg(feature = "clap")]
     #[test]
     fn presets_have_one_name_on_the_command_line_and_in_seed_files() {
+        use clap::ValueEnum;
         for preset in FidelityPreset::value_variants() {
             let cli = preset.to_possible_value().map(|v| v.get_name().to_owned());
             let serde = serde_json::to_value(preset)

@@ -3,24 +3,17 @@
 //! tolerances that fired, and the error detail when it failed.
 //!
 //! Handlers fill an [`ActivityNote`] during the request; the HTTP middleware completes
-//! it with status and latency and hands it to an [`ActivityWriter`], which inserts in
-//! batches off the request path (a log row is not worth a client's latency). A graceful
-//! shutdown writes what is queued; records still queued when the process is killed
-//! (`kill -9`, a crash, the OOM killer) are lost.
+//! it with status and latency ([`RequestFacts`]) and hands the record to the
+//! application's writer task.
 
 use std::sync::{Arc, Mutex};
 
+use scim::tolerance::{Leniency, Tolerance};
 use serde::Serialize;
-use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
-
-use crate::accounts::Principal;
+use crate::accounts::{Principal, RevokedToken};
 use crate::journal::Exchange;
 use crate::licensing::SeatChange;
-use crate::scim::tolerance::{Leniency, Tolerance};
-use crate::store::Store;
 
 /// One row of the activity log (the request journal).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -87,7 +80,7 @@ impl ActivityNote {
     }
 
     /// The request was refused for a revoked token, which named this configuration.
-    pub fn revoked(&self, token: &crate::store::RevokedToken) {
+    pub fn revoked(&self, token: &RevokedToken) {
         self.with(|n| {
             n.account_id = Some(token.account_id.clone());
             n.configuration_id = Some(token.configuration_id.clone());
@@ -172,113 +165,4 @@ pub struct RequestFacts {
     pub detail: Option<String>,
     pub user_agent: Option<String>,
     pub exchange: Exchange,
-}
-
-/// Queues records for a background task that writes them in batches.
-#[derive(Debug, Clone)]
-pub struct ActivityWriter {
-    queue: mpsc::Sender<Queued>,
-}
-
-#[derive(Debug)]
-enum Queued {
-    Record(Box<ActivityRecord>),
-    /// Answer once every record queued before this one is written (or dropped).
-    Flush(oneshot::Sender<()>),
-}
-
-/// Records waiting to be written before new ones are dropped (and counted in the log).
-const QUEUE: usize = 10_000;
-const BATCH: usize = 256;
-/// Counter of dropped activity records, by reason (`/metrics`).
-const DROPPED: &str = "activity_records_dropped_total";
-/// How long a batch that is not full waits for more records: under load, a few
-/// milliseconds turn many one-row inserts into one insert.
-const LINGER: Duration = Duration::from_millis(5);
-
-impl ActivityWriter {
-    /// Start the writer task on the current runtime. The task ends once every writer is
-    /// dropped and the queue is written: await the handle to flush at shutdown.
-    pub fn start(store: Arc<dyn Store>) -> (ActivityWriter, JoinHandle<()>) {
-        let (queue, mut incoming) = mpsc::channel::<Queued>(QUEUE);
-        let task = tokio::spawn(async move {
-            let mut received = Vec::with_capacity(BATCH);
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut flushed = Vec::new();
-            while incoming.recv_many(&mut received, BATCH).await > 0 {
-                let linger = tokio::time::Instant::now() + LINGER;
-                while received.len() < BATCH && !received.iter().any(|q| matches!(q, Queued::Flush(_))) {
-                    let room = BATCH - received.len();
-                    match tokio::time::timeout_at(linger, incoming.recv_many(&mut received, room)).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
-                for queued in received.drain(..) {
-                    match queued {
-                        Queued::Record(record) => batch.push(*record),
-                        Queued::Flush(done) => flushed.push(done),
-                    }
-                }
-                write_batch(store.as_ref(), &batch).await;
-                batch.clear();
-                for done in flushed.drain(..) {
-                    let _ = done.send(());
-                }
-            }
-        });
-        (ActivityWriter { queue }, task)
-    }
-
-    /// Queue a record (dropped, with a log line, when the queue is full).
-    pub fn record(&self, record: ActivityRecord) {
-        if self.queue.try_send(Queued::Record(Box::new(record))).is_err() {
-            metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
-            tracing::warn!("activity log queue full: a record was dropped");
-        }
-    }
-
-    /// Records queued and not yet written.
-    pub fn queue_depth(&self) -> usize {
-        self.queue.max_capacity() - self.queue.capacity()
-    }
-
-    /// Wait until every record queued so far is written: a reader then sees them all
-    /// (the journal's queries and assertions read their own requests).
-    pub async fn flush(&self) {
-        let (done, written) = oneshot::channel();
-        if self.queue.send(Queued::Flush(done)).await.is_ok() {
-            let _ = written.await;
-        }
-    }
-}
-
-/// Write a batch in one insert; when that fails, write its records one by one so that
-/// one bad record (of whichever account) costs only itself, and log what was dropped.
-async fn write_batch(store: &dyn Store, batch: &[ActivityRecord]) {
-    let Err(batch_error) = store.record_activity(batch).await else {
-        return;
-    };
-    if let [record] = batch {
-        dropped(record, &batch_error);
-        return;
-    }
-    tracing::debug!(error = %batch_error, records = batch.len(), "activity batch refused: writing its records one by one");
-    for record in batch {
-        if let Err(e) = store.record_activity(std::slice::from_ref(record)).await {
-            dropped(record, &e);
-        }
-    }
-}
-
-fn dropped(record: &ActivityRecord, error: &crate::store::StoreError) {
-    metrics::counter!(DROPPED, "reason" => "refused").increment(1);
-    tracing::warn!(
-        %error,
-        account_id = %record.account_id,
-        method = %record.method,
-        path = %record.path,
-        status = record.status,
-        "activity record dropped: the database refused it"
-    );
 }
