@@ -3,7 +3,7 @@ FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-COPY migrations ./migrations
+COPY crates ./crates
 RUN cargo build --release --locked && strip target/release/linkedin-scim
 
 # Runtime stage: a small Debian image, running as an unprivileged user.

@@ -8,13 +8,13 @@ pub mod config;
 mod http;
 pub mod remote;
 mod server;
-pub mod store;
 pub mod tasks;
 pub mod telemetry;
 
 // The lower layers under the paths they had before the workspace split.
 pub use domain::{accounts, activity, clock, faults, ids, journal, licensing, membership, snapshot};
 pub use scim;
+pub use store;
 
 use std::sync::Arc;
 

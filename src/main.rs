@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use linkedin_scim::center::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
-use linkedin_scim::config::{Cli, Command, Settings, redacted_url};
+use linkedin_scim::config::{Cli, Command, Settings};
+use linkedin_scim::store::redacted_url;
 use linkedin_scim::{Application, store, telemetry};
 
 /// mimalloc instead of glibc's malloc: glibc kept the memory of a burst of concurrent

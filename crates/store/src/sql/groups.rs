@@ -8,20 +8,20 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
-use crate::ids::{AccountId, GroupId, UserId};
-use crate::membership::{MemberOp, MemberOrigin, diff_scim_replace};
-use crate::scim::filter::Filter;
-use crate::store::dialect::Dialect;
-use crate::store::query::FilterSql;
-use crate::store::sql::{
+use crate::dialect::Dialect;
+use crate::query::FilterSql;
+use crate::sql::{
     CHUNK, GROUPS, RECORD_COLUMNS, RecordRow, SqlStore, distinct, member_violation, or_conflict, prefixed,
     push_in,
 };
-use crate::store::targets::{MEMBERS, groups_target};
-use crate::store::{
+use crate::targets::{MEMBERS, groups_target};
+use crate::{
     Change, GroupColumns, GroupStore, GroupUpdate, ListRequest, Micros, Page, References, ResourceRecord,
     StoreError, StoreResult,
 };
+use domain::ids::{AccountId, GroupId, UserId};
+use domain::membership::{MemberOp, MemberOrigin, diff_scim_replace};
+use scim::filter::Filter;
 
 impl SqlStore<Db> {
     fn display_name_taken(columns: &GroupColumns) -> StoreError {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::accounts::{StoredToken, TokenHash};
+use domain::accounts::{StoredToken, TokenHash};
 
 /// How long a cached principal is trusted without a change notification.
 pub(crate) const PRINCIPAL_TTL: Duration = Duration::from_millis(500);

@@ -9,24 +9,26 @@ mod principals;
 mod query;
 mod sql;
 mod targets;
+mod url;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::accounts::{
+use domain::accounts::{
     Account, Fidelity, PatchResponse, RevokedToken, ScimConfiguration, StoredToken, TokenHash,
 };
-use crate::activity::ActivityRecord;
-use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
-use crate::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
-use crate::membership::{MemberOp, MemberOrigin};
-use crate::scim::error::ProtocolError;
-pub use crate::scim::list::{ListRequest, SortOrder};
-use crate::scim::tolerance::ClientProfile;
+use domain::activity::ActivityRecord;
+use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
+use domain::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
+use domain::membership::{MemberOp, MemberOrigin};
+use scim::error::ProtocolError;
+pub use scim::list::{ListRequest, SortOrder};
+use scim::tolerance::ClientProfile;
 
 pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with};
+pub use url::redacted_url;
 
 /// Microseconds since the Unix epoch: how every timestamp is stored.
 pub type Micros = i64;
@@ -353,7 +355,7 @@ pub trait LicenseStore: Send + Sync {
         now: Micros,
     ) -> StoreResult<()>;
     /// An admin moves a license to another pool of the same product (checked by the
-    /// caller), as [`crate::licensing::rules::relocate`] decides (`Seats` when the pool
+    /// caller), as [`domain::licensing::rules::relocate`] decides (`Seats` when the pool
     /// is full), freeing its old seat.
     async fn move_license(
         &self,
@@ -518,15 +520,15 @@ pub trait CenterStore: Send + Sync {
         &self,
         account_id: &AccountId,
         configuration: &str,
-        limit: Option<crate::accounts::RateLimit>,
+        limit: Option<domain::accounts::RateLimit>,
     ) -> StoreResult<bool>;
     /// The database pool's connections now (for `/metrics`).
     fn connection_use(&self) -> ConnectionUse;
     /// The rate limit of a configuration (None: unlimited, or no such configuration).
     async fn rate_limit(
         &self,
-        configuration_id: &crate::ids::ConfigurationId,
-    ) -> StoreResult<Option<crate::accounts::RateLimit>>;
+        configuration_id: &domain::ids::ConfigurationId,
+    ) -> StoreResult<Option<domain::accounts::RateLimit>>;
     /// A group's members with their origin, by userName.
     async fn members(&self, account_id: &AccountId, group_id: &GroupId) -> StoreResult<Vec<Member>>;
 }
@@ -539,7 +541,7 @@ pub struct ConnectionUse {
     pub max: u32,
 }
 
-/// An account's whole state as a snapshot document, and back (see `crate::snapshot`).
+/// An account's whole state as a snapshot document, and back (see `domain::snapshot`).
 #[async_trait]
 pub trait SnapshotStore: Send + Sync {
     /// The account's rows; configurations' token hashes only with `token_hashes`.
@@ -547,13 +549,13 @@ pub trait SnapshotStore: Send + Sync {
         &self,
         account: &Account,
         token_hashes: bool,
-    ) -> StoreResult<crate::snapshot::Snapshot>;
+    ) -> StoreResult<domain::snapshot::Snapshot>;
     /// Replace the account's state with the snapshot's, in one transaction. A
     /// configuration without a token hash gets an unusable one (refresh its token).
     async fn restore_snapshot(
         &self,
         account: &Account,
-        snapshot: &crate::snapshot::Snapshot,
+        snapshot: &domain::snapshot::Snapshot,
     ) -> StoreResult<()>;
 }
 

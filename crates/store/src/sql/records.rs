@@ -4,14 +4,12 @@
 use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
-use crate::ids::AccountId;
-use crate::scim::cursor::Cursor;
-use crate::store::dialect::Dialect;
-use crate::store::query::Target;
-use crate::store::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
-use crate::store::{
-    ListRequest, Micros, Page, Reference, References, ResourceRecord, StoreError, StoreResult,
-};
+use crate::dialect::Dialect;
+use crate::query::Target;
+use crate::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
+use crate::{ListRequest, Micros, Page, Reference, References, ResourceRecord, StoreError, StoreResult};
+use domain::ids::AccountId;
+use scim::cursor::Cursor;
 
 /// A membership-table row seen from one side: the owner, the related id and its display.
 #[derive(sqlx::FromRow)]

@@ -25,7 +25,7 @@ use super::dialect::Dialect;
 use super::principals::{PRINCIPALS_CHANNEL, PrincipalCache};
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
-use crate::scim::cursor::Cursor;
+use scim::cursor::Cursor;
 
 /// The store files compiled for SQLite.
 #[path = "."]
@@ -162,7 +162,7 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             listener: Some(listener),
         }))
     } else {
-        Err(StoreError::UnsupportedUrl(crate::config::redacted_url(url)))
+        Err(StoreError::UnsupportedUrl(crate::redacted_url(url)))
     }
 }
 

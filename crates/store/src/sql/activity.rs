@@ -4,13 +4,13 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::Db;
-use crate::accounts::TokenHash;
-use crate::activity::ActivityRecord;
-use crate::ids::AccountId;
-use crate::journal::Exchange;
-use crate::store::dialect::Dialect;
-use crate::store::sql::SqlStore;
-use crate::store::{ActivityQuery, ActivityStore, Micros, Retention, RevokedToken, StoreError, StoreResult};
+use crate::dialect::Dialect;
+use crate::sql::SqlStore;
+use crate::{ActivityQuery, ActivityStore, Micros, Retention, RevokedToken, StoreError, StoreResult};
+use domain::accounts::TokenHash;
+use domain::activity::ActivityRecord;
+use domain::ids::AccountId;
+use domain::journal::Exchange;
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {

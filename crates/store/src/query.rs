@@ -24,10 +24,10 @@ use sqlx::QueryBuilder;
 
 use super::dialect::Dialect;
 use super::fold_case;
-use crate::clock::rfc3339;
-use crate::scim::error::ProtocolError;
-use crate::scim::filter::{CompareOp, Filter};
-use crate::scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
+use domain::clock::rfc3339;
+use scim::error::ProtocolError;
+use scim::filter::{CompareOp, Filter};
+use scim::schema::{AttrPath, AttrType, AttributeDef, Resolved, ResourceSchema};
 
 /// An SQL expression (e.g. `r.user_name_key`, or a related table's `l.state`) that backs
 /// an attribute. The store owns `id` and `meta`, which are not in the JSON document, so

@@ -7,15 +7,15 @@ use sqlx::types::Json;
 
 use super::Db;
 use super::accounts::ACCOUNT_CHILD_ROWS;
-use crate::accounts::{Account, Fidelity, PatchResponse, RateLimit, TokenHash};
-use crate::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
-use crate::licensing::Product;
-use crate::membership::MemberOrigin;
-use crate::store::sql::{SqlStore, or_conflict};
-use crate::store::{
+use crate::sql::{SqlStore, or_conflict};
+use crate::{
     CenterStore, ConfigurationState, ConnectionUse, Instance, Member, Micros, NewConfiguration, PoolStates,
     StoreError, StoreResult,
 };
+use domain::accounts::{Account, Fidelity, PatchResponse, RateLimit, TokenHash};
+use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
+use domain::licensing::Product;
+use domain::membership::MemberOrigin;
 
 /// A unique violation: `Conflict` with the detail (naming the field at fault).
 fn conflict(detail: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {

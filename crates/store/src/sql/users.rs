@@ -9,22 +9,22 @@ use sqlx::{QueryBuilder, Row, Transaction};
 
 use super::Db;
 use super::licenses::LicenseEdit;
-use crate::clock::rfc3339;
-use crate::ids::{AccountId, ConfigurationId, UserId};
-use crate::licensing::SeatRequest;
-use crate::licensing::rules::SeatPlan;
-use crate::licensing::{License, LicenseState};
-use crate::licensing::{NoChange, SeatChange};
-use crate::store::dialect::Dialect;
-use crate::store::sql::{
+use crate::dialect::Dialect;
+use crate::sql::{
     IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
     unique_violation,
 };
-use crate::store::targets::users_target;
-use crate::store::{
+use crate::targets::users_target;
+use crate::{
     Attached, Change, ListRequest, Micros, Page, Reference, ResourceRecord, StoreError, StoreResult,
     UserColumns, UserStore, UserWrite,
 };
+use domain::clock::rfc3339;
+use domain::ids::{AccountId, ConfigurationId, UserId};
+use domain::licensing::SeatRequest;
+use domain::licensing::rules::SeatPlan;
+use domain::licensing::{License, LicenseState};
+use domain::licensing::{NoChange, SeatChange};
 
 /// A user row with its groups and licenses as JSON arrays (see [`user_columns`]).
 #[derive(sqlx::FromRow)]

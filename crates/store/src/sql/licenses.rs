@@ -16,13 +16,13 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
-use crate::clock::rfc3339;
-use crate::ids::{AccountId, InstanceId, PoolId, UserId};
-use crate::licensing::rules::{self, Activation, Assignment, SeatPlan};
-use crate::licensing::{License, LicenseState, NoChange, Product, SeatChange, SeatRequest};
-use crate::store::dialect::Dialect;
-use crate::store::sql::{SqlStore, seats_in_use};
-use crate::store::{Instance, LicenseStore, Micros, PoolUsage, StoreError, StoreResult};
+use crate::dialect::Dialect;
+use crate::sql::{SqlStore, seats_in_use};
+use crate::{Instance, LicenseStore, Micros, PoolUsage, StoreError, StoreResult};
+use domain::clock::rfc3339;
+use domain::ids::{AccountId, InstanceId, PoolId, UserId};
+use domain::licensing::rules::{self, Activation, Assignment, SeatPlan};
+use domain::licensing::{License, LicenseState, NoChange, Product, SeatChange, SeatRequest};
 
 const POOL_USAGE_SELECT: &str =
     "select p.id, p.instance_id, i.name as instance, i.product, p.license_type, p.seats,

@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use sqlx::types::Json;
 
 use super::Db;
-use crate::accounts::{
+use crate::dialect::Dialect;
+use crate::sql::{SqlStore, or_conflict};
+use crate::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
+use domain::accounts::{
     Account, AutoAssign, Fidelity, PatchResponse, Principal, ScimConfiguration, StoredToken, TokenHash,
 };
-use crate::ids::{AccountId, ConfigurationId, PoolId};
-use crate::licensing::Product;
-use crate::store::dialect::Dialect;
-use crate::store::sql::{SqlStore, or_conflict};
-use crate::store::{AccountStore, Micros, NewConfiguration, StoreError, StoreResult};
+use domain::ids::{AccountId, ConfigurationId, PoolId};
+use domain::licensing::Product;
 
 /// A configuration with its account and its auto-assign pool's product: one query
 /// finds what authenticating a request needs.

@@ -5,11 +5,11 @@ use serde_json::Value;
 use sqlx::{QueryBuilder, Row as _};
 
 use super::Db;
-use crate::accounts::{Account, BearerToken};
-use crate::snapshot::{FORMAT, Kind, Row, Snapshot, SnapshotAccount, TABLES, TOKEN_HASH};
-use crate::store::dialect::Dialect;
-use crate::store::sql::SqlStore;
-use crate::store::{SnapshotStore, StoreError, StoreResult};
+use crate::dialect::Dialect;
+use crate::sql::SqlStore;
+use crate::{SnapshotStore, StoreError, StoreResult};
+use domain::accounts::{Account, BearerToken};
+use domain::snapshot::{FORMAT, Kind, Row, Snapshot, SnapshotAccount, TABLES, TOKEN_HASH};
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(e.to_string())

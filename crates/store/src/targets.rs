@@ -3,7 +3,7 @@
 //! other tables.
 
 use super::query::{Column, Relation, Target};
-use crate::scim::catalog::{LICENSE_USER, group_schema, user_schema};
+use scim::catalog::{LICENSE_USER, group_schema, user_schema};
 
 pub(crate) fn users_target() -> Target {
     Target {
