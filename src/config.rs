@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use secrecy::SecretString;
@@ -20,45 +20,6 @@ use crate::scim::tolerance::ClientProfile;
 /// Where the embedded default database lives: a SQLite file, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linkedin-scim.db";
 pub const DEFAULT_CONFIG_FILE: &str = "config/default.toml";
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "linkedin-scim",
-    version,
-    about = "A SCIM 2.0 server that behaves like LinkedIn's enterprise provisioning API"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub settings: SettingsArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the SCIM server (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Account Center commands on the same database (see `docs/account-center.md`).
-    #[command(flatten)]
-    Admin(crate::cli::AdminCommand),
-    /// The running server's manual clock (`serve --clock manual`), through its admin API.
-    #[command(subcommand)]
-    Clock(crate::remote::ClockCommand),
-    /// Load synthetic users into an account, fast (for `bench/run`).
-    #[command(hide = true)]
-    SeedUsers(crate::cli::SeedUsers),
-    /// The running server's request journal: export it, assert on it.
-    #[command(subcommand)]
-    Journal(crate::remote::JournalCommand),
-    /// Faults injected into the running server's SCIM answers.
-    #[command(subcommand)]
-    Fault(crate::remote::FaultCommand),
-    /// Export an account's whole state, or restore it (through the running server).
-    #[command(subcommand)]
-    Snapshot(crate::remote::SnapshotCommand),
-}
 
 /// Every setting, as a flag with an environment variable. Unset flags fall back to the
 /// config file, then to the built-in default.

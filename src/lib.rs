@@ -6,7 +6,6 @@ pub mod center;
 pub mod cli;
 pub mod config;
 mod http;
-pub mod remote;
 mod server;
 pub mod tasks;
 pub mod telemetry;

@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use linkedin_scim::center::seed::{DEMO_ACCOUNT, DEMO_CONFIGURATION, DemoToken};
-use linkedin_scim::config::{Cli, Command, Settings};
+use linkedin_scim::cli::{Cli, Command, admin, remote};
+use linkedin_scim::config::Settings;
 use linkedin_scim::store::redacted_url;
 use linkedin_scim::{Application, store, telemetry};
 
@@ -38,12 +39,12 @@ async fn main() -> ExitCode {
             .map(|_| say!("migrations applied to {}", redacted_url(&settings.database_url)))
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
-        Command::Admin(command) => return linkedin_scim::cli::run(&settings, command).await,
-        Command::Clock(command) => return linkedin_scim::remote::clock(&settings, command).await,
-        Command::SeedUsers(args) => return linkedin_scim::cli::seed_users(&settings, &args).await,
-        Command::Journal(command) => return linkedin_scim::remote::journal(&settings, command).await,
-        Command::Fault(command) => return linkedin_scim::remote::fault(&settings, command).await,
-        Command::Snapshot(command) => return linkedin_scim::remote::snapshot(&settings, command).await,
+        Command::Admin(command) => return admin::run(&settings, command).await,
+        Command::Clock(command) => return remote::clock(&settings, command).await,
+        Command::SeedUsers(args) => return admin::seed_users(&settings, &args).await,
+        Command::Journal(command) => return remote::journal(&settings, command).await,
+        Command::Fault(command) => return remote::fault(&settings, command).await,
+        Command::Snapshot(command) => return remote::snapshot(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

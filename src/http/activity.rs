@@ -16,8 +16,9 @@ use http_body::Body as _;
 use super::AppState;
 use super::capture::{Captured, SharedCapture, TeeBody, header_pairs, lock};
 use super::error::ErrorDetail;
+use crate::activity::Exchange;
 use crate::activity::{ActivityNote, ActivityRecord, RequestFacts};
-use crate::journal::{Exchange, redact_body, redact_headers};
+use crate::journal::{redact_body, redact_headers};
 use crate::tasks::ActivityWriter;
 
 /// The tolerances that fired for this request, comma-separated (`capitalised_op,string_boolean`),

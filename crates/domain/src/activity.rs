@@ -6,13 +6,13 @@
 //! it with status and latency ([`RequestFacts`]) and hands the record to the
 //! application's writer task.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use scim::tolerance::{Leniency, Tolerance};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Principal, RevokedToken};
-use crate::journal::Exchange;
 use crate::licensing::SeatChange;
 
 /// One row of the activity log (the request journal).
@@ -27,7 +27,7 @@ pub struct ActivityRecord {
     /// The configuration's name when the request was made.
     pub configuration_name: Option<String>,
     /// Microseconds since the epoch; RFC 3339 in JSON.
-    #[serde(serialize_with = "crate::journal::serialize_time")]
+    #[serde(serialize_with = "crate::clock::serialize_rfc3339")]
     pub at: i64,
     pub request_id: Option<String>,
     pub method: String,
@@ -165,4 +165,22 @@ pub struct RequestFacts {
     pub detail: Option<String>,
     pub user_agent: Option<String>,
     pub exchange: Exchange,
+}
+
+/// What a request and its response carried, as the journal keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub request_body_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub response_body_truncated: bool,
 }

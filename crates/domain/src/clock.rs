@@ -98,6 +98,11 @@ pub fn rfc3339(micros: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// Serialize store microseconds as RFC 3339 (`#[serde(serialize_with = …)]`).
+pub fn serialize_rfc3339<S: serde::Serializer>(micros: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*micros))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -312,7 +312,7 @@ mod tests {
             method: method.into(),
             path: path.into(),
             status,
-            exchange: crate::journal::Exchange {
+            exchange: crate::activity::Exchange {
                 request_body: body.map(str::to_owned),
                 ..Default::default()
             },

@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use super::index::{ElementIndex, count_work};
+use super::index::ElementIndex;
 use super::multi_valued::{
-    as_elements, canonical_map, element_list, enforce_primary, into_elements, remove_matched, value_matches,
+    as_elements, canonical_map, element_list, into_elements, remove_matched, value_matches,
 };
 use super::mutability::{check_change, check_sub_change, is_read_only, is_unassigned};
+use super::values::{count_work, enforce_primary, merge_into};
 use super::{Engine, OpKind};
 use crate::case_insensitive;
 use crate::error::ProtocolError;
@@ -301,25 +302,4 @@ pub(super) fn sub_no_filter(
         }
         Ok(Some(Value::Object(map)))
     }
-}
-
-/// Merge `members` (canonical names) into a complex value: a null member clears that
-/// sub-attribute, others replace or add.
-pub(super) fn merge_into(
-    def: &AttributeDef,
-    base: &mut Map<String, Value>,
-    members: Map<String, Value>,
-    label: &str,
-) -> Result<(), ProtocolError> {
-    for (key, value) in members {
-        let before = case_insensitive::take(base, &key);
-        let after = (!value.is_null()).then_some(&value);
-        if let Some(sub) = def.sub_attribute(&key) {
-            check_sub_change(sub, before.as_ref(), after, label)?;
-        }
-        if !value.is_null() {
-            base.insert(key, value);
-        }
-    }
-    Ok(())
 }

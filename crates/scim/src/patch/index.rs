@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::Value;
 
-use super::multi_valued::{clear_primary, is_true};
+use super::values::{clear_primary, count_work, is_true};
 use crate::case_insensitive;
 
 /// Which attribute an index is of: the extension URN (`None` for core) and the
@@ -117,20 +117,4 @@ fn hash_into(value: &Value, hasher: &mut DefaultHasher) {
             }
         }
     }
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Elements the engine has visited (cloned, compared, scanned) on this thread: what
-    /// the linearity tests count instead of timing.
-    pub(super) static WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Record `elements` element visits (a no-op outside tests).
-#[inline]
-pub(super) fn count_work(elements: usize) {
-    #[cfg(test)]
-    WORK.with(|work| work.set(work.get() + elements));
-    #[cfg(not(test))]
-    let _ = elements;
 }

@@ -116,6 +116,7 @@ mod path;
 mod request;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use std::collections::HashMap;
 

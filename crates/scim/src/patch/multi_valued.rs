@@ -3,9 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::attribute::merge_into;
-use super::index::count_work;
 use super::mutability::check_sub_change;
+use super::values::{count_work, enforce_primary, merge_into};
 use super::{Engine, OpKind};
 use crate::case_insensitive;
 use crate::error::ProtocolError;
@@ -268,42 +267,5 @@ pub(super) fn value_matches(pattern: &Value, element: &Value) -> bool {
             !p.is_empty() && p.iter().all(|(k, v)| case_insensitive::get(e, k) == Some(v))
         }
         (p, e) => p == e,
-    }
-}
-
-pub(super) fn is_true(value: Option<&Value>) -> bool {
-    match value {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
-/// RFC 7643 §2.4: at most one `primary: true`. The last touched element holding it wins.
-pub(super) fn enforce_primary(elements: &mut [Value], touched: &[usize]) {
-    let winner = touched.iter().rev().copied().find(|&i| {
-        elements
-            .get(i)
-            .and_then(Value::as_object)
-            .is_some_and(|m| is_true(case_insensitive::get(m, "primary")))
-    });
-    let Some(winner) = winner else {
-        return;
-    };
-    count_work(elements.len());
-    for (i, element) in elements.iter_mut().enumerate() {
-        if i != winner {
-            clear_primary(element);
-        }
-    }
-}
-
-/// A true `primary` of `element` becomes `false`.
-pub(super) fn clear_primary(element: &mut Value) {
-    if let Value::Object(map) = element
-        && let Some(key) = case_insensitive::key(map, "primary").map(str::to_string)
-        && is_true(map.get(&key))
-    {
-        map.insert(key, Value::Bool(false));
     }
 }

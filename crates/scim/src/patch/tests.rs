@@ -1578,13 +1578,13 @@ mod algebra {
     }
 }
 
-/// Element visits (see [`index::WORK`]) of a lenient PATCH of `ops` on `doc`, which must
+/// Element visits (see [`values::WORK`]) of a lenient PATCH of `ops` on `doc`, which must
 /// succeed.
 fn work_of(schema: &ResourceSchema, doc: &Value, deferred: &[&str], ops: Value) -> usize {
-    index::WORK.with(|work| work.set(0));
+    values::WORK.with(|work| work.set(0));
     let (result, _) = run(ClientProfile::Lenient, schema, doc, deferred, ops);
     result.expect("the PATCH applies");
-    index::WORK.with(std::cell::Cell::get)
+    values::WORK.with(std::cell::Cell::get)
 }
 
 fn user_with_emails(n: usize) -> Value {

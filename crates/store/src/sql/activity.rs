@@ -9,8 +9,8 @@ use crate::sql::SqlStore;
 use crate::{ActivityQuery, ActivityStore, Micros, Retention, RevokedToken, StoreError, StoreResult};
 use domain::accounts::TokenHash;
 use domain::activity::ActivityRecord;
+use domain::activity::Exchange;
 use domain::ids::AccountId;
-use domain::journal::Exchange;
 
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
