@@ -30,10 +30,24 @@ if ! bash scripts/browser-setup.sh; then
   echo "*** scripts/browser-setup.sh failed: the browser test will be skipped ***" >&2
 fi
 
-# Both stages run even when the first fails, so one run reports everything.
+# Both stages run even when the first fails, so one run reports everything. insta lists
+# every snapshot file an assertion read (INSTA_SNAPSHOT_REFERENCES_FILE, what
+# `cargo insta test --unreferenced=reject` uses): after a full run, a snapshot no test
+# read is stale and fails the run.
 rc=0
+references="$(mktemp)"
+export INSTA_SNAPSHOT_REFERENCES_FILE="$references"
 cargo nextest run --workspace --locked --no-fail-fast "$@" || rc=$?
 if [ "$#" -eq 0 ]; then
+  unreferenced="$(find . -path ./target -prune -o -name '*.snap' -print | while read -r snap; do
+    grep -qxF "$(realpath "$snap")" "$references" || echo "$snap"
+  done)"
+  if [ -n "$unreferenced" ]; then
+    echo "insta snapshots that no test reads (delete them, or restore their test):" >&2
+    echo "$unreferenced" >&2
+    rc=1
+  fi
   bash scripts/conformance.sh || rc=$?
 fi
+rm -f "$references"
 exit "$rc"

@@ -3,29 +3,22 @@
 
 mod activity;
 mod admin;
-mod bulk;
 mod capture;
 mod center_api;
 mod clock;
-mod discovery;
-mod endpoints;
 mod error;
 mod extract;
 mod faults;
-mod groups;
 mod health;
 mod hygiene;
 mod journal;
 mod metrics;
 mod overload;
-mod paths;
 mod render;
-mod root;
-mod search;
+mod scim;
 mod snapshot;
 mod throttle;
 mod ui;
-mod users;
 
 use std::sync::Arc;
 
@@ -40,7 +33,6 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Store;
 use crate::tasks::ActivityWriter;
-use error::ApiError;
 
 /// What every handler can reach. Every middleware layer and extractor clones it per
 /// request, so it is one shared allocation: a clone is one reference count, not one per
@@ -78,67 +70,6 @@ pub(crate) struct Handles {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The SCIM endpoints, mounted at `/scim/v2`, `/scim` (LinkedIn's documented tenant URL
-/// is `https://api.linkedin.com/scim`) and the server root (the guides also give bare
-/// hosts, so an IdP sends `/Users`).
-fn scim_endpoints() -> Router<AppState> {
-    Router::new()
-        .merge(users::router())
-        .merge(groups::router())
-        .merge(search::router())
-        .merge(discovery::router())
-        .merge(root::router())
-}
-
-fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed("this endpoint does not support that HTTP method".into())
-}
-
-/// The endpoints with `/Bulk`, whose operations go through the other endpoints as
-/// requests of their own (journaled one by one).
-fn scim_endpoints_with_bulk(state: &AppState) -> Router<AppState> {
-    let operations: Router = scim_endpoints()
-        .method_not_allowed_fallback(|| async { method_not_allowed() })
-        .fallback(|| async { ApiError::NotFound("no such SCIM endpoint".into()) })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            activity::record,
-        ))
-        .with_state(state.clone());
-    scim_endpoints()
-        .route(
-            "/Bulk",
-            axum::routing::post(
-                move |scim: extract::Scim,
-                      uri: axum::extract::OriginalUri,
-                      headers: axum::http::HeaderMap,
-                      body: extract::ScimJson| {
-                    bulk::bulk(operations.clone(), scim, uri, headers, body)
-                },
-            ),
-        )
-        .method_not_allowed_fallback(|| async { method_not_allowed() })
-}
-
-/// One mount of the SCIM endpoints: unrouted paths may be variants of an endpoint
-/// (`paths.rs`); every authenticated request is journaled.
-fn scim_routes(state: &AppState) -> Router<AppState> {
-    let exact = scim_endpoints_with_bulk(state).with_state(state.clone());
-    let fallback_state = state.clone();
-    scim_endpoints_with_bulk(state)
-        .fallback(move |request: axum::extract::Request| {
-            paths::variant(fallback_state.clone(), exact.clone(), request)
-        })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            faults::inject,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            activity::record,
-        ))
-}
-
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let in_flight = Arc::new(tokio::sync::Semaphore::new(
@@ -146,8 +77,8 @@ pub(crate) fn router(state: AppState) -> Router {
     ));
     let request_timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs.max(1));
     Router::new()
-        .nest("/scim/v2", scim_routes(&state))
-        .nest("/scim", scim_routes(&state))
+        .nest("/scim/v2", scim::routes(&state))
+        .nest("/scim", scim::routes(&state))
         .merge(admin::router())
         .merge(center_api::router())
         .merge(clock::router())
@@ -157,7 +88,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(ui::router())
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.
-        .fallback_service(scim_routes(&state).with_state(state.clone()))
+        .fallback_service(scim::routes(&state).with_state(state.clone()))
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
         .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
         // Outside the load shedding: probes and scrapes answer while requests are refused.

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::{Scim, ScimJson, ScimQuery};
-use super::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
 use crate::accounts::AccountId;
 use crate::accounts::fidelity::ListAnswer;
 use crate::accounts::{PatchResponse, Principal};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Scim, ScimJson, ScimQuery};
+use crate::http::render::{if_match_fails, no_content, not_modified, render, resource_response, scim_json};
 use crate::licensing::SeatChange;
 use crate::scim::catalog::ResourceType;
 use crate::scim::cursor::{Cursor, Position, fingerprint};

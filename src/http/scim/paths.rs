@@ -9,10 +9,10 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 
-use super::AppState;
-use super::error::ApiError;
-use super::extract::Authenticated;
 use crate::activity::ActivityNote;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
 use crate::scim::tolerance::{Leniency, Tolerance};
 
 /// The endpoint names of the SCIM routes, as routed.

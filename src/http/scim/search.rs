@@ -17,13 +17,13 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::Value;
 
-use super::AppState;
 use super::endpoints;
-use super::error::{ApiError, ApiResult};
-use super::extract::{Scim, ScimJson};
 use super::groups::Groups;
-use super::render::scim_json;
 use super::users::Users;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Scim, ScimJson};
+use crate::http::render::scim_json;
 use crate::scim::catalog::ResourceType;
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::list::{RawListParams, list_response};

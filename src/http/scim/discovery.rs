@@ -8,10 +8,10 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::Value;
 
-use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::extract::{Scim, ScimQuery};
-use super::render::scim_json;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{Scim, ScimQuery};
+use crate::http::render::scim_json;
 use crate::scim::catalog::all_schemas;
 use crate::scim::discovery::{
     SpcFeatures, resource_type_documents, schema_document, service_provider_config,

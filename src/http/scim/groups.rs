@@ -15,9 +15,9 @@ use axum::Router;
 use axum::routing::{get, post};
 use serde_json::Value;
 
-use super::AppState;
 use super::endpoints::{self, Kind, Written};
-use super::extract::Scim;
+use crate::http::AppState;
+use crate::http::extract::Scim;
 use crate::ids::{AccountId, GroupId, UserId};
 use crate::licensing::SeatChange;
 use crate::membership::{MemberOp, member_ids};

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::endpoints::{self, Kind, Projection, Written, modify};
-use super::error::ApiResult;
-use super::extract::Scim;
 use crate::accounts::Principal;
 use crate::accounts::fidelity::{ListAnswer, UserDeletion, deactivated};
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::Scim;
 use crate::ids::{AccountId, UserId};
 use crate::licensing::{License, SeatRequest};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};

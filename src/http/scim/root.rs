@@ -8,9 +8,9 @@
 use axum::Router;
 use axum::routing::get;
 
-use super::AppState;
-use super::error::ApiError;
-use super::extract::Authenticated;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::Authenticated;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -14,10 +14,10 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::error::{ApiError, ApiResult, ERROR_SCHEMA, SCIM_MEDIA_TYPE};
-use super::extract::{Scim, ScimJson};
-use super::render::scim_json;
 use crate::accounts::fidelity::Refusal;
+use crate::http::error::{ApiError, ApiResult, ERROR_SCHEMA, SCIM_MEDIA_TYPE};
+use crate::http::extract::{Scim, ScimJson};
+use crate::http::render::scim_json;
 use crate::scim::bulk::{BULK_RESPONSE, BulkOperation, BulkRequest, Next, next};
 
 /// Headers of the Bulk request each operation carries too: who is calling, where the
