@@ -11,7 +11,9 @@ pub mod tasks;
 pub mod telemetry;
 
 // The lower layers under the paths they had before the workspace split.
-pub use domain::{accounts, activity, clock, faults, ids, journal, licensing, membership, snapshot};
+pub use domain::{
+    accounts, activity, clock, faults, ids, journal, licensing, membership, provisioning, snapshot,
+};
 pub use scim;
 pub use store;
 

@@ -1,5 +1,5 @@
 //! The emulator's rules, without I/O: typed ids, the injected clock, accounts with their
-//! fidelity profile and tokens, licensing (seat rules), group membership, the activity
+//! fidelity profile and tokens, licensing (seat rules), group membership, what a SCIM write means (provisioning), the activity
 //! and journal records, faults and snapshots. It builds on the protocol crate only; the
 //! store persists these types and the application serves them.
 //!
@@ -15,4 +15,5 @@ pub mod ids;
 pub mod journal;
 pub mod licensing;
 pub mod membership;
+pub mod provisioning;
 pub mod snapshot;

@@ -22,7 +22,8 @@ use domain::accounts::{
 use domain::activity::ActivityRecord;
 use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use domain::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
-use domain::membership::{MemberOp, MemberOrigin};
+use domain::membership::MemberOrigin;
+pub use domain::provisioning::GroupUpdate;
 use scim::error::ProtocolError;
 pub use scim::list::{ListRequest, SortOrder};
 use scim::tolerance::ClientProfile;
@@ -239,13 +240,6 @@ pub trait UserStore: Send + Sync {
         account_id: &AccountId,
         query: &ListRequest,
     ) -> StoreResult<Vec<String>>;
-}
-
-/// What a group write changes: the document (`None`: unchanged) and the membership.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct GroupUpdate {
-    pub doc: Option<Value>,
-    pub members: Vec<MemberOp>,
 }
 
 /// A resource related through the membership table: a group's member (id and the

@@ -18,17 +18,14 @@ use serde_json::Value;
 use super::endpoints::{self, Kind, Written};
 use crate::http::AppState;
 use crate::http::extract::Scim;
-use crate::ids::{AccountId, GroupId, UserId};
+use crate::ids::{AccountId, GroupId};
 use crate::licensing::SeatChange;
-use crate::membership::{MemberOp, member_ids};
-use crate::scim::catalog::{ResourceType, group_schema};
+use crate::provisioning::{self, GroupUpdate, MEMBERS, split_members};
+use crate::scim::catalog::ResourceType;
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
-use crate::scim::normalize::apply_replace;
 use crate::scim::patch::DeferredOp;
-use crate::store::{Change, GroupUpdate, Micros, Page, References, ResourceRecord, Store, StoreResult};
-
-const MEMBERS: &str = "members";
+use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult};
 
 pub(super) struct Groups;
 
@@ -42,14 +39,8 @@ impl Kind for Groups {
     const DELETED: &'static str = "deleted (memberships removed, users kept)";
     type Update = GroupUpdate;
 
-    /// PUT replaces the document and the `scim` members (Okta's AIW push); `admin`
-    /// members stay, as LinkedIn keeps members added directly in LinkedIn.
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<GroupUpdate>, ProtocolError> {
-        let (incoming, members) = split_members(incoming.clone())?;
-        Ok(Some(GroupUpdate {
-            doc: Some(apply_replace(&current.doc, incoming, group_schema())?),
-            members: vec![MemberOp::ReplaceScim(members)],
-        }))
+        provisioning::replaced_group(&current.doc, incoming).map(Some)
     }
 
     fn patched(
@@ -57,13 +48,7 @@ impl Kind for Groups {
         doc: Value,
         deferred: Vec<DeferredOp>,
     ) -> Result<Option<GroupUpdate>, ProtocolError> {
-        Ok(Some(GroupUpdate {
-            doc: (doc != current.doc).then_some(doc),
-            members: deferred
-                .into_iter()
-                .map(MemberOp::from_deferred)
-                .collect::<Result<_, _>>()?,
-        }))
+        provisioning::patched_group(&current.doc, doc, deferred).map(Some)
     }
 
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written> {
@@ -117,14 +102,4 @@ pub(crate) fn router() -> Router<AppState> {
                 .patch(endpoints::patch::<Groups>)
                 .delete(endpoints::remove::<Groups>),
         )
-}
-
-/// A normalized POST/PUT body split into the document the store keeps and the member
-/// ids, which go to the membership table.
-fn split_members(mut doc: Value) -> Result<(Value, Vec<UserId>), ProtocolError> {
-    let members = match doc.as_object_mut().and_then(|map| map.remove(MEMBERS)) {
-        Some(Value::Array(items)) => member_ids(&items)?,
-        _ => Vec::new(),
-    };
-    Ok((doc, members))
 }

@@ -17,12 +17,12 @@ use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::Scim;
 use crate::ids::{AccountId, UserId};
-use crate::licensing::{License, SeatRequest};
+use crate::licensing::License;
+use crate::provisioning::{self, external_id, seat_request};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
-use crate::scim::normalize::apply_replace;
-use crate::scim::patch::DeferredOp;
+use crate::scim::patch::{DeferredOp, names_extension};
 use crate::scim::projection::needs_attribute;
 use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
 
@@ -39,7 +39,7 @@ impl Kind for Users {
     type Update = Value;
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
-        apply_replace(&current.doc, incoming.clone(), user_schema()).map(Some)
+        provisioning::replaced_user(&current.doc, incoming).map(Some)
     }
 
     fn patched(
@@ -47,17 +47,11 @@ impl Kind for Users {
         doc: Value,
         _deferred: Vec<DeferredOp>,
     ) -> Result<Option<Value>, ProtocolError> {
-        Ok((doc != current.doc).then_some(doc))
+        Ok(provisioning::patched_user(&current.doc, doc))
     }
 
-    /// "disabled" / "reactivated" when a write flips `active`, else "updated".
     fn outcome(current: &ResourceRecord, update: &Value) -> &'static str {
-        let active = |doc: &Value| doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-        match (active(&current.doc), active(update)) {
-            (true, false) => "disabled",
-            (false, true) => "reactivated",
-            _ => "updated",
-        }
+        provisioning::user_write_outcome(&current.doc, update)
     }
 
     /// LinkedIn fidelity: the account's settings say how each product answers a list
@@ -70,12 +64,8 @@ impl Kind for Users {
             .user_list(assigns, request.filter.as_ref())?)
     }
 
-    async fn create(scim: &Scim, mut doc: Value) -> StoreResult<Written> {
-        // A provisioned user is active unless the client says otherwise (Okta's SPEC test
-        // creates without `active` and expects `active: true`).
-        if let Some(map) = doc.as_object_mut() {
-            map.entry("active").or_insert(Value::Bool(true));
-        }
+    async fn create(scim: &Scim, doc: Value) -> StoreResult<Written> {
+        let doc = provisioning::provisioned_user(doc);
         let now = scim.state.clock.now_micros();
         let UserWrite { record, seats } = scim
             .state
@@ -188,14 +178,8 @@ impl Kind for Users {
     }
 }
 
-fn external_id(doc: &Value) -> Option<&str> {
-    doc.get("externalId").and_then(Value::as_str)
-}
-
 /// Note that this configuration wrote the user's externalId; when it replaced a value
-/// another configuration had set (`before`), warn in the activity log: the guides
-/// require one identity across products, so two IdPs disagreeing on it is worth an
-/// admin's look (docs/fidelity.md, "Identifier clashes").
+/// another configuration had set (`before`), warn in the activity log.
 async fn record_external_id_writer(
     scim: &Scim,
     record: &ResourceRecord,
@@ -209,45 +193,14 @@ async fn record_external_id_writer(
         .record_external_id_writer(scim.account_id(), &UserId::from(record.id.as_str()), writer)
         .await?;
     if let (Some(other), Some(before)) = (clash, before) {
-        scim.note.outcome(format!(
-            "warning: externalId changed from {before:?} to {} by {:?}; configuration {other:?} had set it",
-            now.map_or_else(|| "nothing".to_owned(), |v| format!("{v:?}")),
-            scim.principal.configuration.name,
+        scim.note.outcome(provisioning::external_id_clash(
+            before,
+            now,
+            &scim.principal.configuration.name,
+            &other,
         ));
     }
     Ok(())
-}
-
-/// Does a PatchOp `body` name the extension `urn`, in a `path` or a key of a path-less
-/// value?
-fn names_extension(body: &Value, urn: &str) -> bool {
-    let starts = |text: &str| {
-        text.get(..urn.len())
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(urn))
-    };
-    body.get("Operations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|op| {
-            op.get("path").and_then(Value::as_str).is_some_and(starts)
-                || op
-                    .get("value")
-                    .and_then(Value::as_object)
-                    .is_some_and(|value| value.keys().any(|k| starts(k)))
-        })
-}
-
-/// The seat a write by this configuration asks for.
-fn seat_request(principal: &Principal) -> SeatRequest {
-    SeatRequest {
-        pool_id: principal
-            .configuration
-            .auto_assign
-            .as_ref()
-            .map(|a| a.pool_id.clone()),
-        when_full: principal.account.fidelity.when_pool_full,
-    }
 }
 
 pub(crate) fn router() -> Router<AppState> {

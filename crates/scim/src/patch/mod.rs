@@ -114,6 +114,26 @@ mod multi_valued;
 mod mutability;
 mod path;
 mod request;
+/// Does a PatchOp `body` name the extension `urn`, in a `path` or a key of a path-less
+/// value?
+pub fn names_extension(body: &Value, urn: &str) -> bool {
+    let starts = |text: &str| {
+        text.get(..urn.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(urn))
+    };
+    body.get("Operations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|op| {
+            op.get("path").and_then(Value::as_str).is_some_and(starts)
+                || op
+                    .get("value")
+                    .and_then(Value::as_object)
+                    .is_some_and(|value| value.keys().any(|k| starts(k)))
+        })
+}
+
 #[cfg(test)]
 mod tests;
 mod values;
