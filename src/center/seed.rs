@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse, token_expiry};
+use crate::accounts::{
+    BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse, token_expiry,
+};
 use crate::ids::PoolId;
 use crate::licensing::Product;
 use crate::scim::tolerance::ClientProfile;
