@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Center, CenterError, CenterResult, invalid, name};
 use crate::accounts::Account;
-use crate::accounts::fidelity::LicenseEdit;
+use crate::accounts::fidelity::AdminLicenseEdit;
 use crate::ids::{PoolId, UserId};
 use crate::licensing::Product;
 use crate::store::{Instance, PoolUsage, StoreError};
@@ -70,7 +70,7 @@ fn product(text: &str) -> CenterResult<Product> {
 }
 
 /// What the account's fidelity allows an admin to do to a license.
-fn check_edit(account: &Account, edit: LicenseEdit) -> CenterResult<()> {
+fn check_edit(account: &Account, edit: AdminLicenseEdit) -> CenterResult<()> {
     account
         .fidelity
         .check_license_edit(edit)
@@ -189,7 +189,7 @@ impl Center {
         product_name: &str,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
-        check_edit(account, LicenseEdit::Activate)?;
+        check_edit(account, AdminLicenseEdit::Activate)?;
         let done = self
             .store
             .activate_license(&account.id, user_id, &product, self.now())
@@ -204,7 +204,7 @@ impl Center {
         product_name: &str,
     ) -> CenterResult<()> {
         let product = product(product_name)?;
-        check_edit(account, LicenseEdit::Revoke)?;
+        check_edit(account, AdminLicenseEdit::Revoke)?;
         let done = self
             .store
             .revoke_license(&account.id, user_id, &product, self.now())
@@ -237,7 +237,7 @@ impl Center {
                 ),
             ));
         }
-        check_edit(account, LicenseEdit::Move)?;
+        check_edit(account, AdminLicenseEdit::Move)?;
         let done = self
             .store
             .move_license(&account.id, user_id, &product, to_pool_id, self.now())

@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::accounts::fidelity::Refusal;
+use crate::accounts::fidelity::FidelityRefusal;
 use crate::scim::error::{ProtocolError, ScimType};
 use crate::scim::limits::RequestTooLarge;
 use crate::store::StoreError;
@@ -125,13 +125,13 @@ fn sqlite_busy(e: &dyn sqlx::error::DatabaseError) -> bool {
 pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Fidelity refusals: what RFC 7644 calls them, with the detail saying what to do instead.
-impl From<Refusal> for ApiError {
-    fn from(refusal: Refusal) -> Self {
+impl From<FidelityRefusal> for ApiError {
+    fn from(refusal: FidelityRefusal) -> Self {
         let detail = refusal.to_string();
         match refusal {
-            Refusal::UserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
-            Refusal::UserDelete | Refusal::Bulk => ApiError::NotImplemented(detail),
-            Refusal::AdminEditLocked => ApiError::Forbidden(detail),
+            FidelityRefusal::UserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
+            FidelityRefusal::UserDelete | FidelityRefusal::Bulk => ApiError::NotImplemented(detail),
+            FidelityRefusal::AdminEditLocked => ApiError::Forbidden(detail),
         }
     }
 }

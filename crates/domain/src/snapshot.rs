@@ -18,7 +18,7 @@ pub const FORMAT: &str = "linkedin-scim-snapshot/1";
 
 /// How a column is stored and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ColumnType {
     Text,
     Int,
     Bool,
@@ -31,12 +31,12 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
-    pub columns: &'static [(&'static str, Kind)],
+    pub columns: &'static [(&'static str, ColumnType)],
     /// Key order of the rows (stable across a restore).
     pub order_by: &'static str,
 }
 
-use Kind::{Bool, Int, Json, Text};
+use ColumnType::{Bool, Int, Json, Text};
 
 /// In the order they are restored (references first).
 pub const TABLES: &[Table] = &[

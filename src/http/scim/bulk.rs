@@ -14,7 +14,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::accounts::fidelity::Refusal;
+use crate::accounts::fidelity::FidelityRefusal;
 use crate::http::error::{ApiError, ApiResult, ERROR_SCHEMA, SCIM_MEDIA_TYPE};
 use crate::http::extract::{Scim, ScimJson};
 use crate::http::render::scim_json;
@@ -36,7 +36,7 @@ pub(super) async fn bulk(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     if !scim.principal.account.fidelity.bulk {
-        return Err(Refusal::Bulk.into());
+        return Err(FidelityRefusal::Bulk.into());
     }
     let request = BulkRequest::parse(&body)?;
     let max = scim.state.settings.bulk_max_operations;

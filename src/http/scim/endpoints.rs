@@ -2,7 +2,7 @@
 //! resource kind: create, GET by id, list/search, PUT, PATCH and DELETE, with
 //! conditional writes (If-Match under the row lock), the activity note of each request,
 //! and rendering of the attribute kept in the membership table (a group's `members`, a
-//! user's `groups`). A [`Kind`] supplies only what differs: its schema, its store calls
+//! user's `groups`). A [`ResourceKind`] supplies only what differs: its schema, its store calls
 //! and how a write becomes an update.
 
 use async_trait::async_trait;
@@ -37,7 +37,7 @@ pub(super) type Written = (ResourceRecord, SeatChange);
 
 /// One SCIM resource type: its names, schema and store calls.
 #[async_trait]
-pub(super) trait Kind: Send + Sync + 'static {
+pub(super) trait ResourceKind: Send + Sync + 'static {
     const RESOURCE_TYPE: ResourceType;
     /// The multi-valued attribute derived from the membership table.
     const RELATED: &'static str;
@@ -59,7 +59,7 @@ pub(super) trait Kind: Send + Sync + 'static {
     /// The update a PUT makes: `incoming` (normalized) replaces `current`.
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Self::Update>, ProtocolError>;
     /// The update a PATCH makes: the patched, normalized document and the operations on
-    /// [`Kind::DEFERRED`] attributes (`None`: nothing changed).
+    /// [`ResourceKind::DEFERRED`] attributes (`None`: nothing changed).
     fn patched(
         current: &ResourceRecord,
         doc: Value,
@@ -97,7 +97,7 @@ pub(super) trait Kind: Send + Sync + 'static {
     async fn extend(
         _scim: &Scim,
         _records: &[ResourceRecord],
-        _projection: &Projection,
+        _projection: &AttributeSelection,
         _docs: &mut [Value],
     ) -> ApiResult<()> {
         Ok(())
@@ -105,17 +105,17 @@ pub(super) trait Kind: Send + Sync + 'static {
 }
 
 /// The `attributes` and `excludedAttributes` of one request.
-pub(super) type Projection = (Vec<AttrPath>, Vec<AttrPath>);
+pub(super) type AttributeSelection = (Vec<AttrPath>, Vec<AttrPath>);
 
 fn leniency(principal: &Principal) -> Leniency {
     Leniency::new(principal.configuration.client_profile)
 }
 
-fn not_found<K: Kind>(id: &str) -> ApiError {
+fn not_found<K: ResourceKind>(id: &str) -> ApiError {
     ApiError::NotFound(format!("{} {id} not found", K::RESOURCE_TYPE.name()))
 }
 
-pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRecord> {
+pub(super) async fn load<K: ResourceKind>(scim: &Scim, id: &str) -> ApiResult<ResourceRecord> {
     scim.note.resource(K::RESOURCE_TYPE.name(), id);
     K::get(scim.state.store.as_ref(), scim.account_id(), id)
         .await?
@@ -126,10 +126,10 @@ pub(super) async fn load<K: Kind>(scim: &Scim, id: &str) -> ApiResult<ResourceRe
 /// is read from the membership table only when the projection keeps it, in one query
 /// for all the records (a page of a list, or one resource).
 /// Each record's document moves into its representation (no copy per render).
-async fn represent<K: Kind>(
+async fn represent<K: ResourceKind>(
     scim: &Scim,
     records: &mut [ResourceRecord],
-    projection: &Projection,
+    projection: &AttributeSelection,
 ) -> ApiResult<Vec<Value>> {
     let (attributes, excluded) = projection;
     let wanted = needs_attribute(K::schema(), attributes, excluded, K::RELATED);
@@ -180,10 +180,10 @@ fn related_of<'a>(record: &'a ResourceRecord, fetched: &'a References) -> &'a [R
 }
 
 /// A single-resource response (`ETag`; `Location` when given).
-async fn respond<K: Kind>(
+async fn respond<K: ResourceKind>(
     scim: &Scim,
     mut record: ResourceRecord,
-    projection: &Projection,
+    projection: &AttributeSelection,
     status: StatusCode,
     location: Option<&str>,
 ) -> ApiResult<Response> {
@@ -196,7 +196,7 @@ async fn respond<K: Kind>(
 
 /// A POST/PUT body validated and canonicalized against the kind's schema; the
 /// tolerances that fired are noted even when it is refused.
-fn read_resource<K: Kind>(scim: &Scim, body: Value) -> ApiResult<Value> {
+fn read_resource<K: ResourceKind>(scim: &Scim, body: Value) -> ApiResult<Value> {
     check_resource_request(&body, K::DEFERRED)?;
     let mut leniency = leniency(&scim.principal);
     let doc = normalize(body, K::schema(), &mut leniency);
@@ -206,8 +206,8 @@ fn read_resource<K: Kind>(scim: &Scim, body: Value) -> ApiResult<Value> {
     Ok(doc)
 }
 
-/// `POST /{Kind}`: 201 with the resource and its `Location`.
-pub(super) async fn create<K: Kind>(
+/// `POST /{ResourceKind}`: 201 with the resource and its `Location`.
+pub(super) async fn create<K: ResourceKind>(
     scim: Scim,
     ScimQuery(params): ScimQuery,
     ScimJson(body): ScimJson,
@@ -222,8 +222,8 @@ pub(super) async fn create<K: Kind>(
     respond::<K>(&scim, record, &projection, StatusCode::CREATED, Some(&location)).await
 }
 
-/// `PUT /{Kind}/{id}` (RFC 7644 §3.5.1).
-pub(super) async fn replace<K: Kind>(
+/// `PUT /{ResourceKind}/{id}` (RFC 7644 §3.5.1).
+pub(super) async fn replace<K: ResourceKind>(
     scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
@@ -236,9 +236,9 @@ pub(super) async fn replace<K: Kind>(
     respond::<K>(&scim, record, &params.projection()?, StatusCode::OK, None).await
 }
 
-/// `PATCH /{Kind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
+/// `PATCH /{ResourceKind}/{id}` (RFC 7644 §3.5.2): the PATCH engine runs on the locked record.
 /// Answers 204 when the SCIM configuration asks for it.
-pub(super) async fn patch<K: Kind>(
+pub(super) async fn patch<K: ResourceKind>(
     scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
@@ -309,7 +309,7 @@ fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
 /// Read-modify-write under the store's row lock: `change` turns the stored record into
 /// the update (`None`: nothing to write). `If-Match` is checked against the locked
 /// version, so a stale client gets 412 and concurrent writers never lose an update.
-pub(super) async fn modify<K: Kind, F>(
+pub(super) async fn modify<K: ResourceKind, F>(
     scim: &Scim,
     id: &str,
     headers: &HeaderMap,
@@ -339,9 +339,9 @@ where
     Ok(record)
 }
 
-/// `DELETE /{Kind}/{id}`: 412 on a failed `If-Match`, 404 when absent, else 204. (Users
+/// `DELETE /{ResourceKind}/{id}`: 412 on a failed `If-Match`, 404 when absent, else 204. (Users
 /// go through their account's fidelity setting first.)
-pub(super) async fn remove<K: Kind>(
+pub(super) async fn remove<K: ResourceKind>(
     scim: Scim,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -358,8 +358,8 @@ pub(super) async fn remove<K: Kind>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /{Kind}/{id}`, with `If-None-Match` → 304.
-pub(super) async fn fetch<K: Kind>(
+/// `GET /{ResourceKind}/{id}`, with `If-None-Match` → 304.
+pub(super) async fn fetch<K: ResourceKind>(
     scim: Scim,
     Path(id): Path<String>,
     ScimQuery(params): ScimQuery,
@@ -375,10 +375,10 @@ pub(super) async fn fetch<K: Kind>(
 /// The RFC 9865 cursors of a cursor-paged list: `(nextCursor, previousCursor)`.
 pub(super) type Cursors = (Option<String>, Option<String>);
 
-/// One page of `K` as SCIM JSON, for `GET /{Kind}`, `POST /{Kind}/.search` and the root
+/// One page of `K` as SCIM JSON, for `GET /{ResourceKind}`, `POST /{ResourceKind}/.search` and the root
 /// `POST /.search`: the request's `startIndex`, the total, the projected resources, and
 /// the cursors when the request pages by cursor.
-pub(super) async fn list_page<K: Kind>(
+pub(super) async fn list_page<K: ResourceKind>(
     scim: &Scim,
     params: &RawListParams,
 ) -> ApiResult<(u64, u64, Vec<Value>, Option<Cursors>)> {
@@ -441,7 +441,7 @@ fn cursors(cursor: &Cursor, page: &Page<ResourceRecord>, print: &str) -> Cursors
     (next, previous)
 }
 
-async fn run_list<K: Kind>(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
+async fn run_list<K: ResourceKind>(scim: &Scim, params: &RawListParams) -> ApiResult<Response> {
     let (start_index, total, resources, cursors) = list_page::<K>(scim, params).await?;
     let body = match cursors {
         Some((next, previous)) => cursor_list_response(total, resources, next, previous),
@@ -450,12 +450,12 @@ async fn run_list<K: Kind>(scim: &Scim, params: &RawListParams) -> ApiResult<Res
     Ok(scim_json(StatusCode::OK, &body))
 }
 
-/// `GET /{Kind}`: list with filter, sort, paging and projection.
-pub(super) async fn list<K: Kind>(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
+/// `GET /{ResourceKind}`: list with filter, sort, paging and projection.
+pub(super) async fn list<K: ResourceKind>(scim: Scim, ScimQuery(params): ScimQuery) -> ApiResult<Response> {
     run_list::<K>(&scim, &params).await
 }
 
-/// `POST /{Kind}/.search` (RFC 7644 §3.4.3).
-pub(super) async fn search<K: Kind>(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
+/// `POST /{ResourceKind}/.search` (RFC 7644 §3.4.3).
+pub(super) async fn search<K: ResourceKind>(scim: Scim, ScimJson(body): ScimJson) -> ApiResult<Response> {
     run_list::<K>(&scim, &RawListParams::from_search_body(&body)?).await
 }

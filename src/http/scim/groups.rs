@@ -15,7 +15,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use serde_json::Value;
 
-use super::endpoints::{self, Kind, Written};
+use super::endpoints::{self, ResourceKind, Written};
 use crate::http::AppState;
 use crate::http::extract::Scim;
 use crate::ids::{AccountId, GroupId};
@@ -30,7 +30,7 @@ use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, Stor
 pub(super) struct Groups;
 
 #[async_trait]
-impl Kind for Groups {
+impl ResourceKind for Groups {
     const RESOURCE_TYPE: ResourceType = ResourceType::Group;
     const RELATED: &'static str = MEMBERS;
     const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::User;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::endpoints::{self, Kind, Projection, Written, modify};
+use super::endpoints::{self, AttributeSelection, ResourceKind, Written, modify};
 use crate::accounts::Principal;
 use crate::accounts::fidelity::{ListAnswer, UserDeletion, deactivated};
 use crate::http::AppState;
@@ -29,7 +29,7 @@ use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, Stor
 pub(super) struct Users;
 
 #[async_trait]
-impl Kind for Users {
+impl ResourceKind for Users {
     const RESOURCE_TYPE: ResourceType = ResourceType::User;
     const RELATED: &'static str = "groups";
     const RELATED_RESOURCE_TYPE: ResourceType = ResourceType::Group;
@@ -143,7 +143,7 @@ impl Kind for Users {
     async fn extend(
         scim: &Scim,
         records: &[ResourceRecord],
-        (attributes, excluded): &Projection,
+        (attributes, excluded): &AttributeSelection,
         docs: &mut [Value],
     ) -> ApiResult<()> {
         if !needs_attribute(

@@ -193,7 +193,7 @@ impl FidelityOverrides {
 
 /// A request the account's fidelity settings refuse; the detail says what to do instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub enum FidelityRefusal {
     #[error(
         "this product does not list users: look a user up by id or with an eq filter on userName, externalId, id or emails.value"
     )]
@@ -219,7 +219,7 @@ pub enum UserDeletion {
 
 /// An admin's edit of a user's license in the Account Center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LicenseEdit {
+pub enum AdminLicenseEdit {
     /// The user accepts the license (`assigned` → `activated`).
     Activate,
     /// The admin takes the license away.
@@ -236,32 +236,34 @@ impl Fidelity {
         &self,
         assigns: Option<&Product>,
         filter: Option<&Filter>,
-    ) -> Result<ListAnswer, Refusal> {
+    ) -> Result<ListAnswer, FidelityRefusal> {
         if filter.is_some_and(is_user_lookup) {
             return Ok(ListAnswer::Serve);
         }
         match assigns.and_then(|product| self.user_listing.get(product)) {
             None | Some(UserListing::Serve) => Ok(ListAnswer::Serve),
             Some(UserListing::EmptyPage) => Ok(ListAnswer::EmptyPage),
-            Some(UserListing::Refuse) => Err(Refusal::UserList),
+            Some(UserListing::Refuse) => Err(FidelityRefusal::UserList),
         }
     }
 
     /// What DELETE of a user does, or why it is refused.
-    pub fn user_deletion(&self) -> Result<UserDeletion, Refusal> {
+    pub fn user_deletion(&self) -> Result<UserDeletion, FidelityRefusal> {
         match self.user_delete {
             UserDelete::Delete => Ok(UserDeletion::Remove),
             UserDelete::Deactivate => Ok(UserDeletion::Deactivate),
-            UserDelete::Refuse => Err(Refusal::UserDelete),
+            UserDelete::Refuse => Err(FidelityRefusal::UserDelete),
         }
     }
 
     /// May an admin make this license edit? Activation is the user's own act on
     /// LinkedIn, so it is allowed even while SCIM manages the user; revocation is the
     /// IdP's once the account locks admin edits.
-    pub fn check_license_edit(&self, edit: LicenseEdit) -> Result<(), Refusal> {
+    pub fn check_license_edit(&self, edit: AdminLicenseEdit) -> Result<(), FidelityRefusal> {
         match edit {
-            LicenseEdit::Revoke | LicenseEdit::Move if self.lock_admin_edits => Err(Refusal::AdminEditLocked),
+            AdminLicenseEdit::Revoke | AdminLicenseEdit::Move if self.lock_admin_edits => {
+                Err(FidelityRefusal::AdminEditLocked)
+            }
             _ => Ok(()),
         }
     }
@@ -396,7 +398,7 @@ mod tests {
         .apply(linkedin);
         assert_eq!(
             refusing.user_list(Some(&sales_navigator), None),
-            Err(Refusal::UserList)
+            Err(FidelityRefusal::UserList)
         );
         assert_eq!(
             refusing.user_list(Some(&sales_navigator), Some(&lookup)),
@@ -443,7 +445,7 @@ mod tests {
         let mut fidelity = FidelityPreset::Linkedin.settings();
         assert_eq!(fidelity.user_deletion(), Ok(UserDeletion::Deactivate));
         fidelity.user_delete = UserDelete::Refuse;
-        assert_eq!(fidelity.user_deletion(), Err(Refusal::UserDelete));
+        assert_eq!(fidelity.user_deletion(), Err(FidelityRefusal::UserDelete));
         assert_eq!(
             FidelityPreset::Rfc.settings().user_deletion(),
             Ok(UserDeletion::Remove)
@@ -454,12 +456,12 @@ mod tests {
     fn the_admin_lock_refuses_revocation_but_not_activation() {
         let linkedin = FidelityPreset::Linkedin.settings();
         assert_eq!(
-            linkedin.check_license_edit(LicenseEdit::Revoke),
-            Err(Refusal::AdminEditLocked)
+            linkedin.check_license_edit(AdminLicenseEdit::Revoke),
+            Err(FidelityRefusal::AdminEditLocked)
         );
-        assert_eq!(linkedin.check_license_edit(LicenseEdit::Activate), Ok(()));
+        assert_eq!(linkedin.check_license_edit(AdminLicenseEdit::Activate), Ok(()));
         let rfc = FidelityPreset::Rfc.settings();
-        assert_eq!(rfc.check_license_edit(LicenseEdit::Revoke), Ok(()));
+        assert_eq!(rfc.check_license_edit(AdminLicenseEdit::Revoke), Ok(()));
     }
 
     #[test]

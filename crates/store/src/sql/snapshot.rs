@@ -9,42 +9,42 @@ use crate::dialect::Dialect;
 use crate::sql::SqlStore;
 use crate::{SnapshotStore, StoreError, StoreResult};
 use domain::accounts::{Account, BearerToken};
-use domain::snapshot::{FORMAT, Kind, Row, Snapshot, SnapshotAccount, TABLES, TOKEN_HASH};
+use domain::snapshot::{ColumnType, FORMAT, Row, Snapshot, SnapshotAccount, TABLES, TOKEN_HASH};
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(e.to_string())
 }
 
 /// A column as the select reads it: JSON as text (jsonb on Postgres).
-fn select_expr(column: &str, kind: Kind) -> String {
+fn select_expr(column: &str, kind: ColumnType) -> String {
     match kind {
-        Kind::Json => format!("cast({column} as text) as {column}"),
+        ColumnType::Json => format!("cast({column} as text) as {column}"),
         _ => column.to_owned(),
     }
 }
 
-fn read_value(row: &<Db as sqlx::Database>::Row, column: &str, kind: Kind) -> StoreResult<Value> {
+fn read_value(row: &<Db as sqlx::Database>::Row, column: &str, kind: ColumnType) -> StoreResult<Value> {
     Ok(match kind {
-        Kind::Text => row
+        ColumnType::Text => row
             .try_get::<Option<String>, _>(column)?
             .map_or(Value::Null, Value::String),
-        Kind::Int => row
+        ColumnType::Int => row
             .try_get::<Option<i64>, _>(column)?
             .map_or(Value::Null, Value::from),
-        Kind::Bool => row
+        ColumnType::Bool => row
             .try_get::<Option<bool>, _>(column)?
             .map_or(Value::Null, Value::Bool),
-        Kind::Json => match row.try_get::<Option<String>, _>(column)? {
+        ColumnType::Json => match row.try_get::<Option<String>, _>(column)? {
             Some(text) => serde_json::from_str(&text).map_err(invalid)?,
             None => Value::Null,
         },
     })
 }
 
-fn bind_value(qb: &mut QueryBuilder<Db>, value: Option<&Value>, kind: Kind) -> StoreResult<()> {
+fn bind_value(qb: &mut QueryBuilder<Db>, value: Option<&Value>, kind: ColumnType) -> StoreResult<()> {
     let value = value.filter(|v| !v.is_null());
     match kind {
-        Kind::Text => {
+        ColumnType::Text => {
             let text = value
                 .map(|v| {
                     v.as_str()
@@ -54,19 +54,19 @@ fn bind_value(qb: &mut QueryBuilder<Db>, value: Option<&Value>, kind: Kind) -> S
                 .transpose()?;
             qb.push_bind(text);
         }
-        Kind::Int => {
+        ColumnType::Int => {
             let n = value
                 .map(|v| v.as_i64().ok_or_else(|| invalid(format!("{v}: not an integer"))))
                 .transpose()?;
             qb.push_bind(n);
         }
-        Kind::Bool => {
+        ColumnType::Bool => {
             let b = value
                 .map(|v| v.as_bool().ok_or_else(|| invalid(format!("{v}: not a boolean"))))
                 .transpose()?;
             qb.push_bind(b);
         }
-        Kind::Json => {
+        ColumnType::Json => {
             qb.push_bind(value.map(Value::to_string));
             qb.push(Db::JSON_PARAM);
         }
@@ -140,7 +140,7 @@ impl SnapshotStore for SqlStore<Db> {
         for table in TABLES {
             for row in snapshot.tables.get(table.name).into_iter().flatten() {
                 let mut qb = QueryBuilder::<Db>::new(format!("insert into {} (account_id", table.name));
-                let mut columns: Vec<(&str, Kind)> = table.columns.to_vec();
+                let mut columns: Vec<(&str, ColumnType)> = table.columns.to_vec();
                 if table.name == "scim_configurations" && !row.contains_key(TOKEN_HASH) {
                     columns.retain(|(c, _)| *c != TOKEN_HASH);
                     qb.push(", ").push(TOKEN_HASH);
