@@ -28,52 +28,82 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
         .route("/admin/assets/app.css", get(css))
         .route("/admin/assets/app.js", get(js))
-        .route("/admin/login", get(pages::login_form).post(pages::login))
-        .route("/admin/logout", post(pages::logout))
+        .route(
+            "/admin/login",
+            get(pages::login::login_form).post(pages::login::login),
+        )
+        .route("/admin/logout", post(pages::login::logout))
         .route(
             "/admin/accounts",
-            get(pages::accounts).post(pages::create_account),
+            get(pages::accounts::accounts).post(pages::accounts::create_account),
         )
-        .route("/admin/accounts/{account}", get(pages::dashboard))
-        .route("/admin/accounts/{account}/instances", post(pages::add_instance))
-        .route("/admin/accounts/{account}/pools", post(pages::add_pool))
-        .route("/admin/accounts/{account}/pools/{pool}", post(pages::update_pool))
-        .route("/admin/accounts/{account}/settings", get(pages::settings))
-        .route("/admin/accounts/{account}/rename", post(pages::rename_account))
-        .route("/admin/accounts/{account}/fidelity", post(pages::apply_preset))
-        .route("/admin/accounts/{account}/delete", post(pages::delete_account))
+        .route("/admin/accounts/{account}", get(pages::dashboard::dashboard))
+        .route(
+            "/admin/accounts/{account}/instances",
+            post(pages::dashboard::add_instance),
+        )
+        .route(
+            "/admin/accounts/{account}/pools",
+            post(pages::dashboard::add_pool),
+        )
+        .route(
+            "/admin/accounts/{account}/pools/{pool}",
+            post(pages::dashboard::update_pool),
+        )
+        .route(
+            "/admin/accounts/{account}/settings",
+            get(pages::settings::settings),
+        )
+        .route(
+            "/admin/accounts/{account}/rename",
+            post(pages::settings::rename_account),
+        )
+        .route(
+            "/admin/accounts/{account}/fidelity",
+            post(pages::settings::apply_preset),
+        )
+        .route(
+            "/admin/accounts/{account}/delete",
+            post(pages::settings::delete_account),
+        )
         .route(
             "/admin/accounts/{account}/configurations",
-            post(pages::create_configuration),
+            post(pages::settings::create_configuration),
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/token",
-            post(pages::refresh_token),
+            post(pages::settings::refresh_token),
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/delete",
-            post(pages::delete_configuration),
+            post(pages::settings::delete_configuration),
         )
-        .route("/admin/accounts/{account}/users", get(pages::users))
-        .route("/admin/accounts/{account}/users.csv", get(pages::users_csv))
+        .route("/admin/accounts/{account}/users", get(pages::users::users))
+        .route(
+            "/admin/accounts/{account}/users.csv",
+            get(pages::users::users_csv),
+        )
         .route(
             "/admin/accounts/{account}/users/{user}/licenses/{product}/{action}",
-            post(pages::license_action),
+            post(pages::users::license_action),
         )
         .route(
             "/admin/accounts/{account}/users/deletion",
-            post(pages::delete_users),
+            post(pages::users::delete_users),
         )
-        .route("/admin/accounts/{account}/groups", get(pages::groups))
+        .route("/admin/accounts/{account}/groups", get(pages::groups::groups))
         .route(
             "/admin/accounts/{account}/groups/{group}/members",
-            post(pages::add_member),
+            post(pages::groups::add_member),
         )
         .route(
             "/admin/accounts/{account}/groups/{group}/members/{user}/remove",
-            post(pages::remove_member),
+            post(pages::groups::remove_member),
         )
-        .route("/admin/accounts/{account}/activity", get(pages::activity))
+        .route(
+            "/admin/accounts/{account}/activity",
+            get(pages::activity::activity),
+        )
 }
 
 async fn css() -> Response {

@@ -66,19 +66,9 @@ impl Session {
     }
 }
 
-/// A form without this session's CSRF token: 403.
+/// A form without this session's CSRF token (the pages answer 403).
 #[derive(Debug)]
 pub(super) struct CsrfMismatch;
-
-impl From<CsrfMismatch> for Response {
-    fn from(_: CsrfMismatch) -> Response {
-        (
-            axum::http::StatusCode::FORBIDDEN,
-            "the form's CSRF token does not match this session: reload the page and try again",
-        )
-            .into_response()
-    }
-}
 
 /// An HttpOnly, SameSite=Strict cookie for the admin pages.
 pub(super) fn cookie(name: &'static str, value: String) -> Cookie<'static> {

@@ -1,0 +1,80 @@
+//! Sign-in and sign-out: the login form (outside any session), its POST that checks the
+//! admin token and starts a session, and the sign-out button of every page.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::PrivateCookieJar;
+use maud::html;
+use serde::Deserialize;
+
+use super::{CsrfForm, Page};
+use crate::accounts::BearerToken;
+use crate::center::CenterError;
+use crate::http::AppState;
+use crate::http::ui::session::{self, LOGIN_COOKIE, SESSION_COOKIE, Session};
+use crate::http::ui::{Flash, back, bare_page};
+
+#[derive(Debug, Deserialize)]
+pub(in crate::http::ui) struct LoginForm {
+    token: String,
+    csrf: String,
+}
+
+pub(in crate::http::ui) async fn login_form(jar: PrivateCookieJar, Query(flash): Query<Flash>) -> Response {
+    let csrf = session::random_token();
+    let jar = jar.add(session::cookie(LOGIN_COOKIE, csrf.clone()));
+    let content = html! {
+        section.card.login {
+            h1 { span.logo aria-hidden="true" { "in" } " Account Center" }
+            p.muted { "Sign in with the admin token: the server prints it at start-up, or it is the one given with " code { "--admin-token" } "." }
+            @if let Some(error) = &flash.error {
+                p.flash.err role="alert" { (error) }
+            }
+            form method="post" action="/admin/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="token" { "Admin token" }
+                input #token type="password" name="token" autocomplete="current-password" required autofocus;
+                button.primary type="submit" { "Sign in" }
+            }
+        }
+    };
+    (jar, bare_page("Sign in", content)).into_response()
+}
+
+pub(in crate::http::ui) async fn login(
+    State(state): State<AppState>,
+    jar: PrivateCookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    if expected.as_deref() != Some(form.csrf.as_str()) {
+        return back(
+            "/admin/login",
+            Err(CenterError::Forbidden(
+                "the sign-in form expired: try again".into(),
+            )),
+        );
+    }
+    let valid = BearerToken::parse(form.token.trim()).is_some_and(|t| state.admin_token.matches(&t.hash().0));
+    if !valid {
+        return back(
+            "/admin/login",
+            Err(CenterError::Forbidden(
+                "that is not this server's admin token".into(),
+            )),
+        );
+    }
+    let jar = Session::start(&state, jar.remove(session::cookie(LOGIN_COOKIE, String::new())));
+    (jar, Redirect::to("/admin/accounts")).into_response()
+}
+
+pub(in crate::http::ui) async fn logout(
+    session: Session,
+    jar: PrivateCookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Page {
+    session.check(&form.csrf)?;
+    let jar = jar.remove(session::cookie(SESSION_COOKIE, String::new()));
+    Ok((jar, Redirect::to("/admin/login")).into_response())
+}
