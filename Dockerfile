@@ -4,6 +4,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY crates ./crates
+COPY benches ./benches
 RUN cargo build --release --locked && strip target/release/linkedin-scim
 
 # Runtime stage: a small Debian image, running as an unprivileged user.
