@@ -85,7 +85,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(journal::router())
         .merge(faults::router())
         .merge(snapshot::router())
-        .merge(ui::router())
+        .merge(ui::router(&state))
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.
         .fallback_service(scim::routes(&state).with_state(state.clone()))

@@ -66,6 +66,17 @@ async fn get_over_tls(
     alpn: &[u8],
     path: &str,
 ) -> (StatusCode, Value) {
+    let (status, _, body) = send_over_tls(app, certificate, alpn, path).await;
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+/// `GET path` over TLS: the status, headers and body.
+async fn send_over_tls(
+    app: &TestApp,
+    certificate: &Certificate,
+    alpn: &[u8],
+    path: &str,
+) -> (StatusCode, hyper::HeaderMap, axum::body::Bytes) {
     let port = app.address.rsplit(':').next().unwrap();
     let tcp = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
     let name = ServerName::try_from("127.0.0.1").unwrap();
@@ -93,10 +104,11 @@ async fn get_over_tls(
         sender.send_request(request).await.unwrap()
     };
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let headers = response.headers().clone();
     let body = axum::body::to_bytes(Body::new(response.into_body()), 1 << 20)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&body).unwrap())
+    (status, headers, body)
 }
 
 async fn scim_over_https_with_http2_and_http1(backend: Backend) {
@@ -117,6 +129,15 @@ async fn scim_over_https_with_http2_and_http1(backend: Backend) {
         let (status, config) = get_over_tls(&app, &certificate, alpn, "/scim/v2/ServiceProviderConfig").await;
         assert_eq!(status, StatusCode::OK, "{config}");
     }
+    // The Account Center over TLS: HSTS, and cookies only for HTTPS.
+    let (status, headers, _) = send_over_tls(&app, &certificate, b"http/1.1", "/admin/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["strict-transport-security"], "max-age=31536000");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("lscim_login=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
     // Plain HTTP on the TLS port gets no answer.
     let plain = reqwest::Client::new()
         .get(app.address.replace("https://", "http://") + "/healthz")

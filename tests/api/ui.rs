@@ -375,7 +375,122 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Sign-out ends the session server-side: the same cookie, replayed afterwards (copied
+/// before sign-out), is sent to the login page and can change nothing.
+async fn a_cookie_replayed_after_sign_out_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let visitor = Visitor::sign_in(&app).await;
+    let csrf = visitor.csrf("/admin/accounts").await;
+    let (status, to) = visitor.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/admin/login"));
+
+    let page = visitor.get("/admin/accounts/demo/users").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()[LOCATION], "/admin/login");
+    let (status, to) = visitor
+        .post(
+            "/admin/accounts",
+            &[
+                ("name", "after-sign-out"),
+                ("profile", "linkedin"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/admin/login"));
+    let missing = app
+        .admin(Method::GET, "/accounts/after-sign-out")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND, "no account was created");
+}
+
+/// "Sign out everywhere" ends the other browsers' sessions too.
+async fn sign_out_everywhere_ends_every_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let laptop = Visitor::sign_in(&app).await;
+    let phone = Visitor::sign_in(&app).await;
+    assert_eq!(phone.get("/admin/accounts").await.status(), StatusCode::OK);
+    let csrf = laptop.csrf("/admin/accounts").await;
+    let (status, to) = laptop.post("/admin/logout/everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/admin/login"));
+    for visitor in [&laptop, &phone] {
+        let page = visitor.get("/admin/accounts").await;
+        assert_eq!(page.status(), StatusCode::SEE_OTHER);
+        assert_eq!(page.headers()[LOCATION], "/admin/login");
+    }
+}
+
+/// Every page forbids framing, sniffing, referrers and foreign scripts, and is never
+/// cached (Back after sign-out shows no users page); assets may be cached.
+async fn pages_carry_the_security_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let visitor = Visitor::sign_in(&app).await;
+    for path in ["/admin/login", "/admin/accounts", "/admin/accounts/demo/users"] {
+        let page = visitor.get(path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let headers = page.headers();
+        let csp = headers["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "HSTS only over TLS"
+        );
+    }
+    let css = visitor.get("/admin/assets/app.css").await;
+    assert_eq!(css.headers()["x-content-type-options"], "nosniff");
+    assert!(css.headers().get("cache-control").is_none());
+}
+
+/// Behind the CSRF token, a form posted from another origin (a page on another port of
+/// the same host) is refused before it reaches the Account Center.
+async fn a_form_from_another_origin_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let visitor = Visitor::sign_in(&app).await;
+    let csrf = visitor.csrf("/admin/accounts").await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let post = |origin: String, name: &'static str| {
+        visitor
+            .client
+            .post(format!("{}/admin/accounts", visitor.origin))
+            .header(COOKIE, &visitor.cookie)
+            .header("origin", origin)
+            .form(&[("name", name), ("profile", "linkedin"), ("csrf", csrf.as_str())])
+            .send()
+    };
+    let foreign = post("http://127.0.0.1:1".to_owned(), "framed")
+        .await
+        .expect("request");
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let missing = app
+        .admin(Method::GET, "/accounts/framed")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let own = post(format!("http://{host}"), "same-origin")
+        .await
+        .expect("request");
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+    let created = app
+        .admin(Method::GET, "/accounts/same-origin")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), StatusCode::OK);
+}
+
 backend_tests!(
     forms_need_the_session_and_its_csrf_token,
-    the_forms_reach_the_account_center
+    the_forms_reach_the_account_center,
+    a_cookie_replayed_after_sign_out_is_refused,
+    sign_out_everywhere_ends_every_session,
+    pages_carry_the_security_headers,
+    a_form_from_another_origin_is_refused
 );

@@ -554,12 +554,49 @@ pub trait SnapshotStore: Send + Sync {
 }
 
 /// Everything the HTTP layer needs, behind one object.
+/// An Account Center sign-in: the cookie names `id`; forms carry `csrf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    pub id: String,
+    pub csrf: String,
+    pub expires_at: Micros,
+}
+
+/// Account Center sessions, server-side: a session ends for every replica when its row
+/// goes.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Record a new session (and forget expired ones).
+    async fn start_session(&self, session: &AdminSession, now: Micros) -> StoreResult<()>;
+    /// The session `id` names, while it has not ended or expired.
+    async fn live_session(&self, id: &str, now: Micros) -> StoreResult<Option<AdminSession>>;
+    /// End one session (sign-out).
+    async fn end_session(&self, id: &str) -> StoreResult<()>;
+    /// End every session (sign out everywhere); how many there were.
+    async fn end_all_sessions(&self) -> StoreResult<u64>;
+}
+
 pub trait Store:
-    AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore
+    AccountStore
+    + UserStore
+    + GroupStore
+    + LicenseStore
+    + ActivityStore
+    + CenterStore
+    + SessionStore
+    + SnapshotStore
 {
 }
-impl<T: AccountStore + UserStore + GroupStore + LicenseStore + ActivityStore + CenterStore + SnapshotStore>
-    Store for T
+impl<
+    T: AccountStore
+        + UserStore
+        + GroupStore
+        + LicenseStore
+        + ActivityStore
+        + CenterStore
+        + SessionStore
+        + SnapshotStore,
+> Store for T
 {
 }
 

@@ -5,6 +5,7 @@
 //! JSON API. CSS and the little JavaScript (copy buttons, the auto-assign toggle, live
 //! activity log) are compiled into the binary.
 
+mod guard;
 mod pages;
 mod session;
 
@@ -22,7 +23,7 @@ use crate::center::CenterError;
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
         .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
@@ -33,6 +34,7 @@ pub(super) fn router() -> Router<AppState> {
             get(pages::login::login_form).post(pages::login::login),
         )
         .route("/admin/logout", post(pages::login::logout))
+        .route("/admin/logout/everywhere", post(pages::login::logout_everywhere))
         .route(
             "/admin/accounts",
             get(pages::accounts::accounts).post(pages::accounts::create_account),
@@ -104,6 +106,8 @@ pub(super) fn router() -> Router<AppState> {
             "/admin/accounts/{account}/activity",
             get(pages::activity::activity),
         )
+        // Every page and form action, the sign-in page included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
 }
 
 async fn css() -> Response {
@@ -193,6 +197,8 @@ fn page(
                     form.logout method="post" action="/admin/logout" {
                         input type="hidden" name="csrf" value=(session.csrf);
                         button.link type="submit" { "Sign out" }
+                        button.link type="submit" formaction="/admin/logout/everywhere"
+                            title="End every signed-in session of this server" { "everywhere" }
                     }
                 }
                 @if let Some((name, active)) = account {

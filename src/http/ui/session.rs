@@ -1,16 +1,20 @@
-//! The web UI's session: after a login with the admin token, an encrypted, HttpOnly,
-//! SameSite=Strict cookie holding the session's CSRF token and expiry. The cookie key is
-//! derived from the admin token's hash, so a server started with another admin token
-//! (a random one each start by default) ends every session.
+//! The web UI's session: after a login with the admin token, a row in the store (the
+//! session's id, CSRF token and expiry) and an encrypted, HttpOnly, SameSite=Strict
+//! cookie naming it (`Secure` when the server speaks TLS). Signing out deletes the row,
+//! so a cookie copied before sign-out is refused afterwards, on every replica and after
+//! a restart; "sign out everywhere" deletes them all. The cookie key is derived from the
+//! admin token's hash, so a server started with another admin token (a random one each
+//! start by default) ends every session too.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use crate::http::AppState;
+use crate::store::{AdminSession, StoreError};
 
 pub(super) const SESSION_COOKIE: &str = "lscim_session";
 /// The CSRF token of the login form, before there is a session.
@@ -36,27 +40,32 @@ impl axum::extract::FromRef<AppState> for Key {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SessionData {
-    csrf: String,
-    expires_at: i64,
-}
-
 /// A logged-in admin; the CSRF token every form of the session carries.
 #[derive(Debug, Clone)]
 pub(super) struct Session {
+    id: String,
     pub(super) csrf: String,
 }
 
 impl Session {
-    /// Start a session: the cookie to set.
-    pub(super) fn start(state: &AppState, jar: PrivateCookieJar) -> PrivateCookieJar {
-        let data = SessionData {
+    /// Start a session: recorded in the store, and the cookie to set.
+    pub(super) async fn start(
+        state: &AppState,
+        jar: PrivateCookieJar,
+    ) -> Result<PrivateCookieJar, StoreError> {
+        let now = state.clock.now_micros();
+        let session = AdminSession {
+            id: random_token(),
             csrf: random_token(),
-            expires_at: state.clock.now_micros().saturating_add(SESSION_MICROS),
+            expires_at: now.saturating_add(SESSION_MICROS),
         };
-        let value = serde_json::to_string(&data).unwrap_or_default();
-        jar.add(cookie(SESSION_COOKIE, value))
+        state.store.start_session(&session, now).await?;
+        Ok(jar.add(cookie(state, SESSION_COOKIE, session.id)))
+    }
+
+    /// End this session (sign-out): its cookie is refused from now on, wherever shown.
+    pub(super) async fn end(&self, state: &AppState) -> Result<(), StoreError> {
+        state.store.end_session(&self.id).await
     }
 
     /// Does a submitted form carry this session's CSRF token?
@@ -70,12 +79,13 @@ impl Session {
 #[derive(Debug)]
 pub(super) struct CsrfMismatch;
 
-/// An HttpOnly, SameSite=Strict cookie for the admin pages.
-pub(super) fn cookie(name: &'static str, value: String) -> Cookie<'static> {
+/// An HttpOnly, SameSite=Strict cookie for the admin pages, `Secure` over TLS.
+pub(super) fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
     Cookie::build((name, value))
         .path("/admin")
         .http_only(true)
         .same_site(SameSite::Strict)
+        .secure(state.settings.tls_cert.is_some())
         .build()
 }
 
@@ -87,13 +97,27 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let data = PrivateCookieJar::from_headers(&parts.headers, key(state))
+        let Some(id) = PrivateCookieJar::from_headers(&parts.headers, key(state))
             .get(SESSION_COOKIE)
-            .and_then(|c| serde_json::from_str::<SessionData>(c.value()).ok())
-            .filter(|d| d.expires_at > state.clock.now_micros());
-        match data {
-            Some(d) => Ok(Session { csrf: d.csrf }),
-            None => Err(Redirect::to("/admin/login").into_response()),
+            .map(|c| c.value().to_owned())
+        else {
+            return Err(Redirect::to("/admin/login").into_response());
+        };
+        match state.store.live_session(&id, state.clock.now_micros()).await {
+            Ok(Some(session)) => Ok(Session {
+                id: session.id,
+                csrf: session.csrf,
+            }),
+            Ok(None) => Err(Redirect::to("/admin/login").into_response()),
+            Err(e) => {
+                tracing::warn!(error = %e, "admin session lookup failed");
+                Err((
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    "the database is not answering: try again in a moment",
+                )
+                    .into_response())
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The SQL store: one text of the SQL, compiled once per dialect.
 //!
-//! Each file below (records, accounts, users, groups, licenses, activity) implements one
+//! Each file below (records, accounts, users, groups, licenses, activity, sessions,
+//! snapshot) implements one
 //! concern for `SqlStore<Db>`; the file is mounted twice, in `sqlite` and in `postgres`,
 //! each of which names its database `Db`. Why not `impl<DB: Database>`: a generic sqlx
 //! implementation needs higher-ranked `Executor` bounds on every method, which
@@ -43,6 +44,8 @@ mod sqlite {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "sessions.rs"]
+    mod sessions;
     #[path = "snapshot.rs"]
     mod snapshot;
     #[path = "users.rs"]
@@ -69,6 +72,8 @@ mod postgres {
     mod licenses;
     #[path = "records.rs"]
     mod records;
+    #[path = "sessions.rs"]
+    mod sessions;
     #[path = "snapshot.rs"]
     mod snapshot;
     #[path = "users.rs"]

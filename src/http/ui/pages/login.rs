@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::PrivateCookieJar;
 use maud::html;
 use serde::Deserialize;
 
-use super::{CsrfForm, Page};
+use super::{CsrfForm, Page, PageError};
 use crate::accounts::BearerToken;
 use crate::center::CenterError;
 use crate::http::AppState;
@@ -21,9 +21,13 @@ pub(in crate::http::ui) struct LoginForm {
     csrf: String,
 }
 
-pub(in crate::http::ui) async fn login_form(jar: PrivateCookieJar, Query(flash): Query<Flash>) -> Response {
+pub(in crate::http::ui) async fn login_form(
+    State(state): State<AppState>,
+    jar: PrivateCookieJar,
+    Query(flash): Query<Flash>,
+) -> Response {
     let csrf = session::random_token();
-    let jar = jar.add(session::cookie(LOGIN_COOKIE, csrf.clone()));
+    let jar = jar.add(session::cookie(&state, LOGIN_COOKIE, csrf.clone()));
     let content = html! {
         section.card.login {
             h1 { span.logo aria-hidden="true" { "in" } " Account Center" }
@@ -65,16 +69,44 @@ pub(in crate::http::ui) async fn login(
             )),
         );
     }
-    let jar = Session::start(&state, jar.remove(session::cookie(LOGIN_COOKIE, String::new())));
-    (jar, Redirect::to("/admin/accounts")).into_response()
+    let jar = jar.remove(session::cookie(&state, LOGIN_COOKIE, String::new()));
+    match Session::start(&state, jar).await {
+        Ok(jar) => (jar, Redirect::to("/admin/accounts")).into_response(),
+        Err(e) => back("/admin/login", Err(CenterError::from(e))),
+    }
 }
 
+/// Sign out: the session ends server-side, so its cookie is worthless even if copied.
 pub(in crate::http::ui) async fn logout(
+    State(state): State<AppState>,
     session: Session,
     jar: PrivateCookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Page {
     session.check(&form.csrf)?;
-    let jar = jar.remove(session::cookie(SESSION_COOKIE, String::new()));
+    session
+        .end(&state)
+        .await
+        .map_err(|e| PageError::Failed(session.clone(), e.into()))?;
+    let jar = jar.remove(session::cookie(&state, SESSION_COOKIE, String::new()));
+    Ok((jar, Redirect::to("/admin/login")).into_response())
+}
+
+/// Sign out everywhere: every session of this server ends, this one included (a token
+/// shown on a shared screen, a laptop left signed in).
+pub(in crate::http::ui) async fn logout_everywhere(
+    State(state): State<AppState>,
+    session: Session,
+    jar: PrivateCookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Page {
+    session.check(&form.csrf)?;
+    let ended = state
+        .store
+        .end_all_sessions()
+        .await
+        .map_err(|e| PageError::Failed(session.clone(), e.into()))?;
+    tracing::info!(sessions = ended, "every Account Center session ended");
+    let jar = jar.remove(session::cookie(&state, SESSION_COOKIE, String::new()));
     Ok((jar, Redirect::to("/admin/login")).into_response())
 }

@@ -1,0 +1,54 @@
+//! Account Center sessions: a row per signed-in browser, deleted at sign-out.
+
+use async_trait::async_trait;
+
+use super::Db;
+use crate::sql::SqlStore;
+use crate::{AdminSession, Micros, SessionStore, StoreResult};
+
+#[async_trait]
+impl SessionStore for SqlStore<Db> {
+    async fn start_session(&self, session: &AdminSession, now: Micros) -> StoreResult<()> {
+        // Expired rows go at each sign-in, so the table holds live sessions only.
+        let mut tx = self.begin_write().await?;
+        sqlx::query("delete from admin_sessions where expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("insert into admin_sessions (id, csrf, created_at, expires_at) values ($1, $2, $3, $4)")
+            .bind(&session.id)
+            .bind(&session.csrf)
+            .bind(now)
+            .bind(session.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn live_session(&self, id: &str, now: Micros) -> StoreResult<Option<AdminSession>> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "select id, csrf, expires_at from admin_sessions where id = $1 and expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, csrf, expires_at)| AdminSession { id, csrf, expires_at }))
+    }
+
+    async fn end_session(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("delete from admin_sessions where id = $1")
+            .bind(id)
+            .execute(self.write_pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn end_all_sessions(&self) -> StoreResult<u64> {
+        let done = sqlx::query("delete from admin_sessions")
+            .execute(self.write_pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
