@@ -198,7 +198,7 @@ fn page(
                         input type="hidden" name="csrf" value=(session.csrf);
                         button.link type="submit" { "Sign out" }
                         button.link type="submit" formaction="/admin/logout/everywhere"
-                            title="End every signed-in session of this server" { "everywhere" }
+                            title="End every signed-in session of this server" { "Sign out everywhere" }
                     }
                 }
                 @if let Some((name, active)) = account {
