@@ -59,7 +59,6 @@ pub const TABLES: &[Table] = &[
             ("license_type", Text),
             ("seats", Int),
             ("used", Int),
-            ("promote_waiting", Bool),
             ("created_at", Int),
             ("updated_at", Int),
         ],

@@ -439,10 +439,6 @@ pub(super) async fn dashboard(
                     (field("pool-seats", "Seats", html! {
                         input #pool-seats type="number" min="0" name="seats" required value="10";
                     }))
-                    div.field.check {
-                        input #pool-promote type="checkbox" name="promote_waiting";
-                        label for="pool-promote" { "Promote waiting users when a seat frees up (first come, first served)" }
-                    }
                     button.primary type="submit" disabled[instances.is_empty()] { "Add pool" }
                 }
             }
@@ -497,7 +493,6 @@ pub(super) struct PoolForm {
     instance: String,
     license_type: String,
     seats: i64,
-    promote_waiting: Option<String>,
 }
 
 pub(super) async fn add_pool(
@@ -514,7 +509,6 @@ pub(super) async fn add_pool(
         instance: form.instance,
         license_type: form.license_type,
         seats: form.seats,
-        promote_waiting: form.promote_waiting.is_some(),
     };
     let done = center.add_pool(&account, &new).await;
     Ok(back(
@@ -540,7 +534,7 @@ pub(super) async fn update_pool(
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let done = center.update_pool(&account, &pool, Some(form.seats), None).await;
+    let done = center.update_pool(&account, &pool, Some(form.seats)).await;
     Ok(back(
         &account_url(&account, Tab::Dashboard),
         done.map(|p| format!("{} now has {} seats", p.license_type, p.seats)),
