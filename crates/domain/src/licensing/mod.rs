@@ -96,8 +96,8 @@ impl LicenseState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum WhenFull {
-    /// Sync the user anyway and record the license as waiting (LinkedIn's behaviour as
-    /// far as it is known: user data always syncs).
+    /// Sync the user anyway and record the license as waiting, at the back of the pool's
+    /// queue (LinkedIn's behaviour as far as it is known: user data always syncs).
     #[default]
     Wait,
     /// Refuse the write with 409, so a connector sees the shortage as an error.
@@ -130,7 +130,7 @@ pub enum SeatChange {
     Kept(NoChange),
     /// A seat of `product` was taken.
     Assigned(String),
-    /// The pool was full: the user waits for a seat of `product`.
+    /// The pool was full: the user joins the back of the queue for a seat of `product`.
     Waiting(String),
     /// A deactivation gave back the user's license of `product`, from the pool of
     /// `license_type` (its seat, if it held one, went to that pool's queue).
