@@ -102,7 +102,7 @@ async fn queue(app: &TestApp) -> (i64, i64, i64) {
     (used, waiting, free)
 }
 
-/// The licence state of `user_name` as the Sales Navigator IdP reads it.
+/// The license state of `user_name` as the Sales Navigator IdP reads it.
 async fn sales_navigator_state(app: &TestApp, user_name: &str) -> Vec<(String, String)> {
     let list = app
         .get_ok_as(

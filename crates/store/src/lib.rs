@@ -540,11 +540,14 @@ pub trait SnapshotStore: Send + Sync {
         token_hashes: bool,
     ) -> StoreResult<domain::snapshot::Snapshot>;
     /// Replace the account's state with the snapshot's, in one transaction. A
-    /// configuration without a token hash gets an unusable one (refresh its token).
+    /// configuration without a token hash gets an unusable one (refresh its token). A
+    /// seat the snapshot shows free beside a waiting user (exported before the queue)
+    /// goes to the longest waiting at `now`.
     async fn restore_snapshot(
         &self,
         account: &Account,
         snapshot: &domain::snapshot::Snapshot,
+        now: Micros,
     ) -> StoreResult<()>;
 }
 

@@ -262,6 +262,40 @@ async fn seats_in_use_never_exceed_seats_under_concurrent_creates(backend: Backe
     assert_eq!((usage.used, usage.waiting), (3, 13));
 }
 
+/// A waiting license an admin moves to another pool joins the back of that pool's
+/// queue, however early it asked for its first pool.
+async fn a_moved_waiting_license_joins_the_back_of_the_new_queue(backend: Backend) {
+    let t = TestStore::open(backend).await;
+    let (advanced, seat) = t.pool(1, WhenFull::Wait).await;
+    let teamlink = t
+        .store
+        .put_pool(t.account_id(), &advanced.instance_id, "TeamLink Extend", 1, 0)
+        .await
+        .expect("pool");
+    let teamlink_seat = SeatRequest {
+        pool_id: Some(teamlink.id.clone()),
+        when_full: WhenFull::Wait,
+    };
+    create(&t, "advanced@acme.example", &seat).await;
+    let moved = user_id(&create(&t, "moved@acme.example", &seat).await.record);
+    let holder = user_id(&create(&t, "holder@acme.example", &teamlink_seat).await.record);
+    let early = user_id(&create(&t, "early@acme.example", &teamlink_seat).await.record);
+    let product = Product::sales_navigator();
+    t.store
+        .move_license(t.account_id(), &moved, &product, &teamlink.id, 5)
+        .await
+        .expect("move");
+    let usage = t.pool_usage(&teamlink.id).await;
+    assert_eq!((usage.used, usage.waiting), (1, 2));
+    // The TeamLink seat frees: it goes to the one who waited there first.
+    t.store
+        .revoke_license(t.account_id(), &holder, &product, 6)
+        .await
+        .expect("revoke");
+    assert_eq!(state(&t, &early).await, Some(LicenseState::Assigned));
+    assert_eq!(state(&t, &moved).await, Some(LicenseState::Waiting));
+}
+
 /// Creates, deactivations and reactivations from two server processes at once: the
 /// seats are never oversubscribed and no seat is left free beside a waiting user.
 async fn no_seat_stays_free_beside_a_waiting_user_under_concurrent_writers(backend: Backend) {
@@ -319,6 +353,7 @@ backend_tests!(
     seats_go_first_come_first_served_and_a_full_pool_makes_users_wait,
     freed_and_added_seats_go_to_the_longest_waiting,
     no_seat_stays_free_beside_a_waiting_user_under_concurrent_writers,
+    a_moved_waiting_license_joins_the_back_of_the_new_queue,
     a_full_pool_refuses_the_write_when_the_account_says_so,
     only_an_assigned_license_is_activated_and_revoking_frees_its_seat,
     seats_in_use_never_exceed_seats_under_concurrent_creates

@@ -313,7 +313,7 @@ impl SqlStore<Db> {
     /// Hand the pool's free seats to its longest-waiting users, in arrival order, each
     /// with an activity record saying who got which seat after how long. Called under
     /// the pool row's lock, whenever a seat may have freed.
-    async fn serve_queue(
+    pub(super) async fn serve_queue(
         tx: &mut Transaction<'static, Db>,
         pool_id: &PoolId,
         now: Micros,
