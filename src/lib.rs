@@ -186,7 +186,7 @@ async fn apply_harness_seed(
             .await
             .map_err(|e| SeedError::Invalid(format!("account {:?}: {e}", declared.name)))?;
         if let Some(path) = &declared.snapshot {
-            restore_seed_snapshot(store.as_ref(), &account, path).await?;
+            restore_seed_snapshot(store.as_ref(), &account, path, now).await?;
         }
         for spec in &declared.faults {
             faults
@@ -202,6 +202,7 @@ async fn restore_seed_snapshot(
     store: &dyn Store,
     account: &accounts::Account,
     path: &std::path::Path,
+    now: i64,
 ) -> Result<(), StartupError> {
     let invalid = |e: String| SeedError::Invalid(format!("snapshot {}: {e}", path.display()));
     let current = store.export_snapshot(account, false).await?;
@@ -214,7 +215,7 @@ async fn restore_seed_snapshot(
     let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
     let snapshot: snapshot::Snapshot = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
     snapshot.validate().map_err(invalid)?;
-    store.restore_snapshot(account, &snapshot).await?;
+    store.restore_snapshot(account, &snapshot, now).await?;
     Ok(())
 }
 

@@ -17,8 +17,6 @@ pub struct NewPool {
     pub instance: String,
     pub license_type: String,
     pub seats: i64,
-    #[serde(default)]
-    pub promote_waiting: bool,
 }
 
 /// A pool with its seats by license state: `assigned + activated + free = seats`.
@@ -39,11 +37,10 @@ pub struct PoolView {
     pub assigned: i64,
     /// Accepted by the user.
     pub activated: i64,
-    /// Users waiting for a seat (they hold none).
+    /// Users waiting for a seat (they hold none), in the pool's first-come-first-served
+    /// queue: never beside a free seat.
     pub waiting: i64,
     pub free: i64,
-    /// Promote waiting users first come, first served when a seat frees up.
-    pub promote_waiting: bool,
 }
 
 impl PoolView {
@@ -60,7 +57,6 @@ impl PoolView {
             assigned,
             activated,
             waiting: usage.waiting,
-            promote_waiting: usage.promote_waiting,
         }
     }
 }
@@ -126,31 +122,24 @@ impl Center {
         let instance = self.instance_named(account, &new.instance).await?;
         let id = self
             .store
-            .create_pool(
-                &account.id,
-                &instance.id,
-                &license_type,
-                new.seats,
-                new.promote_waiting,
-                self.now(),
-            )
+            .create_pool(&account.id, &instance.id, &license_type, new.seats, self.now())
             .await?;
         self.pool(account, &id).await
     }
 
-    /// Change a pool's seats or promotion; `Conflict` when more seats are in use.
+    /// Change a pool's seats (seats added go to its queue at once); `Conflict` when more
+    /// seats are in use.
     pub async fn update_pool(
         &self,
         account: &Account,
         pool_id: &PoolId,
         seats: Option<i64>,
-        promote_waiting: Option<bool>,
     ) -> CenterResult<PoolView> {
         if seats.is_some_and(|s| s < 0) {
             return Err(invalid("seats", "cannot be negative"));
         }
         self.store
-            .set_pool(&account.id, pool_id, seats, promote_waiting, self.now())
+            .set_pool(&account.id, pool_id, seats, self.now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => CenterError::NotFound(format!("no license pool {pool_id:?}")),

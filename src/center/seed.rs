@@ -73,9 +73,6 @@ pub struct SeedPool {
     /// e.g. `Advanced Plus`, `TeamLink Extend`, `LinkedIn Learning`.
     pub license_type: String,
     pub seats: i64,
-    /// Promote waiting users first come, first served when a seat frees up.
-    #[serde(default)]
-    pub promote_waiting: bool,
 }
 
 /// Auto-assign: the instance (by name) and license type a configuration assigns.
@@ -184,14 +181,7 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: Micros) -> Result<(
                 .await?;
             for pool in &instance.pools {
                 let usage = store
-                    .put_pool(
-                        &stored.id,
-                        &created.id,
-                        &pool.license_type,
-                        pool.seats,
-                        pool.promote_waiting,
-                        now,
-                    )
+                    .put_pool(&stored.id, &created.id, &pool.license_type, pool.seats, now)
                     .await?;
                 pools.insert((&instance.name, &pool.license_type), usage.id);
             }
@@ -240,7 +230,6 @@ fn demo_seed(profile: FidelityPreset, client_profile: ClientProfile, token: &Bea
     let pool = |license_type: &str, seats| SeedPool {
         license_type: license_type.to_owned(),
         seats,
-        promote_waiting: false,
     };
     let sales_navigator = "Demo Sales Navigator";
     Seed {

@@ -96,9 +96,6 @@ pub enum PoolCommand {
         license_type: String,
         #[arg(long)]
         seats: i64,
-        /// Promote waiting users first come, first served when a seat frees up.
-        #[arg(long)]
-        promote_waiting: bool,
     },
     /// List the pools with their seats.
     List {
@@ -274,14 +271,12 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
             instance,
             license_type,
             seats,
-            promote_waiting,
         }) => {
             let account = center.account(&account.account).await?;
             let new = NewPool {
                 instance,
                 license_type,
                 seats,
-                promote_waiting,
             };
             let pool = center.add_pool(&account, &new).await?;
             eprintln!(

@@ -215,10 +215,9 @@ pub(super) async fn pools(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct PoolChange {
     seats: Option<i64>,
-    promote_waiting: Option<bool>,
 }
 
-/// Change a pool's seats (409 when more are in use) or its FCFS promotion.
+/// Change a pool's seats (409 when more are in use); seats added go to the queue.
 #[utoipa::path(patch, path = "/admin/api/accounts/{account}/pools/{pool}", tag = "licensing",
     request_body = PoolChange,
     responses((status = 200, body = crate::center::PoolView), (status = 400), (status = 404), (status = 409)))]
@@ -228,12 +227,9 @@ pub(super) async fn update_pool(
     Path((name, pool)): Path<(String, PoolId)>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let change: PoolChange = body_as(body, r#"{"seats": n, "promoteWaiting": bool}"#)?;
+    let change: PoolChange = body_as(body, r#"{"seats": n}"#)?;
     let account = account(&state, &name).await?;
-    let usage = state
-        .center()
-        .update_pool(&account, &pool, change.seats, change.promote_waiting)
-        .await?;
+    let usage = state.center().update_pool(&account, &pool, change.seats).await?;
     Ok(axum::Json(usage).into_response())
 }
 

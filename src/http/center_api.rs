@@ -326,10 +326,7 @@ async fn add_pool(
     Path(name): Path<String>,
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
-    let new: NewPool = body_as(
-        body,
-        r#"{"instance": "…", "licenseType": "…", "seats": n, "promoteWaiting": bool}"#,
-    )?;
+    let new: NewPool = body_as(body, r#"{"instance": "…", "licenseType": "…", "seats": n}"#)?;
     let account = account(&state, &name).await?;
     let pool: PoolView = state.center().add_pool(&account, &new).await?;
     Ok((StatusCode::CREATED, axum::Json(pool)).into_response())

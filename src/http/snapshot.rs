@@ -64,6 +64,7 @@ pub(super) async fn restore(
     let snapshot: Snapshot = body_as(body, "a snapshot exported by GET …/snapshot")?;
     snapshot.validate().map_err(ProtocolError::invalid_value)?;
     let account = state.center().account(&name).await?;
-    state.store.restore_snapshot(&account, &snapshot).await?;
+    let now = state.clock.now_micros();
+    state.store.restore_snapshot(&account, &snapshot, now).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -41,7 +41,7 @@ async fn bad_admin_input_gets_a_scim_error(backend: Backend) {
     assert!(
         body["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("promoteWaiting")),
+            .is_some_and(|d| d.contains(r#"{"seats": n}"#)),
         "{body}"
     );
 }

@@ -97,7 +97,7 @@ impl Rig {
             .expect("instance");
         let pool = self
             .store
-            .put_pool(&account.id, &instance.id, "Core", 3, false, 0)
+            .put_pool(&account.id, &instance.id, "Core", 3, 0)
             .await
             .expect("pool");
         let token = format!("prop-token-{id}");

@@ -1,13 +1,15 @@
-//! LinkedIn licensing over SCIM: first come, first served seats per pool, waiting,
-//! release on deactivation and deletion, promotion, one identity across products, and
-//! pools that refuse when full.
+//! LinkedIn licensing over SCIM: first come, first served seats per pool, the waiting
+//! queue and its promotions, release on deactivation and deletion, one identity across
+//! products, and pools that refuse when full.
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::acme::{
-    LEARNING, LICENSES, SALESNAV, SYNC, TEAMLINK, acme, pair, patch_active, pool, seed, states,
+    LEARNING, LICENSES, SALESNAV, SYNC, TEAMLINK, acme, pair, patch_active, pool, seed, spawn_with_clock,
+    states,
 };
 use crate::helpers::{Backend, TestApp, assert_scim_error, id_of, user_body};
 
@@ -55,20 +57,17 @@ async fn deactivation_releases_the_seat_and_reactivation_requests_one_again(back
     let c = app.create_user_as(SALESNAV, &user_body("c@acme.com")).await;
     let a_off = patch_active(&app, SALESNAV, &id_of(&a), false).await;
     assert_eq!(states(&a_off), vec![]);
-    let usage = pool(&app, "Advanced Plus").await;
-    assert_eq!(usage["used"], 1);
-    // Without promotion (LinkedIn's default), the waiting user keeps waiting …
+    // The freed seat went to c, the first in line, in the same transaction: c was not
+    // written again.
+    assert_eq!(queue(&app).await, (2, 0, 0));
     let c_now = app.get_ok_as(SALESNAV, &format!("/Users/{}", id_of(&c))).await;
-    assert_eq!(states(&c_now), vec![pair("sales_navigator", "waiting")]);
-    // … and the next request that comes in takes the free seat: c, touched by the IdP.
-    let c_touched = patch_active(&app, SALESNAV, &id_of(&c), true).await;
-    assert_eq!(states(&c_touched), vec![pair("sales_navigator", "assigned")]);
+    assert_eq!(states(&c_now), vec![pair("sales_navigator", "assigned")]);
     // a is reactivated: the pool is full again, so a waits.
     let a_on = patch_active(&app, SALESNAV, &id_of(&a), true).await;
     assert_eq!(states(&a_on), vec![pair("sales_navigator", "waiting")]);
 }
 
-async fn a_promoting_pool_hands_a_freed_seat_to_the_first_waiting_user(backend: Backend) {
+async fn a_deleted_holder_s_seat_goes_to_the_first_in_line(backend: Backend) {
     let app = acme(backend, "rfc").await;
     let a = app.create_user_as(TEAMLINK, &user_body("a@acme.com")).await;
     let b = app.create_user_as(TEAMLINK, &user_body("b@acme.com")).await;
@@ -89,6 +88,182 @@ async fn a_promoting_pool_hands_a_freed_seat_to_the_first_waiting_user(backend: 
             "FCFS promotion"
         );
     }
+}
+
+/// The Advanced Plus pool as (used, waiting, free), asserting the queue's invariant: no
+/// free seat beside a waiting user.
+async fn queue(app: &TestApp) -> (i64, i64, i64) {
+    let usage = pool(app, "Advanced Plus").await;
+    let [used, waiting, free] = ["used", "waiting", "free"].map(|k| usage[k].as_i64().unwrap_or(-1));
+    assert!(
+        free == 0 || waiting == 0,
+        "a free seat beside a waiting user: {usage}"
+    );
+    (used, waiting, free)
+}
+
+/// The license state of `user_name` as the Sales Navigator IdP reads it.
+async fn sales_navigator_state(app: &TestApp, user_name: &str) -> Vec<(String, String)> {
+    let list = app
+        .get_ok_as(
+            SALESNAV,
+            &format!("/Users?filter=userName%20eq%20%22{user_name}%22"),
+        )
+        .await;
+    states(&list["Resources"][0])
+}
+
+/// The promotions the activity log shows for the queue, oldest first.
+async fn promotions(app: &TestApp, n: usize) -> Vec<String> {
+    let records = app.activity_of("acme", "?method=PROMOTE", n).await;
+    records
+        .iter()
+        .rev()
+        .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Issue 22's scenario: a 2-seat pool, 4 users (2 hold, 2 wait); a holder is
+/// deactivated, then a deactivated user is reactivated and a newcomer created. The
+/// longest waiters hold the seats, the reactivated user and the newcomer wait at the
+/// back, in that order, and every promotion is in the activity log.
+async fn the_longest_waiting_get_freed_seats_and_latecomers_queue_at_the_back(backend: Backend) {
+    let start = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    let (app, clock) = spawn_with_clock(backend, "linkedin", "", start).await;
+    let minutes = |n| {
+        clock.advance(chrono::Duration::minutes(n));
+    };
+    let mut off = user_body("off@acme.com");
+    off["active"] = json!(false);
+    let off = app.create_user_as(SALESNAV, &off).await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        minutes(1);
+        let user = app
+            .create_user_as(SALESNAV, &user_body(&format!("{name}@acme.com")))
+            .await;
+        ids.push(id_of(&user));
+    }
+    assert_eq!(queue(&app).await, (2, 2, 0));
+    // a leaves: c, who waited longest, gets the seat at once.
+    minutes(10);
+    patch_active(&app, SALESNAV, &ids[0], false).await;
+    assert_eq!(queue(&app).await, (2, 1, 0));
+    // The deactivated user comes back and a newcomer arrives: both behind d.
+    minutes(1);
+    let back = patch_active(&app, SALESNAV, &id_of(&off), true).await;
+    assert_eq!(states(&back), vec![pair("sales_navigator", "waiting")]);
+    minutes(1);
+    let newcomer = app.create_user_as(SALESNAV, &user_body("new@acme.com")).await;
+    assert_eq!(states(&newcomer), vec![pair("sales_navigator", "waiting")]);
+    assert_eq!(queue(&app).await, (2, 3, 0));
+    for (name, expected) in [("b", "assigned"), ("c", "assigned"), ("d", "waiting")] {
+        assert_eq!(
+            sales_navigator_state(&app, &format!("{name}@acme.com")).await,
+            vec![pair("sales_navigator", expected)],
+            "{name}"
+        );
+    }
+    // b leaves: d is next, then the reactivated user, then the newcomer.
+    minutes(2);
+    patch_active(&app, SALESNAV, &ids[1], false).await;
+    assert_eq!(
+        sales_navigator_state(&app, "d@acme.com").await,
+        vec![pair("sales_navigator", "assigned")]
+    );
+    minutes(3);
+    patch_active(&app, SALESNAV, &ids[2], false).await;
+    assert_eq!(
+        sales_navigator_state(&app, "off@acme.com").await,
+        vec![pair("sales_navigator", "assigned")]
+    );
+    assert_eq!(
+        sales_navigator_state(&app, "new@acme.com").await,
+        vec![pair("sales_navigator", "waiting")]
+    );
+    assert_eq!(queue(&app).await, (2, 1, 0));
+    assert_eq!(
+        promotions(&app, 3).await,
+        [
+            "license assigned from the queue: c@acme.com got a seat of Advanced Plus (sales_navigator) after waiting 11m",
+            "license assigned from the queue: d@acme.com got a seat of Advanced Plus (sales_navigator) after waiting 14m",
+            "license assigned from the queue: off@acme.com got a seat of Advanced Plus (sales_navigator) after waiting 6m",
+        ]
+    );
+    // Each promotion is filed under the promoted user.
+    let c_log = app
+        .activity_of("acme", &format!("?resourceId={}&method=PROMOTE", ids[2]), 1)
+        .await;
+    assert_eq!(c_log.len(), 1, "{c_log:?}");
+    // The deactivation's own outcome names the released license.
+    let released = app
+        .activity_of("acme", &format!("?resourceId={}&method=PATCH", ids[0]), 1)
+        .await;
+    assert_eq!(
+        released[0]["outcome"],
+        "disabled; license released: Advanced Plus (sales_navigator)"
+    );
+}
+
+/// Seats an admin adds, and a license an admin revokes, go to the queue in order.
+async fn added_and_revoked_seats_go_to_the_queue_in_order(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        let user = app
+            .create_user_as(SALESNAV, &user_body(&format!("{name}@acme.com")))
+            .await;
+        ids.push(id_of(&user));
+    }
+    assert_eq!(queue(&app).await, (2, 3, 0));
+    let pool_id = id_of(&pool(&app, "Advanced Plus").await);
+    let response = app
+        .admin_json(
+            Method::PATCH,
+            &format!("/accounts/acme/pools/{pool_id}"),
+            json!({"seats": 3}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(queue(&app).await, (3, 2, 0));
+    assert_eq!(
+        sales_navigator_state(&app, "c@acme.com").await,
+        vec![pair("sales_navigator", "assigned")]
+    );
+    assert_eq!(
+        sales_navigator_state(&app, "d@acme.com").await,
+        vec![pair("sales_navigator", "waiting")]
+    );
+    // Revoking a's license hands its seat to d, then e is first in line.
+    let response = app
+        .admin(
+            Method::DELETE,
+            &format!("/accounts/acme/users/{}/licenses/sales_navigator", ids[0]),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(queue(&app).await, (3, 1, 0));
+    assert_eq!(
+        sales_navigator_state(&app, "d@acme.com").await,
+        vec![pair("sales_navigator", "assigned")]
+    );
+    assert_eq!(
+        sales_navigator_state(&app, "e@acme.com").await,
+        vec![pair("sales_navigator", "waiting")]
+    );
+    let log = promotions(&app, 2).await;
+    assert!(
+        log[0].contains("c@acme.com got a seat of Advanced Plus"),
+        "{log:?}"
+    );
+    assert!(
+        log[1].contains("d@acme.com got a seat of Advanced Plus"),
+        "{log:?}"
+    );
 }
 
 async fn deleting_a_user_releases_its_seats(backend: Backend) {
@@ -345,9 +520,10 @@ async fn every_write_answers_with_the_licenses_a_read_then_shows(backend: Backen
     let released = patch_active(&app, SALESNAV, &id_of(&b), false).await;
     assert_eq!(states(&released), vec![]);
     assert_eq!(released, read(&b).await, "release");
+    // The queue gave b's seat to d, the first in line.
     let taken = patch_active(&app, SALESNAV, &id_of(&d), true).await;
     assert_eq!(states(&taken), vec![pair("sales_navigator", "assigned")]);
-    assert_eq!(taken, read(&d).await, "a waiting license takes the freed seat");
+    assert_eq!(taken, read(&d).await, "the freed seat went to the first in line");
     let kept = patch_active(&app, SALESNAV, &id_of(&c), true).await;
     assert_eq!(kept, read(&c).await, "unchanged");
 }
@@ -360,7 +536,9 @@ backend_tests!(
     deprovisioning_is_per_product,
     seats_go_first_come_first_served_and_a_full_pool_means_waiting,
     deactivation_releases_the_seat_and_reactivation_requests_one_again,
-    a_promoting_pool_hands_a_freed_seat_to_the_first_waiting_user,
+    a_deleted_holder_s_seat_goes_to_the_first_in_line,
+    the_longest_waiting_get_freed_seats_and_latecomers_queue_at_the_back,
+    added_and_revoked_seats_go_to_the_queue_in_order,
     deleting_a_user_releases_its_seats,
     auto_assign_off_syncs_user_data_only,
     one_person_is_one_user_with_a_license_per_product,

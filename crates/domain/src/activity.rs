@@ -13,7 +13,7 @@ use scim::tolerance::{Leniency, Tolerance};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Principal, RevokedToken};
-use crate::licensing::SeatChange;
+use crate::licensing::{Promotion, SeatChange};
 
 /// One row of the activity log (the request journal).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,6 +46,29 @@ pub struct ActivityRecord {
     /// The injected fault that answered or delayed the request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected: Option<String>,
+}
+
+/// The `method` of a promotion's record: it is no request of its own.
+pub const PROMOTION_METHOD: &str = "PROMOTE";
+
+impl ActivityRecord {
+    /// The record of a waiting user handed a seat by the queue. It is written in the
+    /// transaction that freed the seat (a deactivation, a revoke, a delete, seats added,
+    /// a license moved away), so an admin action that promotes leaves one too; it is
+    /// filed under the promoted user (`resourceId`) and the pool (`path`).
+    pub fn promotion(account_id: &str, promotion: &Promotion) -> ActivityRecord {
+        ActivityRecord {
+            account_id: account_id.to_owned(),
+            at: promotion.promoted_at,
+            method: PROMOTION_METHOD.to_owned(),
+            path: format!("/pools/{}", promotion.pool_id),
+            status: 200,
+            resource_type: Some("User".to_owned()),
+            resource_id: Some(promotion.user_id.to_string()),
+            outcome: Some(promotion.describe()),
+            ..ActivityRecord::default()
+        }
+    }
 }
 
 #[derive(Debug, Default)]

@@ -38,6 +38,10 @@ pub struct Table {
 
 use ColumnType::{Bool, Int, Json, Text};
 
+/// Columns a snapshot exported by an earlier server may carry, which a restore ignores:
+/// `license_pools.promote_waiting` (every pool queues since migration 0080).
+pub const RETIRED: &[(&str, &str)] = &[("license_pools", "promote_waiting")];
+
 /// In the order they are restored (references first).
 pub const TABLES: &[Table] = &[
     Table {
@@ -59,7 +63,6 @@ pub const TABLES: &[Table] = &[
             ("license_type", Text),
             ("seats", Int),
             ("used", Int),
-            ("promote_waiting", Bool),
             ("created_at", Int),
             ("updated_at", Int),
         ],
@@ -193,7 +196,8 @@ impl Snapshot {
         for table in TABLES {
             for row in self.tables.get(table.name).into_iter().flatten() {
                 for column in row.keys() {
-                    if !table.columns.iter().any(|(c, _)| c == column) {
+                    let retired = RETIRED.contains(&(table.name, column.as_str()));
+                    if !retired && !table.columns.iter().any(|(c, _)| c == column) {
                         return Err(format!("tables.{}: unknown column {column:?}", table.name));
                     }
                 }

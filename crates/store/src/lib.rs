@@ -150,7 +150,6 @@ pub struct PoolUsage {
     pub seats: i64,
     pub used: i64,
     pub waiting: i64,
-    pub promote_waiting: bool,
 }
 
 #[async_trait]
@@ -320,18 +319,15 @@ pub trait LicenseStore: Send + Sync {
         instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
-        promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolUsage>;
     async fn pools(&self, account_id: &AccountId) -> StoreResult<Vec<PoolUsage>>;
-    /// Change a pool's seat count and promotion option; promotes waiting users when the
-    /// pool promotes and seats were added.
+    /// Change a pool's seat count; seats added go to the longest-waiting users at once.
     async fn set_pool(
         &self,
         account_id: &AccountId,
         pool_id: &PoolId,
         seats: Option<i64>,
-        promote_waiting: Option<bool>,
         now: Micros,
     ) -> StoreResult<PoolUsage>;
     /// The licenses of each of `user_ids` (one query, for list pages).
@@ -485,7 +481,6 @@ pub trait CenterStore: Send + Sync {
         instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
-        promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolId>;
     async fn pool_states(&self, account_id: &AccountId) -> StoreResult<Vec<PoolStates>>;
@@ -545,11 +540,14 @@ pub trait SnapshotStore: Send + Sync {
         token_hashes: bool,
     ) -> StoreResult<domain::snapshot::Snapshot>;
     /// Replace the account's state with the snapshot's, in one transaction. A
-    /// configuration without a token hash gets an unusable one (refresh its token).
+    /// configuration without a token hash gets an unusable one (refresh its token). A
+    /// seat the snapshot shows free beside a waiting user (exported before the queue)
+    /// goes to the longest waiting at `now`.
     async fn restore_snapshot(
         &self,
         account: &Account,
         snapshot: &domain::snapshot::Snapshot,
+        now: Micros,
     ) -> StoreResult<()>;
 }
 

@@ -41,7 +41,10 @@ async fn tolerances_that_fired_are_recorded(backend: Backend) {
     let patched = &records[0];
     assert_eq!(patched["method"], "PATCH");
     assert_eq!(patched["tolerances"], json!(["capitalised_op", "string_boolean"]));
-    assert_eq!(patched["outcome"], "disabled; 1 license(s) released");
+    assert_eq!(
+        patched["outcome"],
+        "disabled; license released: Advanced Plus (sales_navigator)"
+    );
 }
 
 async fn failures_are_logged_with_their_detail_and_unauthenticated_requests_are_not(backend: Backend) {

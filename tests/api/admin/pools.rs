@@ -1,4 +1,4 @@
-//! `/admin/api/accounts/{account}/pools`: seat counts and promotion.
+//! `/admin/api/accounts/{account}/pools`: seat counts, and seats added going to the queue.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -25,7 +25,7 @@ async fn seat_counts_change_but_never_below_the_seats_in_use(backend: Backend) {
     let response = app
         .admin(Method::PATCH, &path)
         .header("content-type", "application/json")
-        .body(json!({"seats": 3, "promoteWaiting": true}).to_string())
+        .body(json!({"seats": 3}).to_string())
         .send()
         .await
         .expect("request");

@@ -123,7 +123,44 @@ async fn a_bad_snapshot_is_refused_and_changes_nothing(backend: Backend) {
     );
 }
 
+/// A snapshot exported before the queue may show a free seat beside a waiting user (and
+/// a `promote_waiting` column): restoring it hands the seat to the longest waiting.
+async fn a_restored_snapshot_serves_the_queue(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    for name in ["a", "b", "c", "d"] {
+        app.create_user_as(SALESNAV, &user_body(&format!("{name}@acme.com")))
+            .await;
+    }
+    let mut document: Value = serde_json::from_str(&export(&app, "").await).expect("json");
+    let pools = document["tables"]["license_pools"].as_array_mut().expect("pools");
+    for pool in pools.iter_mut().filter(|p| p["license_type"] == "Advanced Plus") {
+        pool["seats"] = json!(3);
+        pool["promote_waiting"] = json!(false);
+    }
+    let response = restore(&app, &document.to_string()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        response.text().await
+    );
+    let usage = crate::helpers::acme::pool(&app, "Advanced Plus").await;
+    assert_eq!(
+        (usage["used"].as_i64(), usage["waiting"].as_i64()),
+        (Some(3), Some(1)),
+        "{usage}"
+    );
+    let promoted = app.activity_of("acme", "?method=PROMOTE", 1).await;
+    assert!(
+        promoted[0]["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("c@acme.com got a seat of Advanced Plus")),
+        "{promoted:?}"
+    );
+}
+
 backend_tests!(
+    a_restored_snapshot_serves_the_queue,
     a_restored_snapshot_exports_byte_for_byte_the_same,
     a_bad_snapshot_is_refused_and_changes_nothing,
 );

@@ -169,18 +169,19 @@ async fn users_list_with_licenses_export_and_hard_deletion(backend: Backend) {
         "pool",
     )
     .await;
+    // The seat the move freed in Advanced Plus went to the user waiting there.
     let pools = app.admin_get("/accounts/acme/pools").await;
-    let used: Vec<(Value, Value)> = pools
+    let used: Vec<(Value, Value, Value)> = pools
         .as_array()
         .expect("pools")
         .iter()
-        .map(|p| (p["licenseType"].clone(), p["used"].clone()))
+        .map(|p| (p["licenseType"].clone(), p["used"].clone(), p["waiting"].clone()))
         .collect();
     assert_eq!(
         used,
         vec![
-            (json!("Advanced Plus"), json!(1)),
-            (json!("TeamLink Extend"), json!(1))
+            (json!("Advanced Plus"), json!(2), json!(0)),
+            (json!("TeamLink Extend"), json!(1), json!(0))
         ]
     );
 

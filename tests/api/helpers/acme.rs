@@ -1,5 +1,5 @@
 //! The Acme account most licensing, token and fidelity tests run against: a Sales
-//! Navigator instance (Advanced Plus, 2 seats; TeamLink Extend, 1 seat, promoting), a
+//! Navigator instance (Advanced Plus, 2 seats; TeamLink Extend, 1 seat), a
 //! Learning instance (3 seats), a configuration auto-assigning each pool, and one that
 //! syncs user data only.
 
@@ -47,7 +47,7 @@ name = "Acme Sales Navigator"
 product = "sales_navigator"
 pools = [
   {{ license_type = "Advanced Plus", seats = 2 }},
-  {{ license_type = "TeamLink Extend", seats = 1, promote_waiting = true }},
+  {{ license_type = "TeamLink Extend", seats = 1 }},
 ]
 [[accounts.instances]]
 name = "Acme Learning"

@@ -57,12 +57,7 @@ impl TestStore {
 
     /// A Sales Navigator pool of `seats` seats, and the seat request of a configuration
     /// auto-assigning it.
-    pub async fn pool(
-        &self,
-        seats: i64,
-        promote_waiting: bool,
-        when_full: WhenFull,
-    ) -> (PoolUsage, SeatRequest) {
+    pub async fn pool(&self, seats: i64, when_full: WhenFull) -> (PoolUsage, SeatRequest) {
         let instance = self
             .store
             .put_instance(
@@ -75,14 +70,7 @@ impl TestStore {
             .expect("instance");
         let pool = self
             .store
-            .put_pool(
-                self.account_id(),
-                &instance.id,
-                "Advanced Plus",
-                seats,
-                promote_waiting,
-                0,
-            )
+            .put_pool(self.account_id(), &instance.id, "Advanced Plus", seats, 0)
             .await
             .expect("pool");
         let request = SeatRequest {

@@ -8,9 +8,10 @@ pub mod rules;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
 pub use crate::ids::{InstanceId, PoolId};
 
-pub use rules::{Activation, Assignment, Refusal, Release, SeatPlan};
+pub use rules::{Activation, Assignment, Refusal, SeatPlan};
 
 /// A LinkedIn product (`sales_navigator`, `learning`, `elevate`, …): lower-case ASCII
 /// letters, digits and `_`, so new products need no code change.
@@ -95,8 +96,8 @@ impl LicenseState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum WhenFull {
-    /// Sync the user anyway and record the license as waiting (LinkedIn's behaviour as
-    /// far as it is known: user data always syncs).
+    /// Sync the user anyway and record the license as waiting, at the back of the pool's
+    /// queue (LinkedIn's behaviour as far as it is known: user data always syncs).
     #[default]
     Wait,
     /// Refuse the write with 409, so a connector sees the shortage as an error.
@@ -129,10 +130,11 @@ pub enum SeatChange {
     Kept(NoChange),
     /// A seat of `product` was taken.
     Assigned(String),
-    /// The pool was full: the user waits for a seat of `product`.
+    /// The pool was full: the user joins the back of the queue for a seat of `product`.
     Waiting(String),
-    /// The user was deleted; this many licenses were released.
-    Released(usize),
+    /// A deactivation gave back the user's license of `product`, from the pool of
+    /// `license_type` (its seat, if it held one, went to that pool's queue).
+    Released { product: String, license_type: String },
 }
 
 /// Why a user write changed no license: every no-op licensing decision says what and
@@ -186,9 +188,67 @@ impl SeatChange {
             SeatChange::Kept(why) => Some(why.to_string()),
             SeatChange::Assigned(p) => Some(format!("license assigned ({p})")),
             SeatChange::Waiting(p) => Some(format!("no seat free ({p}): waiting")),
-            SeatChange::Released(0) => None,
-            SeatChange::Released(n) => Some(format!("{n} license(s) released")),
+            SeatChange::Released {
+                product,
+                license_type,
+            } => Some(format!("license released: {license_type} ({product})")),
         }
+    }
+}
+
+/// A waiting user handed a freed seat by the queue (first come, first served), in the
+/// transaction that freed it: one activity record each, so an admin sees who got which
+/// pool's seat and how long they waited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promotion {
+    pub user_id: UserId,
+    pub user_name: String,
+    pub pool_id: PoolId,
+    pub product: String,
+    pub license_type: String,
+    /// Microseconds since the epoch: when the user joined the queue.
+    pub requested_at: i64,
+    /// Microseconds since the epoch: when the seat was handed over.
+    pub promoted_at: i64,
+}
+
+impl Promotion {
+    /// The activity log's outcome.
+    pub fn describe(&self) -> String {
+        let Promotion {
+            user_name,
+            product,
+            license_type,
+            ..
+        } = self;
+        let waited = waited(self.promoted_at.saturating_sub(self.requested_at));
+        format!(
+            "license assigned from the queue: {user_name} got a seat of {license_type} ({product}) after waiting {waited}"
+        )
+    }
+}
+
+/// Microseconds as a short human duration ("2d 3h", "4m 5s", "0s").
+fn waited(micros: i64) -> String {
+    let secs = micros.max(0) / 1_000_000;
+    let parts = [
+        (secs / 86_400, "d"),
+        (secs % 86_400 / 3_600, "h"),
+        (secs % 3_600 / 60, "m"),
+        (secs % 60, "s"),
+    ];
+    // The two largest units that matter: a wait of days does not need its seconds.
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if shown.is_empty() {
+        "0s".to_owned()
+    } else {
+        shown.join(" ")
     }
 }
 
@@ -231,5 +291,33 @@ mod tests {
         assert!("Assigned".parse::<LicenseState>().is_err());
         assert!(!LicenseState::Waiting.holds_seat());
         assert!(LicenseState::Activated.holds_seat());
+    }
+
+    #[test]
+    fn promotions_and_releases_name_the_user_the_pool_and_the_wait() {
+        let promotion = Promotion {
+            user_id: UserId::from("u1"),
+            user_name: "c@acme.com".into(),
+            pool_id: PoolId::from("p1"),
+            product: "sales_navigator".into(),
+            license_type: "Advanced Plus".into(),
+            requested_at: 1_000_000,
+            promoted_at: 1_000_000 + 3_725_000_000,
+        };
+        assert_eq!(
+            promotion.describe(),
+            "license assigned from the queue: c@acme.com got a seat of Advanced Plus (sales_navigator) after waiting 1h 2m"
+        );
+        assert_eq!(waited(0), "0s");
+        assert_eq!(waited(61_000_000), "1m 1s");
+        assert_eq!(waited(86_400_000_000 + 5_000_000), "1d");
+        let released = SeatChange::Released {
+            product: "learning".into(),
+            license_type: "Learning".into(),
+        };
+        assert_eq!(
+            released.describe().as_deref(),
+            Some("license released: Learning (learning)")
+        );
     }
 }

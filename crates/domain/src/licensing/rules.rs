@@ -37,10 +37,12 @@ impl SeatRequest {
     }
 }
 
-/// Must the store try to take a seat (one per product per user)? Not when the user's
-/// license for the product already holds one.
+/// Must the store ask the pool for a seat (one per product per user)? Only for a user
+/// without a license of the product. A waiting user is in the queue already: the next
+/// freed seat comes to her through the queue, in arrival order, not through her next
+/// write (which would let whoever the IdP writes first overtake the others).
 pub fn needs_seat(current: Option<LicenseState>) -> bool {
-    current.is_none_or(|state| !state.holds_seat())
+    current.is_none()
 }
 
 /// What to write for a claim once the pool answered.
@@ -51,10 +53,8 @@ pub enum Assignment {
     /// Nothing: the user's waiting license still waits.
     StillWaiting,
     /// A new license in this state: `assigned` with the seat just taken, or `waiting`
-    /// (the pool is full).
+    /// at the back of the queue (the pool is full, or others wait already).
     Record(LicenseState),
-    /// The waiting license takes the seat just taken.
-    Promote,
 }
 
 impl Assignment {
@@ -68,7 +68,7 @@ impl Assignment {
             }),
             Assignment::StillWaiting => SeatChange::Kept(NoChange::StillWaiting(product.to_owned())),
             Assignment::Record(LicenseState::Waiting) => SeatChange::Waiting(product.to_owned()),
-            Assignment::Record(_) | Assignment::Promote => SeatChange::Assigned(product.to_owned()),
+            Assignment::Record(_) => SeatChange::Assigned(product.to_owned()),
         }
     }
 }
@@ -86,10 +86,11 @@ pub enum Refusal {
     StillWaiting(String),
 }
 
-/// Settle a claim: `current` is the user's license for the product (read under the
-/// pool's lock), `seat_taken` whether the guarded update took a seat (only tried when
-/// [`needs_seat`]). First come, first served: a full pool leaves a new license waiting,
-/// or refuses the write when the account says so.
+/// Settle a claim: `current` is the user's license for the product, `seat_taken`
+/// whether the guarded update took a seat (only tried when [`needs_seat`], under the
+/// pool's lock and after the queue was served). First come, first served: a newcomer
+/// gets a seat only when nobody waits; otherwise its license joins the back of the
+/// queue, or the write is refused when the account says so.
 pub fn assign(
     product: &str,
     current: Option<LicenseState>,
@@ -98,7 +99,6 @@ pub fn assign(
 ) -> Result<Assignment, Refusal> {
     Ok(match current {
         Some(state) if state.holds_seat() => Assignment::Holds,
-        Some(_) if seat_taken => Assignment::Promote,
         Some(_) => Assignment::StillWaiting,
         None if seat_taken => Assignment::Record(LicenseState::Assigned),
         None => match when_full {
@@ -108,23 +108,11 @@ pub fn assign(
     })
 }
 
-/// What removing a license does to its pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Release {
-    /// The license held a seat: give it back.
-    pub frees_seat: bool,
-    /// Then hand free seats to waiting users, first come, first served.
-    pub promote: bool,
-}
-
-/// Removing `removed` (the state of the license deleted, if there was one) from a pool
-/// that promotes waiting users or not.
-pub fn release(removed: Option<LicenseState>, promote_waiting: bool) -> Release {
-    let frees_seat = removed.is_some_and(LicenseState::holds_seat);
-    Release {
-        frees_seat,
-        promote: frees_seat && promote_waiting,
-    }
+/// Does removing `removed` (the state of the license deleted, if there was one) give a
+/// seat back? Its pool then hands it to the longest-waiting user, in the same
+/// transaction: no pool keeps a free seat beside a waiting user.
+pub fn release(removed: Option<LicenseState>) -> bool {
+    removed.is_some_and(LicenseState::holds_seat)
 }
 
 /// An admin moves a license (in `state`) to another pool of its product; `seat_taken`:
@@ -209,7 +197,7 @@ mod tests {
     #[test]
     fn a_seat_is_needed_only_without_one() {
         assert!(needs_seat(None));
-        assert!(needs_seat(Some(Waiting)));
+        assert!(!needs_seat(Some(Waiting)));
         assert!(!needs_seat(Some(Assigned)));
         assert!(!needs_seat(Some(Activated)));
     }
@@ -232,32 +220,27 @@ mod tests {
     }
 
     #[test]
-    fn a_held_seat_stays_and_a_waiting_license_is_promoted_when_a_seat_is_taken() {
+    fn a_held_seat_stays_and_a_waiting_license_waits_for_the_queue() {
         for state in [Assigned, Activated] {
             assert_eq!(
                 assign("sn", Some(state), false, WhenFull::Refuse),
                 Ok(Assignment::Holds)
             );
         }
-        assert_eq!(
-            assign("sn", Some(Waiting), true, WhenFull::Wait),
-            Ok(Assignment::Promote)
-        );
-        // Still full: a waiting license keeps waiting, even when the account refuses.
-        assert_eq!(
-            assign("sn", Some(Waiting), false, WhenFull::Refuse),
-            Ok(Assignment::StillWaiting)
-        );
+        // A waiting license keeps waiting, even when the account refuses: only the
+        // queue promotes it, in arrival order.
+        for when_full in [WhenFull::Wait, WhenFull::Refuse] {
+            assert_eq!(
+                assign("sn", Some(Waiting), false, when_full),
+                Ok(Assignment::StillWaiting)
+            );
+        }
     }
 
     #[test]
     fn assignments_describe_their_seat_change() {
         assert_eq!(
             Assignment::Record(Assigned).seat_change("sn", None),
-            SeatChange::Assigned("sn".into())
-        );
-        assert_eq!(
-            Assignment::Promote.seat_change("sn", Some("Advanced Plus")),
             SeatChange::Assigned("sn".into())
         );
         assert_eq!(
@@ -276,30 +259,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_held_seat_is_given_back_and_promotion_follows_the_pool() {
-        assert_eq!(
-            release(Some(Assigned), true),
-            Release {
-                frees_seat: true,
-                promote: true
-            }
-        );
-        assert_eq!(
-            release(Some(Activated), false),
-            Release {
-                frees_seat: true,
-                promote: false
-            }
-        );
-        for removed in [Some(Waiting), None] {
-            assert_eq!(
-                release(removed, true),
-                Release {
-                    frees_seat: false,
-                    promote: false
-                }
-            );
-        }
+    fn only_a_held_seat_is_given_back() {
+        assert!(release(Some(Assigned)));
+        assert!(release(Some(Activated)));
+        assert!(!release(Some(Waiting)));
+        assert!(!release(None));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The activity log (the request journal).
 
 use async_trait::async_trait;
-use sqlx::QueryBuilder;
+use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
 use crate::dialect::Dialect;
@@ -132,14 +132,14 @@ fn encode(record: &ActivityRecord) -> StoreResult<Encoded<'_>> {
     })
 }
 
-#[async_trait]
-impl ActivityStore for SqlStore<Db> {
-    async fn record_activity(&self, records: &[ActivityRecord]) -> StoreResult<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
+impl SqlStore<Db> {
+    /// Insert activity records inside `tx`: the writer task's batches, and the records a
+    /// seat change writes in its own transaction (promotions from the queue).
+    pub(super) async fn insert_activity(
+        tx: &mut Transaction<'static, Db>,
+        records: &[ActivityRecord],
+    ) -> StoreResult<()> {
         let encoded = records.iter().map(encode).collect::<StoreResult<Vec<_>>>()?;
-        let mut tx = self.begin_write().await?;
         let mut rest = encoded.as_slice();
         for size in CHUNKS {
             while rest.len() >= size {
@@ -170,9 +170,21 @@ impl ActivityStore for SqlStore<Db> {
                         .push_bind(e.truncated.clone())
                         .push_bind(r.injected.clone());
                 });
-                qb.build().execute(&mut *tx).await?;
+                qb.build().execute(&mut **tx).await?;
             }
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ActivityStore for SqlStore<Db> {
+    async fn record_activity(&self, records: &[ActivityRecord]) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        Self::insert_activity(&mut tx, records).await?;
         tx.commit().await?;
         Ok(())
     }

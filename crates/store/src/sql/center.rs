@@ -211,25 +211,25 @@ impl CenterStore for SqlStore<Db> {
         instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
-        promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolId> {
         let id = PoolId::generate();
         let done = sqlx::query(
             "insert into license_pools
-                 (id, account_id, instance_id, license_type, seats, used, promote_waiting, created_at, updated_at)
-             select $1, $2, i.id, $4, $5, 0, $6, $7, $7 from instances i where i.id = $3 and i.account_id = $2",
+                 (id, account_id, instance_id, license_type, seats, used, created_at, updated_at)
+             select $1, $2, i.id, $4, $5, 0, $6, $6 from instances i where i.id = $3 and i.account_id = $2",
         )
         .bind(&id)
         .bind(account_id)
         .bind(instance_id)
         .bind(license_type)
         .bind(seats)
-        .bind(promote_waiting)
         .bind(now)
         .execute(self.write_pool())
         .await
-        .map_err(conflict(|| format!("licenseType: the instance already has a {license_type:?} pool")))?;
+        .map_err(conflict(|| {
+            format!("licenseType: the instance already has a {license_type:?} pool")
+        }))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

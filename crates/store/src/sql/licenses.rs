@@ -7,10 +7,19 @@
 //! the database evaluates under the pool row's lock (Postgres) or the database write
 //! lock (SQLite); the `check (used <= seats)` constraint backs it up.
 //!
+//! Seats go first come, first served through a queue: a license that finds no seat
+//! (or finds others waiting) is recorded `waiting`, ordered by `(requested_at,
+//! requested_seq)`, and whatever frees a seat (a release, a revoke, a delete, seats
+//! added, a license moved away) hands it in the same transaction to the head of that
+//! pool's queue ([`SqlStore::serve_queue`]), which also writes the promotion's activity
+//! record. So no pool keeps a free seat beside a waiting user.
+//!
 //! Lock order, to keep concurrent writers from deadlocking: the user row (taken by
-//! the user write), then the pool row, then assignment rows. A claim reads the pool
-//! without locking it and locks it only in the guarded update, when it needs a seat and
-//! one looked free: a full pool, and a user who holds its seat, lock nothing (issue 14).
+//! the user write), then pool rows (by id when there are two), then assignment rows.
+//! A user who holds its seat, or waits already, locks no pool (issue 14). A newcomer
+//! locks its pool before it decides between a seat and the back of the queue: without
+//! the lock, a release committing beside it would serve a queue that does not show the
+//! newcomer's uncommitted waiting license yet, and leave the freed seat free.
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Transaction};
@@ -19,14 +28,15 @@ use super::Db;
 use crate::dialect::Dialect;
 use crate::sql::{SqlStore, seats_in_use};
 use crate::{Instance, LicenseStore, Micros, PoolUsage, StoreError, StoreResult};
+use domain::activity::ActivityRecord;
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, InstanceId, PoolId, UserId};
 use domain::licensing::rules::{self, Activation, Assignment, SeatPlan};
-use domain::licensing::{License, LicenseState, NoChange, Product, SeatChange, SeatRequest};
+use domain::licensing::{License, LicenseState, NoChange, Product, Promotion, SeatChange, SeatRequest};
 
 const POOL_USAGE_SELECT: &str =
     "select p.id, p.instance_id, i.name as instance, i.product, p.license_type, p.seats,
-        p.used, p.promote_waiting,
+        p.used,
         (select count(*) from license_assignments w where w.pool_id = p.id and w.state = 'waiting') as waiting
      from license_pools p join instances i on i.id = p.instance_id";
 
@@ -36,18 +46,27 @@ fn state_of(text: &str) -> StoreResult<LicenseState> {
 }
 
 /// What a claim needs to know before it writes: the pool's product, instance and license
-/// type, whether a seat looked free, and the user's license of that product, if any.
+/// type, and the state of the user's license of that product, if any.
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
     product: String,
     instance: String,
     license_type: String,
-    free: bool,
-    assignment_id: Option<String>,
     state: Option<String>,
-    activated_at: Option<Micros>,
     /// The license type of the pool the user's license of this product is in.
     held_type: Option<String>,
+}
+
+/// The head of a pool's queue: the longest-waiting license.
+#[derive(sqlx::FromRow)]
+struct QueueHead {
+    id: String,
+    account_id: String,
+    user_id: UserId,
+    user_name: String,
+    product: String,
+    license_type: String,
+    requested_at: Micros,
 }
 
 #[derive(sqlx::FromRow)]
@@ -113,12 +132,13 @@ impl SqlStore<Db> {
             }
             SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
         };
-        // A plain read first: a user who holds its seat, or a full pool, locks nothing.
-        // Only a claim with a seat free takes the pool row's lock, in the guarded update
-        // (the invariant's guard; a seat freed after this read is seen by the next write).
+        // A plain read first: a user who holds its seat, or waits in the queue already,
+        // locks nothing. A newcomer locks the pool, serves its queue (a seat is free
+        // beside a waiting user only in data from before the queue), and takes a seat
+        // with the guarded update (the invariant's guard) only when nobody waits.
         let Some(claim) = sqlx::query_as::<_, ClaimRow>(
-            "select i.product, i.name as instance, p.license_type, p.used < p.seats as free,
-                    a.id as assignment_id, a.state, a.activated_at, held.license_type as held_type
+            "select i.product, i.name as instance, p.license_type,
+                    a.state, held.license_type as held_type
              from license_pools p
              join instances i on i.id = p.instance_id
              left join license_assignments a on a.user_id = $2 and a.product = i.product
@@ -134,37 +154,16 @@ impl SqlStore<Db> {
         };
         let product = claim.product;
         let held_type = claim.held_type;
-        let current = claim.assignment_id;
         let state = claim.state.as_deref().map(state_of).transpose()?;
-        let taken = rules::needs_seat(state) && claim.free && Self::take_seat(tx, pool_id).await?;
-        let assignment = rules::assign(&product, state, taken, when_full)?;
-        let license = |state: LicenseState, activated_at: Option<Micros>| {
-            LicenseEdit::Set(License {
-                product: product.clone(),
-                instance: claim.instance.clone(),
-                license_type: claim.license_type.clone(),
-                state,
-                assigned_at: state.holds_seat().then(|| rfc3339(now)),
-                activated_at: activated_at.map(rfc3339),
-            })
+        let taken = rules::needs_seat(state) && {
+            Self::lock_pool(tx, pool_id).await?;
+            Self::serve_queue(tx, pool_id, now).await?;
+            Self::take_seat(tx, pool_id).await?
         };
-        let edit = match (assignment, current) {
-            (Assignment::Holds | Assignment::StillWaiting, _) => LicenseEdit::Unchanged,
-            (Assignment::Promote, Some(assignment_id)) => {
-                sqlx::query(
-                    "update license_assignments set state = 'assigned', pool_id = $2, assigned_at = $3 where id = $1",
-                )
-                .bind(assignment_id)
-                .bind(pool_id)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                license(LicenseState::Assigned, claim.activated_at)
-            }
-            (Assignment::Promote, None) => {
-                return Err(StoreError::Invalid("promotion without a license".into()));
-            }
-            (Assignment::Record(state), _) => {
+        let assignment = rules::assign(&product, state, taken, when_full)?;
+        let edit = match assignment {
+            Assignment::Holds | Assignment::StillWaiting => LicenseEdit::Unchanged,
+            Assignment::Record(state) => {
                 sqlx::query(
                     "insert into license_assignments
                          (id, account_id, user_id, pool_id, product, state, requested_at, assigned_at)
@@ -180,7 +179,14 @@ impl SqlStore<Db> {
                 .bind(state.holds_seat().then_some(now))
                 .execute(&mut **tx)
                 .await?;
-                license(state, None)
+                LicenseEdit::Set(License {
+                    product: product.clone(),
+                    instance: claim.instance,
+                    license_type: claim.license_type,
+                    state,
+                    assigned_at: state.holds_seat().then(|| rfc3339(now)),
+                    activated_at: None,
+                })
             }
         };
         Ok((assignment.seat_change(&product, held_type.as_deref()), edit))
@@ -206,20 +212,27 @@ impl SqlStore<Db> {
         let Some(product) = product else {
             return Ok((SeatChange::Kept(NoChange::NoPool), LicenseEdit::Unchanged));
         };
-        let held: Option<PoolId> =
-            sqlx::query_scalar("select pool_id from license_assignments where user_id = $1 and product = $2")
-                .bind(user_id)
-                .bind(&product)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(held) = held else {
+        let held: Option<(PoolId, String)> = sqlx::query_as(
+            "select a.pool_id, p.license_type from license_assignments a
+             join license_pools p on p.id = a.pool_id
+             where a.user_id = $1 and a.product = $2",
+        )
+        .bind(user_id)
+        .bind(&product)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((held, license_type)) = held else {
             return Ok((
                 SeatChange::Kept(NoChange::NothingToRelease(product)),
                 LicenseEdit::Unchanged,
             ));
         };
         Self::release_one(tx, &held, user_id, &product, now).await?;
-        Ok((SeatChange::Released(1), LicenseEdit::Removed(product)))
+        let change = SeatChange::Released {
+            product: product.clone(),
+            license_type,
+        };
+        Ok((change, LicenseEdit::Removed(product)))
     }
 
     /// The guarded update that enforces the seat invariant.
@@ -231,9 +244,8 @@ impl SqlStore<Db> {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Drop every license of a user (deletion), freeing seats and
-    /// promoting waiting users where the pool says so. Returns how many licenses
-    /// were dropped.
+    /// Drop every license of a user (deletion), handing freed seats to the pools'
+    /// queues. Returns how many licenses were dropped.
     pub(super) async fn release_seats(
         tx: &mut Transaction<'static, Db>,
         user_id: &UserId,
@@ -251,8 +263,8 @@ impl SqlStore<Db> {
         Ok(rows.len())
     }
 
-    /// Remove one assignment; give its seat back and promote if the pool promotes
-    /// (see [`rules::release`]).
+    /// Remove one assignment; a seat it held goes to the head of the pool's queue (see
+    /// [`rules::release`]).
     async fn release_one(
         tx: &mut Transaction<'static, Db>,
         pool_id: &PoolId,
@@ -260,13 +272,7 @@ impl SqlStore<Db> {
         product: &str,
         now: Micros,
     ) -> StoreResult<()> {
-        let promote_waiting: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select promote_waiting from license_pools where id = $1{}",
-            Db::LOCK_ROW
-        )))
-        .bind(pool_id)
-        .fetch_one(&mut **tx)
-        .await?;
+        Self::lock_pool(tx, pool_id).await?;
         let removed: Option<String> = sqlx::query_scalar(
             "delete from license_assignments where user_id = $1 and product = $2 returning state",
         )
@@ -275,42 +281,74 @@ impl SqlStore<Db> {
         .fetch_optional(&mut **tx)
         .await?;
         let removed = removed.as_deref().map(state_of).transpose()?;
-        let release = rules::release(removed, promote_waiting);
-        if release.frees_seat {
-            sqlx::query("update license_pools set used = used - 1 where id = $1")
-                .bind(pool_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if release.promote {
-            Self::promote_waiting(tx, pool_id, now).await?;
+        if rules::release(removed) {
+            Self::give_back(tx, pool_id, now).await?;
         }
         Ok(())
     }
 
-    /// Give free seats to waiting users, first come, first served.
-    async fn promote_waiting(
+    /// A seat of `pool_id` is free again: give it to the head of the queue.
+    async fn give_back(tx: &mut Transaction<'static, Db>, pool_id: &PoolId, now: Micros) -> StoreResult<()> {
+        sqlx::query("update license_pools set used = used - 1 where id = $1")
+            .bind(pool_id)
+            .execute(&mut **tx)
+            .await?;
+        Self::serve_queue(tx, pool_id, now).await
+    }
+
+    /// Take the pool row's lock (Postgres; SQLite's write transaction holds the database
+    /// lock already), so that deciding between a seat and the queue is not raced by a
+    /// release. `NotFound` when the pool does not exist.
+    async fn lock_pool(tx: &mut Transaction<'static, Db>, pool_id: &PoolId) -> StoreResult<()> {
+        let locked: Option<PoolId> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select id from license_pools where id = $1{}",
+            Db::LOCK_ROW
+        )))
+        .bind(pool_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        locked.map(drop).ok_or(StoreError::NotFound)
+    }
+
+    /// Hand the pool's free seats to its longest-waiting users, in arrival order, each
+    /// with an activity record saying who got which seat after how long. Called under
+    /// the pool row's lock, whenever a seat may have freed.
+    pub(super) async fn serve_queue(
         tx: &mut Transaction<'static, Db>,
         pool_id: &PoolId,
         now: Micros,
     ) -> StoreResult<()> {
         loop {
-            let next: Option<String> = sqlx::query_scalar(
-                "select id from license_assignments where pool_id = $1 and state = 'waiting'
-                 order by requested_at, requested_seq limit 1",
+            let head: Option<QueueHead> = sqlx::query_as(
+                "select a.id, a.account_id, a.user_id, u.user_name, a.product, p.license_type, a.requested_at
+                 from license_assignments a
+                 join users u on u.id = a.user_id
+                 join license_pools p on p.id = a.pool_id
+                 where a.pool_id = $1 and a.state = 'waiting'
+                 order by a.requested_at, a.requested_seq limit 1",
             )
             .bind(pool_id)
             .fetch_optional(&mut **tx)
             .await?;
-            let Some(id) = next else { return Ok(()) };
+            let Some(head) = head else { return Ok(()) };
             if !Self::take_seat(tx, pool_id).await? {
                 return Ok(());
             }
             sqlx::query("update license_assignments set state = 'assigned', assigned_at = $2 where id = $1")
-                .bind(id)
+                .bind(&head.id)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
+            let promotion = Promotion {
+                user_id: head.user_id,
+                user_name: head.user_name,
+                pool_id: pool_id.clone(),
+                product: head.product,
+                license_type: head.license_type,
+                requested_at: head.requested_at,
+                promoted_at: now,
+            };
+            Self::insert_activity(tx, &[ActivityRecord::promotion(&head.account_id, &promotion)]).await?;
         }
     }
 
@@ -382,16 +420,15 @@ impl LicenseStore for SqlStore<Db> {
         instance_id: &InstanceId,
         license_type: &str,
         seats: i64,
-        promote_waiting: bool,
         now: Micros,
     ) -> StoreResult<PoolUsage> {
         let mut tx = self.begin_write().await?;
         let id: PoolId = sqlx::query_scalar(
             "insert into license_pools
-                 (id, account_id, instance_id, license_type, seats, used, promote_waiting, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, 0, $6, $7, $7)
+                 (id, account_id, instance_id, license_type, seats, used, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, 0, $6, $6)
              on conflict (instance_id, license_type) do update set
-                 seats = excluded.seats, promote_waiting = excluded.promote_waiting, updated_at = excluded.updated_at
+                 seats = excluded.seats, updated_at = excluded.updated_at
              returning id",
         )
         .bind(PoolId::generate())
@@ -399,14 +436,12 @@ impl LicenseStore for SqlStore<Db> {
         .bind(instance_id)
         .bind(license_type)
         .bind(seats)
-        .bind(promote_waiting)
         .bind(now)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| seats_in_use(e, license_type))?;
-        if promote_waiting {
-            Self::promote_waiting(&mut tx, &id, now).await?;
-        }
+        // The upsert locked the pool row; seats it added go to the queue.
+        Self::serve_queue(&mut tx, &id, now).await?;
         tx.commit().await?;
         self.pool(account_id, &id).await
     }
@@ -425,28 +460,25 @@ impl LicenseStore for SqlStore<Db> {
         account_id: &AccountId,
         pool_id: &PoolId,
         seats: Option<i64>,
-        promote_waiting: Option<bool>,
         now: Micros,
     ) -> StoreResult<PoolUsage> {
         let mut tx = self.begin_write().await?;
-        let promotes: bool = sqlx::query_scalar(
-            "update license_pools set seats = coalesce($3, seats), promote_waiting = coalesce($4, promote_waiting),
-                    updated_at = $5
-             where account_id = $1 and id = $2
-             returning promote_waiting",
+        let changed = sqlx::query(
+            "update license_pools set seats = coalesce($3, seats), updated_at = $4
+             where account_id = $1 and id = $2",
         )
         .bind(account_id)
         .bind(pool_id)
         .bind(seats)
-        .bind(promote_waiting)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| seats_in_use(e, pool_id))?
-        .ok_or(StoreError::NotFound)?;
-        if promotes {
-            Self::promote_waiting(&mut tx, pool_id, now).await?;
+        .map_err(|e| seats_in_use(e, pool_id))?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
         }
+        // The update locked the pool row; seats it added go to the queue.
+        Self::serve_queue(&mut tx, pool_id, now).await?;
         tx.commit().await?;
         self.pool(account_id, pool_id).await
     }
@@ -548,12 +580,20 @@ impl LicenseStore for SqlStore<Db> {
         if &from == to {
             return Ok(());
         }
+        // Both pools locked, in one order (by id), before either is decided on.
+        let (first, second) = if from < *to { (&from, to) } else { (to, &from) };
+        Self::lock_pool(&mut tx, first).await?;
+        Self::lock_pool(&mut tx, second).await?;
+        // A license moved in does not overtake the queue it joins.
+        Self::serve_queue(&mut tx, to, now).await?;
         let taken = Self::take_seat(&mut tx, to).await?;
         let (new_state, frees_seat) = rules::relocate(product.as_str(), state, taken)?;
+        // A license that waits in its new pool joins the back of that queue.
         sqlx::query(
             "update license_assignments
              set pool_id = $3, state = $4,
-                 assigned_at = case when state = 'waiting' and $4 <> 'waiting' then $5 else assigned_at end
+                 assigned_at = case when state = 'waiting' and $4 <> 'waiting' then $5 else assigned_at end,
+                 requested_at = case when $4 = 'waiting' then $5 else requested_at end
              where user_id = $1 and product = $2",
         )
         .bind(user_id)
@@ -564,15 +604,7 @@ impl LicenseStore for SqlStore<Db> {
         .execute(&mut *tx)
         .await?;
         if frees_seat {
-            let promote_waiting: bool = sqlx::query_scalar(
-                "update license_pools set used = used - 1 where id = $1 returning promote_waiting",
-            )
-            .bind(&from)
-            .fetch_one(&mut *tx)
-            .await?;
-            if promote_waiting {
-                Self::promote_waiting(&mut tx, &from, now).await?;
-            }
+            Self::give_back(&mut tx, &from, now).await?;
         }
         tx.commit().await?;
         Ok(())

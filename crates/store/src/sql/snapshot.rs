@@ -7,8 +7,9 @@ use sqlx::{QueryBuilder, Row as _};
 use super::Db;
 use crate::dialect::Dialect;
 use crate::sql::SqlStore;
-use crate::{SnapshotStore, StoreError, StoreResult};
+use crate::{Micros, SnapshotStore, StoreError, StoreResult};
 use domain::accounts::{Account, BearerToken};
+use domain::ids::PoolId;
 use domain::snapshot::{ColumnType, FORMAT, Row, Snapshot, SnapshotAccount, TABLES, TOKEN_HASH};
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
@@ -120,7 +121,7 @@ impl SnapshotStore for SqlStore<Db> {
         })
     }
 
-    async fn restore_snapshot(&self, account: &Account, snapshot: &Snapshot) -> StoreResult<()> {
+    async fn restore_snapshot(&self, account: &Account, snapshot: &Snapshot, now: Micros) -> StoreResult<()> {
         let account_id = account.id.to_string();
         let mut tx = self.begin_write().await?;
         // Configurations first drop their pool reference; then rows go, references last.
@@ -168,6 +169,15 @@ impl SnapshotStore for SqlStore<Db> {
         qb.push(" where id = ");
         qb.push_bind(account_id.clone());
         qb.build().execute(&mut *tx).await?;
+        // No free seat beside a waiting user, even from a snapshot taken before the queue.
+        let pools: Vec<PoolId> =
+            sqlx::query_scalar("select id from license_pools where account_id = $1 order by id")
+                .bind(&account_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for pool in &pools {
+            Self::serve_queue(&mut tx, pool, now).await?;
+        }
         // The user count (see migration 0070) starts again from the restored rows.
         sqlx::query("delete from account_user_counts where account_id = $1")
             .bind(&account_id)

@@ -124,7 +124,7 @@ pub(in crate::http::ui) async fn activity(
                 (field("filter-method", "Method", html! {
                     select #filter-method name="method" {
                         option value="" { "All" }
-                        @for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] { option value=(m) selected[selected(&query.method, m)] { (m) } }
+                        @for m in ["GET", "POST", "PUT", "PATCH", "DELETE", crate::activity::PROMOTION_METHOD] { option value=(m) selected[selected(&query.method, m)] { (m) } }
                     }
                 }))
                 (field("filter-since", "Since (UTC)", html! {

@@ -112,10 +112,6 @@ pub(in crate::http::ui) async fn dashboard(
                     (field("pool-seats", "Seats", html! {
                         input #pool-seats type="number" min="0" name="seats" required value="10";
                     }))
-                    div.field.check {
-                        input #pool-promote type="checkbox" name="promote_waiting";
-                        label for="pool-promote" { "Promote waiting users when a seat frees up (first come, first served)" }
-                    }
                     button.primary type="submit" disabled[instances.is_empty()] { "Add pool" }
                 }
             }
@@ -161,7 +157,6 @@ pub(in crate::http::ui) struct PoolForm {
     instance: String,
     license_type: String,
     seats: i64,
-    promote_waiting: Option<String>,
 }
 
 pub(in crate::http::ui) async fn add_pool(
@@ -178,7 +173,6 @@ pub(in crate::http::ui) async fn add_pool(
         instance: form.instance,
         license_type: form.license_type,
         seats: form.seats,
-        promote_waiting: form.promote_waiting.is_some(),
     };
     let done = center.add_pool(&account, &new).await;
     Ok(back(
@@ -204,7 +198,7 @@ pub(in crate::http::ui) async fn update_pool(
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let done = center.update_pool(&account, &pool, Some(form.seats), None).await;
+    let done = center.update_pool(&account, &pool, Some(form.seats)).await;
     Ok(back(
         &account_url(&account, Tab::Dashboard),
         done.map(|p| format!("{} now has {} seats", p.license_type, p.seats)),
