@@ -15,7 +15,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::AppState;
-use super::admin::Admin;
+use super::admin_api::Admin;
 use super::error::ApiResult;
 use crate::scim::tolerance::Tolerance;
 

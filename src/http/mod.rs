@@ -2,21 +2,17 @@
 //! parse, call the protocol layer and the store, render.
 
 mod activity;
-mod admin;
+mod admin_api;
 mod capture;
-mod center_api;
-mod clock;
 mod error;
 mod extract;
 mod faults;
 mod health;
 mod hygiene;
-mod journal;
 mod metrics;
 mod overload;
 mod render;
 mod scim;
-mod snapshot;
 mod throttle;
 mod ui;
 
@@ -79,12 +75,7 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .nest("/scim/v2", scim::routes(&state))
         .nest("/scim", scim::routes(&state))
-        .merge(admin::router())
-        .merge(center_api::router())
-        .merge(clock::router())
-        .merge(journal::router())
-        .merge(faults::router())
-        .merge(snapshot::router())
+        .merge(admin_api::router())
         .merge(ui::router(&state))
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.

@@ -5,22 +5,20 @@
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ScimJson, bearer_token, query_params};
-use crate::accounts::Account;
+use super::auth::{Admin, account, body_as};
 use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ScimJson, query_params};
 use crate::ids::{GroupId, PoolId, UserId};
-use crate::scim::error::ProtocolError;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -51,51 +49,13 @@ pub(crate) fn router() -> Router<AppState> {
         )
 }
 
-/// A request carrying the admin token.
-pub(crate) struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match bearer_token(&parts.headers) {
-            Ok(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
-            _ => Err(ApiError::Unauthorized(
-                "the admin API needs the admin bearer token".into(),
-            )),
-        }
-    }
-}
-
-async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
-    Ok(state.center().account(name).await?)
-}
-
-/// An admin request body of the shape `expected` (named in the 400 when it is not).
-/// A member at fault is named first (`seats: invalid type …`); errors about the whole
-/// object (a missing or unknown member) name it in the message.
-pub(super) fn body_as<T: serde::de::DeserializeOwned>(
-    body: serde_json::Value,
-    expected: &str,
-) -> ApiResult<T> {
-    serde_path_to_error::deserialize(body).map_err(|e| {
-        let path = e.path().to_string();
-        let detail = if path == "." {
-            format!("{} (expected {expected})", e.inner())
-        } else {
-            format!("{path}: {} (expected {expected})", e.inner())
-        };
-        ApiError::Protocol(ProtocolError::invalid_value(detail))
-    })
-}
-
 #[utoipa::path(get, path = "/admin/api/accounts", tag = "accounts",
-    responses((status = 200, body = Vec<super::center_api::AccountView>)))]
+    responses((status = 200, body = Vec<super::resources::AccountView>)))]
 pub(super) async fn accounts(State(state): State<AppState>, _: Admin) -> ApiResult<Response> {
     let accounts = state.center().accounts().await?;
     let body: Vec<_> = accounts
         .into_iter()
-        .map(super::center_api::AccountView::from)
+        .map(super::resources::AccountView::from)
         .collect();
     Ok(axum::Json(body).into_response())
 }

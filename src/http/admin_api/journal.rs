@@ -11,13 +11,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
-use super::admin::{Admin, body_as};
-use super::error::{ApiError, ApiResult};
-use super::extract::{ScimJson, query_params};
-use crate::accounts::Account;
+use super::auth::{Admin, account, body_as};
 use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ScimJson, query_params};
 use crate::journal::expect::{Expectation, Matcher};
 use crate::scim::error::ProtocolError;
 
@@ -53,10 +52,6 @@ pub(super) struct JournalParams {
 /// Records an `expect` examines at most (the newest of the range are kept).
 const EXPECT_WINDOW: usize = 10_000;
 const PAGE: u32 = 1000;
-
-async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
-    Ok(state.center().account(name).await?)
-}
 
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/journal", tag = "harness", params(JournalParams), responses((status = 200, body = Object, description = "`{\"records\": [...], \"next\": id}`, or JSON lines with `format=jsonl`"), (status = 400), (status = 404)))]
 pub(super) async fn journal(

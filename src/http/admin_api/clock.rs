@@ -8,11 +8,11 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
-use super::admin::{Admin, body_as};
-use super::error::{ApiError, ApiResult};
-use super::extract::ScimJson;
+use super::auth::{Admin, body_as};
 use crate::clock::{ClockMode, ManualClock, rfc3339};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ScimJson;
 use crate::scim::error::ProtocolError;
 
 pub(super) fn router() -> Router<AppState> {

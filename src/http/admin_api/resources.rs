@@ -1,8 +1,6 @@
-//! The Account Center's JSON API (`/admin/api`), beside the harness controls in
-//! `admin.rs`: accounts, application instances, license pools, SCIM configurations and
-//! their tokens, users, groups. Every handler parses, calls [`crate::center::Center`]
-//! (which the web UI and the CLI call too) and renders; the OpenAPI document at
-//! `/admin/api/openapi.json` is generated from the annotations here.
+//! The Account Center's resources: accounts, application instances, license pools, SCIM
+//! configurations, users, groups. Every handler parses, calls [`crate::center::Center`]
+//! (which the web UI and the CLI call too) and renders.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -11,18 +9,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use super::AppState;
-use super::admin::{Admin, body_as};
-use super::error::{ApiError, ApiResult};
-use super::extract::{ScimJson, query_params};
+use super::auth::{Admin, account, body_as};
 use crate::accounts::Account;
 use crate::center::{
     AccountChange, Center, CenterError, GroupView, IssuedToken, NewAccount, NewPool, NewScimConfiguration,
     PoolView, UserSearch, UserView,
 };
 use crate::clock::rfc3339;
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ScimJson, query_params};
 use crate::ids::{GroupId, PoolId, UserId};
 use crate::scim::error::ProtocolError;
 use crate::store::{ConfigurationState, Instance};
@@ -51,7 +49,6 @@ impl From<CenterError> for ApiError {
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/api/openapi.json", get(openapi))
         .route("/admin/api/accounts", post(create_account))
         .route(
             "/admin/api/accounts/{account}",
@@ -228,10 +225,6 @@ pub(super) struct UserParams {
     /// `csv`: LinkedIn's manual export of every user (one row per license; the search
     /// and paging parameters do not apply).
     format: Option<String>,
-}
-
-async fn account(state: &AppState, name: &str) -> ApiResult<Account> {
-    Ok(state.center().account(name).await?)
 }
 
 /// Create an account with a fidelity preset and overrides.
@@ -577,47 +570,4 @@ async fn remove_member(
     let account = account(&state, &name).await?;
     state.center().remove_member(&account, &group, &user).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "linkedin-scim admin API",
-        description = "The Account Center: accounts, instances, license pools, SCIM configurations and tokens, users, groups, activity. Every request needs `Authorization: Bearer <admin token>`; SCIM tokens are refused."
-    ),
-    paths(
-        create_account, get_account, update_account, delete_account,
-        instances, add_instance, add_pool,
-        configurations, configuration, create_configuration, delete_configuration,
-        rate_limit, set_rate_limit, remove_rate_limit,
-        users, user, move_license, delete_users, groups, group, remove_member,
-        super::admin::accounts, super::admin::pools, super::admin::update_pool, super::admin::reset,
-        super::admin::activity, super::admin::refresh_token, super::admin::add_group_members,
-        super::admin::user_licenses, super::admin::activate_license, super::admin::revoke_license,
-        super::clock::show, super::clock::set, super::clock::advance,
-        super::journal::journal, super::journal::expect, super::journal::prune,
-        super::faults::list, super::faults::add, super::faults::clear, super::faults::clear_one,
-        super::snapshot::export, super::snapshot::restore,
-    ),
-    modifiers(&AdminTokenScheme),
-    security(("admin_token" = []))
-)]
-struct AdminApiDoc;
-
-struct AdminTokenScheme;
-
-impl utoipa::Modify for AdminTokenScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The OpenAPI 3.1 document of the admin API (public: it holds no data).
-async fn openapi() -> Response {
-    axum::Json(AdminApiDoc::openapi()).into_response()
 }

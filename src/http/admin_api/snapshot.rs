@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::AppState;
-use super::admin::{Admin, body_as};
-use super::error::{ApiError, ApiResult};
-use super::extract::{ScimJson, query_params};
+use super::auth::{Admin, account, body_as};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ScimJson, query_params};
 use crate::scim::error::ProtocolError;
 use crate::snapshot::Snapshot;
 
@@ -46,7 +46,7 @@ pub(super) async fn export(
     params: Result<Query<ExportParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let params = query_params(params, "snapshot")?;
-    let account = state.center().account(&name).await?;
+    let account = account(&state, &name).await?;
     let snapshot = state.store.export_snapshot(&account, params.token_hashes).await?;
     let text = snapshot
         .to_json()
@@ -63,7 +63,7 @@ pub(super) async fn restore(
 ) -> ApiResult<Response> {
     let snapshot: Snapshot = body_as(body, "a snapshot exported by GET …/snapshot")?;
     snapshot.validate().map_err(ProtocolError::invalid_value)?;
-    let account = state.center().account(&name).await?;
+    let account = account(&state, &name).await?;
     let now = state.clock.now_micros();
     state.store.restore_snapshot(&account, &snapshot, now).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
