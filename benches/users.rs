@@ -212,7 +212,7 @@ async fn deep_cursor(store: &dyn Store, account_id: &linkedin_scim::ids::Account
     let request = raw
         .parse(1000, user_schema(), &mut Leniency::new(ClientProfile::Strict))
         .expect("valid request");
-    let page = store.list_users(account_id, &request).await.expect("list");
+    let page = store.list_users(account_id, &request, None).await.expect("list");
     let edge = page.items.first().expect("a user at that depth");
     Cursor::After(Position {
         created_at: edge.created_at,
@@ -259,7 +259,7 @@ async fn run_backend(name: &str, database_url: &str, sizes: &[usize], samples: u
             let end = (loaded + IMPORT_BATCH).min(size);
             let docs: Vec<Value> = (loaded..end).map(user).collect();
             store
-                .import_users(&account.id, &docs, clock.now_micros())
+                .import_users(&account.id, &docs, &Default::default(), clock.now_micros())
                 .await
                 .expect("import");
             loaded = end;

@@ -214,7 +214,7 @@ async fn restore_seed_snapshot(
     }
     let text = std::fs::read_to_string(path).map_err(|e| invalid(e.to_string()))?;
     let snapshot: snapshot::Snapshot = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-    snapshot.validate().map_err(invalid)?;
+    let snapshot = snapshot.validated().map_err(invalid)?;
     store.restore_snapshot(account, &snapshot, now).await?;
     Ok(())
 }

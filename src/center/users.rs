@@ -88,7 +88,7 @@ impl Center {
                 &mut Leniency::new(ClientProfile::Strict),
             )
             .map_err(|e| invalid("filter", e.detail))?;
-        let page = self.store.list_users(&account.id, &request).await?;
+        let page = self.store.list_users(&account.id, &request, None).await?;
         let ids: Vec<UserId> = page.items.iter().map(|r| UserId::from(r.id.as_str())).collect();
         let licenses = self.store.licenses(&account.id, &ids).await?;
         let items = page

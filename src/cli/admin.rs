@@ -493,7 +493,15 @@ async fn seed(settings: &Settings, args: &SeedUsers) -> Result<usize, Box<dyn st
         excluded_attributes: Vec::new(),
         cursor: None,
     };
-    let first = usize::try_from(store.list_users(&account.id, &all).await?.total)?;
+    let first = usize::try_from(store.list_users(&account.id, &all, None).await?.total)?;
+    // Users of every product of the account, as if each product's IdP had provisioned
+    // them: every configuration's lists show them.
+    let statuses: crate::licensing::status::ProductStatuses = store
+        .instances(&account.id)
+        .await?
+        .into_iter()
+        .map(|instance| (instance.product.to_string(), true))
+        .collect();
     let mut leniency = Leniency::new(ClientProfile::Strict);
     for start in (first..first + args.count).step_by(SEED_BATCH) {
         let end = (start + SEED_BATCH).min(first + args.count);
@@ -501,7 +509,7 @@ async fn seed(settings: &Settings, args: &SeedUsers) -> Result<usize, Box<dyn st
             .map(|i| normalize(synthetic_user(i), user_schema(), &mut leniency))
             .collect::<Result<Vec<_>, _>>()?;
         store
-            .import_users(&account.id, &docs, SystemClock.now_micros())
+            .import_users(&account.id, &docs, &statuses, SystemClock.now_micros())
             .await?;
     }
     Ok(first)

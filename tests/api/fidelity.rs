@@ -55,8 +55,16 @@ async fn sales_navigator_lists_no_users_but_serves_lookups(backend: Backend) {
         assert_eq!(page["totalResults"], 1, "{lookup}");
         assert_eq!(page["Resources"][0]["id"], a["id"], "{lookup}");
     }
+    // Learning lists its own users (an Okta import), not Sales Navigator's.
+    let page = app.get_ok_as(LEARNING, "/Users").await;
+    assert_eq!(
+        page["totalResults"], 0,
+        "a Sales Navigator user is not Learning's"
+    );
+    let b = app.create_user_as(LEARNING, &user_body("b@acme.com")).await;
     let page = app.get_ok_as(LEARNING, "/Users").await;
     assert_eq!(page["totalResults"], 1, "Learning lists users (Okta import)");
+    assert_eq!(page["Resources"][0]["id"], b["id"]);
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
     let response = app
         .send_json_as(SALESNAV, Method::POST, "/Users/.search", &body)

@@ -339,7 +339,7 @@ async fn strict_pools_refuse_the_write_when_full(backend: Backend) {
 
 /// A deactivation through one product's configuration releases that product's license
 /// only (another IdP may manage the other product); one through a configuration without
-/// auto-assign releases nothing. The person's `active` is one attribute of one identity.
+/// auto-assign releases nothing. Each product reads its own `active`.
 async fn deprovisioning_is_per_product(backend: Backend) {
     for profile in ["rfc", "linkedin"] {
         let app = acme(backend, profile).await;
@@ -375,8 +375,13 @@ async fn deprovisioning_is_per_product(backend: Backend) {
     let response = app.delete_as(LEARNING, &format!("/Users/{id}")).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let after = app.get_ok_as(SALESNAV, &format!("/Users/{id}")).await;
-    assert_eq!(after["active"], false);
+    assert_eq!(
+        after["active"], true,
+        "Sales Navigator still holds the person active"
+    );
     assert_eq!(states(&after), vec![pair("sales_navigator", "assigned")]);
+    let learning = app.get_ok_as(LEARNING, &format!("/Users/{id}")).await;
+    assert_eq!(learning["active"], false);
 }
 
 /// Every licensing no-op says what and why in the activity log.

@@ -32,6 +32,7 @@ mod licensing;
 mod metrics;
 mod mounts;
 mod outage;
+mod products;
 mod profiles;
 mod replicas;
 mod root;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::accounts::Principal;
 use crate::ids::UserId;
 use crate::licensing::SeatRequest;
+use crate::licensing::status::doc_active;
 use crate::membership::{MemberOp, member_ids};
 
 /// The attribute of a group kept in the membership table, never in its document.
@@ -38,14 +39,10 @@ pub fn patched_user(current: &Value, patched: Value) -> Option<Value> {
     (patched != *current).then_some(patched)
 }
 
-fn is_active(doc: &Value) -> bool {
-    doc.get("active").and_then(Value::as_bool).unwrap_or(true)
-}
-
 /// What the activity log says a user write did: "disabled" / "reactivated" when it
 /// flips `active`, else "updated".
 pub fn user_write_outcome(before: &Value, after: &Value) -> &'static str {
-    match (is_active(before), is_active(after)) {
+    match (doc_active(before), doc_active(after)) {
         (true, false) => "disabled",
         (false, true) => "reactivated",
         _ => "updated",
@@ -55,12 +52,10 @@ pub fn user_write_outcome(before: &Value, after: &Value) -> &'static str {
 /// The seat a write through this configuration asks for: its auto-assigned pool, if
 /// any, and what the account does when that pool is full.
 pub fn seat_request(principal: &Principal) -> SeatRequest {
+    let auto_assign = principal.configuration.auto_assign.as_ref();
     SeatRequest {
-        pool_id: principal
-            .configuration
-            .auto_assign
-            .as_ref()
-            .map(|a| a.pool_id.clone()),
+        product: auto_assign.map(|a| a.product.clone()),
+        pool_id: auto_assign.map(|a| a.pool_id.clone()),
         when_full: principal.account.fidelity.when_pool_full,
     }
 }

@@ -98,6 +98,7 @@ pub const TABLES: &[Table] = &[
             ("display_name_key", Text),
             ("active", Bool),
             ("doc", Json),
+            ("products", Json),
             ("version", Int),
             ("created_at", Int),
             ("updated_at", Int),
@@ -183,8 +184,39 @@ impl Snapshot {
         Ok(text)
     }
 
-    /// Check the document before a restore; the error says what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    /// The document checked for a restore (the error says what is wrong), its rows
+    /// brought up to date: a snapshot exported before per-product status (migration
+    /// 0100) has users without `products`; each licensed product then starts from the
+    /// user's status, as the migration did.
+    pub fn validated(mut self) -> Result<Snapshot, String> {
+        self.validate()?;
+        let licensed: Vec<(String, String)> = self
+            .tables
+            .get("license_assignments")
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
+                let text = |c: &str| row.get(c).and_then(Value::as_str).map(str::to_owned);
+                Some((text("user_id")?, text("product")?))
+            })
+            .collect();
+        for user in self.tables.get_mut("users").into_iter().flatten() {
+            if user.contains_key("products") {
+                continue;
+            }
+            let id = user.get("id").and_then(Value::as_str).unwrap_or_default();
+            let active = user.get("active").and_then(Value::as_bool).unwrap_or(true);
+            let products: serde_json::Map<String, Value> = licensed
+                .iter()
+                .filter(|(user_id, _)| user_id == id)
+                .map(|(_, product)| (product.clone(), Value::Bool(active)))
+                .collect();
+            user.insert("products".to_owned(), Value::Object(products));
+        }
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!("format {:?}: this server reads {FORMAT:?}", self.format));
         }

@@ -21,6 +21,7 @@ use domain::accounts::{
 };
 use domain::activity::ActivityRecord;
 use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
+use domain::licensing::status::ProductStatuses;
 use domain::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
 use domain::membership::MemberOrigin;
 pub use domain::provisioning::GroupUpdate;
@@ -100,6 +101,8 @@ pub struct ResourceRecord {
 pub struct Attached {
     pub related: Vec<Reference>,
     pub licenses: Vec<License>,
+    /// `active` per product that wrote the user (`licensing::status`).
+    pub statuses: ProductStatuses,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,6 +188,7 @@ pub type Change<'a, T = Value> = dyn for<'r> FnMut(&'r ResourceRecord) -> StoreR
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Insert a user and apply the licensing rules for `seat` in the same transaction;
+    /// the document's `active` is the status of `seat.product` (`licensing::status`).
     /// `Conflict` when the userName is taken in the account. `writer`, the configuration
     /// whose request this is, is recorded as the setter of the externalId, if any.
     async fn create_user(
@@ -203,6 +207,8 @@ pub trait UserStore: Send + Sync {
     /// `change` aborts the write.
     /// The licensing rules for `seat` run in the same transaction, even when the
     /// document is unchanged (an IdP "touching" a user it matched claims its seat).
+    /// `change` sees, and writes, `active` as the status of `seat.product`; the stored
+    /// document's `active` is the person's (`licensing::status`).
     async fn modify_user(
         &self,
         account_id: &AccountId,
@@ -214,10 +220,15 @@ pub trait UserStore: Send + Sync {
     /// Remove a user, releasing its seats and dropping its group memberships (bumping
     /// those groups' versions); false when there was none.
     async fn delete_user(&self, account_id: &AccountId, id: &UserId, now: Micros) -> StoreResult<bool>;
+    /// The users matching `query`, as a configuration of `product` lists them: its
+    /// filter compares that product's `active` (`licensing::status`), and a list that
+    /// is not a lookup shows only that product's users (`fidelity::list_scope`).
+    /// `None`: every user, and the person's `active`.
     async fn list_users(
         &self,
         account_id: &AccountId,
         query: &ListRequest,
+        product: Option<&Product>,
     ) -> StoreResult<Page<ResourceRecord>>;
     /// Record that `writer` just wrote the user's externalId (`None`: the write cleared
     /// it, and with it the provenance). Returns the name of the other configuration that
@@ -230,8 +241,15 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<Option<String>>;
     /// Insert many already-normalized user documents in one transaction, with multi-row
     /// inserts (seeds, bulk imports, the benchmark): far faster than one `create_user`
-    /// each. All or nothing; `Conflict` when a userName is taken. Returns how many.
-    async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64>;
+    /// each. All or nothing; `Conflict` when a userName is taken. Every user gets
+    /// `statuses` (the products they are users of). Returns how many.
+    async fn import_users(
+        &self,
+        account_id: &AccountId,
+        docs: &[Value],
+        statuses: &ProductStatuses,
+        now: Micros,
+    ) -> StoreResult<u64>;
     /// The database's plan for the queries `list_users` would run (page, then count),
     /// each introduced by a `-- page: <sql>` line: for checking index use.
     async fn explain_list_users(

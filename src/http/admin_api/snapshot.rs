@@ -62,7 +62,7 @@ pub(super) async fn restore(
     ScimJson(body): ScimJson,
 ) -> ApiResult<Response> {
     let snapshot: Snapshot = body_as(body, "a snapshot exported by GET …/snapshot")?;
-    snapshot.validate().map_err(ProtocolError::invalid_value)?;
+    let snapshot = snapshot.validated().map_err(ProtocolError::invalid_value)?;
     let account = account(&state, &name).await?;
     let now = state.clock.now_micros();
     state.store.restore_snapshot(&account, &snapshot, now).await?;

@@ -83,11 +83,7 @@ pub(super) trait ResourceKind: Send + Sync + 'static {
     /// Store a new resource from its normalized document.
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written>;
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>>;
-    async fn list(
-        store: &dyn Store,
-        account_id: &AccountId,
-        query: &ListRequest,
-    ) -> StoreResult<Page<ResourceRecord>>;
+    async fn list(scim: &Scim, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
     async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool>;
     /// The related resources of each of these records, in one query.
@@ -388,7 +384,7 @@ pub(super) async fn list_page<K: ResourceKind>(
     let request = request?;
     let page = match K::check_list(&scim.principal, &request)? {
         ListAnswer::Serve => {
-            let page = K::list(scim.state.store.as_ref(), scim.account_id(), &request).await?;
+            let page = K::list(scim, &request).await?;
             scim.note
                 .outcome(format!("listed {} of {}", page.items.len(), page.total));
             page

@@ -64,12 +64,8 @@ impl ResourceKind for Groups {
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_group(account_id, &GroupId::from(id)).await
     }
-    async fn list(
-        store: &dyn Store,
-        account_id: &AccountId,
-        query: &ListRequest,
-    ) -> StoreResult<Page<ResourceRecord>> {
-        store.list_groups(account_id, query).await
+    async fn list(scim: &Scim, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+        scim.state.store.list_groups(scim.account_id(), query).await
     }
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, GroupUpdate>) -> StoreResult<Written> {
         let now = scim.state.clock.now_micros();

@@ -17,7 +17,8 @@ use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::Scim;
 use crate::ids::{AccountId, UserId};
-use crate::licensing::License;
+use crate::licensing::status;
+use crate::licensing::{License, Product};
 use crate::provisioning::{self, external_id, seat_request};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
@@ -57,11 +58,10 @@ impl ResourceKind for Users {
     /// LinkedIn fidelity: the account's settings say how each product answers a list
     /// that is not a lookup of a known user.
     fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<ListAnswer> {
-        let assigns = principal.configuration.auto_assign.as_ref().map(|a| &a.product);
         Ok(principal
             .account
             .fidelity
-            .user_list(assigns, request.filter.as_ref())?)
+            .user_list(writing_product(principal), request.filter.as_ref())?)
     }
 
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written> {
@@ -83,12 +83,14 @@ impl ResourceKind for Users {
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
         store.get_user(account_id, &UserId::from(id)).await
     }
-    async fn list(
-        store: &dyn Store,
-        account_id: &AccountId,
-        query: &ListRequest,
-    ) -> StoreResult<Page<ResourceRecord>> {
-        store.list_users(account_id, query).await
+    /// As the configuration's product lists: its `active`, and (but for a lookup) its
+    /// users only.
+    async fn list(scim: &Scim, query: &ListRequest) -> StoreResult<Page<ResourceRecord>> {
+        let product = writing_product(&scim.principal);
+        scim.state
+            .store
+            .list_users(scim.account_id(), query, product)
+            .await
     }
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Value>) -> StoreResult<Written> {
         let now = scim.state.clock.now_micros();
@@ -139,13 +141,20 @@ impl ResourceKind for Users {
         Ok(Some((LICENSE_USER, json!({ "licenses": held }))))
     }
 
-    /// The read-only license extension, from the license tables (one query per page).
+    /// `active` as the configuration's product sees it, and the read-only license
+    /// extension, from the license tables (one query per page).
     async fn extend(
         scim: &Scim,
         records: &[ResourceRecord],
         (attributes, excluded): &AttributeSelection,
         docs: &mut [Value],
     ) -> ApiResult<()> {
+        let product = writing_product(&scim.principal);
+        for (record, doc) in records.iter().zip(docs.iter_mut()) {
+            if let Some(attached) = &record.attached {
+                status::view(doc, &attached.statuses, product);
+            }
+        }
         if !needs_attribute(
             user_schema(),
             attributes,
@@ -176,6 +185,12 @@ impl ResourceKind for Users {
         }
         Ok(())
     }
+}
+
+/// The product whose status a configuration reads and writes as `active`: the product
+/// of its auto-assigned pool (none without auto-assign).
+fn writing_product(principal: &Principal) -> Option<&Product> {
+    principal.configuration.auto_assign.as_ref().map(|a| &a.product)
 }
 
 /// Note that this configuration wrote the user's externalId; when it replaced a value

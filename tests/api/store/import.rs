@@ -20,7 +20,7 @@ pub fn doc(i: usize) -> Value {
 
 async fn total(t: &TestStore, filter: Option<&str>) -> u64 {
     t.store
-        .list_users(t.account_id(), &users_query(filter, Some(0)))
+        .list_users(t.account_id(), &users_query(filter, Some(0)), None)
         .await
         .expect("list")
         .total
@@ -32,7 +32,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
     let docs: Vec<Value> = (0..2_500).map(doc).collect();
     assert_eq!(
         t.store
-            .import_users(t.account_id(), &docs, 1)
+            .import_users(t.account_id(), &docs, &Default::default(), 1)
             .await
             .expect("import"),
         2_500
@@ -44,6 +44,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
         .list_users(
             t.account_id(),
             &users_query(Some("emails[value eq \"user1234@import.EXAMPLE\"]"), None),
+            None,
         )
         .await
         .expect("list");
@@ -54,7 +55,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
     // All or nothing: one taken userName refuses the whole batch.
     let clash = t
         .store
-        .import_users(t.account_id(), &[doc(10_000), doc(42)], 2)
+        .import_users(t.account_id(), &[doc(10_000), doc(42)], &Default::default(), 2)
         .await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
     assert_eq!(
@@ -69,6 +70,7 @@ async fn imported_users_are_listed_filtered_and_unique(backend: Backend) {
         .list_users(
             t.account_id(),
             &users_query(Some("externalId eq \"ext-7\""), None),
+            None,
         )
         .await
         .expect("list")
@@ -90,12 +92,12 @@ async fn imports_stay_in_their_account(backend: Backend) {
     let t = TestStore::open(backend).await;
     let other = t.other_account("globex").await;
     t.store
-        .import_users(&other.id, &[doc(1)], 1)
+        .import_users(&other.id, &[doc(1)], &Default::default(), 1)
         .await
         .expect("import");
     // The same userName is free in another account.
     t.store
-        .import_users(t.account_id(), &[doc(1)], 1)
+        .import_users(t.account_id(), &[doc(1)], &Default::default(), 1)
         .await
         .expect("import");
     assert_eq!(total(&t, None).await, 1);
@@ -106,7 +108,7 @@ async fn indexed_lookups_use_indexes(backend: Backend) {
     let t = TestStore::open(backend).await;
     let docs: Vec<Value> = (0..2_000).map(doc).collect();
     t.store
-        .import_users(t.account_id(), &docs, 1)
+        .import_users(t.account_id(), &docs, &Default::default(), 1)
         .await
         .expect("import");
     for filter in [

@@ -74,6 +74,7 @@ impl TestStore {
             .await
             .expect("pool");
         let request = SeatRequest {
+            product: Some(Product::sales_navigator()),
             pool_id: Some(pool.id.clone()),
             when_full,
         };

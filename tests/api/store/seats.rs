@@ -160,7 +160,7 @@ async fn a_full_pool_refuses_the_write_when_the_account_says_so(backend: Backend
     // Nothing was written: the user does not exist and no one waits.
     let page = t
         .store
-        .list_users(t.account_id(), &super::users_query(None, None))
+        .list_users(t.account_id(), &super::users_query(None, None), None)
         .await
         .expect("list");
     assert_eq!(page.total, 1);
@@ -273,6 +273,7 @@ async fn a_moved_waiting_license_joins_the_back_of_the_new_queue(backend: Backen
         .await
         .expect("pool");
     let teamlink_seat = SeatRequest {
+        product: Some(Product::sales_navigator()),
         pool_id: Some(teamlink.id.clone()),
         when_full: WhenFull::Wait,
     };

@@ -8,6 +8,15 @@ use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 use crate::store::import::doc;
 
+/// Imported as users of the demo account's Sales Navigator, whose token lists them.
+fn demo_products() -> linkedin_scim::licensing::status::ProductStatuses {
+    [(
+        linkedin_scim::licensing::Product::SALES_NAVIGATOR.to_owned(),
+        true,
+    )]
+    .into()
+}
+
 async fn imported_users_are_listed_filtered_and_deleted_over_http(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let store = linkedin_scim::store::connect(&app.database_url)
@@ -23,7 +32,10 @@ async fn imported_users_are_listed_filtered_and_deleted_over_http(backend: Backe
         .expect("demo account");
     let docs: Vec<Value> = (0..1_200).map(doc).collect();
     assert_eq!(
-        store.import_users(&account.id, &docs, 1).await.expect("import"),
+        store
+            .import_users(&account.id, &docs, &demo_products(), 1)
+            .await
+            .expect("import"),
         1_200
     );
 

@@ -327,6 +327,17 @@ pub fn deactivated(doc: &Value) -> Option<Value> {
     }
 }
 
+/// Which users a list through a configuration of `product` shows: a lookup of a known
+/// user (the "same unique identifiers" rule) finds the person across products; any
+/// other list shows only the users of that product (written through it or licensed in
+/// it; `licensing::status`). `None`: every user of the account.
+pub fn list_scope<'p>(product: Option<&'p Product>, filter: Option<&Filter>) -> Option<&'p Product> {
+    if filter.is_some_and(is_user_lookup) {
+        return None;
+    }
+    product
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -503,5 +514,20 @@ mod tests {
                 .and_then(|v| v.as_str().map(str::to_owned));
             assert_eq!(cli, serde);
         }
+    }
+
+    #[test]
+    fn lookups_cross_products_and_other_lists_stay_in_the_product() {
+        let learning = Product::learning();
+        let parse = |text: &str| {
+            let mut strict = Leniency::new(ClientProfile::Strict);
+            scim::filter::parse_filter(text, &mut strict).ok()
+        };
+        let (lookup, other) = (parse(r#"userName eq "a@acme.com""#), parse(r#"userName sw "a""#));
+        assert!(lookup.is_some() && other.is_some());
+        assert_eq!(list_scope(Some(&learning), lookup.as_ref()), None);
+        assert_eq!(list_scope(Some(&learning), other.as_ref()), Some(&learning));
+        assert_eq!(list_scope(Some(&learning), None), Some(&learning));
+        assert_eq!(list_scope(None, None), None);
     }
 }

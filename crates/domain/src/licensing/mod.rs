@@ -5,6 +5,7 @@
 //! server replicas.
 
 pub mod rules;
+pub mod status;
 
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +108,9 @@ pub enum WhenFull {
 /// The seat a SCIM write asks for: the pool its configuration auto-assigns from, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatRequest {
+    /// The product of the writing configuration (its auto-assigned pool's): whose
+    /// status the write's `active` is ([`status`]). `None`: the person's own.
+    pub product: Option<Product>,
     pub pool_id: Option<PoolId>,
     pub when_full: WhenFull,
 }
@@ -115,6 +119,7 @@ impl SeatRequest {
     /// A write that syncs user data only (auto-assign off, or an admin action).
     pub fn none() -> Self {
         SeatRequest {
+            product: None,
             pool_id: None,
             when_full: WhenFull::Wait,
         }

@@ -169,6 +169,7 @@ mod tests {
 
     fn request(pool: Option<&str>, when_full: WhenFull) -> SeatRequest {
         SeatRequest {
+            product: None,
             pool_id: pool.map(PoolId::from),
             when_full,
         }

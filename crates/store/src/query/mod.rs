@@ -82,6 +82,8 @@ pub(crate) struct Target {
 pub(crate) struct FilterSql<'t> {
     target: &'t Target,
     account_id: Option<&'t str>,
+    /// The product whose status a user's `active` is (`licensing::status`).
+    product: Option<&'t str>,
     aliases: usize,
 }
 
@@ -107,6 +109,7 @@ impl<'t> FilterSql<'t> {
         FilterSql {
             target,
             account_id: None,
+            product: None,
             aliases: 0,
         }
     }
@@ -116,6 +119,13 @@ impl<'t> FilterSql<'t> {
     /// correlating to the outer row. Without it they read the JSON document instead.
     pub(crate) fn in_account(mut self, account_id: &'t str) -> Self {
         self.account_id = Some(account_id);
+        self
+    }
+
+    /// Compare a user's `active` as a configuration of `product` sees it: the product's
+    /// status in `r.products` when it has one, else the document's (the person's).
+    pub(crate) fn for_product(mut self, product: Option<&'t str>) -> Self {
+        self.product = product;
         self
     }
 
@@ -370,6 +380,18 @@ impl<'t> FilterSql<'t> {
             }
             None => attribute,
         };
+        if let (Some(product), true, ["active"]) = (self.product, scope.prefix.is_empty(), keys.as_slice()) {
+            // A product is a validated slug (`[a-z0-9_]`), safe as a JSON path key.
+            qb.push(format!(
+                "(case when {} then ",
+                DB::json_present("r.products", &[product])
+            ));
+            json_predicate(qb, "r.products", &[product], target_def, path, cmp)?;
+            qb.push(" else ");
+            json_predicate(qb, &scope.base, &keys, target_def, path, cmp)?;
+            qb.push(" end)");
+            return Ok(());
+        }
         json_predicate(qb, &scope.base, &keys, target_def, path, cmp)
     }
 

@@ -11,8 +11,8 @@ use super::Db;
 use crate::dialect::Dialect;
 use crate::query::FilterSql;
 use crate::sql::{
-    CHUNK, GROUPS, RECORD_COLUMNS, RecordRow, SqlStore, distinct, member_violation, or_conflict, prefixed,
-    push_in,
+    CHUNK, GROUPS, ListView, RECORD_COLUMNS, RecordRow, SqlStore, distinct, member_violation, or_conflict,
+    prefixed, push_in,
 };
 use crate::targets::{MEMBERS, groups_target};
 use crate::{
@@ -258,6 +258,7 @@ impl GroupStore for SqlStore<Db> {
             &groups_target(),
             account_id,
             query,
+            ListView::default(),
         )
         .await
     }

@@ -26,6 +26,7 @@ use super::dialect::Dialect;
 use super::principals::{PRINCIPALS_CHANNEL, PrincipalCache};
 use super::query::{FilterSql, Target};
 use super::{ListRequest, Micros, ResourceRecord, SortOrder, Store, StoreError, StoreResult};
+use domain::licensing::Product;
 use scim::cursor::Cursor;
 
 /// The store files compiled for SQLite.
@@ -309,18 +310,35 @@ fn prefixed(columns: &str) -> String {
 
 /// The count query and the page query (selecting `columns` of the rows `r`) of a list of
 /// `table`'s resources, each prefixed with `prefix` (empty, or the dialect's EXPLAIN).
+/// Whose list it is (users only): the product whose `active` a filter compares, and the
+/// product whose users alone it shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ListView<'p> {
+    pub(crate) product: Option<&'p Product>,
+    pub(crate) scope: Option<&'p Product>,
+}
+
 fn list_queries<'t, DB: Dialect>(
     table: &str,
     columns: &str,
     target: &'t Target,
     account_id: &'t str,
     query: &ListRequest,
+    view: ListView<'t>,
     prefix: &str,
 ) -> StoreResult<(QueryBuilder<DB>, QueryBuilder<DB>)> {
     let push_where = |qb: &mut QueryBuilder<DB>| -> StoreResult<FilterSql<'t>> {
-        let mut translator = FilterSql::new(target).in_account(account_id);
+        let mut translator = FilterSql::new(target)
+            .in_account(account_id)
+            .for_product(view.product.map(Product::as_str));
         qb.push(" where r.account_id = ");
         DB::bind_text(qb, account_id.to_owned());
+        if let Some(product) = view.scope {
+            // Users of the product: it has a status in their row. A product is a
+            // validated slug (`[a-z0-9_]`), safe as a JSON path key.
+            qb.push(" and ");
+            qb.push(DB::json_present("r.products", &[product.as_str()]));
+        }
         if let Some(filter) = &query.filter {
             qb.push(" and ");
             translator.push(qb, filter)?;

@@ -6,7 +6,9 @@ use sqlx::{QueryBuilder, Transaction};
 use super::Db;
 use crate::dialect::Dialect;
 use crate::query::Target;
-use crate::sql::{CHUNK, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in};
+use crate::sql::{
+    CHUNK, ListView, RECORD_COLUMNS, RecordRow, SqlStore, USERS, distinct, list_queries, push_in,
+};
 use crate::{ListRequest, Micros, Page, Reference, References, ResourceRecord, StoreError, StoreResult};
 use domain::ids::AccountId;
 use scim::cursor::Cursor;
@@ -84,12 +86,14 @@ impl SqlStore<Db> {
         target: &Target,
         account_id: &AccountId,
         query: &ListRequest,
+        view: ListView<'_>,
     ) -> StoreResult<Page<ResourceRecord>>
     where
         R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Into<ResourceRecord> + Send + Unpin,
     {
-        let (mut count_qb, mut page_qb) = list_queries::<Db>(table, columns, target, account_id, query, "")?;
-        if query.filter.is_none() && table == USERS {
+        let (mut count_qb, mut page_qb) =
+            list_queries::<Db>(table, columns, target, account_id, query, view, "")?;
+        if query.filter.is_none() && view.scope.is_none() && table == USERS {
             // An account's user count is kept with every insert and delete of a user;
             // counting the rows instead grows with the account (see the migrations).
             let total: i64 = sqlx::query_scalar(

@@ -11,7 +11,7 @@ use super::Db;
 use super::licenses::LicenseEdit;
 use crate::dialect::Dialect;
 use crate::sql::{
-    IMPORT_ROWS, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
+    IMPORT_ROWS, ListView, RECORD_COLUMNS, RecordRow, SqlStore, USERS, list_queries, or_conflict, prefixed,
     unique_violation,
 };
 use crate::targets::users_target;
@@ -19,11 +19,13 @@ use crate::{
     Attached, Change, ListRequest, Micros, Page, Reference, ResourceRecord, StoreError, StoreResult,
     UserColumns, UserStore, UserWrite,
 };
+use domain::accounts::fidelity::list_scope;
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, ConfigurationId, UserId};
 use domain::licensing::SeatRequest;
 use domain::licensing::rules::SeatPlan;
-use domain::licensing::{License, LicenseState};
+use domain::licensing::status::{self, ProductStatuses};
+use domain::licensing::{License, LicenseState, Product};
 use domain::licensing::{NoChange, SeatChange};
 
 /// A user row with its groups and licenses as JSON arrays (see [`user_columns`]).
@@ -34,6 +36,7 @@ struct UserRow {
     version: i64,
     created_at: Micros,
     updated_at: Micros,
+    products: Json<ProductStatuses>,
     related: Json<Vec<GroupJson>>,
     licenses: Json<Vec<LicenseJson>>,
 }
@@ -84,7 +87,11 @@ impl From<UserRow> for ResourceRecord {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            attached: Some(Attached { related, licenses }),
+            attached: Some(Attached {
+                related,
+                licenses,
+                statuses: row.products.0,
+            }),
         }
     }
 }
@@ -124,10 +131,13 @@ fn user_columns() -> String {
         ],
     );
     format!(
-        "{}, {groups} as related, {licenses} as licenses",
+        "{}, r.products, {groups} as related, {licenses} as licenses",
         prefixed(RECORD_COLUMNS)
     )
 }
+
+/// One user by id, with [`USER_COLUMNS`], its row locked until the transaction ends.
+static READ_USER_LOCKED: LazyLock<String> = LazyLock::new(|| format!("{}{}", *READ_USER, Db::LOCK_ROW));
 
 /// Optimistic read-modify-write attempts of `modify_user` (the last one locks the row).
 const OPTIMISTIC_ATTEMPTS: u32 = 8;
@@ -193,16 +203,18 @@ impl SqlStore<Db> {
 
     /// `insert into users … values (…), (…)` for rows of (id, columns, document):
     /// one text for `create_user` and `import_users`.
-    /// `writer` is recorded as the setter of each row's externalId, if it has one.
+    /// `writer` is recorded as the setter of each row's externalId, if it has one;
+    /// `statuses` are every row's per-product statuses.
     fn insert_users(
         account_id: &AccountId,
         rows: &[(UserId, UserColumns, &Value)],
         writer: Option<&ConfigurationId>,
+        statuses: &ProductStatuses,
         now: Micros,
     ) -> QueryBuilder<Db> {
         let mut qb = QueryBuilder::<Db>::new(
             "insert into users (id, account_id, user_name, user_name_key, external_id, external_id_set_by,
-                                display_name_key, active, doc, version, created_at, updated_at) ",
+                                display_name_key, active, doc, products, version, created_at, updated_at) ",
         );
         qb.push_values(rows, |mut row, (id, columns, doc)| {
             row.push_bind(id.clone())
@@ -214,6 +226,7 @@ impl SqlStore<Db> {
                 .push_bind(columns.display_name_key.clone())
                 .push_bind(columns.active)
                 .push_bind(Json(*doc))
+                .push_bind(Json(statuses))
                 .push_bind(1_i64)
                 .push_bind(now)
                 .push_bind(now);
@@ -275,6 +288,20 @@ impl SqlStore<Db> {
         Ok(row.map(ResourceRecord::from))
     }
 
+    /// [`Self::read_user`], the row locked until the transaction ends.
+    async fn read_user_locked(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        id: &UserId,
+    ) -> StoreResult<Option<ResourceRecord>> {
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(READ_USER_LOCKED.as_str()))
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        Ok(row.map(ResourceRecord::from))
+    }
+
     /// Lock the user's row if it is still at `version` (an unchanged write that claims a
     /// seat decides on that version's `active`).
     async fn still_at(
@@ -315,8 +342,17 @@ impl UserStore for SqlStore<Db> {
     ) -> StoreResult<UserWrite> {
         let columns = UserColumns::from_doc(doc)?;
         let id = UserId::generate();
+        // A new person: the writing product's status is the person's.
+        let mut statuses = ProductStatuses::new();
+        status::record(&mut statuses, seat.product.as_ref(), columns.active);
         let mut tx = self.begin_write().await?;
-        let mut insert = Self::insert_users(account_id, &[(id.clone(), columns.clone(), doc)], writer, now);
+        let mut insert = Self::insert_users(
+            account_id,
+            &[(id.clone(), columns.clone(), doc)],
+            writer,
+            &statuses,
+            now,
+        );
         insert.push(format!(" returning {RECORD_COLUMNS}"));
         let row: RecordRow = insert
             .build_query_as()
@@ -327,15 +363,11 @@ impl UserStore for SqlStore<Db> {
         let (seats, edit) = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
         Self::add_to_user_count(&mut tx, account_id, Self::count_shard(&id), 1).await?;
         // A new user is in no group and holds no license but the one just recorded.
-        let record = Self::written(
-            &mut tx,
-            account_id,
-            &id,
-            row.into(),
-            Some(Attached::default()),
-            edit,
-        )
-        .await?;
+        let attached = Attached {
+            statuses,
+            ..Attached::default()
+        };
+        let record = Self::written(&mut tx, account_id, &id, row.into(), Some(attached), edit).await?;
         tx.commit().await?;
         Ok(UserWrite { record, seats })
     }
@@ -384,6 +416,7 @@ impl UserStore for SqlStore<Db> {
         // Optimistic: read without a lock, apply, write only if the version is still the
         // one read (the update takes the row lock just for its transaction); a lost race
         // reads again. The last attempt locks the row first, so a writer always finishes.
+        let product = seat.product.as_ref();
         for attempt in 1..=OPTIMISTIC_ATTEMPTS {
             let (mut tx, mut current) = if attempt < OPTIMISTIC_ATTEMPTS {
                 let current = Self::read_user(&self.pool, account_id, id)
@@ -392,11 +425,20 @@ impl UserStore for SqlStore<Db> {
                 (None, current)
             } else {
                 let mut tx = self.begin_write().await?;
-                let current = Self::lock_record(&mut tx, USERS, account_id, id).await?;
+                let current = Self::read_user_locked(&mut tx, account_id, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
                 (Some(tx), current)
             };
+            // `change` sees, and the seat rules decide on, the writing product's status.
+            let mut statuses = current
+                .attached
+                .as_ref()
+                .map(|a| a.statuses.clone())
+                .unwrap_or_default();
+            status::view(&mut current.doc, &statuses, product);
             let before = UserColumns::from_doc(&current.doc)?;
-            let Some(doc) = change(&current)? else {
+            let Some(mut doc) = change(&current)? else {
                 // Unchanged: an IdP "touching" a user it matched still claims its seat,
                 // as of the version read.
                 if matches!(seat.plan(before.active), SeatPlan::Nothing) {
@@ -417,11 +459,34 @@ impl UserStore for SqlStore<Db> {
                 };
                 let (seats, edit) =
                     Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
-                let known = current.attached.take();
+                // A product touching the person for the first time makes them its user
+                // (lists through it show them), with the status it saw: the document
+                // reads the same, so its version stays.
+                if let Some(p) = product
+                    && !statuses.contains_key(p.as_str())
+                {
+                    status::record(&mut statuses, Some(p), before.active);
+                    sqlx::query("update users set products = $3 where account_id = $1 and id = $2")
+                        .bind(account_id)
+                        .bind(id)
+                        .bind(Json(&statuses))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let known = current
+                    .attached
+                    .take()
+                    .map(|known| Attached { statuses, ..known });
                 let record = Self::written(&mut tx, account_id, id, current, known, edit).await?;
                 tx.commit().await?;
                 return Ok(UserWrite { record, seats });
             };
+            // The product's status as written; the document keeps the person's.
+            let product_active = status::doc_active(&doc);
+            let person_active = status::record(&mut statuses, product, product_active);
+            if let (Some(_), Some(map)) = (product, doc.as_object_mut()) {
+                map.insert("active".to_owned(), Value::Bool(person_active));
+            }
             let columns = UserColumns::from_doc(&doc)?;
             let mut tx = match tx.take() {
                 Some(tx) => tx,
@@ -429,7 +494,7 @@ impl UserStore for SqlStore<Db> {
             };
             let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
-                                  active = $7, doc = $8, version = version + 1, updated_at = $9
+                                  active = $7, doc = $8, products = $11, version = version + 1, updated_at = $9
                  where account_id = $1 and id = $2 and version = $10
                  returning {RECORD_COLUMNS}"
             )))
@@ -443,6 +508,7 @@ impl UserStore for SqlStore<Db> {
             .bind(Json(&doc))
             .bind(now)
             .bind(current.version)
+            .bind(Json(&statuses))
             .fetch_optional(&mut *tx)
             .await
             .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
@@ -451,8 +517,11 @@ impl UserStore for SqlStore<Db> {
                 continue;
             };
             Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
-            let (seats, edit) = Self::sync_seats(&mut tx, account_id, id, columns.active, seat, now).await?;
-            let known = current.attached.take();
+            let (seats, edit) = Self::sync_seats(&mut tx, account_id, id, product_active, seat, now).await?;
+            let known = current
+                .attached
+                .take()
+                .map(|known| Attached { statuses, ..known });
             let record = Self::written(&mut tx, account_id, id, row.into(), known, edit).await?;
             tx.commit().await?;
             return Ok(UserWrite { record, seats });
@@ -503,19 +572,30 @@ impl UserStore for SqlStore<Db> {
         &self,
         account_id: &AccountId,
         query: &ListRequest,
+        product: Option<&Product>,
     ) -> StoreResult<Page<ResourceRecord>> {
-        self.list_records::<UserRow>(USERS, &USER_COLUMNS, &users_target(), account_id, query)
+        let view = ListView {
+            product,
+            scope: list_scope(product, query.filter.as_ref()),
+        };
+        self.list_records::<UserRow>(USERS, &USER_COLUMNS, &users_target(), account_id, query, view)
             .await
     }
 
-    async fn import_users(&self, account_id: &AccountId, docs: &[Value], now: Micros) -> StoreResult<u64> {
+    async fn import_users(
+        &self,
+        account_id: &AccountId,
+        docs: &[Value],
+        statuses: &ProductStatuses,
+        now: Micros,
+    ) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         for chunk in docs.chunks(IMPORT_ROWS) {
             let rows = chunk
                 .iter()
                 .map(|doc| Ok((UserId::generate(), UserColumns::from_doc(doc)?, doc)))
                 .collect::<StoreResult<Vec<_>>>()?;
-            let mut qb = Self::insert_users(account_id, &rows, None, now);
+            let mut qb = Self::insert_users(account_id, &rows, None, statuses, now);
             qb.build().execute(&mut *tx).await.map_err(|e| {
                 if unique_violation(&e) {
                     StoreError::Conflict("a userName in the batch is already taken in this account".into())
@@ -558,6 +638,7 @@ impl UserStore for SqlStore<Db> {
             &users_target(),
             account_id,
             query,
+            ListView::default(),
             Db::EXPLAIN,
         )?;
         let mut plan = Vec::new();

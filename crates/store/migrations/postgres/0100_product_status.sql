@@ -1,0 +1,12 @@
+-- Per-product status (docs/licensing.md, "Per-product status"): what each product's IdP
+-- last wrote to `active`, as a JSON object (product -> boolean) in the user row, so a
+-- read stays one row. `active` (and the document's) is the person's: true while any
+-- product holds them active.
+alter table users add column products jsonb not null default '{}';
+
+-- Users licensed before: each product they hold a license of starts from their status.
+update users u set products = (
+    select jsonb_object_agg(a.product, u.active)
+    from license_assignments a where a.user_id = u.id
+)
+where exists (select 1 from license_assignments a where a.user_id = u.id);
