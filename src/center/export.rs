@@ -64,7 +64,9 @@ mod tests {
                 external_id: Some("42".into()),
                 display_name: None,
                 active: true,
+                products: Default::default(),
                 licenses: vec![license],
+                queue_positions: Default::default(),
             },
             UserView {
                 id: "u2".into(),
@@ -72,7 +74,9 @@ mod tests {
                 external_id: None,
                 display_name: None,
                 active: false,
+                products: Default::default(),
                 licenses: Vec::new(),
+                queue_positions: Default::default(),
             },
         ];
         let csv = users_csv(&users).expect("csv");

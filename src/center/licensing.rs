@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::{Center, CenterError, CenterResult, invalid, name};
 use crate::accounts::Account;
 use crate::accounts::fidelity::AdminLicenseEdit;
+use crate::clock::rfc3339;
 use crate::ids::{PoolId, UserId};
 use crate::licensing::Product;
-use crate::store::{Instance, PoolUsage, StoreError};
+use crate::store::{Instance, PoolUsage, QueuePlace, StoreError};
 
 /// A new license pool in an instance.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -41,11 +42,34 @@ pub struct PoolView {
     /// queue: never beside a free seat.
     pub waiting: i64,
     pub free: i64,
+    /// The head of the queue: who gets the next freed seat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_in_line: Option<NextInLine>,
+}
+
+/// The longest-waiting user of a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextInLine {
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub user_name: String,
+    /// RFC 3339: when the user joined the queue.
+    pub waiting_since: String,
 }
 
 impl PoolView {
-    fn new(usage: PoolUsage, assigned: i64, activated: i64) -> PoolView {
+    fn new(usage: PoolUsage, assigned: i64, activated: i64, queue: &[QueuePlace]) -> PoolView {
+        let next_in_line = queue
+            .iter()
+            .find(|place| place.pool_id == usage.id && place.position == 1)
+            .map(|head| NextInLine {
+                user_id: head.user_id.clone(),
+                user_name: head.user_name.clone(),
+                waiting_since: rfc3339(head.requested_at),
+            });
         PoolView {
+            next_in_line,
             free: (usage.seats - usage.used).max(0),
             id: usage.id,
             instance_id: usage.instance_id,
@@ -102,6 +126,7 @@ impl Center {
     pub async fn pools(&self, account: &Account) -> CenterResult<Vec<PoolView>> {
         let usage = self.store.pools(&account.id).await?;
         let states = self.store.pool_states(&account.id).await?;
+        let queue = self.store.queue(&account.id).await?;
         Ok(usage
             .into_iter()
             .map(|usage| {
@@ -109,7 +134,22 @@ impl Center {
                     .iter()
                     .find(|s| s.pool_id == usage.id)
                     .map_or((0, 0), |s| (s.assigned, s.activated));
-                PoolView::new(usage, assigned, activated)
+                PoolView::new(usage, assigned, activated, &queue)
+            })
+            .collect())
+    }
+
+    /// Every waiting license with its pool, each pool's in queue order.
+    pub async fn queue(&self, account: &Account) -> CenterResult<Vec<(PoolUsage, QueuePlace)>> {
+        let pools = self.store.pools(&account.id).await?;
+        let queue = self.store.queue(&account.id).await?;
+        Ok(pools
+            .iter()
+            .flat_map(|pool| {
+                queue
+                    .iter()
+                    .filter(|place| place.pool_id == pool.id)
+                    .map(|place| (pool.clone(), place.clone()))
             })
             .collect())
     }

@@ -19,7 +19,7 @@ pub use accounts::{AccountChange, NewAccount};
 pub use activity::ActivityFilter;
 pub use configurations::{IssuedToken, NewScimConfiguration};
 pub use groups::{GroupView, MemberView};
-pub use licensing::{NewPool, PoolView};
+pub use licensing::{NewPool, NextInLine, PoolView};
 pub use users::{MAX_USERS_PAGE, UserSearch, UserView};
 
 use crate::clock::Clock;

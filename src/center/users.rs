@@ -1,16 +1,19 @@
 //! Users: the Account Center's user list (search or SCIM filter), one user, the CSV
 //! export and LinkedIn's CSV deletion tool.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Center, CenterError, CenterResult, export, invalid};
 use crate::accounts::Account;
 use crate::ids::UserId;
 use crate::licensing::License;
+use crate::licensing::status::ProductStatuses;
 use crate::scim::catalog::user_schema;
 use crate::scim::list::{ListRequest, RawListParams};
 use crate::scim::tolerance::{ClientProfile, Leniency};
-use crate::store::{Page, ResourceRecord, StoreError};
+use crate::store::{Page, QueuePlace, ResourceRecord, StoreError};
 
 /// A user as the Account Center lists it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -22,10 +25,19 @@ pub struct UserView {
     pub external_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// The person's status: active while any product holds them active.
     pub active: bool,
+    /// Each product's own status, as its IdP reads `active` (docs/licensing.md,
+    /// "Per-product status").
+    #[schema(value_type = Object)]
+    pub products: ProductStatuses,
     /// One per product: product, instance, licenseType, state (assigned / activated / waiting).
     #[schema(value_type = Vec<Object>)]
     pub licenses: Vec<License>,
+    /// Product → place in its pool's queue (1: next in line), for each waiting license.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub queue_positions: BTreeMap<String, u64>,
 }
 
 /// Which users to list: a search over userName and externalId, or a SCIM filter.
@@ -43,7 +55,13 @@ pub struct UserSearch {
 /// The largest page of users the Account Center lists.
 pub const MAX_USERS_PAGE: u32 = 500;
 
-fn user_view(record: ResourceRecord, licenses: Vec<License>) -> UserView {
+/// `record` with its `licenses` and the account's `queue`.
+fn user_view(record: ResourceRecord, licenses: Vec<License>, queue: &[QueuePlace]) -> UserView {
+    let queue_positions = queue
+        .iter()
+        .filter(|place| place.user_id.as_str() == record.id)
+        .map(|place| (place.product.clone(), place.position))
+        .collect();
     let text = |key: &str| {
         record
             .doc
@@ -60,8 +78,10 @@ fn user_view(record: ResourceRecord, licenses: Vec<License>) -> UserView {
             .get("active")
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(true),
+        products: record.attached.map(|a| a.statuses).unwrap_or_default(),
         id: record.id,
         licenses,
+        queue_positions,
     }
 }
 
@@ -91,6 +111,7 @@ impl Center {
         let page = self.store.list_users(&account.id, &request, None).await?;
         let ids: Vec<UserId> = page.items.iter().map(|r| UserId::from(r.id.as_str())).collect();
         let licenses = self.store.licenses(&account.id, &ids).await?;
+        let queue = self.store.queue(&account.id).await?;
         let items = page
             .items
             .into_iter()
@@ -100,7 +121,7 @@ impl Center {
                     .filter(|(user, _)| user.as_str() == record.id)
                     .map(|(_, l)| l.clone())
                     .collect();
-                user_view(record, mine)
+                user_view(record, mine, &queue)
             })
             .collect();
         Ok(Page {
@@ -142,7 +163,8 @@ impl Center {
             .into_iter()
             .map(|(_, l)| l)
             .collect();
-        Ok(user_view(record, licenses))
+        let queue = self.store.queue(&account.id).await?;
+        Ok(user_view(record, licenses, &queue))
     }
 
     /// LinkedIn's CSV deletion tool: remove these users for good (SCIM DELETE only

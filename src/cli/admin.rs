@@ -97,8 +97,13 @@ pub enum PoolCommand {
         #[arg(long)]
         seats: i64,
     },
-    /// List the pools with their seats.
+    /// List the pools with their seats and who is next in line.
     List {
+        #[command(flatten)]
+        account: AccountArg,
+    },
+    /// The waiting users of every pool, in queue order (first: the next freed seat's).
+    Queue {
         #[command(flatten)]
         account: AccountArg,
     },
@@ -286,17 +291,33 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
         }
         AdminCommand::Pool(PoolCommand::List { account }) => {
             let account = center.account(&account.account).await?;
-            out!("instance\tlicense type\tseats\tassigned\tactivated\twaiting\tfree");
+            out!("instance\tlicense type\tseats\tassigned\tactivated\twaiting\tfree\tnext in line");
             for p in center.pools(&account).await? {
                 out!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     p.instance,
                     p.license_type,
                     p.seats,
                     p.assigned,
                     p.activated,
                     p.waiting,
-                    p.free
+                    p.free,
+                    p.next_in_line
+                        .map_or_else(|| "-".to_owned(), |next| next.user_name)
+                );
+            }
+        }
+        AdminCommand::Pool(PoolCommand::Queue { account }) => {
+            let account = center.account(&account.account).await?;
+            out!("instance\tlicense type\tposition\tuserName\twaiting since");
+            for (pool, place) in center.queue(&account).await? {
+                out!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    pool.instance,
+                    pool.license_type,
+                    place.position,
+                    place.user_name,
+                    crate::clock::rfc3339(place.requested_at)
                 );
             }
         }

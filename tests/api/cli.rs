@@ -349,7 +349,37 @@ async fn snapshots_export_restore_and_seed_an_account(backend: Backend) {
     assert_eq!(ok(&seeded, &again).await, snapshot);
 }
 
+/// `pool list` names who is next in line, `pool queue` every waiting user's place.
+async fn the_cli_shows_the_queue(backend: Backend) {
+    use crate::helpers::acme::{SALESNAV, acme};
+    let app = acme(backend, "rfc").await;
+    for name in ["a", "b", "c", "d"] {
+        app.create_user_as(SALESNAV, &user_body(&format!("{name}@acme.com")))
+            .await;
+    }
+    let pools = ok(&app, &["pool", "list", "-a", "acme"]).await;
+    assert!(
+        pools.contains("Acme Sales Navigator\tAdvanced Plus\t2\t2\t0\t2\t0\tc@acme.com"),
+        "{pools}"
+    );
+    let queue = ok(&app, &["pool", "queue", "-a", "acme"]).await;
+    let rows: Vec<Vec<&str>> = queue
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').take(4).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ["Acme Sales Navigator", "Advanced Plus", "1", "c@acme.com"],
+            ["Acme Sales Navigator", "Advanced Plus", "2", "d@acme.com"],
+        ],
+        "{queue}"
+    );
+}
+
 backend_tests!(
+    the_cli_shows_the_queue,
     snapshots_export_restore_and_seed_an_account,
     the_cli_sets_and_clears_faults,
     the_cli_exports_the_journal_and_asserts_on_it,

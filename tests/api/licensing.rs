@@ -159,6 +159,18 @@ async fn the_longest_waiting_get_freed_seats_and_latecomers_queue_at_the_back(ba
     let newcomer = app.create_user_as(SALESNAV, &user_body("new@acme.com")).await;
     assert_eq!(states(&newcomer), vec![pair("sales_navigator", "waiting")]);
     assert_eq!(queue(&app).await, (2, 3, 0));
+    // Who is next, and each waiting user's place, as the admin API shows them.
+    let usage = pool(&app, "Advanced Plus").await;
+    assert_eq!(usage["nextInLine"]["userName"], "d@acme.com", "{usage}");
+    assert_eq!(usage["nextInLine"]["waitingSince"], "2026-03-02T09:04:00.000000Z");
+    for (id, position) in [(&ids[3], 1), (&id_of(&off), 2), (&id_of(&newcomer), 3)] {
+        let user = app.admin_get_ok(&format!("/accounts/acme/users/{id}")).await;
+        assert_eq!(user["queuePositions"]["sales_navigator"], position, "{user}");
+    }
+    let holder = app
+        .admin_get_ok(&format!("/accounts/acme/users/{}", ids[1]))
+        .await;
+    assert!(holder.get("queuePositions").is_none(), "{holder}");
     for (name, expected) in [("b", "assigned"), ("c", "assigned"), ("d", "waiting")] {
         assert_eq!(
             sales_navigator_state(&app, &format!("{name}@acme.com")).await,
@@ -184,6 +196,8 @@ async fn the_longest_waiting_get_freed_seats_and_latecomers_queue_at_the_back(ba
         vec![pair("sales_navigator", "waiting")]
     );
     assert_eq!(queue(&app).await, (2, 1, 0));
+    let usage = pool(&app, "Advanced Plus").await;
+    assert_eq!(usage["nextInLine"]["userName"], "new@acme.com", "{usage}");
     assert_eq!(
         promotions(&app, 3).await,
         [

@@ -486,7 +486,38 @@ async fn a_form_from_another_origin_is_refused(backend: Backend) {
     assert_eq!(created.status(), StatusCode::OK);
 }
 
+/// The dashboard names who is next in line for each pool, the users page each waiting
+/// user's place.
+async fn the_pages_show_the_queue(backend: Backend) {
+    use crate::helpers::acme::{SALESNAV, acme};
+    let app = acme(backend, "rfc").await;
+    for name in ["a", "b", "c", "d"] {
+        app.create_user_as(SALESNAV, &user_body(&format!("{name}@acme.com")))
+            .await;
+    }
+    let visitor = Visitor::sign_in(&app).await;
+    let dashboard = visitor
+        .get("/admin/accounts/acme")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        dashboard.contains("Next in line: <strong>c@acme.com</strong>"),
+        "{dashboard}"
+    );
+    let users = visitor
+        .get("/admin/accounts/acme/users")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(users.contains("waiting · #1 in line"), "{users}");
+    assert!(users.contains("waiting · #2 in line"), "{users}");
+}
+
 backend_tests!(
+    the_pages_show_the_queue,
     forms_need_the_session_and_its_csrf_token,
     the_forms_reach_the_account_center,
     a_cookie_replayed_after_sign_out_is_refused,

@@ -27,7 +27,7 @@ use sqlx::{QueryBuilder, Transaction};
 use super::Db;
 use crate::dialect::Dialect;
 use crate::sql::{SqlStore, seats_in_use};
-use crate::{Instance, LicenseStore, Micros, PoolUsage, StoreError, StoreResult};
+use crate::{Instance, LicenseStore, Micros, PoolUsage, QueuePlace, StoreError, StoreResult};
 use domain::activity::ActivityRecord;
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, InstanceId, PoolId, UserId};
@@ -453,6 +453,34 @@ impl LicenseStore for SqlStore<Db> {
         .bind(account_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn queue(&self, account_id: &AccountId) -> StoreResult<Vec<QueuePlace>> {
+        let rows: Vec<(PoolId, UserId, String, String, Micros)> = sqlx::query_as(
+            "select a.pool_id, a.user_id, u.user_name, a.product, a.requested_at
+             from license_assignments a join users u on u.id = a.user_id
+             where a.account_id = $1 and a.state = 'waiting'
+             order by a.pool_id, a.requested_at, a.requested_seq",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut places: Vec<QueuePlace> = Vec::with_capacity(rows.len());
+        for (pool_id, user_id, user_name, product, requested_at) in rows {
+            let position = match places.last() {
+                Some(last) if last.pool_id == pool_id => last.position + 1,
+                _ => 1,
+            };
+            places.push(QueuePlace {
+                pool_id,
+                user_id,
+                user_name,
+                product,
+                requested_at,
+                position,
+            });
+        }
+        Ok(places)
     }
 
     async fn set_pool(

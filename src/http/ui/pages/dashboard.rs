@@ -27,6 +27,11 @@ fn seat_bar(pool: &PoolView) -> Markup {
             li { span.dot.waiting {} "Waiting " strong { (pool.waiting) } }
             li { span.dot.free {} "Free " strong { (pool.free) } " of " (pool.seats) }
         }
+        @if let Some(next) = &pool.next_in_line {
+            p.queue.muted {
+                "Next in line: " strong { (next.user_name) } " (waiting since " (next.waiting_since) "); freed seats go to the longest waiting first."
+            }
+        }
     }
 }
 

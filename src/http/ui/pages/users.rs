@@ -91,7 +91,10 @@ pub(in crate::http::ui) async fn users(
                                     @for l in &user.licenses {
                                         div.license {
                                             span { (product_label(&l.product)) " · " (l.license_type) }
-                                            span class=(format!("badge state-{}", l.state.as_str())) { (l.state.as_str()) }
+                                            span class=(format!("badge state-{}", l.state.as_str())) {
+                                                (l.state.as_str())
+                                                @if let Some(position) = user.queue_positions.get(&l.product) { " · #" (position) " in line" }
+                                            }
                                             @if l.state == LicenseState::Assigned {
                                                 form.inline method="post" action=(format!("{base}/users/{}/licenses/{}/activate", path_segment(&user.id), path_segment(&l.product))) {
                                                     (csrf_field(&session)) button type="submit" { "Activate" }
