@@ -10,6 +10,7 @@ mod configurations;
 pub mod export;
 mod groups;
 mod licensing;
+mod rules;
 pub mod seed;
 mod users;
 
@@ -20,6 +21,7 @@ pub use activity::ActivityFilter;
 pub use configurations::{IssuedToken, NewScimConfiguration};
 pub use groups::{GroupView, MemberView};
 pub use licensing::{NewPool, NextInLine, PoolView};
+pub use rules::LicenseRuleView;
 pub use users::{MAX_USERS_PAGE, UserSearch, UserView};
 
 use crate::clock::Clock;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::accounts::{
     BearerToken, Fidelity, FidelityOverrides, FidelityPreset, PatchResponse, token_expiry,
 };
+use crate::center::LicenseRuleView;
 use crate::ids::PoolId;
 use crate::licensing::Product;
 use crate::scim::tolerance::ClientProfile;
@@ -80,6 +81,18 @@ pub struct SeedPool {
 #[serde(deny_unknown_fields)]
 pub struct SeedAutoAssign {
     pub instance: String,
+    pub license_type: String,
+    /// License assignment rules, in order (docs/licensing.md, "License rules"):
+    /// `rules = [{ filter = "…", license_type = "…" }]`.
+    #[serde(default)]
+    pub rules: Vec<SeedRule>,
+}
+
+/// One license assignment rule: users matching `filter` get `license_type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRule {
+    pub filter: String,
     pub license_type: String,
 }
 
@@ -207,6 +220,21 @@ pub async fn apply_seed(store: &dyn Store, seed: &Seed, now: Micros) -> Result<(
                     now,
                 )
                 .await?;
+            if let Some(auto) = &config.auto_assign {
+                let views: Vec<LicenseRuleView> = auto
+                    .rules
+                    .iter()
+                    .map(|r| LicenseRuleView {
+                        filter: r.filter.clone(),
+                        license_type: r.license_type.clone(),
+                    })
+                    .collect();
+                let rules = super::rules::resolve(&views, |license_type| {
+                    pools.get(&(auto.instance.as_str(), license_type)).cloned()
+                })
+                .map_err(|e| SeedError::Invalid(format!("configuration {:?}: {e}", config.name)))?;
+                store.set_license_rules(&stored.id, &config.name, &rules).await?;
+            }
         }
     }
     Ok(())
@@ -258,6 +286,7 @@ fn demo_seed(profile: FidelityPreset, client_profile: ClientProfile, token: &Bea
                 auto_assign: Some(SeedAutoAssign {
                     instance: sales_navigator.to_owned(),
                     license_type: "Advanced Plus".to_owned(),
+                    rules: Vec::new(),
                 }),
                 patch_response: Default::default(),
             }],

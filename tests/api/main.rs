@@ -37,6 +37,7 @@ mod profiles;
 mod replicas;
 mod root;
 mod routes;
+mod rules;
 mod store;
 mod throttle;
 mod tls;

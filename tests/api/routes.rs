@@ -70,6 +70,7 @@ fn paths() -> Vec<String> {
         "/configurations/Demo",
         "/configurations/Demo/token",
         "/configurations/Demo/rate-limit",
+        "/configurations/Demo/license-rules",
         "/users",
         "/users/deletion",
         &format!("/users/{UNKNOWN}"),

@@ -54,6 +54,14 @@ pub enum MemberOp {
 }
 
 impl MemberOp {
+    /// The users the operation names (none for a filtered removal).
+    pub fn named(&self) -> &[UserId] {
+        match self {
+            MemberOp::Add(ids) | MemberOp::Remove(ids) | MemberOp::ReplaceScim(ids) => ids,
+            MemberOp::RemoveWhere(_) => &[],
+        }
+    }
+
     /// The store's form of a PATCH operation on `members` (see `scim::patch`).
     /// `remove` of every member is a replace with none: like any SCIM replace it keeps the
     /// `admin` members. `members[value eq "u"]` becomes a removal by id (a primary-key

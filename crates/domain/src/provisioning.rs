@@ -56,6 +56,7 @@ pub fn seat_request(principal: &Principal) -> SeatRequest {
     SeatRequest {
         product: auto_assign.map(|a| a.product.clone()),
         pool_id: auto_assign.map(|a| a.pool_id.clone()),
+        rules: auto_assign.map_or_else(|| std::sync::Arc::from([]), |a| a.rules.clone()),
         when_full: principal.account.fidelity.when_pool_full,
     }
 }

@@ -76,6 +76,7 @@ pub const TABLES: &[Table] = &[
             ("client_profile", Text),
             ("patch_response", Text),
             ("auto_assign_pool_id", Text),
+            ("license_rules", Json),
             (TOKEN_HASH, Text),
             ("token_expires_at", Int),
             ("token_created_at", Int),
@@ -187,9 +188,15 @@ impl Snapshot {
     /// The document checked for a restore (the error says what is wrong), its rows
     /// brought up to date: a snapshot exported before per-product status (migration
     /// 0100) has users without `products`; each licensed product then starts from the
-    /// user's status, as the migration did.
+    /// user's status, as the migration did. One from before license rules (0110) has
+    /// configurations without `license_rules`: none.
     pub fn validated(mut self) -> Result<Snapshot, String> {
         self.validate()?;
+        for configuration in self.tables.get_mut("scim_configurations").into_iter().flatten() {
+            configuration
+                .entry("license_rules".to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
         let licensed: Vec<(String, String)> = self
             .tables
             .get("license_assignments")

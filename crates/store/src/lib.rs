@@ -22,6 +22,7 @@ use domain::accounts::{
 };
 use domain::activity::ActivityRecord;
 use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
+use domain::licensing::assignment::StoredRule;
 use domain::licensing::status::ProductStatuses;
 use domain::licensing::{License, Product, Refusal, SeatChange, SeatRequest};
 use domain::membership::MemberOrigin;
@@ -457,6 +458,8 @@ pub struct ConfigurationState {
     pub patch_response: PatchResponse,
     /// Auto-assign on: the pool, its instance, product and license type.
     pub auto_assign_pool_id: Option<PoolId>,
+    /// License assignment rules, in order (the auto-assign pool is their fallback).
+    pub license_rules: Vec<StoredRule>,
     pub instance: Option<String>,
     pub product: Option<Product>,
     pub license_type: Option<String>,
@@ -540,6 +543,14 @@ pub trait CenterStore: Send + Sync {
     async fn delete_configuration(&self, account_id: &AccountId, configuration: &str) -> StoreResult<bool>;
     /// Set or clear (None) a configuration's rate limit; false when there is no such
     /// configuration.
+    /// Replace a configuration's license assignment rules; false when there is no such
+    /// configuration.
+    async fn set_license_rules(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        rules: &[StoredRule],
+    ) -> StoreResult<bool>;
     async fn set_rate_limit(
         &self,
         account_id: &AccountId,

@@ -10,6 +10,7 @@ mod controls;
 mod faults;
 mod journal;
 mod resources;
+mod rules;
 mod snapshot;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(journal::router())
         .merge(faults::router())
         .merge(snapshot::router())
+        .merge(rules::router())
 }
 
 #[derive(OpenApi)]
@@ -44,6 +46,7 @@ pub(crate) fn router() -> Router<AppState> {
         resources::configurations, resources::configuration, resources::create_configuration,
         resources::delete_configuration,
         resources::rate_limit, resources::set_rate_limit, resources::remove_rate_limit,
+        rules::rules, rules::set_rules,
         resources::users, resources::user, resources::move_license, resources::delete_users,
         resources::groups, resources::group, resources::remove_member,
         controls::accounts, controls::pools, controls::update_pool, controls::reset,

@@ -16,10 +16,12 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::endpoints::{self, ResourceKind, Written};
+use super::users::{reassign_members, rules_follow_groups};
 use crate::http::AppState;
 use crate::http::extract::Scim;
-use crate::ids::{AccountId, GroupId};
+use crate::ids::{AccountId, GroupId, UserId};
 use crate::licensing::SeatChange;
+use crate::membership::MemberOp;
 use crate::provisioning::{self, GroupUpdate, MEMBERS, split_members};
 use crate::scim::catalog::ResourceType;
 use crate::scim::error::ProtocolError;
@@ -59,6 +61,7 @@ impl ResourceKind for Groups {
             .store
             .create_group(scim.account_id(), &doc, &members, now)
             .await?;
+        reassign_members(scim, &members).await?;
         Ok((record, SeatChange::Unchanged))
     }
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>> {
@@ -69,11 +72,55 @@ impl ResourceKind for Groups {
     }
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, GroupUpdate>) -> StoreResult<Written> {
         let now = scim.state.clock.now_micros();
+        let group = GroupId::from(id);
+        // The members before, when license rules may follow them (a replace or a
+        // filtered removal names no ids).
+        let before = if rules_follow_groups(&scim.principal) {
+            let members = scim
+                .state
+                .store
+                .group_members(scim.account_id(), &[id.to_owned()])
+                .await?;
+            members
+                .into_values()
+                .flatten()
+                .map(|r| UserId::from(r.id.as_str()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut named: Vec<UserId> = Vec::new();
+        let mut watched = |current: &ResourceRecord| {
+            let update = change(current)?;
+            named = update
+                .iter()
+                .flat_map(|u| u.members.iter())
+                .flat_map(MemberOp::named)
+                .cloned()
+                .collect();
+            Ok(update)
+        };
         let record = scim
             .state
             .store
-            .modify_group(scim.account_id(), &GroupId::from(id), now, change)
+            .modify_group(scim.account_id(), &group, now, &mut watched)
             .await?;
+        if rules_follow_groups(&scim.principal) {
+            let mut affected = before;
+            affected.extend(named);
+            affected.extend(
+                scim.state
+                    .store
+                    .group_members(scim.account_id(), &[id.to_owned()])
+                    .await?
+                    .into_values()
+                    .flatten()
+                    .map(|r| UserId::from(r.id.as_str())),
+            );
+            affected.sort();
+            affected.dedup();
+            reassign_members(scim, &affected).await?;
+        }
         Ok((record, SeatChange::Unchanged))
     }
     async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, _now: Micros) -> StoreResult<bool> {

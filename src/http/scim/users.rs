@@ -18,14 +18,16 @@ use crate::http::error::ApiResult;
 use crate::http::extract::Scim;
 use crate::ids::{AccountId, UserId};
 use crate::licensing::status;
-use crate::licensing::{License, Product};
+use crate::licensing::{License, Product, SeatChange};
 use crate::provisioning::{self, external_id, seat_request};
 use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
 use crate::scim::list::ListRequest;
 use crate::scim::patch::{DeferredOp, names_extension};
 use crate::scim::projection::needs_attribute;
-use crate::store::{Change, Micros, Page, References, ResourceRecord, Store, StoreResult, UserWrite};
+use crate::store::{
+    Change, Micros, Page, References, ResourceRecord, Store, StoreError, StoreResult, UserWrite,
+};
 
 pub(super) struct Users;
 
@@ -185,6 +187,44 @@ impl ResourceKind for Users {
         }
         Ok(())
     }
+}
+
+/// After a group write through this configuration, apply its license rules to the
+/// members it added or removed, when a rule names groups: a team move by group moves
+/// the license (one transaction per user, each move in the activity log).
+pub(super) async fn reassign_members(scim: &Scim, members: &[UserId]) -> StoreResult<()> {
+    if !rules_follow_groups(&scim.principal) {
+        return Ok(());
+    }
+    let seat = seat_request(&scim.principal);
+    let now = scim.state.clock.now_micros();
+    for member in members {
+        let written = scim
+            .state
+            .store
+            .modify_user(scim.account_id(), member, &seat, now, &mut |_| Ok(None))
+            .await;
+        match written {
+            Ok(UserWrite { seats, .. }) => {
+                if let (Some(outcome), false) = (seats.describe(), matches!(seats, SeatChange::Kept(_))) {
+                    scim.note.outcome(format!("user {member}: {outcome}"));
+                }
+            }
+            // A member deleted meanwhile has no license to move.
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Does a license rule of this configuration look at the user's groups?
+pub(super) fn rules_follow_groups(principal: &Principal) -> bool {
+    principal
+        .configuration
+        .auto_assign
+        .as_ref()
+        .is_some_and(|a| a.rules.iter().any(|rule| rule.names_groups()))
 }
 
 /// The product whose status a configuration reads and writes as `active`: the product

@@ -76,6 +76,7 @@ impl TestStore {
         let request = SeatRequest {
             product: Some(Product::sales_navigator()),
             pool_id: Some(pool.id.clone()),
+            rules: Default::default(),
             when_full,
         };
         (pool, request)

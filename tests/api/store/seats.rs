@@ -275,6 +275,7 @@ async fn a_moved_waiting_license_joins_the_back_of_the_new_queue(backend: Backen
     let teamlink_seat = SeatRequest {
         product: Some(Product::sales_navigator()),
         pool_id: Some(teamlink.id.clone()),
+        rules: Default::default(),
         when_full: WhenFull::Wait,
     };
     create(&t, "advanced@acme.example", &seat).await;

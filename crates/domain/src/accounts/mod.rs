@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::PoolId;
 pub use crate::ids::{AccountId, ConfigurationId};
 use crate::licensing::Product;
+use crate::licensing::assignment::LicenseRule;
 pub use fidelity::{Fidelity, FidelityOverrides, FidelityPreset, TWO_YEARS_SECONDS, UserDelete};
 use scim::tolerance::ClientProfile;
 pub use token::{BearerToken, RevokedToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
@@ -76,10 +77,12 @@ impl PatchResponse {
 }
 
 /// The pool a configuration auto-assigns, and the product it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AutoAssign {
     pub pool_id: PoolId,
     pub product: Product,
+    /// License assignment rules, in order; `pool_id` is their fallback.
+    pub rules: std::sync::Arc<[LicenseRule]>,
 }
 
 /// What an authenticated request acts as.

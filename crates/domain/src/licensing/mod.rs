@@ -4,8 +4,11 @@
 //! transaction (`store/sql/licenses.rs`), where the seat invariant is enforced across
 //! server replicas.
 
+pub mod assignment;
 pub mod rules;
 pub mod status;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -106,13 +109,16 @@ pub enum WhenFull {
 }
 
 /// The seat a SCIM write asks for: the pool its configuration auto-assigns from, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeatRequest {
     /// The product of the writing configuration (its auto-assigned pool's): whose
     /// status the write's `active` is ([`status`]). `None`: the person's own.
     pub product: Option<Product>,
     pub pool_id: Option<PoolId>,
     pub when_full: WhenFull,
+    /// The configuration's license assignment rules (`assignment`): with any, the pool
+    /// follows the user (a team move moves the license); `pool_id` is the fallback.
+    pub rules: Arc<[assignment::LicenseRule]>,
 }
 
 impl SeatRequest {
@@ -122,7 +128,16 @@ impl SeatRequest {
             product: None,
             pool_id: None,
             when_full: WhenFull::Wait,
+            rules: Arc::from([]),
         }
+    }
+
+    /// The pool this user's license comes from (the first matching rule's, else the
+    /// configuration's) and the rule that picked it; `user` as
+    /// [`assignment::rule_view`] shows it.
+    pub fn pool_for(&self, user: &serde_json::Value) -> Option<(&PoolId, Option<&assignment::LicenseRule>)> {
+        let fallback = self.pool_id.as_ref()?;
+        Some(assignment::pick(&self.rules, fallback, user))
     }
 }
 
@@ -140,6 +155,16 @@ pub enum SeatChange {
     /// A deactivation gave back the user's license of `product`, from the pool of
     /// `license_type` (its seat, if it held one, went to that pool's queue).
     Released { product: String, license_type: String },
+    /// A license assignment rule moved the user's license of `product` from the pool of
+    /// `from` to the pool of `to` (the old seat went to its queue); `waiting`: the new
+    /// pool was full, the license waits at the back of its queue.
+    Moved {
+        product: String,
+        from: String,
+        to: String,
+        waiting: bool,
+        rule: Option<String>,
+    },
 }
 
 /// Why a user write changed no license: every no-op licensing decision says what and
@@ -197,6 +222,20 @@ impl SeatChange {
                 product,
                 license_type,
             } => Some(format!("license released: {license_type} ({product})")),
+            SeatChange::Moved {
+                product,
+                from,
+                to,
+                waiting,
+                rule,
+            } => Some(format!(
+                "license moved: {from} → {to} ({product}){}{}",
+                rule.as_ref().map_or_else(
+                    || " (no rule matches: the configuration's license type)".to_owned(),
+                    |r| format!(" by rule {r}")
+                ),
+                if *waiting { "; no seat free: waiting" } else { "" },
+            )),
         }
     }
 }

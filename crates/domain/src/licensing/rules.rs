@@ -172,6 +172,7 @@ mod tests {
             product: None,
             pool_id: pool.map(PoolId::from),
             when_full,
+            rules: std::sync::Arc::from([]),
         }
     }
 

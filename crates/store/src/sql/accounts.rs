@@ -12,11 +12,12 @@ use domain::accounts::{
 };
 use domain::ids::{AccountId, ConfigurationId, PoolId};
 use domain::licensing::Product;
+use domain::licensing::assignment::{LicenseRule, StoredRule};
 
 /// A configuration with its account and its auto-assign pool's product: one query
 /// finds what authenticating a request needs.
 const CONFIGURATION_SELECT: &str =
-    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id,
+    "select c.id, c.account_id, c.name, c.client_profile, c.auto_assign_pool_id, c.license_rules,
         c.patch_response, c.token_hash, c.token_expires_at, i.product, a.name as account_name, a.fidelity
      from scim_configurations c
      join accounts a on a.id = c.account_id
@@ -60,6 +61,7 @@ struct ConfigurationRow {
     name: String,
     client_profile: String,
     auto_assign_pool_id: Option<PoolId>,
+    license_rules: Json<Vec<StoredRule>>,
     patch_response: String,
     token_hash: String,
     token_expires_at: Option<Micros>,
@@ -74,6 +76,9 @@ impl ConfigurationRow {
             (Some(pool_id), Some(product)) => Some(AutoAssign {
                 pool_id: pool_id.clone(),
                 product: Product::try_from(product.clone()).map_err(StoreError::Invalid)?,
+                rules: LicenseRule::parse_all(&self.license_rules.0)
+                    .map_err(StoreError::Invalid)?
+                    .into(),
             }),
             _ => None,
         };

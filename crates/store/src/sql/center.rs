@@ -15,6 +15,7 @@ use crate::{
 use domain::accounts::{Account, Fidelity, PatchResponse, RateLimit, TokenHash};
 use domain::ids::{AccountId, ConfigurationId, GroupId, InstanceId, PoolId, UserId};
 use domain::licensing::Product;
+use domain::licensing::assignment::StoredRule;
 use domain::membership::MemberOrigin;
 
 /// A unique violation: `Conflict` with the detail (naming the field at fault).
@@ -24,7 +25,8 @@ fn conflict(detail: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> Stor
 
 const CONFIGURATION_STATE_SELECT: &str =
     "select c.id, c.name, c.client_profile, c.patch_response, c.created_at, c.token_created_at,
-        c.token_expires_at, c.token_source, c.auto_assign_pool_id, i.name as instance, i.product, p.license_type,
+        c.token_expires_at, c.token_source, c.auto_assign_pool_id, c.license_rules,
+        i.name as instance, i.product, p.license_type,
         (select max(a.at) from activity a where a.configuration_id = c.id) as token_last_used_at
      from scim_configurations c
      left join license_pools p on p.id = c.auto_assign_pool_id
@@ -43,6 +45,7 @@ struct ConfigurationStateRow {
     token_expires_at: Option<Micros>,
     token_source: String,
     auto_assign_pool_id: Option<PoolId>,
+    license_rules: Json<Vec<StoredRule>>,
     instance: Option<String>,
     product: Option<String>,
     license_type: Option<String>,
@@ -61,6 +64,7 @@ impl TryFrom<ConfigurationStateRow> for ConfigurationState {
                 StoreError::Invalid(format!("unknown patch_response {:?}", row.patch_response))
             })?,
             auto_assign_pool_id: row.auto_assign_pool_id,
+            license_rules: row.license_rules.0,
             instance: row.instance,
             product: row
                 .product
@@ -336,6 +340,25 @@ impl CenterStore for SqlStore<Db> {
             .bind(configuration)
             .execute(self.write_pool())
             .await?;
+        self.principals_changed().await;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_license_rules(
+        &self,
+        account_id: &AccountId,
+        configuration: &str,
+        rules: &[StoredRule],
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update scim_configurations set license_rules = $1 where account_id = $2 and name = $3",
+        )
+        .bind(Json(rules))
+        .bind(account_id)
+        .bind(configuration)
+        .execute(self.write_pool())
+        .await?;
+        // Rules are part of the principal every SCIM request acts as.
         self.principals_changed().await;
         Ok(done.rows_affected() > 0)
     }

@@ -28,11 +28,10 @@ use super::Db;
 use crate::dialect::Dialect;
 use crate::sql::{SqlStore, seats_in_use};
 use crate::{Instance, LicenseStore, Micros, PoolUsage, QueuePlace, StoreError, StoreResult};
-use domain::activity::ActivityRecord;
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, InstanceId, PoolId, UserId};
 use domain::licensing::rules::{self, Activation, Assignment, SeatPlan};
-use domain::licensing::{License, LicenseState, NoChange, Product, Promotion, SeatChange, SeatRequest};
+use domain::licensing::{License, LicenseState, NoChange, Product, SeatChange, SeatRequest};
 
 const POOL_USAGE_SELECT: &str =
     "select p.id, p.instance_id, i.name as instance, i.product, p.license_type, p.seats,
@@ -40,7 +39,7 @@ const POOL_USAGE_SELECT: &str =
         (select count(*) from license_assignments w where w.pool_id = p.id and w.state = 'waiting') as waiting
      from license_pools p join instances i on i.id = p.instance_id";
 
-fn state_of(text: &str) -> StoreResult<LicenseState> {
+pub(super) fn state_of(text: &str) -> StoreResult<LicenseState> {
     text.parse()
         .map_err(|_| StoreError::Invalid(format!("unknown license state {text:?}")))
 }
@@ -53,20 +52,9 @@ struct ClaimRow {
     instance: String,
     license_type: String,
     state: Option<String>,
-    /// The license type of the pool the user's license of this product is in.
+    /// The pool the user's license of this product is in, and its license type.
+    held_pool: Option<PoolId>,
     held_type: Option<String>,
-}
-
-/// The head of a pool's queue: the longest-waiting license.
-#[derive(sqlx::FromRow)]
-struct QueueHead {
-    id: String,
-    account_id: String,
-    user_id: UserId,
-    user_name: String,
-    product: String,
-    license_type: String,
-    requested_at: Micros,
 }
 
 #[derive(sqlx::FromRow)]
@@ -117,20 +105,26 @@ impl LicenseEdit {
 impl SqlStore<Db> {
     /// Apply the licensing rules after a user write, inside its transaction (see
     /// [`SeatRequest::plan`] and [`rules::assign`]).
+    /// `user`: the user as license rules see it ([`rule_view`]).
     pub(super) async fn sync_seats(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
         user_id: &UserId,
         active: bool,
         seat: &SeatRequest,
+        user: &serde_json::Value,
         now: Micros,
     ) -> StoreResult<(SeatChange, LicenseEdit)> {
-        let (pool_id, when_full) = match seat.plan(active) {
+        let when_full = match seat.plan(active) {
             SeatPlan::Release { pool_id } => return Self::release_product(tx, user_id, pool_id, now).await,
             SeatPlan::Nothing => {
                 return Ok((SeatChange::Kept(NoChange::NoAutoAssign), LicenseEdit::Unchanged));
             }
-            SeatPlan::Claim { pool_id, when_full } => (pool_id, when_full),
+            SeatPlan::Claim { when_full, .. } => when_full,
+        };
+        // The configuration's rules pick the pool from the user (its fallback: its own).
+        let Some((pool_id, rule)) = seat.pool_for(user) else {
+            return Ok((SeatChange::Kept(NoChange::NoPool), LicenseEdit::Unchanged));
         };
         // A plain read first: a user who holds its seat, or waits in the queue already,
         // locks nothing. A newcomer locks the pool, serves its queue (a seat is free
@@ -138,7 +132,7 @@ impl SqlStore<Db> {
         // with the guarded update (the invariant's guard) only when nobody waits.
         let Some(claim) = sqlx::query_as::<_, ClaimRow>(
             "select i.product, i.name as instance, p.license_type,
-                    a.state, held.license_type as held_type
+                    a.state, a.pool_id as held_pool, held.license_type as held_type
              from license_pools p
              join instances i on i.id = p.instance_id
              left join license_assignments a on a.user_id = $2 and a.product = i.product
@@ -155,6 +149,29 @@ impl SqlStore<Db> {
         let product = claim.product;
         let held_type = claim.held_type;
         let state = claim.state.as_deref().map(state_of).transpose()?;
+        if let (false, Some(from)) = (seat.rules.is_empty(), &claim.held_pool)
+            && from != pool_id
+        {
+            // A team move: the rules now pick another pool of the product.
+            let moved =
+                Self::move_by_rule(tx, account_id, user_id, &product, from, pool_id, when_full, now).await?;
+            let change = SeatChange::Moved {
+                product: product.clone(),
+                from: held_type.unwrap_or_default(),
+                to: claim.license_type.clone(),
+                waiting: moved == LicenseState::Waiting,
+                rule: rule.map(|r| r.text.clone()),
+            };
+            let license = License {
+                product,
+                instance: claim.instance,
+                license_type: claim.license_type,
+                state: moved,
+                assigned_at: moved.holds_seat().then(|| rfc3339(now)),
+                activated_at: None,
+            };
+            return Ok((change, LicenseEdit::Set(license)));
+        }
         let taken = rules::needs_seat(state) && {
             Self::lock_pool(tx, pool_id).await?;
             Self::serve_queue(tx, pool_id, now).await?;
@@ -164,21 +181,7 @@ impl SqlStore<Db> {
         let edit = match assignment {
             Assignment::Holds | Assignment::StillWaiting => LicenseEdit::Unchanged,
             Assignment::Record(state) => {
-                sqlx::query(
-                    "insert into license_assignments
-                         (id, account_id, user_id, pool_id, product, state, requested_at, assigned_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(account_id)
-                .bind(user_id)
-                .bind(pool_id)
-                .bind(&product)
-                .bind(state.as_str())
-                .bind(now)
-                .bind(state.holds_seat().then_some(now))
-                .execute(&mut **tx)
-                .await?;
+                Self::insert_license(tx, account_id, user_id, pool_id, &product, state, now).await?;
                 LicenseEdit::Set(License {
                     product: product.clone(),
                     instance: claim.instance,
@@ -235,15 +238,6 @@ impl SqlStore<Db> {
         Ok((change, LicenseEdit::Removed(product)))
     }
 
-    /// The guarded update that enforces the seat invariant.
-    async fn take_seat(tx: &mut Transaction<'static, Db>, pool_id: &PoolId) -> StoreResult<bool> {
-        let done = sqlx::query("update license_pools set used = used + 1 where id = $1 and used < seats")
-            .bind(pool_id)
-            .execute(&mut **tx)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// Drop every license of a user (deletion), handing freed seats to the pools'
     /// queues. Returns how many licenses were dropped.
     pub(super) async fn release_seats(
@@ -285,71 +279,6 @@ impl SqlStore<Db> {
             Self::give_back(tx, pool_id, now).await?;
         }
         Ok(())
-    }
-
-    /// A seat of `pool_id` is free again: give it to the head of the queue.
-    async fn give_back(tx: &mut Transaction<'static, Db>, pool_id: &PoolId, now: Micros) -> StoreResult<()> {
-        sqlx::query("update license_pools set used = used - 1 where id = $1")
-            .bind(pool_id)
-            .execute(&mut **tx)
-            .await?;
-        Self::serve_queue(tx, pool_id, now).await
-    }
-
-    /// Take the pool row's lock (Postgres; SQLite's write transaction holds the database
-    /// lock already), so that deciding between a seat and the queue is not raced by a
-    /// release. `NotFound` when the pool does not exist.
-    async fn lock_pool(tx: &mut Transaction<'static, Db>, pool_id: &PoolId) -> StoreResult<()> {
-        let locked: Option<PoolId> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "select id from license_pools where id = $1{}",
-            Db::LOCK_ROW
-        )))
-        .bind(pool_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        locked.map(drop).ok_or(StoreError::NotFound)
-    }
-
-    /// Hand the pool's free seats to its longest-waiting users, in arrival order, each
-    /// with an activity record saying who got which seat after how long. Called under
-    /// the pool row's lock, whenever a seat may have freed.
-    pub(super) async fn serve_queue(
-        tx: &mut Transaction<'static, Db>,
-        pool_id: &PoolId,
-        now: Micros,
-    ) -> StoreResult<()> {
-        loop {
-            let head: Option<QueueHead> = sqlx::query_as(
-                "select a.id, a.account_id, a.user_id, u.user_name, a.product, p.license_type, a.requested_at
-                 from license_assignments a
-                 join users u on u.id = a.user_id
-                 join license_pools p on p.id = a.pool_id
-                 where a.pool_id = $1 and a.state = 'waiting'
-                 order by a.requested_at, a.requested_seq limit 1",
-            )
-            .bind(pool_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let Some(head) = head else { return Ok(()) };
-            if !Self::take_seat(tx, pool_id).await? {
-                return Ok(());
-            }
-            sqlx::query("update license_assignments set state = 'assigned', assigned_at = $2 where id = $1")
-                .bind(&head.id)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-            let promotion = Promotion {
-                user_id: head.user_id,
-                user_name: head.user_name,
-                pool_id: pool_id.clone(),
-                product: head.product,
-                license_type: head.license_type,
-                requested_at: head.requested_at,
-                promoted_at: now,
-            };
-            Self::insert_activity(tx, &[ActivityRecord::promotion(&head.account_id, &promotion)]).await?;
-        }
     }
 
     /// The user's license of `product` in the account, if it holds one: its pool and state.

@@ -43,6 +43,8 @@ mod sqlite {
     mod groups;
     #[path = "licenses.rs"]
     mod licenses;
+    #[path = "queue.rs"]
+    mod queue;
     #[path = "records.rs"]
     mod records;
     #[path = "sessions.rs"]
@@ -71,6 +73,8 @@ mod postgres {
     mod groups;
     #[path = "licenses.rs"]
     mod licenses;
+    #[path = "queue.rs"]
+    mod queue;
     #[path = "records.rs"]
     mod records;
     #[path = "sessions.rs"]

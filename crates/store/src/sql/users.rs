@@ -1,5 +1,6 @@
 //! Users: their row, indexed columns and email keys, and the account's user count.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ use domain::accounts::fidelity::list_scope;
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, ConfigurationId, UserId};
 use domain::licensing::SeatRequest;
+use domain::licensing::assignment::rule_view;
 use domain::licensing::rules::SeatPlan;
 use domain::licensing::status::{self, ProductStatuses};
 use domain::licensing::{License, LicenseState, Product};
@@ -138,6 +140,23 @@ fn user_columns() -> String {
 
 /// One user by id, with [`USER_COLUMNS`], its row locked until the transaction ends.
 static READ_USER_LOCKED: LazyLock<String> = LazyLock::new(|| format!("{}{}", *READ_USER, Db::LOCK_ROW));
+
+/// The user as the writing configuration's license rules see it: the document with its
+/// groups (only built when there are rules).
+fn rule_subject<'d>(seat: &SeatRequest, doc: &'d Value, groups: &[Reference]) -> Cow<'d, Value> {
+    if seat.rules.is_empty() {
+        return Cow::Borrowed(doc);
+    }
+    Cow::Owned(rule_view(
+        doc,
+        groups.iter().map(|g| (g.id.as_str(), g.display.as_str())),
+    ))
+}
+
+/// The groups a read attached to the record (a user write never changes them).
+fn groups_of(record: &ResourceRecord) -> &[Reference] {
+    record.attached.as_ref().map_or(&[], |a| a.related.as_slice())
+}
 
 /// Optimistic read-modify-write attempts of `modify_user` (the last one locks the row).
 const OPTIMISTIC_ATTEMPTS: u32 = 8;
@@ -360,7 +379,9 @@ impl UserStore for SqlStore<Db> {
             .await
             .map_err(or_conflict(|| Self::user_name_taken(&columns)))?;
         Self::insert_emails(&mut tx, account_id, &id, &columns).await?;
-        let (seats, edit) = Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, now).await?;
+        let subject = rule_subject(seat, doc, &[]);
+        let (seats, edit) =
+            Self::sync_seats(&mut tx, account_id, &id, columns.active, seat, &subject, now).await?;
         Self::add_to_user_count(&mut tx, account_id, Self::count_shard(&id), 1).await?;
         // A new user is in no group and holds no license but the one just recorded.
         let attached = Attached {
@@ -457,8 +478,9 @@ impl UserStore for SqlStore<Db> {
                         tx
                     }
                 };
+                let subject = rule_subject(seat, &current.doc, groups_of(&current));
                 let (seats, edit) =
-                    Self::sync_seats(&mut tx, account_id, id, before.active, seat, now).await?;
+                    Self::sync_seats(&mut tx, account_id, id, before.active, seat, &subject, now).await?;
                 // A product touching the person for the first time makes them its user
                 // (lists through it show them), with the status it saw: the document
                 // reads the same, so its version stays.
@@ -517,7 +539,9 @@ impl UserStore for SqlStore<Db> {
                 continue;
             };
             Self::replace_emails(&mut tx, account_id, id, &before.email_keys, &columns).await?;
-            let (seats, edit) = Self::sync_seats(&mut tx, account_id, id, product_active, seat, now).await?;
+            let subject = rule_subject(seat, &doc, groups_of(&current));
+            let (seats, edit) =
+                Self::sync_seats(&mut tx, account_id, id, product_active, seat, &subject, now).await?;
             let known = current
                 .attached
                 .take()
