@@ -157,6 +157,31 @@ pub enum ConfigCommand {
         #[arg(long)]
         off: bool,
     },
+    /// Print a configuration's license assignment rules, or replace them with the
+    /// --rule options in order (docs/licensing.md, "License rules"); --clear removes all.
+    Rules {
+        #[command(flatten)]
+        account: AccountArg,
+        name: String,
+        /// `LICENSE TYPE=SCIM FILTER`, e.g.
+        /// `TeamLink Extend=title sw "Partner"`; repeat for more, first match wins.
+        #[arg(long = "rule", value_parser = parse_rule, conflicts_with = "clear")]
+        rules: Vec<crate::center::LicenseRuleView>,
+        /// Remove every rule (the configuration's license type for everyone).
+        #[arg(long)]
+        clear: bool,
+    },
+}
+
+/// `LICENSE TYPE=FILTER` (the first `=`: SCIM filters have none).
+fn parse_rule(text: &str) -> Result<crate::center::LicenseRuleView, String> {
+    let (license_type, filter) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: write LICENSE TYPE=SCIM FILTER"))?;
+    Ok(crate::center::LicenseRuleView {
+        filter: filter.trim().to_owned(),
+        license_type: license_type.trim().to_owned(),
+    })
 }
 
 fn parse_patch_response(text: &str) -> Result<PatchResponse, String> {
@@ -390,6 +415,26 @@ async fn execute(center: &Center, settings: &Settings, command: AdminCommand) ->
                     l.requests_per_minute, l.burst
                 ),
                 None => eprintln!("SCIM configuration {name:?}: no rate limit"),
+            }
+        }
+        AdminCommand::Config(ConfigCommand::Rules {
+            account,
+            name,
+            rules,
+            clear,
+        }) => {
+            let account = center.account(&account.account).await?;
+            let rules = if clear || !rules.is_empty() {
+                center.set_license_rules(&account, &name, &rules).await?
+            } else {
+                let configuration = center.configuration(&account, &name).await?;
+                center.license_rules(&account, &configuration).await?
+            };
+            if rules.is_empty() {
+                eprintln!("SCIM configuration {name:?}: no license rules (its license type for everyone)");
+            }
+            for (n, rule) in rules.iter().enumerate() {
+                out!("{}\t{}\t{}", n + 1, rule.license_type, rule.filter);
             }
         }
         AdminCommand::Token(TokenCommand::Refresh {

@@ -362,6 +362,35 @@ async fn the_cli_shows_the_queue(backend: Backend) {
         pools.contains("Acme Sales Navigator\tAdvanced Plus\t2\t2\t0\t2\t0\tc@acme.com"),
         "{pools}"
     );
+    let rules = ok(
+        &app,
+        &[
+            "config",
+            "rules",
+            "-a",
+            "acme",
+            "Sales Navigator",
+            "--rule",
+            "TeamLink Extend=title sw \"Partner\"",
+        ],
+    )
+    .await;
+    assert_eq!(rules, "1\tTeamLink Extend\ttitle sw \"Partner\"\n");
+    let bad = cli(
+        &app,
+        &[
+            "config",
+            "rules",
+            "-a",
+            "acme",
+            "Sales Navigator",
+            "--rule",
+            "Core=title pr",
+        ],
+    )
+    .await;
+    assert_eq!(bad.code, Some(2), "invalid input, as elsewhere");
+    assert!(bad.stderr.contains("no license type \"Core\""), "{}", bad.stderr);
     let queue = ok(&app, &["pool", "queue", "-a", "acme"]).await;
     let rows: Vec<Vec<&str>> = queue
         .lines()
