@@ -149,6 +149,11 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_MAX_AGE_SECONDS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal_max_age_seconds: Option<u64>,
+    /// Journal records one `expect` examines at most; over it, the assertion fails saying
+    /// its range is too long to judge (narrow it with `sinceId` or `since`). 0: no limit.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_EXPECT_MAX_RECORDS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_expect_max_records: Option<u64>,
     /// Where a manual clock starts (RFC 3339); by default the system time at start-up.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK_START")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,6 +200,7 @@ pub struct Settings {
     pub journal_body_limit: usize,
     pub journal_max_rows: u64,
     pub journal_max_age_seconds: u64,
+    pub journal_expect_max_records: u64,
 }
 
 impl Default for Settings {
@@ -227,6 +233,7 @@ impl Default for Settings {
             journal_body_limit: 64 * 1024,
             journal_max_rows: 100_000,
             journal_max_age_seconds: 7 * 24 * 3600,
+            journal_expect_max_records: 200_000,
         }
     }
 }

@@ -12,12 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{Admin, account, body_as};
-use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ScimJson, query_params};
-use crate::journal::expect::{Expectation, Matcher};
+use crate::journal::expect::{Expectation, Matcher, Range};
 use crate::scim::error::ProtocolError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -49,8 +48,6 @@ pub(super) struct JournalParams {
     format: Option<String>,
 }
 
-/// Records an `expect` examines at most (the newest of the range are kept).
-const EXPECT_WINDOW: usize = 10_000;
 const PAGE: u32 = 1000;
 
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/journal", tag = "harness", params(JournalParams), responses((status = 200, body = Object, description = "`{\"records\": [...], \"next\": id}`, or JSON lines with `format=jsonl`"), (status = 400), (status = 404)))]
@@ -117,33 +114,63 @@ pub(super) async fn expect(
         body,
         r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "bodyContains", "bodyJson", "sinceId", "since", "atLeast" | "exactly" | "none"}"#,
     )?;
-    let since_id = expectation.since_id;
-    let since = expectation.since.map(|t| t.to_rfc3339());
+    let range = Range {
+        since_id: expectation.since_id,
+        since: expectation.since,
+        through_id: None,
+    };
     let matcher = Matcher::new(expectation).map_err(ProtocolError::invalid_value)?;
     let account = account(&state, &name).await?;
     state.activity.flush().await;
+    // The range ends at the newest record now: requests arriving while the pages are
+    // read are not half counted.
+    let newest = ActivityFilter {
+        limit: Some(1),
+        ..ActivityFilter::default()
+    };
+    let through_id = state
+        .center()
+        .activity(&account, &newest)
+        .await?
+        .first()
+        .and_then(|r| r.id);
+    let range = Range { through_id, ..range };
     let mut filter = ActivityFilter {
         limit: Some(PAGE),
-        after: since_id,
-        since,
+        after: range.since_id,
+        before: through_id.map(|id| id.saturating_add(1)),
+        since: range.since.map(|t| t.to_rfc3339()),
         oldest_first: true,
         with_exchange: true,
         ..ActivityFilter::default()
     };
-    let mut records: Vec<ActivityRecord> = Vec::new();
-    loop {
+    let cap = match state.settings.journal_expect_max_records {
+        0 => u64::MAX,
+        n => n,
+    };
+    let mut tally = matcher.tally();
+    let mut complete = true;
+    // An empty journal is an empty range.
+    while through_id.is_some() {
+        // One record past the cap, to tell a range that ends there from a longer one.
+        let limit = u32::try_from(cap.saturating_sub(tally.examined()).saturating_add(1))
+            .map_or(PAGE, |n| n.min(PAGE));
+        filter.limit = Some(limit);
         let page = state.center().activity(&account, &filter).await?;
-        let full = page.len() == PAGE as usize;
+        let full = page.len() == limit as usize;
         filter.after = page.last().and_then(|r| r.id).or(filter.after);
-        records.extend(page);
-        if records.len() > EXPECT_WINDOW {
-            records.drain(..records.len() - EXPECT_WINDOW);
+        for record in page {
+            if tally.examined() == cap {
+                complete = false;
+                break;
+            }
+            tally.add(record);
         }
-        if !full {
+        if !full || !complete {
             break;
         }
     }
-    let verdict = matcher.verdict(&records);
+    let verdict = tally.verdict(range, complete);
     let status = if verdict.satisfied {
         StatusCode::OK
     } else {

@@ -15,8 +15,13 @@ use crate::helpers::{Backend, TestApp, expect_json};
 const LIST: &str = "/Users?count=1";
 
 async fn set_fault(app: &TestApp, fault: Value) -> Value {
+    set_fault_in(app, "acme", fault).await
+}
+
+/// Set a fault on `account`'s SCIM requests; its answer (201).
+pub(super) async fn set_fault_in(app: &TestApp, account: &str, fault: Value) -> Value {
     let response = app
-        .admin(Method::POST, "/accounts/acme/faults")
+        .admin(Method::POST, &format!("/accounts/{account}/faults"))
         .json(&fault)
         .send()
         .await
