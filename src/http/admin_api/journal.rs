@@ -103,7 +103,7 @@ pub(super) async fn journal(
     }
 }
 
-#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied: the closest requests and what differed"), (status = 400)))]
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied (the closest requests and what differed), or the range too long to judge (`complete: false`)"), (status = 400)))]
 pub(super) async fn expect(
     State(state): State<AppState>,
     _: Admin,
@@ -114,11 +114,7 @@ pub(super) async fn expect(
         body,
         r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "bodyContains", "bodyJson", "sinceId", "since", "atLeast" | "exactly" | "none"}"#,
     )?;
-    let range = Range {
-        since_id: expectation.since_id,
-        since: expectation.since,
-        through_id: None,
-    };
+    let (since_id, since) = (expectation.since_id, expectation.since);
     let matcher = Matcher::new(expectation).map_err(ProtocolError::invalid_value)?;
     let account = account(&state, &name).await?;
     state.activity.flush().await;
@@ -134,7 +130,11 @@ pub(super) async fn expect(
         .await?
         .first()
         .and_then(|r| r.id);
-    let range = Range { through_id, ..range };
+    let range = Range {
+        since_id,
+        since,
+        through_id,
+    };
     let mut filter = ActivityFilter {
         limit: Some(PAGE),
         after: range.since_id,
