@@ -154,6 +154,11 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_EXPECT_MAX_RECORDS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal_expect_max_records: Option<u64>,
+    /// Journal records waiting to be written; beyond it new ones are dropped, counted in
+    /// `/metrics`, and an `expect` whose range may hold one fails saying so.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_QUEUE_CAPACITY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_queue_capacity: Option<usize>,
     /// Where a manual clock starts (RFC 3339); by default the system time at start-up.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK_START")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -201,6 +206,7 @@ pub struct Settings {
     pub journal_max_rows: u64,
     pub journal_max_age_seconds: u64,
     pub journal_expect_max_records: u64,
+    pub journal_queue_capacity: usize,
 }
 
 impl Default for Settings {
@@ -234,6 +240,7 @@ impl Default for Settings {
             journal_max_rows: 100_000,
             journal_max_age_seconds: 7 * 24 * 3600,
             journal_expect_max_records: 200_000,
+            journal_queue_capacity: 10_000,
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::center::ActivityFilter;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ScimJson, query_params};
-use crate::journal::expect::{Expectation, Matcher, Range};
+use crate::journal::expect::{Expectation, Gap, Matcher, Range};
 use crate::scim::error::ProtocolError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -150,6 +150,7 @@ pub(super) async fn expect(
     };
     let mut tally = matcher.tally();
     let mut complete = true;
+    let mut oldest_at = None;
     // An empty journal is an empty range.
     while through_id.is_some() {
         // One record past the cap, to tell a range that ends there from a longer one.
@@ -159,6 +160,7 @@ pub(super) async fn expect(
         let page = state.center().activity(&account, &filter).await?;
         let full = page.len() == limit as usize;
         filter.after = page.last().and_then(|r| r.id).or(filter.after);
+        oldest_at = oldest_at.or(page.first().map(|r| r.at));
         for record in page {
             if tally.examined() == cap {
                 complete = false;
@@ -170,13 +172,57 @@ pub(super) async fn expect(
             break;
         }
     }
-    let verdict = tally.verdict(range, complete);
+    let gap = if complete {
+        not_journaled(&state, &account, &range, oldest_at).await?
+    } else {
+        Some(Gap::TooLong)
+    };
+    let verdict = tally.verdict(range, gap);
     let status = if verdict.satisfied {
         StatusCode::OK
     } else {
         StatusCode::EXPECTATION_FAILED
     };
     Ok((status, axum::Json(verdict)).into_response())
+}
+
+/// Whether requests of the range never reached the journal: the account's newest lost
+/// record is at or after the range's start (`since`, the time of record `sinceId`, or
+/// else the oldest record examined: a loss before the whole journal is as gone as a
+/// pruned record).
+async fn not_journaled(
+    state: &AppState,
+    account: &crate::accounts::Account,
+    range: &Range,
+    oldest_at: Option<i64>,
+) -> ApiResult<Option<Gap>> {
+    let Some(lost) = state.activity.lost(account.id.as_ref()) else {
+        return Ok(None);
+    };
+    let since_id_at = match range.since_id {
+        Some(id) => {
+            let at_or_before = ActivityFilter {
+                limit: Some(1),
+                before: Some(id.saturating_add(1)),
+                ..ActivityFilter::default()
+            };
+            state
+                .center()
+                .activity(account, &at_or_before)
+                .await?
+                .first()
+                .map(|r| r.at)
+        }
+        None => None,
+    };
+    let start = match (range.since.map(|t| t.timestamp_micros()), since_id_at) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (Some(t), None) | (None, Some(t)) => Some(t),
+        (None, None) => oldest_at,
+    };
+    Ok(start
+        .is_none_or(|start| lost.last_at >= start)
+        .then_some(Gap::NotJournaled(lost)))
 }
 
 #[utoipa::path(post, path = "/admin/api/journal/prune", tag = "harness", responses((status = 200, body = Object)))]

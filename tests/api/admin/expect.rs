@@ -313,7 +313,94 @@ async fn a_request_past_its_deadline_is_journaled_as_timed_out(backend: Backend)
     );
 }
 
+/// Another connection holding the journal's table, as a long transaction would: the
+/// journal's writer waits on Postgres and gives up at the busy timeout on SQLite.
+enum Hold {
+    Postgres(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl Hold {
+    async fn take(backend: Backend, url: &str) -> Hold {
+        use sqlx::Connection;
+        match backend {
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::raw_sql("begin; lock table activity in exclusive mode")
+                    .execute(&mut conn)
+                    .await
+                    .expect("lock");
+                Hold::Postgres(conn)
+            }
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+                sqlx::raw_sql("begin immediate")
+                    .execute(&mut conn)
+                    .await
+                    .expect("lock");
+                Hold::Sqlite(conn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            Hold::Postgres(mut conn) => sqlx::raw_sql("commit").execute(&mut conn).await.map(drop),
+            Hold::Sqlite(mut conn) => sqlx::raw_sql("commit").execute(&mut conn).await.map(drop),
+        }
+        .expect("release");
+    }
+}
+
+async fn requests_that_never_reached_the_journal_leave_no_verdict(backend: Backend) {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
+        .expect("valid")
+        .to_utc();
+    let clock = std::sync::Arc::new(linkedin_scim::clock::ManualClock::new(start));
+    let app = TestApp::builder(backend)
+        .clock(clock.clone())
+        .settings(|s| s.journal_queue_capacity = 1)
+        .database_acquire_timeout_ms(300)
+        .spawn()
+        .await;
+    let hold = Hold::take(backend, &app.database_url).await;
+    // The writer takes what arrives within its 5 ms linger, then waits on the table;
+    // one more is queued and the rest overflow the queue of one.
+    for _ in 0..20 {
+        assert_eq!(
+            app.get("/Users/no-such-user").await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    hold.release().await;
+    // Written (or refused) before the clock moves: a journal read flushes the writer.
+    app.admin_get_ok("/accounts/demo/journal?limit=1").await;
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(
+        app.get("/Users/nor-this-one").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, body) = expect(&app, json!({"status": 404, "atLeast": 1})).await;
+    assert_eq!(status, StatusCode::EXPECTATION_FAILED, "{body}");
+    assert_eq!(body["complete"], false);
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("never reached the journal") && detail.contains("2027-01-01T00:00:00"),
+        "{detail}"
+    );
+    // A range that starts after the losses is whole again.
+    let (status, body) = expect(
+        &app,
+        json!({"status": 404, "since": "2027-01-01T01:00:00Z", "exactly": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["complete"], true);
+}
+
 backend_tests!(
+    requests_that_never_reached_the_journal_leave_no_verdict,
     a_request_past_its_deadline_is_journaled_as_timed_out,
     expect_examines_every_request_past_ten_thousand,
     a_range_longer_than_the_cap_fails_saying_so,

@@ -121,6 +121,24 @@ pub struct Verdict {
     pub closest: Vec<NearMiss>,
 }
 
+/// Why a range was not examined whole, so no verdict is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// Longer than an assertion examines.
+    TooLong,
+    /// Requests of the range that were never journaled.
+    NotJournaled(Lost),
+}
+
+/// An account's requests that never reached the journal: how many, and the time (`at`)
+/// of the newest. Kept by the journal's writer; an assertion whose range may hold one
+/// cannot be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lost {
+    pub records: u64,
+    pub last_at: i64,
+}
+
 /// An expectation judged one record at a time, so a range of any length is examined in
 /// constant memory: it keeps the count, the first matches and the nearest misses.
 #[derive(Debug)]
@@ -162,11 +180,11 @@ impl Tally<'_> {
         }
     }
 
-    /// The verdict over what was added; `complete` false when the range was not examined
-    /// to its end.
-    pub fn verdict(self, range: Range, complete: bool) -> Verdict {
+    /// The verdict over what was added; a `gap` when the range was not examined whole.
+    pub fn verdict(self, range: Range, gap: Option<Gap>) -> Verdict {
         let n = self.matched;
         let expected = self.matcher.describe();
+        let complete = gap.is_none();
         let satisfied = complete && self.matcher.count.holds(n);
         let too_few = match self.matcher.count {
             Count::AtLeast(k) | Count::Exactly(k) => n < k,
@@ -177,11 +195,21 @@ impl Tally<'_> {
             Vec::new()
         };
         let detail = (!satisfied).then(|| {
-            if !complete {
-                return format!(
-                    "could not judge {expected}: the range holds more than the {} requests an assertion examines ({n} matched among them); narrow it with sinceId or since",
-                    self.examined
-                );
+            match gap {
+                Some(Gap::TooLong) => {
+                    return format!(
+                        "could not judge {expected}: the range holds more than the {} requests an assertion examines ({n} matched among them); narrow it with sinceId or since",
+                        self.examined
+                    );
+                }
+                Some(Gap::NotJournaled(lost)) => {
+                    return format!(
+                        "could not judge {expected}: {} request(s) of this account never reached the journal (its queue was full or the database refused them), the last at {}; narrow the range with since to after it",
+                        lost.records,
+                        crate::clock::rfc3339(lost.last_at)
+                    );
+                }
+                None => {}
             }
             let mut text = format!("expected {expected}, but {n} matched");
             if let Some(nearest) = closest.first() {
@@ -414,7 +442,7 @@ mod tests {
     fn judge(m: &Matcher, records: &[ActivityRecord]) -> Verdict {
         let mut tally = m.tally();
         records.iter().cloned().for_each(|r| tally.add(r));
-        tally.verdict(Range::default(), true)
+        tally.verdict(Range::default(), None)
     }
 
     fn record(method: &str, path: &str, status: u16, body: Option<&str>) -> ActivityRecord {
