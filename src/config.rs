@@ -149,6 +149,16 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_MAX_AGE_SECONDS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub journal_max_age_seconds: Option<u64>,
+    /// Journal records one `expect` examines at most; over it, the assertion fails saying
+    /// its range is too long to judge (narrow it with `sinceId` or `since`). 0: no limit.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_EXPECT_MAX_RECORDS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_expect_max_records: Option<u64>,
+    /// Journal records waiting to be written; beyond it new ones are dropped, counted in
+    /// `/metrics`, and an `expect` whose range may hold one fails saying so.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_JOURNAL_QUEUE_CAPACITY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal_queue_capacity: Option<usize>,
     /// Where a manual clock starts (RFC 3339); by default the system time at start-up.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_CLOCK_START")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,6 +205,8 @@ pub struct Settings {
     pub journal_body_limit: usize,
     pub journal_max_rows: u64,
     pub journal_max_age_seconds: u64,
+    pub journal_expect_max_records: u64,
+    pub journal_queue_capacity: usize,
 }
 
 impl Default for Settings {
@@ -227,6 +239,8 @@ impl Default for Settings {
             journal_body_limit: 64 * 1024,
             journal_max_rows: 100_000,
             journal_max_age_seconds: 7 * 24 * 3600,
+            journal_expect_max_records: 200_000,
+            journal_queue_capacity: 10_000,
         }
     }
 }

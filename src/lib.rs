@@ -102,7 +102,8 @@ impl Application {
                 addr: settings.bind.to_string(),
                 source,
             })?;
-        let (activity, activity_task) = tasks::ActivityWriter::start(store.clone());
+        let (activity, activity_task) =
+            tasks::ActivityWriter::start(store.clone(), settings.journal_queue_capacity);
         let pruning_task = tasks::start_pruning(store.clone(), clock.clone(), settings.journal_retention());
         let state = http::AppState::new(http::Handles {
             store: store.clone(),

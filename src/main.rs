@@ -45,6 +45,7 @@ async fn main() -> ExitCode {
         Command::Journal(command) => return remote::journal(&settings, command).await,
         Command::Fault(command) => return remote::fault(&settings, command).await,
         Command::Snapshot(command) => return remote::snapshot(&settings, command).await,
+        Command::Health { server } => return remote::health(&settings, &server).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,4 +47,10 @@ pub enum Command {
     /// Export an account's whole state, or restore it (through the running server).
     #[command(subcommand)]
     Snapshot(remote::SnapshotCommand),
+    /// Ask the running server's `/readyz`: exit 0 when it is ready, 1 when not (the
+    /// container image's HEALTHCHECK, which has no curl).
+    Health {
+        #[command(flatten)]
+        server: remote::ServerArg,
+    },
 }

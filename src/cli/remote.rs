@@ -329,6 +329,24 @@ pub async fn clock(settings: &Settings, command: ClockCommand) -> ExitCode {
     })
 }
 
+/// Ask the running server's `/readyz`: ready (200) or not, with the reason on stderr.
+pub async fn health(settings: &Settings, server: &ServerArg) -> ExitCode {
+    let url = format!("{}/readyz", server_url(settings, server));
+    let result = match reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+    {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(Failure(format!("{url}: {}", response.status()), 1)),
+        Err(e) => Err(Failure(format!("cannot reach the server at {url}: {e}"), 1)),
+    };
+    finish(result, |()| {
+        let _ = writeln!(std::io::stdout(), "ready");
+    })
+}
+
 /// The base URL of the running server.
 fn server_url(settings: &Settings, server: &ServerArg) -> String {
     let origin = server

@@ -16,6 +16,7 @@ use http_body::Body as _;
 use super::AppState;
 use super::capture::{Captured, SharedCapture, TeeBody, header_pairs, lock};
 use super::error::ErrorDetail;
+use super::overload::DeadlinePassed;
 use crate::activity::Exchange;
 use crate::activity::{ActivityNote, ActivityRecord, RequestFacts};
 use crate::journal::{redact_body, redact_headers};
@@ -50,27 +51,55 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
     }
     let at = state.clock.now_micros();
     let started = Instant::now();
+    let deadline = request.extensions().get::<DeadlinePassed>().cloned();
+    // Until the handler answers, a dropped future (the client went away, or the deadline
+    // passed) is still journaled, with what the request sent.
+    let mut pending = Unanswered {
+        state: state.clone(),
+        note: note.clone(),
+        request_body: request_body.clone(),
+        deadline,
+        started,
+        facts: Some(RequestFacts {
+            at,
+            request_id,
+            method,
+            path,
+            status: 0,
+            latency_us: 0,
+            detail: None,
+            user_agent,
+            exchange: Exchange {
+                request_headers,
+                ..Exchange::default()
+            },
+        }),
+    };
     let mut response = next.run(request).await;
+    let Some(mut facts) = pending.facts.take() else {
+        return response;
+    };
     let fired = note.fired();
     if !fired.is_empty() {
         let names: Vec<&str> = fired.iter().map(|t| t.as_str()).collect();
         let names = names.join(",");
-        tracing::info!(tolerances = %names, %path, "client departed from RFC 7644");
+        tracing::info!(tolerances = %names, path = %facts.path, "client departed from RFC 7644");
         if let Ok(value) = HeaderValue::from_str(&names) {
             response.headers_mut().insert(TOLERATED, value);
         }
     }
-    let facts = RequestFacts {
-        at,
-        request_id,
-        method,
-        path,
-        status: response.status().as_u16(),
-        latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-        detail: response.extensions().get::<ErrorDetail>().map(|d| d.0.clone()),
-        user_agent,
-        exchange: Exchange::default(),
+    facts.latency_us = elapsed_micros(started);
+    facts.detail = response.extensions().get::<ErrorDetail>().map(|d| d.0.clone());
+    facts.status = match response.extensions().get::<NoAnswer>() {
+        // The client gets no status line: the journal says so rather than the 200 of the
+        // response that was never sent.
+        Some(NoAnswer(why)) => {
+            note.outcome(*why);
+            0
+        }
+        None => response.status().as_u16(),
     };
+    let request_headers = facts.exchange.request_headers.take();
     let Some(mut record) = note.finish(facts) else {
         return response;
     };
@@ -79,7 +108,7 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
         state.activity.record(record);
         return response;
     }
-    let (request_body, request_body_truncated) = body_text(&lock(&request_body));
+    let (request_body, request_body_truncated) = body_text(&lock(&pending.request_body));
     record.exchange = Exchange {
         request_headers,
         request_body,
@@ -115,6 +144,52 @@ pub(crate) async fn record(State(state): State<AppState>, mut request: Request, 
     let tee = TeeBody::new(body, response_body.clone(), limit)
         .on_end(move || finish_streamed(&writer, record, &response_body));
     Response::from_parts(parts, Body::new(tee))
+}
+
+/// A response that is never sent: the connection closes instead (an injected `drop`
+/// fault), and why, for the journal's outcome.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoAnswer(pub(crate) &'static str);
+
+/// The journal record of a request whose handler has not answered yet: written when
+/// the request is dropped unanswered.
+struct Unanswered {
+    state: AppState,
+    note: ActivityNote,
+    request_body: SharedCapture,
+    deadline: Option<DeadlinePassed>,
+    started: Instant,
+    /// Taken when the handler answers.
+    facts: Option<RequestFacts>,
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let Some(mut facts) = self.facts.take() else {
+            return;
+        };
+        facts.latency_us = elapsed_micros(self.started);
+        if self.deadline.as_ref().is_some_and(DeadlinePassed::passed) {
+            facts.status = 503;
+            self.note
+                .outcome("timed out: the server answered 503 at request_timeout_secs");
+        } else {
+            self.note
+                .outcome("no answer: the client closed the connection first");
+        }
+        if self.state.settings.journal_capture {
+            let (body, truncated) = body_text(&lock(&self.request_body));
+            facts.exchange.request_body = body;
+            facts.exchange.request_body_truncated = truncated;
+        }
+        if let Some(record) = self.note.finish(facts) {
+            self.state.activity.record(record);
+        }
+    }
+}
+
+fn elapsed_micros(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX)
 }
 
 fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use http_body::Frame;
 
 use super::AppState;
+use super::activity::NoAnswer;
 use super::error::ApiError;
 use super::extract::bearer_token;
 use crate::accounts::admit;
@@ -29,10 +30,23 @@ pub(crate) async fn inject(State(state): State<AppState>, request: Request, next
     let Some(kind) = fault_for(&state, probe(&request)).await else {
         return next.run(request).await;
     };
+    // The body first, as a client sends it before it waits: the journal keeps the body
+    // of every faulted request, whether a handler reads it or not (a retry's body can be
+    // compared with it) and whether or not the client stays for the answer.
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, state.settings.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => {
+            return ApiError::PayloadTooLarge(format!(
+                "the request body could not be read within the server's limit: {e}"
+            ))
+            .into_response();
+        }
+    };
     match kind {
         FaultKind::Latency { millis } => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
-            next.run(request).await
+            next.run(Request::from_parts(parts, Body::from(body))).await
         }
         FaultKind::Error { status } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -50,7 +64,13 @@ pub(crate) async fn inject(State(state): State<AppState>, request: Request, next
             response
         }
         // A body that fails at once: the server closes the connection without an answer.
-        FaultKind::Drop {} => Response::new(Body::new(Dropped)),
+        FaultKind::Drop {} => {
+            let mut response = Response::new(Body::new(Dropped));
+            response
+                .extensions_mut()
+                .insert(NoAnswer("dropped: the connection was closed without an answer"));
+            response
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! an orchestrator still sees the process alive under load.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -28,11 +29,28 @@ pub(crate) async fn limit_in_flight(
     }
 }
 
+/// Set when a request's deadline passed: the journal's record of a request dropped
+/// then says it timed out (503), not that the client left.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DeadlinePassed(Arc<AtomicBool>);
+
+impl DeadlinePassed {
+    pub(crate) fn passed(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Answer 503 when a request (its body upload included) outlives `request_timeout_secs`.
-pub(crate) async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
+pub(crate) async fn deadline(State(limit): State<Duration>, mut request: Request, next: Next) -> Response {
+    let passed = DeadlinePassed::default();
+    request.extensions_mut().insert(passed.clone());
+    // Pinned here, so the request is dropped when this returns, after the flag is set.
+    let run = next.run(request);
+    tokio::pin!(run);
+    match tokio::time::timeout(limit, run.as_mut()).await {
         Ok(response) => response,
         Err(_) => {
+            passed.0.store(true, Ordering::Relaxed);
             tracing::warn!(seconds = limit.as_secs(), "request timed out");
             ApiError::Unavailable(format!(
                 "the request did not complete within {} s: retry later",

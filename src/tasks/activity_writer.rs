@@ -4,19 +4,24 @@
 //! queued; records still queued when the process is killed (`kill -9`, a crash, the OOM
 //! killer) are lost.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::activity::ActivityRecord;
+use crate::journal::expect::Lost;
 use crate::store::{Store, StoreError};
 
 /// Queues records for a background task that writes them in batches.
 #[derive(Debug, Clone)]
 pub struct ActivityWriter {
     queue: mpsc::Sender<Queued>,
+    /// Per account, the records that never reached the journal: an assertion over a
+    /// range that may hold one says it cannot judge it.
+    lost: Arc<Mutex<HashMap<String, Lost>>>,
 }
 
 #[derive(Debug)]
@@ -26,8 +31,6 @@ enum Queued {
     Flush(oneshot::Sender<()>),
 }
 
-/// Records waiting to be written before new ones are dropped (and counted in the log).
-const QUEUE: usize = 10_000;
 const BATCH: usize = 256;
 /// Counter of dropped activity records, by reason (`/metrics`).
 const DROPPED: &str = "activity_records_dropped_total";
@@ -36,10 +39,16 @@ const DROPPED: &str = "activity_records_dropped_total";
 const LINGER: Duration = Duration::from_millis(5);
 
 impl ActivityWriter {
-    /// Start the writer task on the current runtime. The task ends once every writer is
-    /// dropped and the queue is written: await the handle to flush at shutdown.
-    pub fn start(store: Arc<dyn Store>) -> (ActivityWriter, JoinHandle<()>) {
-        let (queue, mut incoming) = mpsc::channel::<Queued>(QUEUE);
+    /// Start the writer task on the current runtime, `capacity` records waiting to be
+    /// written before new ones are dropped (and counted). The task ends once every
+    /// writer is dropped and the queue is written: await the handle to flush at shutdown.
+    pub fn start(store: Arc<dyn Store>, capacity: usize) -> (ActivityWriter, JoinHandle<()>) {
+        let (queue, mut incoming) = mpsc::channel::<Queued>(capacity.max(1));
+        let lost = Arc::default();
+        let writer = ActivityWriter {
+            queue,
+            lost: Arc::clone(&lost),
+        };
         let task = tokio::spawn(async move {
             let mut received = Vec::with_capacity(BATCH);
             let mut batch = Vec::with_capacity(BATCH);
@@ -59,22 +68,30 @@ impl ActivityWriter {
                         Queued::Flush(done) => flushed.push(done),
                     }
                 }
-                write_batch(store.as_ref(), &batch).await;
+                write_batch(store.as_ref(), &batch, &lost).await;
                 batch.clear();
                 for done in flushed.drain(..) {
                     let _ = done.send(());
                 }
             }
         });
-        (ActivityWriter { queue }, task)
+        (writer, task)
     }
 
     /// Queue a record (dropped, with a log line, when the queue is full).
     pub fn record(&self, record: ActivityRecord) {
-        if self.queue.try_send(Queued::Record(Box::new(record))).is_err() {
+        if let Err(full) = self.queue.try_send(Queued::Record(Box::new(record))) {
             metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
             tracing::warn!("activity log queue full: a record was dropped");
+            if let Queued::Record(record) = full.into_inner() {
+                lose(&self.lost, &record);
+            }
         }
+    }
+
+    /// The account's records that never reached the journal, since this process started.
+    pub fn lost(&self, account_id: &str) -> Option<Lost> {
+        lock(&self.lost).get(account_id).copied()
     }
 
     /// Records queued and not yet written.
@@ -94,24 +111,25 @@ impl ActivityWriter {
 
 /// Write a batch in one insert; when that fails, write its records one by one so that
 /// one bad record (of whichever account) costs only itself, and log what was dropped.
-async fn write_batch(store: &dyn Store, batch: &[ActivityRecord]) {
+async fn write_batch(store: &dyn Store, batch: &[ActivityRecord], lost: &Mutex<HashMap<String, Lost>>) {
     let Err(batch_error) = store.record_activity(batch).await else {
         return;
     };
     if let [record] = batch {
-        dropped(record, &batch_error);
+        dropped(record, &batch_error, lost);
         return;
     }
     tracing::debug!(error = %batch_error, records = batch.len(), "activity batch refused: writing its records one by one");
     for record in batch {
         if let Err(e) = store.record_activity(std::slice::from_ref(record)).await {
-            dropped(record, &e);
+            dropped(record, &e, lost);
         }
     }
 }
 
-fn dropped(record: &ActivityRecord, error: &StoreError) {
+fn dropped(record: &ActivityRecord, error: &StoreError, lost: &Mutex<HashMap<String, Lost>>) {
     metrics::counter!(DROPPED, "reason" => "refused").increment(1);
+    lose(lost, record);
     tracing::warn!(
         %error,
         account_id = %record.account_id,
@@ -120,4 +138,19 @@ fn dropped(record: &ActivityRecord, error: &StoreError) {
         status = record.status,
         "activity record dropped: the database refused it"
     );
+}
+
+fn lock(lost: &Mutex<HashMap<String, Lost>>) -> std::sync::MutexGuard<'_, HashMap<String, Lost>> {
+    lost.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Count a record that never reached the journal against its account.
+fn lose(lost: &Mutex<HashMap<String, Lost>>, record: &ActivityRecord) {
+    let mut lost = lock(lost);
+    let entry = lost.entry(record.account_id.clone()).or_insert(Lost {
+        records: 0,
+        last_at: record.at,
+    });
+    entry.records += 1;
+    entry.last_at = entry.last_at.max(record.at);
 }

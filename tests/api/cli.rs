@@ -407,8 +407,30 @@ async fn the_cli_shows_the_queue(backend: Backend) {
     );
 }
 
+async fn health_asks_the_running_servers_readyz(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(
+        ok(&app, &["health", "--server", app.address.as_str()]).await,
+        "ready\n"
+    );
+    // Not the readiness endpoint's 200: not healthy.
+    let elsewhere = format!("{}/no-such-mount", app.address);
+    let run = cli(&app, &["health", "--server", &elsewhere]).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("/no-such-mount/readyz"), "{}", run.stderr);
+    // Nobody listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let run = cli(&app, &["health", "--server", &format!("http://127.0.0.1:{port}")]).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot reach the server"), "{}", run.stderr);
+}
+
 backend_tests!(
     the_cli_shows_the_queue,
+    health_asks_the_running_servers_readyz,
     snapshots_export_restore_and_seed_an_account,
     the_cli_sets_and_clears_faults,
     the_cli_exports_the_journal_and_asserts_on_it,

@@ -18,6 +18,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AccountId;
+use crate::journal::expect::{decoded_path, glob};
 
 /// What a fault does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +61,8 @@ pub struct FaultSpec {
     /// Only requests with this method (any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// Only requests whose path (with its query) matches; `*` matches any run of characters.
+    /// Only requests whose path (with its query) matches; `*` matches any run of
+    /// characters. Matched decoded, as `expect` matches (`filter=userName eq "x"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     #[serde(flatten)]
@@ -155,7 +157,7 @@ impl Faults {
         let path = spec
             .path
             .as_deref()
-            .map(crate::journal::expect::glob)
+            .map(|p| glob(&decoded_path(p, true)))
             .transpose()
             .map_err(|e| format!("path: {e}"))?;
         let until = spec
@@ -241,7 +243,10 @@ impl Fault {
                 .method
                 .as_deref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(t.method))
-            && self.path.as_ref().is_none_or(|p| p.is_match(t.path))
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| p.is_match(&decoded_path(t.path, false)))
     }
 
     fn view(&self) -> FaultView {

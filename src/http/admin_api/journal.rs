@@ -12,12 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{Admin, account, body_as};
-use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ScimJson, query_params};
-use crate::journal::expect::{Expectation, Matcher};
+use crate::journal::expect::{Expectation, Gap, Matcher, Range};
 use crate::scim::error::ProtocolError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -49,8 +48,6 @@ pub(super) struct JournalParams {
     format: Option<String>,
 }
 
-/// Records an `expect` examines at most (the newest of the range are kept).
-const EXPECT_WINDOW: usize = 10_000;
 const PAGE: u32 = 1000;
 
 #[utoipa::path(get, path = "/admin/api/accounts/{account}/journal", tag = "harness", params(JournalParams), responses((status = 200, body = Object, description = "`{\"records\": [...], \"next\": id}`, or JSON lines with `format=jsonl`"), (status = 400), (status = 404)))]
@@ -106,7 +103,7 @@ pub(super) async fn journal(
     }
 }
 
-#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied: the closest requests and what differed"), (status = 400)))]
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied (the closest requests and what differed), or the range too long to judge (`complete: false`)"), (status = 400)))]
 pub(super) async fn expect(
     State(state): State<AppState>,
     _: Admin,
@@ -117,39 +114,115 @@ pub(super) async fn expect(
         body,
         r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "bodyContains", "bodyJson", "sinceId", "since", "atLeast" | "exactly" | "none"}"#,
     )?;
-    let since_id = expectation.since_id;
-    let since = expectation.since.map(|t| t.to_rfc3339());
+    let (since_id, since) = (expectation.since_id, expectation.since);
     let matcher = Matcher::new(expectation).map_err(ProtocolError::invalid_value)?;
     let account = account(&state, &name).await?;
     state.activity.flush().await;
+    // The range ends at the newest record now: requests arriving while the pages are
+    // read are not half counted.
+    let newest = ActivityFilter {
+        limit: Some(1),
+        ..ActivityFilter::default()
+    };
+    let through_id = state
+        .center()
+        .activity(&account, &newest)
+        .await?
+        .first()
+        .and_then(|r| r.id);
+    let range = Range {
+        since_id,
+        since,
+        through_id,
+    };
     let mut filter = ActivityFilter {
         limit: Some(PAGE),
-        after: since_id,
-        since,
+        after: range.since_id,
+        before: through_id.map(|id| id.saturating_add(1)),
+        since: range.since.map(|t| t.to_rfc3339()),
         oldest_first: true,
         with_exchange: true,
         ..ActivityFilter::default()
     };
-    let mut records: Vec<ActivityRecord> = Vec::new();
-    loop {
+    let cap = match state.settings.journal_expect_max_records {
+        0 => u64::MAX,
+        n => n,
+    };
+    let mut tally = matcher.tally();
+    let mut complete = true;
+    let mut oldest_at = None;
+    // An empty journal is an empty range.
+    while through_id.is_some() {
+        // One record past the cap, to tell a range that ends there from a longer one.
+        let limit = u32::try_from(cap.saturating_sub(tally.examined()).saturating_add(1))
+            .map_or(PAGE, |n| n.min(PAGE));
+        filter.limit = Some(limit);
         let page = state.center().activity(&account, &filter).await?;
-        let full = page.len() == PAGE as usize;
+        let full = page.len() == limit as usize;
         filter.after = page.last().and_then(|r| r.id).or(filter.after);
-        records.extend(page);
-        if records.len() > EXPECT_WINDOW {
-            records.drain(..records.len() - EXPECT_WINDOW);
+        oldest_at = oldest_at.or(page.first().map(|r| r.at));
+        for record in page {
+            if tally.examined() == cap {
+                complete = false;
+                break;
+            }
+            tally.add(record);
         }
-        if !full {
+        if !full || !complete {
             break;
         }
     }
-    let verdict = matcher.verdict(&records);
+    let gap = if complete {
+        not_journaled(&state, &account, &range, oldest_at).await?
+    } else {
+        Some(Gap::TooLong)
+    };
+    let verdict = tally.verdict(range, gap);
     let status = if verdict.satisfied {
         StatusCode::OK
     } else {
         StatusCode::EXPECTATION_FAILED
     };
     Ok((status, axum::Json(verdict)).into_response())
+}
+
+/// Whether requests of the range never reached the journal: the account's newest lost
+/// record is at or after the range's start (`since`, the time of record `sinceId`, or
+/// else the oldest record examined: a loss before the whole journal is as gone as a
+/// pruned record).
+async fn not_journaled(
+    state: &AppState,
+    account: &crate::accounts::Account,
+    range: &Range,
+    oldest_at: Option<i64>,
+) -> ApiResult<Option<Gap>> {
+    let Some(lost) = state.activity.lost(account.id.as_ref()) else {
+        return Ok(None);
+    };
+    let since_id_at = match range.since_id {
+        Some(id) => {
+            let at_or_before = ActivityFilter {
+                limit: Some(1),
+                before: Some(id.saturating_add(1)),
+                ..ActivityFilter::default()
+            };
+            state
+                .center()
+                .activity(account, &at_or_before)
+                .await?
+                .first()
+                .map(|r| r.at)
+        }
+        None => None,
+    };
+    let start = match (range.since.map(|t| t.timestamp_micros()), since_id_at) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (Some(t), None) | (None, Some(t)) => Some(t),
+        (None, None) => oldest_at,
+    };
+    Ok(start
+        .is_none_or(|start| lost.last_at >= start)
+        .then_some(Gap::NotJournaled(lost)))
 }
 
 #[utoipa::path(post, path = "/admin/api/journal/prune", tag = "harness", responses((status = 200, body = Object)))]

@@ -15,8 +15,13 @@ use crate::helpers::{Backend, TestApp, expect_json};
 const LIST: &str = "/Users?count=1";
 
 async fn set_fault(app: &TestApp, fault: Value) -> Value {
+    set_fault_in(app, "acme", fault).await
+}
+
+/// Set a fault on `account`'s SCIM requests; its answer (201).
+pub(super) async fn set_fault_in(app: &TestApp, account: &str, fault: Value) -> Value {
     let response = app
-        .admin(Method::POST, "/accounts/acme/faults")
+        .admin(Method::POST, &format!("/accounts/{account}/faults"))
         .json(&fault)
         .send()
         .await
@@ -81,6 +86,32 @@ async fn errors_at_a_seeded_rate_repeat_and_keep_to_their_path(backend: Backend)
     }
     assert_eq!(runs[0], runs[1], "the same seed hits the same requests");
     assert!(runs[0].contains(&503) && runs[0].contains(&200), "{:?}", runs[0]);
+}
+
+async fn a_fault_path_matches_the_decoded_query(backend: Backend) {
+    let app = acme(backend, "rfc").await;
+    set_fault(
+        &app,
+        json!({"configuration": "Sales Navigator", "kind": "error", "status": 503,
+               "path": "/scim/v2/Users?filter=userName eq \"alice@acme.com\""}),
+    )
+    .await;
+    let lookup = |query: &'static str| {
+        let app = &app;
+        async move { app.get_as(SALESNAV, &format!("/Users?{query}")).await.status() }
+    };
+    assert_eq!(
+        lookup("filter=userName+eq+%22alice%40acme.com%22").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        lookup("filter=userName%20EQ%20%22alice%40acme.com%22").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        lookup("filter=userName+eq+%22bob%40acme.com%22").await,
+        StatusCode::OK
+    );
 }
 
 async fn latency_delays_the_answer(backend: Backend) {
@@ -182,6 +213,7 @@ async fn a_seed_file_sets_faults_from_start_up(backend: Backend) {
 }
 
 backend_tests!(
+    a_fault_path_matches_the_decoded_query,
     throttling_answers_429_with_retry_after_for_the_next_n_requests,
     errors_at_a_seeded_rate_repeat_and_keep_to_their_path,
     latency_delays_the_answer,

@@ -22,7 +22,7 @@ fn records(page: &Value) -> Vec<Value> {
     page["records"].as_array().cloned().unwrap_or_default()
 }
 
-async fn expect(app: &TestApp, account: &str, pattern: Value) -> (StatusCode, Value) {
+pub(super) async fn expect(app: &TestApp, account: &str, pattern: Value) -> (StatusCode, Value) {
     let response = app
         .admin(Method::POST, &format!("/accounts/{account}/journal/expect"))
         .json(&pattern)

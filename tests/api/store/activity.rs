@@ -33,7 +33,7 @@ fn record(account_id: &str, path: &str) -> ActivityRecord {
 async fn a_bad_record_costs_only_itself(backend: Backend) {
     let store = TestStore::open(backend).await;
     let other = store.other_account("globex").await;
-    let (writer, _task) = ActivityWriter::start(store.store.clone());
+    let (writer, _task) = ActivityWriter::start(store.store.clone(), 16);
     let acme = store.account_id().to_string();
     // A record the database refuses on both backends (its account does not exist),
     // queued between two good records of two accounts: one batch.

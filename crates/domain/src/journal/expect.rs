@@ -7,6 +7,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use scim::tolerance::{ClientProfile, Leniency};
+
 use crate::activity::ActivityRecord;
 
 /// A pattern and how many requests must match it.
@@ -77,27 +79,164 @@ pub struct Matcher {
 /// A near miss: a request and what differed from the pattern.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NearMiss<'a> {
+pub struct NearMiss {
     pub mismatches: Vec<String>,
-    pub request: &'a ActivityRecord,
+    pub request: ActivityRecord,
+}
+
+/// The journal records an assertion ran over: those after `sinceId` (and at or after
+/// `since`) up to `throughId`, the account's newest record when it started.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Range {
+    pub since_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// `None`: the account's journal was empty.
+    pub through_id: Option<i64>,
 }
 
 /// The answer to an expectation.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Verdict<'a> {
+pub struct Verdict {
     pub satisfied: bool,
     /// What was asked, in words.
     pub expected: String,
     pub matched: u64,
+    /// How many requests of the range were looked at: all of them, unless `complete` is
+    /// false.
+    pub examined: u64,
+    pub range: Range,
+    /// False when the range held more requests than an assertion examines: the verdict
+    /// is then a failure, whatever matched.
+    pub complete: bool,
     /// Why it failed, in words (absent when satisfied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// The matching requests (oldest first, at most [`SHOWN`]).
-    pub requests: Vec<&'a ActivityRecord>,
+    pub requests: Vec<ActivityRecord>,
     /// When unsatisfied by too few matches: the requests closest to the pattern.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub closest: Vec<NearMiss<'a>>,
+    pub closest: Vec<NearMiss>,
+}
+
+/// Why a range was not examined whole, so no verdict is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// Longer than an assertion examines.
+    TooLong,
+    /// Requests of the range that were never journaled.
+    NotJournaled(Lost),
+}
+
+/// An account's requests that never reached the journal: how many, and the time (`at`)
+/// of the newest. Kept by the journal's writer; an assertion whose range may hold one
+/// cannot be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lost {
+    pub records: u64,
+    pub last_at: i64,
+}
+
+/// An expectation judged one record at a time, so a range of any length is examined in
+/// constant memory: it keeps the count, the first matches and the nearest misses.
+#[derive(Debug)]
+pub struct Tally<'m> {
+    matcher: &'m Matcher,
+    matched: u64,
+    examined: u64,
+    shown: Vec<ActivityRecord>,
+    closest: Vec<NearMiss>,
+}
+
+impl Tally<'_> {
+    pub fn examined(&self) -> u64 {
+        self.examined
+    }
+
+    /// Judge the next record of the range (oldest first).
+    pub fn add(&mut self, record: ActivityRecord) {
+        self.examined += 1;
+        let mismatches = self.matcher.mismatches(&record);
+        if mismatches.is_empty() {
+            self.matched += 1;
+            if self.shown.len() < SHOWN {
+                self.shown.push(record);
+            }
+            return;
+        }
+        // Fewest differences first; among equals, the latest request.
+        let rank = |m: &NearMiss| (m.mismatches.len(), std::cmp::Reverse(m.request.id));
+        let miss = NearMiss {
+            mismatches,
+            request: record,
+        };
+        if self.closest.len() < CLOSEST || self.closest.last().is_some_and(|worst| rank(&miss) < rank(worst))
+        {
+            self.closest.push(miss);
+            self.closest.sort_by_key(rank);
+            self.closest.truncate(CLOSEST);
+        }
+    }
+
+    /// The verdict over what was added; a `gap` when the range was not examined whole.
+    pub fn verdict(self, range: Range, gap: Option<Gap>) -> Verdict {
+        let n = self.matched;
+        let expected = self.matcher.describe();
+        let complete = gap.is_none();
+        let satisfied = complete && self.matcher.count.holds(n);
+        let too_few = match self.matcher.count {
+            Count::AtLeast(k) | Count::Exactly(k) => n < k,
+        };
+        let closest = if !satisfied && too_few {
+            self.closest
+        } else {
+            Vec::new()
+        };
+        let detail = (!satisfied).then(|| {
+            match gap {
+                Some(Gap::TooLong) => {
+                    return format!(
+                        "could not judge {expected}: the range holds more than the {} requests an assertion examines ({n} matched among them); narrow it with sinceId or since",
+                        self.examined
+                    );
+                }
+                Some(Gap::NotJournaled(lost)) => {
+                    return format!(
+                        "could not judge {expected}: {} request(s) of this account never reached the journal (its queue was full or the database refused them), the last at {}; narrow the range with since to after it",
+                        lost.records,
+                        crate::clock::rfc3339(lost.last_at)
+                    );
+                }
+                None => {}
+            }
+            let mut text = format!("expected {expected}, but {n} matched");
+            if let Some(nearest) = closest.first() {
+                text.push_str(&format!(
+                    "; the closest, {} {} ({}): {}",
+                    nearest.request.method,
+                    nearest.request.path,
+                    nearest.request.status,
+                    nearest.mismatches.join("; ")
+                ));
+            } else if self.examined == 0 {
+                text.push_str("; the journal has no requests in range");
+            }
+            text
+        });
+        Verdict {
+            satisfied,
+            expected,
+            matched: n,
+            examined: self.examined,
+            range,
+            complete,
+            detail,
+            requests: self.shown,
+            closest,
+        }
+    }
 }
 
 /// Matching requests (and near misses) an answer shows at most.
@@ -117,7 +256,7 @@ impl Matcher {
         let path = expectation
             .path
             .as_deref()
-            .map(glob)
+            .map(|p| glob(&decoded_path(p, true)))
             .transpose()
             .map_err(|e| format!("path: {e}"))?;
         let path_regex = expectation
@@ -177,19 +316,21 @@ impl Matcher {
                 m.to_ascii_uppercase()
             ));
         }
-        if let Some(p) = &self.path
-            && !p.is_match(&record.path)
-        {
-            out.push(format!(
-                "path {} does not match {}",
-                record.path,
-                e.path.as_deref().unwrap_or_default()
-            ));
-        }
-        if let Some(p) = &self.path_regex
-            && !p.is_match(&record.path)
-        {
-            out.push(format!("path {} does not match /{}/", record.path, p.as_str()));
+        if self.path.is_some() || self.path_regex.is_some() {
+            let path = decoded_path(&record.path, false);
+            if let Some(p) = &self.path
+                && !p.is_match(&path)
+            {
+                out.push(format!(
+                    "path {path} does not match {}",
+                    e.path.as_deref().unwrap_or_default()
+                ));
+            }
+            if let Some(p) = &self.path_regex
+                && !p.is_match(&path)
+            {
+                out.push(format!("path {path} does not match /{}/", p.as_str()));
+            }
         }
         if let Some(s) = e.status
             && s != record.status
@@ -227,60 +368,51 @@ impl Matcher {
         out
     }
 
-    /// Judge the journal's `records` (oldest first).
-    pub fn verdict<'a>(&self, records: &'a [ActivityRecord]) -> Verdict<'a> {
-        let mut matched = Vec::new();
-        let mut misses = Vec::new();
-        for record in records {
-            let mismatches = self.mismatches(record);
-            if mismatches.is_empty() {
-                matched.push(record);
-            } else {
-                misses.push(NearMiss {
-                    mismatches,
-                    request: record,
-                });
-            }
-        }
-        let n = u64::try_from(matched.len()).unwrap_or(u64::MAX);
-        let satisfied = self.count.holds(n);
-        let expected = self.describe();
-        let too_few = match self.count {
-            Count::AtLeast(k) | Count::Exactly(k) => n < k,
-        };
-        let closest = if !satisfied && too_few {
-            // Fewest differences first; among equals, the latest request.
-            misses.sort_by_key(|m| (m.mismatches.len(), std::cmp::Reverse(m.request.id)));
-            misses.truncate(CLOSEST);
-            misses
-        } else {
-            Vec::new()
-        };
-        let detail = (!satisfied).then(|| {
-            let mut text = format!("expected {expected}, but {n} matched");
-            if let Some(nearest) = closest.first() {
-                text.push_str(&format!(
-                    "; the closest, {} {} ({}): {}",
-                    nearest.request.method,
-                    nearest.request.path,
-                    nearest.request.status,
-                    nearest.mismatches.join("; ")
-                ));
-            } else if records.is_empty() {
-                text.push_str("; the journal has no requests in range");
-            }
-            text
-        });
-        matched.truncate(SHOWN);
-        Verdict {
-            satisfied,
-            expected,
-            matched: n,
-            detail,
-            requests: matched,
-            closest,
+    /// Start judging a range of the journal.
+    pub fn tally(&self) -> Tally<'_> {
+        Tally {
+            matcher: self,
+            matched: 0,
+            examined: 0,
+            shown: Vec::new(),
+            closest: Vec::new(),
         }
     }
+}
+
+/// A path with its query as the client meant it, so a pattern is written as text and
+/// matches however the client encoded it: percent-escapes decoded (in the query `+` is a
+/// space too), and a `filter` parameter that parses rendered canonically, so spacing,
+/// operator case and quoting do not matter (`userName  EQ "x"` is `userName eq "x"`).
+/// In a `pattern`, a filter holding `*` stays as written: its `*` are globs.
+pub fn decoded_path(raw: &str, pattern: bool) -> String {
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let Some((path, query)) = raw.split_once('?') else {
+        return decode(raw);
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| {
+            let param = decode(&param.replace('+', " "));
+            match param.split_once('=') {
+                Some((name, value))
+                    if name.eq_ignore_ascii_case("filter") && !(pattern && value.contains('*')) =>
+                {
+                    let mut leniency = Leniency::new(ClientProfile::Lenient);
+                    match scim::filter::parse_filter(value, &mut leniency) {
+                        Ok(filter) => format!("{name}={filter}"),
+                        Err(_) => param,
+                    }
+                }
+                _ => param,
+            }
+        })
+        .collect();
+    format!("{}?{}", decode(path), params.join("&"))
 }
 
 /// A path pattern where `*` matches any run of characters and the rest is literal.
@@ -305,6 +437,13 @@ pub fn json_contains(value: &Value, pattern: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The verdict over the whole of `records`.
+    fn judge(m: &Matcher, records: &[ActivityRecord]) -> Verdict {
+        let mut tally = m.tally();
+        records.iter().cloned().for_each(|r| tally.add(r));
+        tally.verdict(Range::default(), None)
+    }
 
     fn record(method: &str, path: &str, status: u16, body: Option<&str>) -> ActivityRecord {
         ActivityRecord {
@@ -338,21 +477,21 @@ mod tests {
             ..Expectation::default()
         })
         .expect("valid");
-        assert!(m.verdict(&records).satisfied);
+        assert!(judge(&m, &records).satisfied);
         let m = Matcher::new(Expectation {
             path: Some("/scim/v2/Users?filter=*".into()),
             exactly: Some(1),
             ..Expectation::default()
         })
         .expect("valid");
-        assert!(m.verdict(&records).satisfied);
+        assert!(judge(&m, &records).satisfied);
         let m = Matcher::new(Expectation {
             method: Some("POST".into()),
             status: Some(409),
             ..Expectation::default()
         })
         .expect("valid");
-        let v = m.verdict(&records);
+        let v = judge(&m, &records);
         assert!(!v.satisfied);
         assert_eq!(v.closest[0].mismatches, vec!["status is 201, not 409"]);
         assert!(
@@ -363,5 +502,40 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn queries_match_decoded_and_filters_parsed() {
+        let sent = [
+            record(
+                "GET",
+                "/scim/v2/Users?filter=userName+eq+%22x%40acme.com%22",
+                200,
+                None,
+            ),
+            record(
+                "GET",
+                "/scim/v2/Users?filter=userName%20eq%20%22x%40acme.com%22&count=1",
+                200,
+                None,
+            ),
+        ];
+        let count = |path: &str| {
+            let m = Matcher::new(Expectation {
+                path: Some(path.into()),
+                ..Expectation::default()
+            })
+            .expect("valid");
+            judge(&m, &sent).matched
+        };
+        assert_eq!(count(r#"/scim/v2/Users?filter=userName eq "x@acme.com""#), 1);
+        assert_eq!(count(r#"/scim/v2/Users?filter=userName  EQ "x@acme.com""#), 1);
+        assert_eq!(
+            count(r#"/scim/v2/Users?filter=userName eq "x@acme.com"&count=1"#),
+            1
+        );
+        assert_eq!(count("/scim/v2/Users?filter=userName eq *"), 2);
+        assert_eq!(count("/scim/v2/Users?filter=userName+eq+%22x%40acme.com%22"), 1);
+        assert_eq!(count(r#"/scim/v2/Users?filter=userName eq "y@acme.com""#), 0);
     }
 }

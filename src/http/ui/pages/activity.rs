@@ -79,7 +79,8 @@ pub(in crate::http::ui) async fn activity(
                 td { time datetime=(crate::clock::rfc3339(r.at)) { (when(r.at)) } }
                 td { (config_name(&r.configuration_id)) }
                 td.request { code { (r.method) " " (percent_encoding::percent_decode_str(&r.path).decode_utf8_lossy()) } }
-                td { span class=(if r.status < 400 { "badge ok" } else { "badge err" }) { (r.status) } }
+                // Status 0: the client got no answer (a dropped connection).
+                td { span class=(if (1..400).contains(&r.status) { "badge ok" } else { "badge err" }) { (r.status) } }
                 td {
                     // A warning (an identifier clash) stands out from what was done.
                     @for (i, part) in r.outcome.as_deref().unwrap_or("").split("; ").enumerate() {
