@@ -1,6 +1,7 @@
 //! The web UI over plain HTTP (the browser test drives the happy path in Chromium):
 //! session cookie attributes, CSRF on every form, no action without a session, and the
-//! forms the browser flow does not touch.
+//! forms the browser flow does not touch, and the flash line, carried in the session and
+//! never in the URL.
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -38,6 +39,26 @@ fn cookie(response: &reqwest::Response, name: &str) -> String {
     header.split(';').next().expect("pair").to_owned()
 }
 
+/// The flash line of a page: `ok` (a notice) or `err`, and its text as written in HTML.
+fn flash(html: &str) -> Option<(&'static str, String)> {
+    ["ok", "err"].into_iter().find_map(|kind| {
+        let marker = format!("<p class=\"flash {kind}\"");
+        let start = html.find(&marker)?;
+        let text = html[start..].split_once('>')?.1.split("</p>").next()?;
+        Some((kind, text.to_owned()))
+    })
+}
+
+/// The flash line shows a notice containing `text`.
+fn notice(flash: &Option<(&'static str, String)>, text: &str) -> bool {
+    matches!(flash, Some(("ok", t)) if t.contains(text))
+}
+
+/// The flash line shows an error containing `text`.
+fn error(flash: &Option<(&'static str, String)>, text: &str) -> bool {
+    matches!(flash, Some(("err", t)) if t.contains(text))
+}
+
 impl Visitor {
     async fn sign_in(app: &TestApp) -> Visitor {
         let client = reqwest::Client::builder()
@@ -59,13 +80,11 @@ impl Visitor {
             .send()
             .await
             .expect("request");
-        assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let refused = flash(&wrong.text().await.expect("html"));
         assert!(
-            wrong.headers()[LOCATION]
-                .to_str()
-                .expect("location")
-                .contains("error="),
-            "a SCIM token is not the admin token"
+            error(&refused, "not this server"),
+            "a SCIM token is not the admin token: {refused:?}"
         );
         let signed_in = client
             .post(format!("{origin}/admin/login"))
@@ -95,6 +114,15 @@ impl Visitor {
 
     async fn csrf(&self, path: &str) -> String {
         csrf_of(&self.get(path).await.text().await.expect("html"))
+    }
+
+    /// Submit a form, then open the page it redirects to: the target and that page's
+    /// flash line.
+    async fn submit(&self, path: &str, form: &[(&str, &str)]) -> (String, Option<(&'static str, String)>) {
+        let (status, to) = self.post(path, form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        let page = self.get(&to).await.text().await.expect("html");
+        (to, flash(&page))
     }
 
     /// Submit a form; the redirect's target.
@@ -163,7 +191,7 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
 
     let csrf = visitor.csrf("/admin/accounts").await;
     let made = visitor
-        .post(
+        .submit(
             "/admin/accounts",
             &[("name", "acme"), ("profile", "rfc"), ("csrf", &csrf)],
         )
@@ -171,38 +199,37 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     assert_eq!(
         made,
         (
-            StatusCode::SEE_OTHER,
-            "/admin/accounts/acme?notice=Account+%22acme%22+created".to_owned()
+            "/admin/accounts/acme".to_owned(),
+            Some(("ok", "Account &quot;acme&quot; created".to_owned()))
         )
     );
     let taken = visitor
-        .post(
+        .submit(
             "/admin/accounts",
             &[("name", "acme"), ("profile", "rfc"), ("csrf", &csrf)],
         )
         .await;
-    assert!(taken.1.starts_with("/admin/accounts?error=name%3A"), "{taken:?}");
+    assert_eq!(taken.0, "/admin/accounts");
+    assert!(error(&taken.1, "name:"), "{taken:?}");
     let missing = visitor.get("/admin/accounts/nobody/users").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     // Settings → Account: rename, apply a preset, delete.
     let renamed = visitor
-        .post(
+        .submit(
             "/admin/accounts/acme/rename",
             &[("name", "acme-2"), ("csrf", &csrf)],
         )
         .await;
-    assert!(
-        renamed.1.starts_with("/admin/accounts/acme-2/settings?notice="),
-        "{renamed:?}"
-    );
+    assert_eq!(renamed.0, "/admin/accounts/acme-2/settings");
+    assert!(notice(&renamed.1, "renamed"), "{renamed:?}");
     let preset = visitor
-        .post(
+        .submit(
             "/admin/accounts/acme-2/fidelity",
             &[("profile", "linkedin"), ("csrf", &csrf)],
         )
         .await;
-    assert!(preset.1.contains("notice="), "{preset:?}");
+    assert!(notice(&preset.1, "applied"), "{preset:?}");
     let account = expect_json(
         app.admin(Method::GET, "/accounts/acme-2")
             .send()
@@ -214,9 +241,10 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     .await;
     assert_eq!(account["fidelity"]["user_delete"], "deactivate");
     let deleted = visitor
-        .post("/admin/accounts/acme-2/delete", &[("csrf", &csrf)])
+        .submit("/admin/accounts/acme-2/delete", &[("csrf", &csrf)])
         .await;
-    assert!(deleted.1.starts_with("/admin/accounts?notice="), "{deleted:?}");
+    assert_eq!(deleted.0, "/admin/accounts");
+    assert!(notice(&deleted.1, "deleted"), "{deleted:?}");
     assert_eq!(
         visitor.get("/admin/accounts/acme-2").await.status(),
         StatusCode::NOT_FOUND
@@ -241,20 +269,20 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
     )
     .await;
     let pool = pools[0]["id"].as_str().expect("pool").to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/pools/{pool}"),
             &[("seats", "-1"), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("error=seats%3A"), "{to}");
-    let (_, to) = visitor
-        .post(
+    assert!(error(&shown, "seats:"), "{shown:?}");
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/pools/{pool}"),
             &[("seats", "12"), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "now has 12 seats"), "{shown:?}");
 
     // Users: activate, revoke (the RFC preset allows it), export, delete.
     let ann = app.create_user(&user_body("ann@acme.com")).await["id"]
@@ -271,13 +299,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         users.contains("ann@acme.com") && users.contains("state-assigned"),
         "{users}"
     );
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/users/{ann}/licenses/sales_navigator/activate"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "license activated"), "{shown:?}");
     let csv = visitor.get("/admin/accounts/demo/users.csv").await;
     assert!(
         csv.headers()["content-type"]
@@ -291,20 +319,20 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
             .expect("csv")
             .contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator")
     );
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/users/{ann}/licenses/sales_navigator/revoke"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
-    let (_, to) = visitor
-        .post(
+    assert!(notice(&shown, "license revoked"), "{shown:?}");
+    let (_, shown) = visitor
+        .submit(
             "/admin/accounts/demo/users/deletion",
             &[("ids", &ann), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice=1+user"), "{to}");
+    assert!(notice(&shown, "1 user(s) deleted"), "{shown:?}");
     assert_eq!(
         app.get(&format!("/Users/{ann}")).await.status(),
         StatusCode::NOT_FOUND
@@ -321,13 +349,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/groups/{group}/members/{bob}/remove"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice=Member+removed"), "{to}");
+    assert!(notice(&shown, "Member removed"), "{shown:?}");
 
     // The activity log's rows (what the page polls), filtered by configuration.
     let rows = visitor
@@ -360,13 +388,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         .as_str()
         .expect("token")
         .to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             "/admin/accounts/demo/configurations/Okta/delete",
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "deleted: its token no longer works"), "{shown:?}");
     let refused = app
         .scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
         .send()
@@ -486,7 +514,63 @@ async fn a_form_from_another_origin_is_refused(backend: Backend) {
     assert_eq!(created.status(), StatusCode::OK);
 }
 
+/// The flash line comes from the session, shown once by the page an action redirects
+/// to; a crafted `?error=` or `?notice=` in a link shows nothing, signed in or not.
+async fn a_flash_message_comes_from_the_session_not_the_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let crafted = "?error=Your+token+was+compromised%3A+paste+it+at+evil.example&notice=Signed+in";
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/admin/login{crafted}", app.address))
+        .send()
+        .await
+        .expect("request");
+    let login = anonymous.text().await.expect("html");
+    assert!(login.contains("Sign in with the admin token"), "{login}");
+    assert_eq!(flash(&login), None, "{login}");
+    assert!(!login.contains("compromised"), "{login}");
+
+    let visitor = Visitor::sign_in(&app).await;
+    for path in [
+        "/admin/accounts",
+        "/admin/accounts/demo/settings",
+        "/admin/accounts/demo/users",
+    ] {
+        let page = visitor.get(&format!("{path}{crafted}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.expect("html");
+        assert_eq!(flash(&html), None, "{path}: {html}");
+        assert!(!html.contains("compromised"), "{path}");
+    }
+
+    // A refusal's flash shows on the page redirected to, and only once.
+    let csrf = visitor.csrf("/admin/accounts").await;
+    let (to, shown) = visitor
+        .submit(
+            "/admin/accounts",
+            &[("name", "demo"), ("profile", "rfc"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(to, "/admin/accounts", "the redirect carries no message");
+    assert!(error(&shown, "name:"), "{shown:?}");
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(flash(&reloaded), None, "shown once");
+    // Another session does not see this one's flash.
+    let other = Visitor::sign_in(&app).await;
+    let (status, _) = visitor
+        .post(
+            "/admin/accounts",
+            &[("name", "demo"), ("profile", "rfc"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let elsewhere = other.get("/admin/accounts").await.text().await.expect("html");
+    assert_eq!(flash(&elsewhere), None, "another session's flash");
+    let mine = visitor.get("/admin/accounts").await.text().await.expect("html");
+    assert!(error(&flash(&mine), "name:"), "{mine}");
+}
+
 backend_tests!(
+    a_flash_message_comes_from_the_session_not_the_url,
     forms_need_the_session_and_its_csrf_token,
     the_forms_reach_the_account_center,
     a_cookie_replayed_after_sign_out_is_refused,

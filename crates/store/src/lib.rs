@@ -551,13 +551,21 @@ pub trait SnapshotStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
-/// Everything the HTTP layer needs, behind one object.
 /// An Account Center sign-in: the cookie names `id`; forms carry `csrf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminSession {
     pub id: String,
     pub csrf: String,
     pub expires_at: Micros,
+    /// What actions left for the next page to show once (none at sign-in).
+    pub flash: Option<String>,
+}
+
+/// A message an action leaves in its session for the next page, shown once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionNote {
+    /// The flash line (a notice or an error).
+    Flash,
 }
 
 /// Account Center sessions, server-side: a session ends for every replica when its row
@@ -572,8 +580,14 @@ pub trait SessionStore: Send + Sync {
     async fn end_session(&self, id: &str) -> StoreResult<()>;
     /// End every session (sign out everywhere); how many there were.
     async fn end_all_sessions(&self) -> StoreResult<u64>;
+    /// Leave `value` in the session for the next page (replacing an unshown one).
+    async fn put_session_note(&self, id: &str, note: SessionNote, value: &str) -> StoreResult<()>;
+    /// Take the note `seen` (read with the session): true for the one caller that takes
+    /// it, false when another page already did.
+    async fn take_session_note(&self, id: &str, note: SessionNote, seen: &str) -> StoreResult<bool>;
 }
 
+/// Everything the HTTP layer needs, behind one object.
 pub trait Store:
     AccountStore
     + UserStore

@@ -4,7 +4,8 @@
 //! so a cookie copied before sign-out is refused afterwards, on every replica and after
 //! a restart; "sign out everywhere" deletes them all. The cookie key is derived from the
 //! admin token's hash, so a server started with another admin token (a random one each
-//! start by default) ends every session too.
+//! start by default) ends every session too. The row also carries the flash line an
+//! action leaves for the next page ([`Session::leave`], [`Session::take_flash`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -13,8 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use sha2::{Digest, Sha512};
 
+use super::Flash;
 use crate::http::AppState;
-use crate::store::{AdminSession, StoreError};
+use crate::store::{AdminSession, SessionNote, StoreError};
 
 pub(super) const SESSION_COOKIE: &str = "lscim_session";
 /// The CSRF token of the login form, before there is a session.
@@ -45,6 +47,8 @@ impl axum::extract::FromRef<AppState> for Key {
 pub(super) struct Session {
     id: String,
     pub(super) csrf: String,
+    /// The flash line waiting when the session was read (JSON of a [`Flash`]).
+    flash: Option<String>,
 }
 
 impl Session {
@@ -58,6 +62,7 @@ impl Session {
             id: random_token(),
             csrf: random_token(),
             expires_at: now.saturating_add(SESSION_MICROS),
+            flash: None,
         };
         state.store.start_session(&session, now).await?;
         Ok(jar.add(cookie(state, SESSION_COOKIE, session.id)))
@@ -66,6 +71,46 @@ impl Session {
     /// End this session (sign-out): its cookie is refused from now on, wherever shown.
     pub(super) async fn end(&self, state: &AppState) -> Result<(), StoreError> {
         state.store.end_session(&self.id).await
+    }
+
+    /// Leave a flash line for the next page of this session. Losing it (the database
+    /// failed just now) costs only the message: the action itself is done or refused.
+    pub(super) async fn leave(&self, state: &AppState, flash: &Flash) {
+        let stored = match serde_json::to_string(flash) {
+            Ok(json) => {
+                state
+                    .store
+                    .put_session_note(&self.id, SessionNote::Flash, &json)
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "flash message not serialisable");
+                return;
+            }
+        };
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "flash message not stored");
+        }
+    }
+
+    /// The flash line an action left, once: the page that takes it shows it, a reload
+    /// (or a second tab) does not.
+    pub(super) async fn take_flash(&self, state: &AppState) -> Flash {
+        let Some(seen) = &self.flash else {
+            return Flash::default();
+        };
+        match state
+            .store
+            .take_session_note(&self.id, SessionNote::Flash, seen)
+            .await
+        {
+            Ok(true) => serde_json::from_str(seen).unwrap_or_default(),
+            Ok(false) => Flash::default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "flash message not taken");
+                Flash::default()
+            }
+        }
     }
 
     /// Does a submitted form carry this session's CSRF token?
@@ -107,6 +152,7 @@ impl FromRequestParts<AppState> for Session {
             Ok(Some(session)) => Ok(Session {
                 id: session.id,
                 csrf: session.csrf,
+                flash: session.flash,
             }),
             Ok(None) => Err(Redirect::to("/admin/login").into_response()),
             Err(e) => {

@@ -3,7 +3,7 @@
 //! and the account itself (rename, fidelity preset, deletion).
 
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
@@ -185,8 +185,8 @@ pub(in crate::http::ui) async fn settings(
         account,
     }: AccountPage,
     headers: HeaderMap,
-    Query(flash): Query<Flash>,
 ) -> Page {
+    let flash = session.take_flash(&state).await;
     Ok(settings_page(&state, &session, &headers, &account, &flash, None)
         .await?
         .into_response())
@@ -214,7 +214,7 @@ async fn show_token(
 ) -> Page {
     let (notice, token) = match issued {
         Ok(issued) => issued,
-        Err(e) => return Ok(back(&account_url(account, Tab::Settings), Err(e))),
+        Err(e) => return Ok(back(state, session, &account_url(account, Tab::Settings), Err(e)).await),
     };
     let flash = Flash {
         notice: Some(notice),
@@ -279,9 +279,12 @@ pub(in crate::http::ui) async fn delete_configuration(
     let center = state.center();
     let done = center.delete_configuration(&account, &configuration).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Settings),
         done.map(|()| format!("SCIM configuration {configuration:?} deleted: its token no longer works")),
-    ))
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,11 +308,16 @@ pub(in crate::http::ui) async fn rename_account(
     };
     Ok(
         match state.center().update_account(&account.name, &change).await {
-            Ok(renamed) => back(
-                &account_url(&renamed, Tab::Settings),
-                Ok(format!("Account renamed to {:?}", renamed.name)),
-            ),
-            Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
+            Ok(renamed) => {
+                back(
+                    &state,
+                    &session,
+                    &account_url(&renamed, Tab::Settings),
+                    Ok(format!("Account renamed to {:?}", renamed.name)),
+                )
+                .await
+            }
+            Err(e) => back(&state, &session, &account_url(&account, Tab::Settings), Err(e)).await,
         },
     )
 }
@@ -335,9 +343,12 @@ pub(in crate::http::ui) async fn apply_preset(
     };
     let done = state.center().update_account(&account.name, &change).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Settings),
         done.map(|_| format!("Fidelity preset {:?} applied", form.profile.as_str())),
-    ))
+    )
+    .await)
 }
 
 pub(in crate::http::ui) async fn delete_account(
@@ -350,10 +361,15 @@ pub(in crate::http::ui) async fn delete_account(
 ) -> Page {
     session.check(&form.csrf)?;
     Ok(match state.center().delete_account(&account.name).await {
-        Ok(()) => back(
-            "/admin/accounts",
-            Ok(format!("Account {:?} deleted", account.name)),
-        ),
-        Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
+        Ok(()) => {
+            back(
+                &state,
+                &session,
+                "/admin/accounts",
+                Ok(format!("Account {:?} deleted", account.name)),
+            )
+            .await
+        }
+        Err(e) => back(&state, &session, &account_url(&account, Tab::Settings), Err(e)).await,
     })
 }
