@@ -569,7 +569,136 @@ async fn a_flash_message_comes_from_the_session_not_the_url(backend: Backend) {
     assert!(error(&flash(&mine), "name:"), "{mine}");
 }
 
+/// The access token a page shows (the value of `#access-token`), if it shows one.
+fn shown_token(html: &str) -> Option<String> {
+    let field = &html[html.find("id=\"access-token\"")?..];
+    let value = &field[field.find("value=\"")? + "value=\"".len()..];
+    value.split('"').next().map(str::to_owned)
+}
+
+/// What the sessions' pending token views hold in the database.
+async fn stored_token_views(app: &TestApp, backend: Backend) -> Vec<String> {
+    use sqlx::Connection;
+    let sql = "select token_view from admin_sessions where token_view is not null";
+    match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .expect("sqlite");
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.expect("query")
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(&app.database_url)
+                .await
+                .expect("postgres");
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.expect("query")
+        }
+    }
+}
+
+/// Refresh token asks first (the confirmation page rotates nothing), then POST → 303 →
+/// the Settings page shows the new token once: a reload shows no token and mints none,
+/// so the token just copied keeps working. Until it is viewed, the database holds it
+/// only sealed. Generate token (a new configuration) goes the same way.
+async fn a_refreshed_token_is_confirmed_first_and_shown_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let visitor = Visitor::sign_in(&app).await;
+    let settings = visitor
+        .get("/admin/accounts/demo/settings")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let confirm_path = "/admin/accounts/demo/configurations/Demo/token";
+    assert!(
+        settings.contains(&format!(
+            "<a class=\"button\" href=\"{confirm_path}\">Refresh token</a>"
+        )),
+        "Refresh token is a link to the confirmation: {settings}"
+    );
+
+    let confirm = visitor.get(confirm_path).await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    let confirm = confirm.text().await.expect("html");
+    assert!(
+        confirm.contains("The current token stops working at once."),
+        "{confirm}"
+    );
+    assert_eq!(
+        app.get("/Users").await.status(),
+        StatusCode::OK,
+        "asking rotates nothing"
+    );
+    let missing = visitor
+        .get("/admin/accounts/demo/configurations/Nobody/token")
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let csrf = csrf_of(&confirm);
+    let (status, to) = visitor.post(confirm_path, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/accounts/demo/settings")
+    );
+    assert_eq!(
+        app.get("/Users").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old token is revoked"
+    );
+    let sealed = stored_token_views(&app, backend).await;
+    assert_eq!(sealed.len(), 1, "{sealed:?}");
+
+    let view = visitor.get(&to).await.text().await.expect("html");
+    let token = shown_token(&view).expect("the new token, shown");
+    assert!(view.contains("Save your access token"), "{view}");
+    assert!(notice(&flash(&view), "the old one no longer works"), "{view}");
+    assert!(
+        !sealed[0].contains(&token),
+        "the database held the token readable"
+    );
+    assert_eq!(app.get_as(&token, "/Users").await.status(), StatusCode::OK);
+    assert!(
+        stored_token_views(&app, backend).await.is_empty(),
+        "taken by the view"
+    );
+
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(shown_token(&reloaded), None, "a reload shows no token");
+    assert!(!reloaded.contains(&token));
+    assert!(!reloaded.contains("Save your access token"));
+    assert_eq!(flash(&reloaded), None);
+    assert_eq!(
+        app.get_as(&token, "/Users").await.status(),
+        StatusCode::OK,
+        "a reload mints no other token"
+    );
+
+    // Generate token: the same one-time view.
+    let (status, to) = visitor
+        .post(
+            "/admin/accounts/demo/configurations",
+            &[
+                ("name", "Okta"),
+                ("client_profile", "okta"),
+                ("patch_response", "resource"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/accounts/demo/settings")
+    );
+    let view = visitor.get(&to).await.text().await.expect("html");
+    let okta = shown_token(&view).expect("the generated token");
+    assert!(view.contains("Access token for Okta"), "{view}");
+    assert_eq!(app.get_as(&okta, "/Users").await.status(), StatusCode::OK);
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(shown_token(&reloaded), None);
+}
+
 backend_tests!(
+    a_refreshed_token_is_confirmed_first_and_shown_once,
     a_flash_message_comes_from_the_session_not_the_url,
     forms_need_the_session_and_its_csrf_token,
     the_forms_reach_the_account_center,

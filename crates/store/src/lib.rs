@@ -559,6 +559,7 @@ pub struct AdminSession {
     pub expires_at: Micros,
     /// What actions left for the next page to show once (none at sign-in).
     pub flash: Option<String>,
+    pub token_view: Option<String>,
 }
 
 /// A message an action leaves in its session for the next page, shown once.
@@ -566,6 +567,8 @@ pub struct AdminSession {
 pub enum SessionNote {
     /// The flash line (a notice or an error).
     Flash,
+    /// A token just issued, sealed, for the page that shows it once.
+    TokenView,
 }
 
 /// Account Center sessions, server-side: a session ends for every replica when its row

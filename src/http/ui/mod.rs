@@ -74,7 +74,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/token",
-            post(pages::settings::refresh_token),
+            get(pages::settings::confirm_refresh).post(pages::settings::refresh_token),
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/delete",

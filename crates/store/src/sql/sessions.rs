@@ -28,18 +28,19 @@ impl SessionStore for SqlStore<Db> {
     }
 
     async fn live_session(&self, id: &str, now: Micros) -> StoreResult<Option<AdminSession>> {
-        let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
-            "select id, csrf, expires_at, flash from admin_sessions where id = $1 and expires_at > $2",
+        let row: Option<(String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "select id, csrf, expires_at, flash, token_view from admin_sessions where id = $1 and expires_at > $2",
         )
         .bind(id)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, csrf, expires_at, flash)| AdminSession {
+        Ok(row.map(|(id, csrf, expires_at, flash, token_view)| AdminSession {
             id,
             csrf,
             expires_at,
             flash,
+            token_view,
         }))
     }
 
@@ -61,6 +62,7 @@ impl SessionStore for SqlStore<Db> {
     async fn put_session_note(&self, id: &str, note: SessionNote, value: &str) -> StoreResult<()> {
         let sql = match note {
             SessionNote::Flash => "update admin_sessions set flash = $2 where id = $1",
+            SessionNote::TokenView => "update admin_sessions set token_view = $2 where id = $1",
         };
         sqlx::query(sql)
             .bind(id)
@@ -74,6 +76,9 @@ impl SessionStore for SqlStore<Db> {
         // Conditional on the value read, so of two pages loaded at once only one shows it.
         let sql = match note {
             SessionNote::Flash => "update admin_sessions set flash = null where id = $1 and flash = $2",
+            SessionNote::TokenView => {
+                "update admin_sessions set token_view = null where id = $1 and token_view = $2"
+            }
         };
         let done = sqlx::query(sql)
             .bind(id)
