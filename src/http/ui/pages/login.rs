@@ -3,7 +3,8 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{self, HeaderValue};
+use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::PrivateCookieJar;
 use maud::html;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use super::{CsrfForm, Page, PageError};
 use crate::accounts::BearerToken;
 use crate::http::AppState;
+use crate::http::throttle::{Wait, client_address};
 use crate::http::ui::bare_page;
 use crate::http::ui::session::{self, LOGIN_COOKIE, SESSION_COOKIE, Session};
 
@@ -53,9 +55,14 @@ fn login_page(state: &AppState, jar: PrivateCookieJar, status: StatusCode, error
 
 pub(in crate::http::ui) async fn login(
     State(state): State<AppState>,
+    extensions: Extensions,
     jar: PrivateCookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let client = client_address(&extensions);
+    if let Err(wait) = state.auth_failures.admit(client) {
+        return too_many_failures(&state, jar, wait);
+    }
     let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
     if expected.as_deref() != Some(form.csrf.as_str()) {
         return login_page(
@@ -67,6 +74,9 @@ pub(in crate::http::ui) async fn login(
     }
     let valid = BearerToken::parse(form.token.trim()).is_some_and(|t| state.admin_token.matches(&t.hash().0));
     if !valid {
+        if let Err(wait) = state.auth_failures.failed(client) {
+            return too_many_failures(&state, jar, wait);
+        }
         return login_page(
             &state,
             jar,
@@ -87,6 +97,19 @@ pub(in crate::http::ui) async fn login(
             )
         }
     }
+}
+
+/// 429 with `Retry-After`: this address gave too many wrong admin tokens.
+fn too_many_failures(state: &AppState, jar: PrivateCookieJar, wait: Wait) -> Response {
+    let message = format!(
+        "too many wrong admin tokens from this address: try again in {} s",
+        wait.0
+    );
+    let mut response = login_page(state, jar, StatusCode::TOO_MANY_REQUESTS, Some(&message));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.0));
+    response
 }
 
 /// Sign out: the session ends server-side, so its cookie is worthless even if copied.
