@@ -5,6 +5,7 @@ mod accounts;
 mod activity;
 mod clock;
 mod configurations;
+mod export;
 mod faults;
 mod groups;
 mod instances;
