@@ -28,7 +28,7 @@ use scim::error::ProtocolError;
 pub use scim::list::{ListRequest, SortOrder};
 use scim::tolerance::ClientProfile;
 
-pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with};
+pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_existing, connect_with};
 pub use url::redacted_url;
 
 /// Microseconds since the Unix epoch: how every timestamp is stored.
@@ -62,6 +62,11 @@ pub enum StoreError {
     UnknownMembers(Vec<String>),
     #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
+    /// Opening without creating: the database (shown redacted) was never set up here.
+    #[error(
+        "no linkedin-scim database at {0}: check --database-url (LINKEDIN_SCIM_DATABASE_URL) and the directory you run in; `linkedin-scim serve` or `migrate` creates one, or add --create"
+    )]
+    NoDatabase(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
