@@ -138,10 +138,7 @@ async fn wrong_admin_tokens_at_sign_in_are_throttled(backend: Backend) {
                 .next()
                 .expect("pair")
                 .to_owned();
-            let html = form.text().await.expect("html");
-            let marker = "name=\"csrf\" value=\"";
-            let start = html.find(marker).expect("csrf") + marker.len();
-            let csrf = html[start..].split('"').next().expect("csrf").to_owned();
+            let csrf = crate::ui::csrf_of(&form.text().await.expect("html"));
             client
                 .post(format!("{origin}/admin/login"))
                 .header(COOKIE, cookie)

@@ -12,13 +12,11 @@ struct Run {
     stderr: String,
 }
 
-async fn cli(app: &TestApp, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+/// The binary with only `PATH` and the database URL `url`, run with `args`.
+async fn cli_on(url: &str, args: &[&str]) -> Run {
+    let output = crate::helpers::process::ServerProcess::isolated()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LINKEDIN_SCIM_DATABASE_URL", &app.database_url)
-        .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+        .env("LINKEDIN_SCIM_DATABASE_URL", url)
         .output()
         .await
         .expect("run the binary");
@@ -27,6 +25,10 @@ async fn cli(app: &TestApp, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+async fn cli(app: &TestApp, args: &[&str]) -> Run {
+    cli_on(&app.database_url, args).await
 }
 
 async fn ok(app: &TestApp, args: &[&str]) -> String {
@@ -347,21 +349,6 @@ async fn snapshots_export_restore_and_seed_an_account(backend: Backend) {
     ]
     .concat();
     assert_eq!(ok(&seeded, &again).await, snapshot);
-}
-
-/// The binary with only `PATH` and the database URL `url`, run with `args`.
-async fn cli_on(url: &str, args: &[&str]) -> Run {
-    let output = crate::helpers::process::ServerProcess::isolated()
-        .args(args)
-        .env("LINKEDIN_SCIM_DATABASE_URL", url)
-        .output()
-        .await
-        .expect("run the binary");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 /// A command on a database that is not there (a mistyped SQLite path, a Postgres

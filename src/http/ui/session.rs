@@ -136,7 +136,7 @@ impl Session {
         let sealed = jar
             .get(&self.token_view_name())
             .map(|c| c.value().to_owned())
-            .unwrap_or_default();
+            .ok_or_else(|| StoreError::Invalid("the token view was not sealed".into()))?;
         state
             .store
             .put_session_note(&self.id, SessionNote::TokenView, &sealed)
