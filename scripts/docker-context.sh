@@ -12,11 +12,12 @@
 # dependencies built (the workspace's own crates, release), 946 s on the first run. A real
 # release build, not `cargo check`: it is what the image runs, and 2.5 minutes fits CI.
 # `--check` runs `cargo check` instead (the same manifests and sources, no code
-# generation), for a quick local look. `--shared` (what .ci/run uses) builds the debug
-# profile into the repository's own target directory, whose dependencies the test run
-# has just built: on a fresh CI machine the release build of every dependency would add
-# about 8 minutes to a 25-minute budget, while what this check proves (the context holds
-# every file the build needs, the manifests parse there) does not depend on the profile.
+# generation): what .ci/run uses, since on a fresh CI machine the release build of every
+# dependency would add about 8 minutes to a 25-minute budget, while what this check
+# proves (the context holds every file the build reads, the manifests parse there) does
+# not need code generation. Its target directory is its own: two copies of one workspace
+# must never share one (Cargo keys path crates by their workspace-relative path, so one
+# copy's stale artifacts would pass for the other's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +27,6 @@ binary="$build_target/release/linkedin-scim"
 cargo_command=(build --release --locked)
 case "${1:-}" in
   --check) cargo_command=(check --release --locked) ;;
-  --shared)
-    cargo_command=(build --locked)
-    build_target="${CARGO_TARGET_DIR:-$PWD/target}"
-    binary="$build_target/debug/linkedin-scim"
-    ;;
 esac
 context="$work/src"
 rm -rf "$context"

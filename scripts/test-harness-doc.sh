@@ -14,7 +14,7 @@ name = "Okta"
 token = "okta-token"
 '
 printf '[[accounts]]\nname = "acme"\nprofile = "rfc"\n%s' "$okta_configuration" > seed.toml
-export ADMIN=harness-admin-token LINKEDIN_SCIM_SEED="$PWD/seed.toml"
+export ADMIN=harness-admin-token-for-the-docs-0123456789 LINKEDIN_SCIM_SEED="$PWD/seed.toml"
 scim() { curl -sS -o "$scratch/body" -w '%{http_code}' -H 'Authorization: Bearer okta-token' -H 'Content-Type: application/scim+json' "$@"; }
 expect_status() { [ "$1" = "$2" ] || fail "$3: $1, not $2: $(cat "$scratch/body")"; }
 

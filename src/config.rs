@@ -47,8 +47,9 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_DEMO_TOKEN", hide_env_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo_token: Option<String>,
-    /// Bearer token of the admin API (`/admin/api`); by default a random one is made at
-    /// each start and printed.
+    /// Bearer token of the admin API (`/admin/api`) and the Account Center: at least 32
+    /// characters, 10 different (e.g. `openssl rand -hex 24`); by default a random one is
+    /// made at each start and printed.
     #[arg(
         long,
         global = true,

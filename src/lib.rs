@@ -38,8 +38,8 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("--demo-token: use 8-512 printable ASCII characters")]
     DemoToken,
-    #[error("--admin-token: use 8-512 printable ASCII characters")]
-    AdminToken,
+    #[error("--admin-token (LINKEDIN_SCIM_ADMIN_TOKEN): {0}")]
+    AdminToken(#[from] accounts::WeakAdminToken),
     #[error("{0}")]
     Tls(String),
 }
@@ -63,6 +63,12 @@ pub struct Application {
 impl Application {
     /// Connect and migrate the database, apply the seed, ensure the demo account, bind.
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        // Before the database: a refused start leaves nothing behind.
+        let chosen_admin = settings
+            .admin_token
+            .as_ref()
+            .map(|t| BearerToken::parse_admin(t.expose_secret()))
+            .transpose()?;
         let store = store::connect_with(
             &settings.database_url,
             std::time::Duration::from_millis(settings.database_acquire_timeout_ms),
@@ -84,15 +90,14 @@ impl Application {
             now,
         )
         .await?;
-        let (admin_token, generated_admin_token) =
-            match fixed_token(settings.admin_token.as_ref(), StartupError::AdminToken)? {
-                Some(token) => (token, None),
-                None => {
-                    let token = BearerToken::generate();
-                    let shown = token.expose().to_owned();
-                    (token, Some(shown))
-                }
-            };
+        let (admin_token, generated_admin_token) = match chosen_admin {
+            Some(token) => (token, None),
+            None => {
+                let token = BearerToken::generate();
+                let shown = token.expose().to_owned();
+                (token, Some(shown))
+            }
+        };
         let tls = server::tls_acceptor(settings.tls_cert.as_deref(), settings.tls_key.as_deref())
             .map_err(|e| StartupError::Tls(e.to_string()))?;
         let limits = server::Limits::from_settings(&settings);
@@ -112,6 +117,7 @@ impl Application {
             admin_token: Arc::new(admin_token.hash()),
             activity,
             throttle: Default::default(),
+            auth_failures: Default::default(),
             faults,
         });
         Ok(Application {

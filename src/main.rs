@@ -39,9 +39,9 @@ async fn main() -> ExitCode {
             .map(|_| say!("migrations applied to {}", redacted_url(&settings.database_url)))
             .map_err(linkedin_scim::StartupError::from),
         Command::Serve => serve(settings).await,
-        Command::Admin(command) => return admin::run(&settings, command).await,
+        Command::Admin(command) => return admin::run(&settings, command, cli.create).await,
         Command::Clock(command) => return remote::clock(&settings, command).await,
-        Command::SeedUsers(args) => return admin::seed_users(&settings, &args).await,
+        Command::SeedUsers(args) => return admin::seed_users(&settings, &args, cli.create).await,
         Command::Journal(command) => return remote::journal(&settings, command).await,
         Command::Fault(command) => return remote::fault(&settings, command).await,
         Command::Snapshot(command) => return remote::snapshot(&settings, command).await,

@@ -13,13 +13,14 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -328,13 +329,14 @@ struct Edge {
 impl Edge {
     async fn serve_connection(&self, stream: TcpStream, stopping: watch::Receiver<bool>) {
         let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().ok();
         let (id, connection) = self.registry.open();
         match &self.tls {
-            None => self.drive(stream, &connection, stopping).await,
+            None => self.drive(stream, peer, &connection, stopping).await,
             Some(acceptor) => {
                 // The handshake gets the same time as a request head.
                 match tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => self.drive(stream, &connection, stopping).await,
+                    Ok(Ok(stream)) => self.drive(stream, peer, &connection, stopping).await,
                     Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!("TLS handshake timed out"),
                 }
@@ -343,15 +345,25 @@ impl Edge {
         self.registry.closed(id);
     }
 
-    async fn drive<I>(&self, io: I, connection: &Arc<Connection>, mut stopping: watch::Receiver<bool>)
-    where
+    /// Serve one connection's requests, each carrying the client's address
+    /// (`ConnectInfo`, what the wrong-credential throttle counts by).
+    async fn drive<I>(
+        &self,
+        io: I,
+        peer: Option<SocketAddr>,
+        connection: &Arc<Connection>,
+        mut stopping: watch::Receiver<bool>,
+    ) where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let registry = self.registry.clone();
         let router = self.router.clone();
         let tracked = connection.clone();
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let in_flight = InFlight::begin(&registry, &tracked);
+            if let Some(peer) = peer {
+                request.extensions_mut().insert(ConnectInfo(peer));
+            }
             let served = router.clone().oneshot(request.map(axum::body::Body::new));
             async move {
                 let response = served.await;

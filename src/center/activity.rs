@@ -1,9 +1,9 @@
 //! The activity log: an account's SCIM requests, filtered and paged as an admin gives it.
 
-use super::{Center, CenterResult, invalid};
+use super::{Center, CenterError, CenterResult, export, invalid};
 use crate::accounts::Account;
 use crate::activity::ActivityRecord;
-use crate::store::ActivityQuery;
+use crate::store::{ActivityQuery, StoreError};
 
 /// Which activity records to show, newest first, as an admin gives them.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +31,12 @@ pub struct ActivityFilter {
 }
 
 impl Center {
+    /// The activity records `filter` picks, as CSV.
+    pub async fn export_activity(&self, account: &Account, filter: &ActivityFilter) -> CenterResult<String> {
+        let records = self.activity(account, filter).await?;
+        export::activity_csv(&records).map_err(|e| CenterError::Store(StoreError::Invalid(e.to_string())))
+    }
+
     pub async fn activity(
         &self,
         account: &Account,

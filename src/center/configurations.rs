@@ -32,7 +32,7 @@ pub struct NewScimConfiguration {
 }
 
 /// A token just issued: shown once, stored only as a hash.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedToken {
     pub configuration: String,

@@ -16,8 +16,9 @@ use clap::{Args, Subcommand};
 use crate::accounts::{FidelityPreset, PatchResponse};
 use crate::center::{ActivityFilter, Center, CenterError, NewAccount, NewPool, NewScimConfiguration};
 use crate::clock::{SystemClock, rfc3339};
-use crate::config::Settings;
+use crate::config::{DEFAULT_DATABASE_URL, Settings};
 use crate::scim::tolerance::ClientProfile;
+use crate::store::{Store, StoreError, redacted_url};
 
 /// The admin commands (`linkedin-scim account create acme`, …).
 #[derive(Debug, Subcommand)]
@@ -226,12 +227,34 @@ pub enum ActivityCommand {
     },
 }
 
-/// Run an admin command against the settings' database.
-pub async fn run(settings: &Settings, command: AdminCommand) -> ExitCode {
-    let store = match crate::store::connect(&settings.database_url).await {
+/// The settings' database, created only when `create`, and named on stderr when it is
+/// not the default one. The error names it too, its password redacted.
+async fn open(settings: &Settings, create: bool) -> Result<Arc<dyn Store>, String> {
+    let url = &settings.database_url;
+    let opened = if create {
+        crate::store::connect(url).await
+    } else {
+        crate::store::connect_existing(url).await
+    };
+    match opened {
+        Ok(store) => {
+            if url != DEFAULT_DATABASE_URL {
+                eprintln!("database: {}", redacted_url(url));
+            }
+            Ok(store)
+        }
+        Err(e @ StoreError::NoDatabase(_)) => Err(e.to_string()),
+        Err(e) => Err(format!("database {}: {e}", redacted_url(url))),
+    }
+}
+
+/// Run an admin command against the settings' database, which must exist unless
+/// `create` (a mistyped path must not "succeed" on a new empty database).
+pub async fn run(settings: &Settings, command: AdminCommand, create: bool) -> ExitCode {
+    let store = match open(settings, create).await {
         Ok(store) => store,
         Err(e) => {
-            eprintln!("error: database {}: {e}", settings.database_url);
+            eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
@@ -527,8 +550,8 @@ fn synthetic_user(i: usize) -> serde_json::Value {
     })
 }
 
-pub async fn seed_users(settings: &Settings, args: &SeedUsers) -> ExitCode {
-    match seed(settings, args).await {
+pub async fn seed_users(settings: &Settings, args: &SeedUsers, create: bool) -> ExitCode {
+    match seed(settings, args, create).await {
         Ok(first) => {
             out!("seeded users {first}..{}", first + args.count);
             ExitCode::SUCCESS
@@ -541,10 +564,14 @@ pub async fn seed_users(settings: &Settings, args: &SeedUsers) -> ExitCode {
 }
 
 /// Insert the users; returns the number of the first one.
-async fn seed(settings: &Settings, args: &SeedUsers) -> Result<usize, Box<dyn std::error::Error>> {
+async fn seed(
+    settings: &Settings,
+    args: &SeedUsers,
+    create: bool,
+) -> Result<usize, Box<dyn std::error::Error>> {
     use crate::clock::Clock;
     use crate::scim::{catalog::user_schema, normalize::normalize, tolerance::Leniency};
-    let store = crate::store::connect(&settings.database_url).await?;
+    let store = open(settings, create).await?;
     let account = store
         .account_by_name(&args.account)
         .await?

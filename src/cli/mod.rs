@@ -21,6 +21,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// Let an Account Center command create the database when there is none (`serve`
+    /// and `migrate` always may); without it a mistyped path is an error.
+    #[arg(long, global = true)]
+    pub create: bool,
 }
 
 #[derive(Debug, Subcommand)]

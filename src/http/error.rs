@@ -46,6 +46,9 @@ pub(crate) enum ApiError {
     /// The SCIM configuration's rate limit is exhausted: retry after that many seconds.
     #[error("too many requests for this SCIM configuration: retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
+    /// This client presented too many wrong tokens: retry after that many seconds.
+    #[error("too many wrong tokens from this address: retry after {retry_after_secs} s")]
+    TooManyFailures { retry_after_secs: u64 },
     /// A dependency (the database) is down: retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -156,7 +159,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
             ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, None, d.clone()),
-            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, None, self.to_string()),
+            ApiError::Throttled { .. } | ApiError::TooManyFailures { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, None, self.to_string())
+            }
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
@@ -191,7 +196,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
-        if let ApiError::Throttled { retry_after_secs } = &self {
+        if let ApiError::Throttled { retry_after_secs } | ApiError::TooManyFailures { retry_after_secs } =
+            &self
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if status == StatusCode::UNAUTHORIZED {

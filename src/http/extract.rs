@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
+use super::throttle::client_address;
 use crate::accounts::{AccountId, BearerToken, Principal, TokenRejection, admit};
 use crate::activity::ActivityNote;
 use crate::scim::error::ProtocolError;
@@ -48,16 +49,23 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).map_err(|problem| {
-            ApiError::Unauthorized(
-                match problem {
+        let client = client_address(&parts.extensions);
+        state.auth_failures.admit(client)?;
+        let token = match bearer_token(&parts.headers) {
+            Ok(token) => token,
+            Err(problem) => {
+                let detail = match problem {
                     BearerProblem::Missing => "missing Authorization: Bearer token",
                     BearerProblem::Malformed => "the Authorization header must be `Bearer <token>`",
                     BearerProblem::Invalid => "unknown or revoked token",
+                };
+                // A missing header guesses nothing; a wrong credential counts.
+                if problem != BearerProblem::Missing {
+                    state.auth_failures.failed(client)?;
                 }
-                .into(),
-            )
-        })?;
+                return Err(ApiError::Unauthorized(detail.into()));
+            }
+        };
         let hash = token.hash();
         let found = state.store.find_token(&hash).await?;
         let now = state.clock.now_micros();
@@ -80,10 +88,14 @@ impl FromRequestParts<AppState> for Authenticated {
             }
             Err(TokenRejection::Unknown) => {
                 // Only on this refusal path: is it a revoked token, and whose?
-                if let Some(note) = parts.extensions.get::<ActivityNote>()
-                    && let Ok(Some(revoked)) = state.store.revoked_token(&hash).await
-                {
-                    note.revoked(&revoked);
+                let revoked = state.store.revoked_token(&hash).await.ok().flatten();
+                if let (Some(note), Some(revoked)) = (parts.extensions.get::<ActivityNote>(), &revoked) {
+                    note.revoked(revoked);
+                }
+                // A token this server issued (revoked since, or the admin token at the
+                // wrong door) is a mistake, not a guess: only guesses count.
+                if revoked.is_none() && !state.admin_token.matches(&hash.0) {
+                    state.auth_failures.failed(client)?;
                 }
                 Err(ApiError::Unauthorized("unknown or revoked token".into()))
             }

@@ -60,6 +60,8 @@ pub(crate) struct Handles {
     pub(crate) activity: ActivityWriter,
     /// Per-configuration rate limits (this process's buckets).
     pub(crate) throttle: Arc<throttle::Throttle>,
+    /// Wrong credentials per client address (this process's buckets).
+    pub(crate) auth_failures: Arc<throttle::AuthFailures>,
     /// Faults injected on purpose (off until one is set).
     pub(crate) faults: Arc<crate::faults::Faults>,
 }

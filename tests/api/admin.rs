@@ -6,6 +6,7 @@ mod activity;
 mod clock;
 mod configurations;
 mod expect;
+mod export;
 mod faults;
 mod groups;
 mod instances;

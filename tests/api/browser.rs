@@ -1,6 +1,7 @@
 //! The Account Center in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `scripts/browser-setup.sh`), driven over WebDriver:
-//! the setup guides' flow from login to a working token, then a token refresh. Saves
+//! the setup guides' flow from login to a working token, then a token refresh (confirmed
+//! first, shown once: a reload shows no token and mints none). Saves
 //! screenshots to `$LSCIM_SCREENSHOTS` (default `target/screenshots`; the README's come
 //! from `LSCIM_SCREENSHOTS=docs/screenshots`).
 //!
@@ -333,13 +334,29 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     );
     screenshot(&client, "dashboard").await;
 
-    // Refresh the token: the old one gets 401 at once, the new one works.
+    // Refresh the token: asked first (asking rotates nothing), then the old one gets 401
+    // at once and the new one, shown once, works; a reload shows it no more and mints none.
     click(&client, "nav.tabs a[href$='/settings']").await;
     wait_for_text(&client, "Refresh token").await;
-    click(&client, "form[action$='/configurations/Entra%20ID/token'] button").await;
+    click(&client, "a[href$='/configurations/Entra%20ID/token']").await;
+    wait_for_text(&client, "The current token stops working at once.").await;
+    screenshot(&client, "refresh-confirm").await;
+    let still = scim(&token, Method::GET, "/Users?count=1")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(still.status(), StatusCode::OK, "the confirmation rotates nothing");
+    click(&client, "#confirm-refresh").await;
     wait_for_text(&client, "the old one no longer works").await;
     let refreshed = value(&client, "access-token").await;
     assert_ne!(refreshed, token);
+    client.refresh().await.expect("reload");
+    let reloaded = wait_for_text(&client, "Global Settings").await;
+    assert!(!reloaded.contains("Save your access token"), "{reloaded}");
+    assert!(
+        client.find(Locator::Id("access-token")).await.is_err(),
+        "a reload shows no token"
+    );
     let old = scim(&token, Method::GET, "/Users/x")
         .send()
         .await

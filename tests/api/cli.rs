@@ -12,13 +12,11 @@ struct Run {
     stderr: String,
 }
 
-async fn cli(app: &TestApp, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"))
+/// The binary with only `PATH` and the database URL `url`, run with `args`.
+async fn cli_on(url: &str, args: &[&str]) -> Run {
+    let output = crate::helpers::process::ServerProcess::isolated()
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LINKEDIN_SCIM_DATABASE_URL", &app.database_url)
-        .env("LINKEDIN_SCIM_CONFIG", "/nonexistent/linkedin-scim.toml")
+        .env("LINKEDIN_SCIM_DATABASE_URL", url)
         .output()
         .await
         .expect("run the binary");
@@ -27,6 +25,10 @@ async fn cli(app: &TestApp, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+async fn cli(app: &TestApp, args: &[&str]) -> Run {
+    cli_on(&app.database_url, args).await
 }
 
 async fn ok(app: &TestApp, args: &[&str]) -> String {
@@ -428,9 +430,69 @@ async fn health_asks_the_running_servers_readyz(backend: Backend) {
     assert!(run.stderr.contains("cannot reach the server"), "{}", run.stderr);
 }
 
+/// A command on a database that is not there (a mistyped SQLite path, a Postgres
+/// database the server never set up) fails and creates nothing, naming the database
+/// with its password redacted; `--create` creates it; `migrate` still does.
+async fn the_cli_never_creates_a_database_by_mistake(backend: Backend) {
+    let database = crate::helpers::TestDatabase::create(backend).await;
+    let url = match backend {
+        Backend::Sqlite => database.url.replace(".db", "/typo/linkedin-scim.db"),
+        // Postgres here trusts local connections: the password only has to stay unprinted.
+        Backend::Postgres => database.url.replacen("postgres@", "postgres:s3cret-pw@", 1),
+    };
+    let file = url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
+    for args in [&["account", "list"][..], &["account", "create", "acme"]] {
+        let refused = cli_on(&url, args).await;
+        assert_eq!(refused.code, Some(1), "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("no linkedin-scim database at"),
+            "{}",
+            refused.stderr
+        );
+        assert!(refused.stderr.contains("--create"), "{}", refused.stderr);
+        assert!(!refused.stderr.contains("s3cret-pw"), "{}", refused.stderr);
+        assert_eq!(refused.stdout, "");
+    }
+    if let Some(file) = &file {
+        assert!(!file.exists(), "no file was created");
+        assert!(!file.parent().expect("dir").exists(), "no directory either");
+        assert!(
+            cli_on(&url, &["account", "list"])
+                .await
+                .stderr
+                .contains(&file.display().to_string())
+        );
+    } else {
+        let stderr = cli_on(&url, &["account", "list"]).await.stderr;
+        assert!(
+            stderr.contains("postgres:***@"),
+            "redacted as serve does: {stderr}"
+        );
+    }
+    // Still nothing there: the refusals created no tables.
+    let again = cli_on(&url, &["account", "list"]).await;
+    assert_eq!(again.code, Some(1), "{}", again.stderr);
+
+    let created = cli_on(&url, &["--create", "account", "create", "acme"]).await;
+    assert_eq!(created.code, Some(0), "{}", created.stderr);
+    assert!(
+        created.stderr.contains("database: "),
+        "names the database: {}",
+        created.stderr
+    );
+    assert!(!created.stderr.contains("s3cret-pw"), "{}", created.stderr);
+    let listed = cli_on(&url, &["account", "list"]).await;
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    assert!(listed.stdout.contains("acme"), "{}", listed.stdout);
+    if let Some(dir) = file.as_ref().and_then(|f| f.parent()?.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 backend_tests!(
     the_cli_shows_the_queue,
     health_asks_the_running_servers_readyz,
+    the_cli_never_creates_a_database_by_mistake,
     snapshots_export_restore_and_seed_an_account,
     the_cli_sets_and_clears_faults,
     the_cli_exports_the_journal_and_asserts_on_it,

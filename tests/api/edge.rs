@@ -195,7 +195,7 @@ async fn until_closed_or_answered(stream: &mut TcpStream) -> String {
 struct Server(ServerProcess);
 
 const DEMO_TOKEN: &str = "edge-demo-token-0123456789";
-const ADMIN_TOKEN: &str = "edge-admin-token-0123456789";
+const ADMIN_TOKEN: &str = "edge-admin-token-0123456789abcdef";
 
 impl Server {
     async fn start(database_url: &str) -> Server {

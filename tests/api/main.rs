@@ -18,6 +18,7 @@ mod abuse;
 mod admin;
 mod auth;
 mod browser;
+mod brute_force;
 mod bulk;
 mod cli;
 mod cursors;

@@ -74,7 +74,7 @@ impl Proxy {
     }
 }
 
-const ADMIN_TOKEN: &str = "outage-admin-token";
+const ADMIN_TOKEN: &str = "outage-admin-token-0123456789abcdef";
 
 async fn replica(database_url: &str, demo_token: &str) -> ServerProcess {
     let mut command = ServerProcess::isolated();

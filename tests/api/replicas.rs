@@ -27,7 +27,7 @@ async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
             "--bind",
             "127.0.0.1:0",
             "--admin-token",
-            "replica-admin-token",
+            "replica-admin-token-0123456789abcdef",
         ])
         .arg("--database-url")
         .arg(database_url)

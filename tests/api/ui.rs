@@ -1,6 +1,7 @@
 //! The web UI over plain HTTP (the browser test drives the happy path in Chromium):
 //! session cookie attributes, CSRF on every form, no action without a session, and the
-//! forms the browser flow does not touch.
+//! forms the browser flow does not touch, and the flash line, carried in the session and
+//! never in the URL.
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -16,7 +17,7 @@ struct Visitor {
     cookie: String,
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..].split('"').next().expect("token").to_owned()
@@ -36,6 +37,26 @@ fn cookie(response: &reqwest::Response, name: &str) -> String {
     assert!(header.contains("SameSite=Strict"), "{header}");
     assert!(header.contains("Path=/admin"), "{header}");
     header.split(';').next().expect("pair").to_owned()
+}
+
+/// The flash line of a page: `ok` (a notice) or `err`, and its text as written in HTML.
+fn flash(html: &str) -> Option<(&'static str, String)> {
+    ["ok", "err"].into_iter().find_map(|kind| {
+        let marker = format!("<p class=\"flash {kind}\"");
+        let start = html.find(&marker)?;
+        let text = html[start..].split_once('>')?.1.split("</p>").next()?;
+        Some((kind, text.to_owned()))
+    })
+}
+
+/// The flash line shows a notice containing `text`.
+fn notice(flash: &Option<(&'static str, String)>, text: &str) -> bool {
+    matches!(flash, Some(("ok", t)) if t.contains(text))
+}
+
+/// The flash line shows an error containing `text`.
+fn error(flash: &Option<(&'static str, String)>, text: &str) -> bool {
+    matches!(flash, Some(("err", t)) if t.contains(text))
 }
 
 impl Visitor {
@@ -59,13 +80,11 @@ impl Visitor {
             .send()
             .await
             .expect("request");
-        assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+        let refused = flash(&wrong.text().await.expect("html"));
         assert!(
-            wrong.headers()[LOCATION]
-                .to_str()
-                .expect("location")
-                .contains("error="),
-            "a SCIM token is not the admin token"
+            error(&refused, "not this server"),
+            "a SCIM token is not the admin token: {refused:?}"
         );
         let signed_in = client
             .post(format!("{origin}/admin/login"))
@@ -95,6 +114,15 @@ impl Visitor {
 
     async fn csrf(&self, path: &str) -> String {
         csrf_of(&self.get(path).await.text().await.expect("html"))
+    }
+
+    /// Submit a form, then open the page it redirects to: the target and that page's
+    /// flash line.
+    async fn submit(&self, path: &str, form: &[(&str, &str)]) -> (String, Option<(&'static str, String)>) {
+        let (status, to) = self.post(path, form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        let page = self.get(&to).await.text().await.expect("html");
+        (to, flash(&page))
     }
 
     /// Submit a form; the redirect's target.
@@ -163,7 +191,7 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
 
     let csrf = visitor.csrf("/admin/accounts").await;
     let made = visitor
-        .post(
+        .submit(
             "/admin/accounts",
             &[("name", "acme"), ("profile", "rfc"), ("csrf", &csrf)],
         )
@@ -171,38 +199,37 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     assert_eq!(
         made,
         (
-            StatusCode::SEE_OTHER,
-            "/admin/accounts/acme?notice=Account+%22acme%22+created".to_owned()
+            "/admin/accounts/acme".to_owned(),
+            Some(("ok", "Account &quot;acme&quot; created".to_owned()))
         )
     );
     let taken = visitor
-        .post(
+        .submit(
             "/admin/accounts",
             &[("name", "acme"), ("profile", "rfc"), ("csrf", &csrf)],
         )
         .await;
-    assert!(taken.1.starts_with("/admin/accounts?error=name%3A"), "{taken:?}");
+    assert_eq!(taken.0, "/admin/accounts");
+    assert!(error(&taken.1, "name:"), "{taken:?}");
     let missing = visitor.get("/admin/accounts/nobody/users").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
     // Settings → Account: rename, apply a preset, delete.
     let renamed = visitor
-        .post(
+        .submit(
             "/admin/accounts/acme/rename",
             &[("name", "acme-2"), ("csrf", &csrf)],
         )
         .await;
-    assert!(
-        renamed.1.starts_with("/admin/accounts/acme-2/settings?notice="),
-        "{renamed:?}"
-    );
+    assert_eq!(renamed.0, "/admin/accounts/acme-2/settings");
+    assert!(notice(&renamed.1, "renamed"), "{renamed:?}");
     let preset = visitor
-        .post(
+        .submit(
             "/admin/accounts/acme-2/fidelity",
             &[("profile", "linkedin"), ("csrf", &csrf)],
         )
         .await;
-    assert!(preset.1.contains("notice="), "{preset:?}");
+    assert!(notice(&preset.1, "applied"), "{preset:?}");
     let account = expect_json(
         app.admin(Method::GET, "/accounts/acme-2")
             .send()
@@ -214,9 +241,10 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     .await;
     assert_eq!(account["fidelity"]["user_delete"], "deactivate");
     let deleted = visitor
-        .post("/admin/accounts/acme-2/delete", &[("csrf", &csrf)])
+        .submit("/admin/accounts/acme-2/delete", &[("csrf", &csrf)])
         .await;
-    assert!(deleted.1.starts_with("/admin/accounts?notice="), "{deleted:?}");
+    assert_eq!(deleted.0, "/admin/accounts");
+    assert!(notice(&deleted.1, "deleted"), "{deleted:?}");
     assert_eq!(
         visitor.get("/admin/accounts/acme-2").await.status(),
         StatusCode::NOT_FOUND
@@ -241,20 +269,20 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
     )
     .await;
     let pool = pools[0]["id"].as_str().expect("pool").to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/pools/{pool}"),
             &[("seats", "-1"), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("error=seats%3A"), "{to}");
-    let (_, to) = visitor
-        .post(
+    assert!(error(&shown, "seats:"), "{shown:?}");
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/pools/{pool}"),
             &[("seats", "12"), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "now has 12 seats"), "{shown:?}");
 
     // Users: activate, revoke (the RFC preset allows it), export, delete.
     let ann = app.create_user(&user_body("ann@acme.com")).await["id"]
@@ -271,13 +299,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         users.contains("ann@acme.com") && users.contains("state-assigned"),
         "{users}"
     );
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/users/{ann}/licenses/sales_navigator/activate"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "license activated"), "{shown:?}");
     let csv = visitor.get("/admin/accounts/demo/users.csv").await;
     assert!(
         csv.headers()["content-type"]
@@ -291,20 +319,20 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
             .expect("csv")
             .contains("ann@acme.com,ext-ann@acme.com,,true,sales_navigator")
     );
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/users/{ann}/licenses/sales_navigator/revoke"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
-    let (_, to) = visitor
-        .post(
+    assert!(notice(&shown, "license revoked"), "{shown:?}");
+    let (_, shown) = visitor
+        .submit(
             "/admin/accounts/demo/users/deletion",
             &[("ids", &ann), ("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice=1+user"), "{to}");
+    assert!(notice(&shown, "1 user(s) deleted"), "{shown:?}");
     assert_eq!(
         app.get(&format!("/Users/{ann}")).await.status(),
         StatusCode::NOT_FOUND
@@ -321,13 +349,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             &format!("/admin/accounts/demo/groups/{group}/members/{bob}/remove"),
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice=Member+removed"), "{to}");
+    assert!(notice(&shown, "Member removed"), "{shown:?}");
 
     // The activity log's rows (what the page polls), filtered by configuration.
     let rows = visitor
@@ -360,13 +388,13 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         .as_str()
         .expect("token")
         .to_owned();
-    let (_, to) = visitor
-        .post(
+    let (_, shown) = visitor
+        .submit(
             "/admin/accounts/demo/configurations/Okta/delete",
             &[("csrf", &csrf)],
         )
         .await;
-    assert!(to.contains("notice="), "{to}");
+    assert!(notice(&shown, "deleted: its token no longer works"), "{shown:?}");
     let refused = app
         .scim_as(&token, Method::GET, "/Users?filter=userName%20eq%20%22x%22")
         .send()
@@ -516,8 +544,193 @@ async fn the_pages_show_the_queue(backend: Backend) {
     assert!(users.contains("waiting · #2 in line"), "{users}");
 }
 
+/// The flash line comes from the session, shown once by the page an action redirects
+/// to; a crafted `?error=` or `?notice=` in a link shows nothing, signed in or not.
+async fn a_flash_message_comes_from_the_session_not_the_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let crafted = "?error=Your+token+was+compromised%3A+paste+it+at+evil.example&notice=Signed+in";
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/admin/login{crafted}", app.address))
+        .send()
+        .await
+        .expect("request");
+    let login = anonymous.text().await.expect("html");
+    assert!(login.contains("Sign in with the admin token"), "{login}");
+    assert_eq!(flash(&login), None, "{login}");
+    assert!(!login.contains("compromised"), "{login}");
+
+    let visitor = Visitor::sign_in(&app).await;
+    for path in [
+        "/admin/accounts",
+        "/admin/accounts/demo/settings",
+        "/admin/accounts/demo/users",
+    ] {
+        let page = visitor.get(&format!("{path}{crafted}")).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.expect("html");
+        assert_eq!(flash(&html), None, "{path}: {html}");
+        assert!(!html.contains("compromised"), "{path}");
+    }
+
+    // A refusal's flash shows on the page redirected to, and only once.
+    let csrf = visitor.csrf("/admin/accounts").await;
+    let (to, shown) = visitor
+        .submit(
+            "/admin/accounts",
+            &[("name", "demo"), ("profile", "rfc"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(to, "/admin/accounts", "the redirect carries no message");
+    assert!(error(&shown, "name:"), "{shown:?}");
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(flash(&reloaded), None, "shown once");
+    // Another session does not see this one's flash.
+    let other = Visitor::sign_in(&app).await;
+    let (status, _) = visitor
+        .post(
+            "/admin/accounts",
+            &[("name", "demo"), ("profile", "rfc"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let elsewhere = other.get("/admin/accounts").await.text().await.expect("html");
+    assert_eq!(flash(&elsewhere), None, "another session's flash");
+    let mine = visitor.get("/admin/accounts").await.text().await.expect("html");
+    assert!(error(&flash(&mine), "name:"), "{mine}");
+}
+
+/// The access token a page shows (the value of `#access-token`), if it shows one.
+fn shown_token(html: &str) -> Option<String> {
+    let field = &html[html.find("id=\"access-token\"")?..];
+    let value = &field[field.find("value=\"")? + "value=\"".len()..];
+    value.split('"').next().map(str::to_owned)
+}
+
+/// What the sessions' pending token views hold in the database.
+async fn stored_token_views(app: &TestApp, backend: Backend) -> Vec<String> {
+    use sqlx::Connection;
+    let sql = "select token_view from admin_sessions where token_view is not null";
+    match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+                .await
+                .expect("sqlite");
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.expect("query")
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(&app.database_url)
+                .await
+                .expect("postgres");
+            sqlx::query_scalar(sql).fetch_all(&mut db).await.expect("query")
+        }
+    }
+}
+
+/// Refresh token asks first (the confirmation page rotates nothing), then POST → 303 →
+/// the Settings page shows the new token once: a reload shows no token and mints none,
+/// so the token just copied keeps working. Until it is viewed, the database holds it
+/// only sealed. Generate token (a new configuration) goes the same way.
+async fn a_refreshed_token_is_confirmed_first_and_shown_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let visitor = Visitor::sign_in(&app).await;
+    let settings = visitor
+        .get("/admin/accounts/demo/settings")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let confirm_path = "/admin/accounts/demo/configurations/Demo/token";
+    assert!(
+        settings.contains(&format!(
+            "<a class=\"button\" href=\"{confirm_path}\">Refresh token</a>"
+        )),
+        "Refresh token is a link to the confirmation: {settings}"
+    );
+
+    let confirm = visitor.get(confirm_path).await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    let confirm = confirm.text().await.expect("html");
+    assert!(
+        confirm.contains("The current token stops working at once."),
+        "{confirm}"
+    );
+    assert_eq!(
+        app.get("/Users").await.status(),
+        StatusCode::OK,
+        "asking rotates nothing"
+    );
+    let missing = visitor
+        .get("/admin/accounts/demo/configurations/Nobody/token")
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let csrf = csrf_of(&confirm);
+    let (status, to) = visitor.post(confirm_path, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/accounts/demo/settings")
+    );
+    assert_eq!(
+        app.get("/Users").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old token is revoked"
+    );
+    let sealed = stored_token_views(&app, backend).await;
+    assert_eq!(sealed.len(), 1, "{sealed:?}");
+
+    let view = visitor.get(&to).await.text().await.expect("html");
+    let token = shown_token(&view).expect("the new token, shown");
+    assert!(view.contains("Save your access token"), "{view}");
+    assert!(notice(&flash(&view), "the old one no longer works"), "{view}");
+    assert!(
+        !sealed[0].contains(&token),
+        "the database held the token readable"
+    );
+    assert_eq!(app.get_as(&token, "/Users").await.status(), StatusCode::OK);
+    assert!(
+        stored_token_views(&app, backend).await.is_empty(),
+        "taken by the view"
+    );
+
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(shown_token(&reloaded), None, "a reload shows no token");
+    assert!(!reloaded.contains(&token));
+    assert!(!reloaded.contains("Save your access token"));
+    assert_eq!(flash(&reloaded), None);
+    assert_eq!(
+        app.get_as(&token, "/Users").await.status(),
+        StatusCode::OK,
+        "a reload mints no other token"
+    );
+
+    // Generate token: the same one-time view.
+    let (status, to) = visitor
+        .post(
+            "/admin/accounts/demo/configurations",
+            &[
+                ("name", "Okta"),
+                ("client_profile", "okta"),
+                ("patch_response", "resource"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/admin/accounts/demo/settings")
+    );
+    let view = visitor.get(&to).await.text().await.expect("html");
+    let okta = shown_token(&view).expect("the generated token");
+    assert!(view.contains("Access token for Okta"), "{view}");
+    assert_eq!(app.get_as(&okta, "/Users").await.status(), StatusCode::OK);
+    let reloaded = visitor.get(&to).await.text().await.expect("html");
+    assert_eq!(shown_token(&reloaded), None);
+}
+
 backend_tests!(
     the_pages_show_the_queue,
+    a_refreshed_token_is_confirmed_first_and_shown_once,
+    a_flash_message_comes_from_the_session_not_the_url,
     forms_need_the_session_and_its_csrf_token,
     the_forms_reach_the_account_center,
     a_cookie_replayed_after_sign_out_is_refused,

@@ -32,7 +32,7 @@ pub use scim::list::{ListRequest, SortOrder};
 use scim::tolerance::ClientProfile;
 
 pub(crate) use columns::{GroupColumns, UserColumns};
-pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_with};
+pub use sql::{DEFAULT_ACQUIRE_TIMEOUT, connect, connect_existing, connect_with};
 pub use url::redacted_url;
 
 /// Microseconds since the Unix epoch: how every timestamp is stored.
@@ -66,6 +66,11 @@ pub enum StoreError {
     UnknownMembers(Vec<String>),
     #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
+    /// Opening without creating: the database (shown redacted) was never set up here.
+    #[error(
+        "no linkedin-scim database at {0}: check --database-url (LINKEDIN_SCIM_DATABASE_URL) and the directory you run in; `linkedin-scim serve` or `migrate` creates one, or add --create"
+    )]
+    NoDatabase(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -597,13 +602,24 @@ pub trait SnapshotStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
-/// Everything the HTTP layer needs, behind one object.
 /// An Account Center sign-in: the cookie names `id`; forms carry `csrf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminSession {
     pub id: String,
     pub csrf: String,
     pub expires_at: Micros,
+    /// What actions left for the next page to show once (none at sign-in).
+    pub flash: Option<String>,
+    pub token_view: Option<String>,
+}
+
+/// A message an action leaves in its session for the next page, shown once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionNote {
+    /// The flash line (a notice or an error).
+    Flash,
+    /// A token just issued, sealed, for the page that shows it once.
+    TokenView,
 }
 
 /// Account Center sessions, server-side: a session ends for every replica when its row
@@ -618,8 +634,14 @@ pub trait SessionStore: Send + Sync {
     async fn end_session(&self, id: &str) -> StoreResult<()>;
     /// End every session (sign out everywhere); how many there were.
     async fn end_all_sessions(&self) -> StoreResult<u64>;
+    /// Leave `value` in the session for the next page (replacing an unshown one).
+    async fn put_session_note(&self, id: &str, note: SessionNote, value: &str) -> StoreResult<()>;
+    /// Take the note `seen` (read with the session): true for the one caller that takes
+    /// it, false when another page already did.
+    async fn take_session_note(&self, id: &str, note: SessionNote, seen: &str) -> StoreResult<bool>;
 }
 
+/// Everything the HTTP layer needs, behind one object.
 pub trait Store:
     AccountStore
     + UserStore

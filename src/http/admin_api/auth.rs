@@ -7,7 +7,8 @@ use axum::http::request::Parts;
 use crate::accounts::Account;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::bearer_token;
+use crate::http::extract::{BearerProblem, bearer_token};
+use crate::http::throttle::client_address;
 use crate::scim::error::ProtocolError;
 
 /// A request carrying the admin token.
@@ -17,12 +18,28 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match bearer_token(&parts.headers) {
-            Ok(token) if state.admin_token.matches(&token.hash().0) => Ok(Admin),
-            _ => Err(ApiError::Unauthorized(
-                "the admin API needs the admin bearer token".into(),
-            )),
+        let client = client_address(&parts.extensions);
+        state.auth_failures.admit(client)?;
+        let presented = bearer_token(&parts.headers);
+        if presented
+            .as_ref()
+            .is_ok_and(|token| state.admin_token.matches(&token.hash().0))
+        {
+            return Ok(Admin);
         }
+        // Only a guess counts against the client: no Authorization header guesses
+        // nothing, and a SCIM token at the wrong door is a mistake.
+        let guess = match &presented {
+            Err(BearerProblem::Missing) => false,
+            Err(_) => true,
+            Ok(token) => !matches!(state.store.find_token(&token.hash()).await, Ok(Some(_))),
+        };
+        if guess {
+            state.auth_failures.failed(client)?;
+        }
+        Err(ApiError::Unauthorized(
+            "the admin API needs the admin bearer token".into(),
+        ))
     }
 }
 

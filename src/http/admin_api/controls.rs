@@ -13,10 +13,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{Admin, account, body_as};
-use crate::activity::ActivityRecord;
 use crate::center::ActivityFilter;
 use crate::http::AppState;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::extract::{ScimJson, query_params};
 use crate::ids::{GroupId, PoolId, UserId};
 
@@ -102,48 +101,12 @@ pub(super) async fn activity(
         tolerances: params.tolerances,
         ..ActivityFilter::default()
     };
-    let records = state.center().activity(&account, &filter).await?;
     if params.format.as_deref() == Some("csv") {
-        let csv = activity_csv(&records).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let csv = state.center().export_activity(&account, &filter).await?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
     }
+    let records = state.center().activity(&account, &filter).await?;
     Ok(axum::Json(records).into_response())
-}
-
-fn activity_csv(records: &[ActivityRecord]) -> Result<String, Box<dyn std::error::Error>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
-        "id",
-        "time",
-        "method",
-        "path",
-        "status",
-        "latency_ms",
-        "resource_type",
-        "resource_id",
-        "outcome",
-        "tolerances",
-        "detail",
-        "request_id",
-    ])?;
-    for r in records {
-        let tolerances: Vec<&str> = r.tolerances.iter().map(|t| t.description()).collect();
-        out.write_record([
-            r.id.map(|i| i.to_string()).unwrap_or_default(),
-            crate::clock::rfc3339(r.at),
-            r.method.clone(),
-            r.path.clone(),
-            r.status.to_string(),
-            format!("{:.3}", r.latency_us as f64 / 1000.0),
-            r.resource_type.clone().unwrap_or_default(),
-            r.resource_id.clone().unwrap_or_default(),
-            r.outcome.clone().unwrap_or_default(),
-            tolerances.join("; "),
-            r.detail.clone().unwrap_or_default(),
-            r.request_id.clone().unwrap_or_default(),
-        ])?;
-    }
-    Ok(String::from_utf8(out.into_inner()?)?)
 }
 
 /// Test-harness control: empty the account between two test runs of an IdP connector

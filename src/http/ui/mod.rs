@@ -74,7 +74,7 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/token",
-            post(pages::settings::refresh_token),
+            get(pages::settings::confirm_refresh).post(pages::settings::refresh_token),
         )
         .route(
             "/admin/accounts/{account}/configurations/{configuration}/delete",
@@ -159,8 +159,9 @@ impl Tab {
     }
 }
 
-/// A message shown above the page's content after an action.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// A message shown above the page's content after an action, carried in the session
+/// (never in the URL, where a crafted link could word a genuine-looking alert).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Flash {
     notice: Option<String>,
     error: Option<String>,
@@ -252,15 +253,30 @@ fn path_segment(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
-/// Redirect (303) to `to` with a notice or an error for the flash line.
-fn back(to: &str, outcome: Result<String, CenterError>) -> Response {
-    let (key, text) = match outcome {
-        Ok(notice) => ("notice", notice),
-        Err(e) => ("error", e.to_string()),
-    };
-    let query = serde_urlencoded::to_string([(key, text)]).unwrap_or_default();
-    let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}{query}")).into_response()
+impl From<Result<String, CenterError>> for Flash {
+    fn from(outcome: Result<String, CenterError>) -> Flash {
+        match outcome {
+            Ok(notice) => Flash {
+                notice: Some(notice),
+                error: None,
+            },
+            Err(e) => Flash {
+                notice: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+/// Redirect (303) to `to`, whose flash line shows the outcome.
+async fn back(
+    state: &AppState,
+    session: &Session,
+    to: &str,
+    outcome: Result<String, CenterError>,
+) -> Response {
+    session.leave(state, &Flash::from(outcome)).await;
+    Redirect::to(to).into_response()
 }
 
 /// Microseconds as a readable UTC time.

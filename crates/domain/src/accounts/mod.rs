@@ -12,7 +12,9 @@ use crate::licensing::Product;
 use crate::licensing::assignment::LicenseRule;
 pub use fidelity::{Fidelity, FidelityOverrides, FidelityPreset, TWO_YEARS_SECONDS, UserDelete};
 use scim::tolerance::ClientProfile;
-pub use token::{BearerToken, RevokedToken, StoredToken, TokenHash, TokenRejection, admit, token_expiry};
+pub use token::{
+    BearerToken, RevokedToken, StoredToken, TokenHash, TokenRejection, WeakAdminToken, admit, token_expiry,
+};
 
 /// One LinkedIn enterprise customer: the tenant every SCIM resource belongs to.
 #[derive(Debug, Clone, PartialEq)]

@@ -35,6 +35,21 @@ impl BearerToken {
         ok.then(|| BearerToken(SecretString::from(raw.to_owned())))
     }
 
+    /// Parse an admin token chosen on the command line. It opens every account, so it
+    /// must be hard to guess: at least [`ADMIN_TOKEN_MIN_LEN`] characters with at least
+    /// [`ADMIN_TOKEN_MIN_DISTINCT`] different ones (no `aaaa…`, no word repeated).
+    pub fn parse_admin(raw: &str) -> Result<Self, WeakAdminToken> {
+        if raw.len() < ADMIN_TOKEN_MIN_LEN {
+            return Err(WeakAdminToken::Short(raw.len()));
+        }
+        let token = Self::parse(raw).ok_or(WeakAdminToken::Unprintable)?;
+        let distinct = raw.bytes().collect::<std::collections::HashSet<u8>>().len();
+        if distinct < ADMIN_TOKEN_MIN_DISTINCT {
+            return Err(WeakAdminToken::Repetitive(distinct));
+        }
+        Ok(token)
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
@@ -43,6 +58,26 @@ impl BearerToken {
     pub fn hash(&self) -> TokenHash {
         TokenHash(hex::encode(Sha256::digest(self.expose().as_bytes())))
     }
+}
+
+/// The shortest admin token accepted (a generated one has 70 characters).
+pub const ADMIN_TOKEN_MIN_LEN: usize = 32;
+/// The fewest different characters an admin token may have.
+pub const ADMIN_TOKEN_MIN_DISTINCT: usize = 10;
+
+/// Why a chosen admin token is refused; the message says how to make a good one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WeakAdminToken {
+    #[error(
+        "{0} characters is too short to resist guessing: use at least {ADMIN_TOKEN_MIN_LEN} (e.g. `openssl rand -hex 24`)"
+    )]
+    Short(usize),
+    #[error("use printable ASCII characters only, no spaces, at most 512 (e.g. `openssl rand -hex 24`)")]
+    Unprintable,
+    #[error(
+        "only {0} different characters: too easy to guess; use at least {ADMIN_TOKEN_MIN_DISTINCT} different ones (e.g. `openssl rand -hex 24`)"
+    )]
+    Repetitive(usize),
 }
 
 /// Hex SHA-256 of a token.
@@ -102,6 +137,30 @@ pub fn admit(
 mod tests {
     use super::*;
     use crate::accounts::{Account, FidelityPreset, PatchResponse, ScimConfiguration};
+
+    #[test]
+    fn an_admin_token_must_be_long_and_varied() {
+        assert_eq!(
+            BearerToken::parse_admin("ci-admin-token").map(|_| ()),
+            Err(WeakAdminToken::Short(14))
+        );
+        assert_eq!(
+            BearerToken::parse_admin(&"ab".repeat(20)).map(|_| ()),
+            Err(WeakAdminToken::Repetitive(2))
+        );
+        assert_eq!(
+            BearerToken::parse_admin(&"changeme".repeat(4)).map(|_| ()),
+            Err(WeakAdminToken::Repetitive(7))
+        );
+        assert_eq!(
+            BearerToken::parse_admin(&format!("{} with spaces", "x".repeat(32))).map(|_| ()),
+            Err(WeakAdminToken::Unprintable)
+        );
+        assert!(BearerToken::parse_admin("ci-admin-token-for-tests-0123456789").is_ok());
+        let generated = BearerToken::generate();
+        assert!(BearerToken::parse_admin(generated.expose()).is_ok());
+        assert!(WeakAdminToken::Short(8).to_string().contains("at least 32"));
+    }
 
     #[test]
     fn generated_tokens_are_unique_and_parse_back() {

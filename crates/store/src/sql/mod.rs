@@ -109,17 +109,35 @@ impl<DB: sqlx::Database> Drop for SqlStore<DB> {
 /// How long a request waits for a pool connection unless the settings say otherwise.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`.
+/// Open (and migrate) the database named by `url`: `sqlite://…` or `postgres://…`,
+/// creating it when it does not exist yet.
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
     connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
 }
 
-/// Open (and migrate) the database, waiting at most `acquire_timeout` for a connection
-/// (an outage then answers 503 quickly instead of hanging).
+/// Open (and migrate) the database, creating it when it does not exist yet, waiting at
+/// most `acquire_timeout` for a connection (an outage then answers 503 quickly instead
+/// of hanging).
 pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<Arc<dyn Store>> {
+    open(url, acquire_timeout, true).await
+}
+
+/// Open (and migrate) a database this server has set up before: a SQLite file that is
+/// not there, or a Postgres database without the server's tables, is refused
+/// ([`StoreError::NoDatabase`]) and nothing is created, so a mistyped path or a command
+/// run from another directory fails instead of succeeding on a new empty database.
+pub async fn connect_existing(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open(url, DEFAULT_ACQUIRE_TIMEOUT, false).await
+}
+
+/// The table `sqlx::migrate!` keeps: a database without it was never set up.
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+
+async fn open(url: &str, acquire_timeout: Duration, create: bool) -> StoreResult<Arc<dyn Store>> {
+    let missing = || StoreError::NoDatabase(crate::redacted_url(url));
     if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             // A writer waits for SQLite's write lock as long as for a pool connection
@@ -130,6 +148,9 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             // the indexes outgrow SQLite's per-connection page cache, and the syscalls
             // showed as a 4 ms p99 on indexed lookups (see README, Performance).
             .pragma("mmap_size", "268435456");
+        if !create && !options.get_filename().is_file() {
+            return Err(missing());
+        }
         if let Some(dir) = Path::new(options.get_filename()).parent()
             && !dir.as_os_str().is_empty()
         {
@@ -140,6 +161,14 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             .acquire_timeout(acquire_timeout)
             .connect_with(options.clone())
             .await?;
+        let set_up: Option<String> =
+            sqlx::query_scalar("select name from sqlite_master where type = 'table' and name = $1")
+                .bind(MIGRATIONS_TABLE)
+                .fetch_optional(&pool)
+                .await?;
+        if !create && set_up.is_none() {
+            return Err(missing());
+        }
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -162,6 +191,13 @@ pub async fn connect_with(url: &str, acquire_timeout: Duration) -> StoreResult<A
             .test_before_acquire(false)
             .connect(url)
             .await?;
+        let set_up: Option<String> = sqlx::query_scalar("select to_regclass($1)::text")
+            .bind(MIGRATIONS_TABLE)
+            .fetch_one(&pool)
+            .await?;
+        if !create && set_up.is_none() {
+            return Err(missing());
+        }
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         let principals = Arc::<PrincipalCache>::default();
         let listener = listen_for_principal_changes(&pool, principals.clone()).await?;

@@ -2,7 +2,7 @@
 //! the form that creates one.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use maud::html;
 use serde::Deserialize;
@@ -13,13 +13,10 @@ use crate::accounts::FidelityPreset;
 use crate::center::NewAccount;
 use crate::http::AppState;
 use crate::http::ui::session::Session;
-use crate::http::ui::{Flash, Tab, back, page};
+use crate::http::ui::{Tab, back, page};
 
-pub(in crate::http::ui) async fn accounts(
-    State(state): State<AppState>,
-    session: Session,
-    Query(flash): Query<Flash>,
-) -> Page {
+pub(in crate::http::ui) async fn accounts(State(state): State<AppState>, session: Session) -> Page {
+    let flash = session.take_flash(&state).await;
     let accounts = state.center().accounts().await.map_err(|e| failed(&session, e))?;
     let content = html! {
         h1 { "Accounts" }
@@ -80,10 +77,15 @@ pub(in crate::http::ui) async fn create_account(
         ..NewAccount::default()
     };
     Ok(match state.center().create_account(&new).await {
-        Ok(account) => back(
-            &account_url(&account, Tab::Dashboard),
-            Ok(format!("Account {:?} created", account.name)),
-        ),
-        Err(e) => back("/admin/accounts", Err(e)),
+        Ok(account) => {
+            back(
+                &state,
+                &session,
+                &account_url(&account, Tab::Dashboard),
+                Ok(format!("Account {:?} created", account.name)),
+            )
+            .await
+        }
+        Err(e) => back(&state, &session, "/admin/accounts", Err(e)).await,
     })
 }

@@ -2,14 +2,14 @@
 //! use, and the forms that add instances and pools and change a pool's seats.
 
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{AccountPage, Page, account_url, csrf_field, failed, field, product_label};
 use crate::center::{NewPool, PoolView};
-use crate::http::ui::{Flash, Tab, back, page, path_segment};
+use crate::http::ui::{Tab, back, page, path_segment};
 use crate::ids::PoolId;
 use crate::licensing::Product;
 
@@ -41,8 +41,8 @@ pub(in crate::http::ui) async fn dashboard(
         session,
         account,
     }: AccountPage,
-    Query(flash): Query<Flash>,
 ) -> Page {
+    let flash = session.take_flash(&state).await;
     let center = state.center();
     let instances = center
         .instances(&account)
@@ -151,9 +151,12 @@ pub(in crate::http::ui) async fn add_instance(
     let center = state.center();
     let done = center.add_instance(&account, &form.product, &form.name).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Dashboard),
         done.map(|i| format!("Application instance {:?} added", i.name)),
-    ))
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,9 +184,12 @@ pub(in crate::http::ui) async fn add_pool(
     };
     let done = center.add_pool(&account, &new).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Dashboard),
         done.map(|p| format!("License pool {:?} added with {} seats", p.license_type, p.seats)),
-    ))
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,7 +211,10 @@ pub(in crate::http::ui) async fn update_pool(
     let center = state.center();
     let done = center.update_pool(&account, &pool, Some(form.seats)).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Dashboard),
         done.map(|p| format!("{} now has {} seats", p.license_type, p.seats)),
-    ))
+    )
+    .await)
 }

@@ -2,7 +2,7 @@
 //! admin), and the forms that add and remove members directly.
 
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::response::IntoResponse;
 use maud::html;
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::Heading::{Hidden, Shown};
 use super::{AccountPage, CsrfForm, Page, account_url, csrf_field, failed, table};
 use crate::center::UserSearch;
-use crate::http::ui::{Flash, Tab, back, page, path_segment};
+use crate::http::ui::{Tab, back, page, path_segment};
 use crate::ids::{GroupId, UserId};
 
 pub(in crate::http::ui) async fn groups(
@@ -19,8 +19,8 @@ pub(in crate::http::ui) async fn groups(
         session,
         account,
     }: AccountPage,
-    Query(flash): Query<Flash>,
 ) -> Page {
+    let flash = session.take_flash(&state).await;
     let center = state.center();
     let groups = center.groups(&account).await.map_err(|e| failed(&session, e))?;
     let users = center
@@ -97,6 +97,8 @@ pub(in crate::http::ui) async fn add_member(
         .add_members(&account, &group, std::slice::from_ref(&form.user))
         .await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Groups),
         done.map(|n| {
             if n == 0 {
@@ -105,7 +107,8 @@ pub(in crate::http::ui) async fn add_member(
                 "Member added directly".to_owned()
             }
         }),
-    ))
+    )
+    .await)
 }
 
 pub(in crate::http::ui) async fn remove_member(
@@ -121,7 +124,10 @@ pub(in crate::http::ui) async fn remove_member(
     let center = state.center();
     let done = center.remove_member(&account, &group, &user).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Groups),
         done.map(|()| "Member removed".to_owned()),
-    ))
+    )
+    .await)
 }

@@ -1,8 +1,8 @@
 //! The pages and form actions of the web UI, one module per page; what they share (the
 //! [`AccountPage`] extractor, the [`PageError`] every page renders the same way, form
 //! and table helpers) is here. GET handlers render; POST handlers check the CSRF token,
-//! call the Account Center and redirect back with a notice or an error (except token
-//! issue, whose page shows the token once and is never redirected to).
+//! call the Account Center and redirect back with a notice or an error, left in the
+//! session (a token just issued too, for the one view of it).
 
 pub(super) mod accounts;
 pub(super) mod activity;

@@ -1,10 +1,10 @@
 //! An account's Settings page, "Global Settings → SCIM" in LinkedIn's words: the tenant
-//! URL, the SCIM configurations and their tokens (a token just issued is shown here once),
-//! and the account itself (rename, fidelity preset, deletion).
+//! URL, the SCIM configurations and their tokens (a token just issued is shown here once,
+//! a refresh asks first), and the account itself (rename, fidelity preset, deletion).
 
 use axum::Form;
-use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Path;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -85,10 +85,7 @@ async fn settings_page(
                                             td { (c.token_last_used_at.map_or("never".to_owned(), when)) }
                                             td { (c.token_expires_at.map_or("never".to_owned(), when)) }
                                             td.actions {
-                                                form.inline method="post" action=(format!("{base}/configurations/{}/token", path_segment(&c.name))) {
-                                                    (csrf_field(session))
-                                                    button type="submit" { "Refresh token" }
-                                                }
+                                                a.button href=(format!("{base}/configurations/{}/token", path_segment(&c.name))) { "Refresh token" }
                                                 form.inline method="post" action=(format!("{base}/configurations/{}/delete", path_segment(&c.name))) data-confirm=(format!("Delete the SCIM configuration {:?}? Its token stops working at once.", c.name)) {
                                                     (csrf_field(session))
                                                     button.danger type="submit" { "Delete" }
@@ -178,6 +175,7 @@ async fn settings_page(
     ))
 }
 
+/// The Settings page; a token just issued in this session is shown here once.
 pub(in crate::http::ui) async fn settings(
     AccountPage {
         state,
@@ -185,11 +183,56 @@ pub(in crate::http::ui) async fn settings(
         account,
     }: AccountPage,
     headers: HeaderMap,
-    Query(flash): Query<Flash>,
 ) -> Page {
-    Ok(settings_page(&state, &session, &headers, &account, &flash, None)
-        .await?
-        .into_response())
+    let flash = session.take_flash(&state).await;
+    let issued = session.take_token(&state, &account.id).await;
+    Ok(
+        settings_page(&state, &session, &headers, &account, &flash, issued.as_ref())
+            .await?
+            .into_response(),
+    )
+}
+
+/// "Refresh token" asks first: the current token stops working at once, and the IdP
+/// with it until the new one is pasted in.
+pub(in crate::http::ui) async fn confirm_refresh(
+    AccountPage {
+        state,
+        session,
+        account,
+    }: AccountPage,
+    Path((_, configuration)): Path<(String, String)>,
+) -> Page {
+    let found = state
+        .center()
+        .configuration(&account, &configuration)
+        .await
+        .map_err(|e| PageError::NotFound(session.clone(), e))?;
+    let settings = account_url(&account, Tab::Settings);
+    let content = html! {
+        h1 { "Refresh token" }
+        section.card.confirm {
+            h2 { "Refresh the access token of " (found.name) "?" }
+            p.warning role="alert" {
+                strong { "The current token stops working at once." }
+                " Every IdP using it gets 401 until you paste the new token into it (Provisioning → Admin Credentials in Entra ID, Configure API Integration in Okta). The new token is shown once, on the next page."
+            }
+            form.inline method="post" action=(format!("{}/configurations/{}/token", account_url(&account, Tab::Dashboard), path_segment(&found.name))) {
+                (csrf_field(&session))
+                button.danger #confirm-refresh type="submit" { "Refresh token" }
+            }
+            " "
+            a.button href=(settings) { "Cancel" }
+        }
+    };
+    Ok(page(
+        "Refresh token",
+        &session,
+        Some((&account.name, Tab::Settings)),
+        &Flash::default(),
+        content,
+    )
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,25 +246,25 @@ pub(in crate::http::ui) struct ConfigurationForm {
     patch_response: crate::accounts::PatchResponse,
 }
 
-/// The settings page showing a token just issued, once: the answer to the POST that
-/// made it, never cached and never redirected to. A refusal goes back with its error.
+/// After a token is issued: leave it in the session and redirect (303) to the Settings
+/// page, which shows it once. A reload of that page shows no token and mints none; the
+/// POST is never re-sent. A refusal goes back with its error.
 async fn show_token(
     state: &AppState,
     session: &Session,
-    headers: &HeaderMap,
     account: &Account,
     issued: Result<(String, IssuedToken), CenterError>,
 ) -> Page {
+    let settings = account_url(account, Tab::Settings);
     let (notice, token) = match issued {
         Ok(issued) => issued,
-        Err(e) => return Ok(back(&account_url(account, Tab::Settings), Err(e))),
+        Err(e) => return Ok(back(state, session, &settings, Err(e)).await),
     };
-    let flash = Flash {
-        notice: Some(notice),
-        error: None,
-    };
-    let markup = settings_page(state, session, headers, account, &flash, Some(&token)).await?;
-    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], markup).into_response())
+    session
+        .leave_token(state, &account.id, token)
+        .await
+        .map_err(|e| failed(session, e.into()))?;
+    Ok(back(state, session, &settings, Ok(notice)).await)
 }
 
 pub(in crate::http::ui) async fn create_configuration(
@@ -230,7 +273,6 @@ pub(in crate::http::ui) async fn create_configuration(
         session,
         account,
     }: AccountPage,
-    headers: HeaderMap,
     Form(form): Form<ConfigurationForm>,
 ) -> Page {
     session.check(&form.csrf)?;
@@ -244,7 +286,7 @@ pub(in crate::http::ui) async fn create_configuration(
     };
     let done = state.center().create_configuration(&account, &new).await;
     let done = done.map(|(config, token)| (format!("SCIM configuration {:?} created", config.name), token));
-    show_token(&state, &session, &headers, &account, done).await
+    show_token(&state, &session, &account, done).await
 }
 
 pub(in crate::http::ui) async fn refresh_token(
@@ -253,7 +295,6 @@ pub(in crate::http::ui) async fn refresh_token(
         session,
         account,
     }: AccountPage,
-    headers: HeaderMap,
     Path((_, configuration)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Page {
@@ -263,7 +304,7 @@ pub(in crate::http::ui) async fn refresh_token(
         let notice = format!("New token for {configuration:?}: the old one no longer works. Update the IdP.");
         (notice, token)
     });
-    show_token(&state, &session, &headers, &account, done).await
+    show_token(&state, &session, &account, done).await
 }
 
 pub(in crate::http::ui) async fn delete_configuration(
@@ -279,9 +320,12 @@ pub(in crate::http::ui) async fn delete_configuration(
     let center = state.center();
     let done = center.delete_configuration(&account, &configuration).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Settings),
         done.map(|()| format!("SCIM configuration {configuration:?} deleted: its token no longer works")),
-    ))
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,11 +349,16 @@ pub(in crate::http::ui) async fn rename_account(
     };
     Ok(
         match state.center().update_account(&account.name, &change).await {
-            Ok(renamed) => back(
-                &account_url(&renamed, Tab::Settings),
-                Ok(format!("Account renamed to {:?}", renamed.name)),
-            ),
-            Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
+            Ok(renamed) => {
+                back(
+                    &state,
+                    &session,
+                    &account_url(&renamed, Tab::Settings),
+                    Ok(format!("Account renamed to {:?}", renamed.name)),
+                )
+                .await
+            }
+            Err(e) => back(&state, &session, &account_url(&account, Tab::Settings), Err(e)).await,
         },
     )
 }
@@ -335,9 +384,12 @@ pub(in crate::http::ui) async fn apply_preset(
     };
     let done = state.center().update_account(&account.name, &change).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Settings),
         done.map(|_| format!("Fidelity preset {:?} applied", form.profile.as_str())),
-    ))
+    )
+    .await)
 }
 
 pub(in crate::http::ui) async fn delete_account(
@@ -350,10 +402,15 @@ pub(in crate::http::ui) async fn delete_account(
 ) -> Page {
     session.check(&form.csrf)?;
     Ok(match state.center().delete_account(&account.name).await {
-        Ok(()) => back(
-            "/admin/accounts",
-            Ok(format!("Account {:?} deleted", account.name)),
-        ),
-        Err(e) => back(&account_url(&account, Tab::Settings), Err(e)),
+        Ok(()) => {
+            back(
+                &state,
+                &session,
+                "/admin/accounts",
+                Ok(format!("Account {:?} deleted", account.name)),
+            )
+            .await
+        }
+        Err(e) => back(&state, &session, &account_url(&account, Tab::Settings), Err(e)).await,
     })
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::Heading::{Hidden, Shown};
 use super::{AccountPage, Page, account_url, csrf_field, failed, product_label, table};
 use crate::center::{CenterError, PoolView, UserSearch};
-use crate::http::ui::{Flash, Tab, back, page, path_segment};
+use crate::http::ui::{Tab, back, page, path_segment};
 use crate::ids::{PoolId, UserId};
 use crate::licensing::LicenseState;
 
@@ -19,8 +19,6 @@ use crate::licensing::LicenseState;
 pub(in crate::http::ui) struct UsersQuery {
     q: Option<String>,
     start: Option<u64>,
-    notice: Option<String>,
-    error: Option<String>,
 }
 
 const USERS_PER_PAGE: u64 = 50;
@@ -41,10 +39,7 @@ pub(in crate::http::ui) async fn users(
         count: Some(USERS_PER_PAGE),
         ..UserSearch::default()
     };
-    let flash = Flash {
-        notice: query.notice.clone(),
-        error: query.error.clone(),
-    };
+    let flash = session.take_flash(&state).await;
     let (page_of_users, search_error) = match center.users(&account, &search).await {
         Ok(page) => (page, None),
         Err(e @ CenterError::Invalid { .. }) => (
@@ -210,7 +205,7 @@ pub(in crate::http::ui) async fn license_action(
             .map(|()| format!("{} license revoked: its seat is free", product_label(&product))),
         other => Err(CenterError::NotFound(format!("no license action {other:?}"))),
     };
-    Ok(back(&account_url(&account, Tab::Users), done))
+    Ok(back(&state, &session, &account_url(&account, Tab::Users), done).await)
 }
 
 pub(in crate::http::ui) async fn delete_users(
@@ -225,9 +220,12 @@ pub(in crate::http::ui) async fn delete_users(
     let center = state.center();
     let done = center.delete_users(&account, &form.ids).await;
     Ok(back(
+        &state,
+        &session,
         &account_url(&account, Tab::Users),
         done.map(|n| format!("{n} user(s) deleted")),
-    ))
+    )
+    .await)
 }
 
 #[derive(Debug, Deserialize)]
