@@ -593,7 +593,7 @@ async fn seed(
         .instances(&account.id)
         .await?
         .into_iter()
-        .map(|instance| (instance.product.to_string(), true))
+        .map(|instance| (instance.product.to_string(), Some(true)))
         .collect();
     let mut leniency = Leniency::new(ClientProfile::Strict);
     for start in (first..first + args.count).step_by(SEED_BATCH) {

@@ -38,6 +38,9 @@ pub(crate) trait Dialect: sqlx::Database + Sized {
     fn json_number(base: &str, keys: &[&str]) -> String;
     /// True when the value at `keys` is present and not null, "", [] or {} (RFC `pr`).
     fn json_present(base: &str, keys: &[&str]) -> String;
+    /// True when the JSON object `base` has the member `key` (whatever its value, null
+    /// included). `key` must be a validated slug: it is written into the SQL text.
+    fn json_has_key(base: &str, key: &str) -> String;
     /// A FROM item iterating the elements of the array at `keys` as alias `alias`, the
     /// expression of one element (a JSON value usable as `base`), and the element's
     /// position in the array (for "the first value").
@@ -110,6 +113,9 @@ impl Dialect for Postgres {
         let v = format!("({base} #> {})", pg_path(keys));
         format!("coalesce({v} not in ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{{}}'::jsonb), false)")
     }
+    fn json_has_key(base: &str, key: &str) -> String {
+        format!("jsonb_exists({base}, '{key}')")
+    }
     fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String) {
         let v = format!("({base} #> {})", pg_path(keys));
         (
@@ -179,6 +185,9 @@ impl Dialect for Sqlite {
              when 'object' then json_extract({base}, {p}) <> '{{}}' \
              else json_type({base}, {p}) is not null end, 0)"
         )
+    }
+    fn json_has_key(base: &str, key: &str) -> String {
+        format!("(json_type({base}, {}) is not null)", sqlite_path(&[key]))
     }
     fn json_elements(base: &str, keys: &[&str], alias: &str) -> (String, String, String) {
         (

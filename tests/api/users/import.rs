@@ -12,7 +12,7 @@ use crate::store::import::doc;
 fn demo_products() -> linkedin_scim::licensing::status::ProductStatuses {
     [(
         linkedin_scim::licensing::Product::SALES_NAVIGATOR.to_owned(),
-        true,
+        Some(true),
     )]
     .into()
 }

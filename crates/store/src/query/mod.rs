@@ -384,7 +384,7 @@ impl<'t> FilterSql<'t> {
             // A product is a validated slug (`[a-z0-9_]`), safe as a JSON path key.
             qb.push(format!(
                 "(case when {} then ",
-                DB::json_present("r.products", &[product])
+                DB::json_has_key("r.products", product)
             ));
             json_predicate(qb, "r.products", &[product], target_def, path, cmp)?;
             qb.push(" else ");

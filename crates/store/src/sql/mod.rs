@@ -377,7 +377,7 @@ fn list_queries<'t, DB: Dialect>(
             // Users of the product: it has a status in their row. A product is a
             // validated slug (`[a-z0-9_]`), safe as a JSON path key.
             qb.push(" and ");
-            qb.push(DB::json_present("r.products", &[product.as_str()]));
+            qb.push(DB::json_has_key("r.products", product.as_str()));
         }
         if let Some(filter) = &query.filter {
             qb.push(" and ");

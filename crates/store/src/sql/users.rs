@@ -363,7 +363,7 @@ impl UserStore for SqlStore<Db> {
         let id = UserId::generate();
         // A new person: the writing product's status is the person's.
         let mut statuses = ProductStatuses::new();
-        status::record(&mut statuses, seat.product.as_ref(), columns.active);
+        status::record(&mut statuses, seat.product.as_ref(), &mut doc.clone());
         let mut tx = self.begin_write().await?;
         let mut insert = Self::insert_users(
             account_id,
@@ -487,7 +487,7 @@ impl UserStore for SqlStore<Db> {
                 if let Some(p) = product
                     && !statuses.contains_key(p.as_str())
                 {
-                    status::record(&mut statuses, Some(p), before.active);
+                    status::record(&mut statuses, Some(p), &mut current.doc.clone());
                     sqlx::query("update users set products = $3 where account_id = $1 and id = $2")
                         .bind(account_id)
                         .bind(id)
@@ -505,10 +505,7 @@ impl UserStore for SqlStore<Db> {
             };
             // The product's status as written; the document keeps the person's.
             let product_active = status::doc_active(&doc);
-            let person_active = status::record(&mut statuses, product, product_active);
-            if let (Some(_), Some(map)) = (product, doc.as_object_mut()) {
-                map.insert("active".to_owned(), Value::Bool(person_active));
-            }
+            status::record(&mut statuses, product, &mut doc);
             let columns = UserColumns::from_doc(&doc)?;
             let mut tx = match tx.take() {
                 Some(tx) => tx,
