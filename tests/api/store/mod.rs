@@ -4,6 +4,7 @@
 mod activity;
 pub mod import;
 mod members;
+mod seat_maths;
 mod seats;
 mod tokens;
 

@@ -15,7 +15,7 @@
 //! record. So no pool keeps a free seat beside a waiting user.
 //!
 //! Lock order, to keep concurrent writers from deadlocking: the user row (taken by
-//! the user write), then pool rows (by id when there are two), then assignment rows.
+//! the user write, and by an admin's activate, move or revoke), then pool rows (by id when there are two), then assignment rows.
 //! A user who holds its seat, or waits already, locks no pool (issue 14). A newcomer
 //! locks its pool before it decides between a seat and the back of the queue: without
 //! the lock, a release committing beside it would serve a queue that does not show the
@@ -282,12 +282,27 @@ impl SqlStore<Db> {
     }
 
     /// The user's license of `product` in the account, if it holds one: its pool and state.
+    /// The user row is locked first (the lock order's first step), so no user write can
+    /// move or release the license between this read and the caller's change: without
+    /// it, a revoke racing a team move deleted the moved license but freed the old pool's
+    /// seat (found by `store::seat_maths`).
     async fn held_license(
         tx: &mut Transaction<'static, Db>,
         account_id: &AccountId,
         user_id: &UserId,
         product: &Product,
     ) -> StoreResult<Option<(PoolId, LicenseState)>> {
+        let user: Option<UserId> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select id from users where account_id = $1 and id = $2{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if user.is_none() {
+            return Ok(None);
+        }
         let row: Option<(PoolId, String)> = sqlx::query_as(
             "select pool_id, state from license_assignments where account_id = $1 and user_id = $2 and product = $3",
         )
