@@ -23,6 +23,25 @@ pub struct LicenseRuleView {
     pub license_type: String,
 }
 
+impl LicenseRuleView {
+    /// A rule as one line, `LICENSE TYPE=SCIM FILTER` (the CLI's `--rule`, a line of the
+    /// UI's rules box), split at the first `=`: SCIM filters have none.
+    pub fn parse_line(text: &str) -> Result<LicenseRuleView, String> {
+        let (license_type, filter) = text
+            .split_once('=')
+            .ok_or_else(|| format!("{:?}: write LICENSE TYPE=SCIM FILTER", text.trim()))?;
+        Ok(LicenseRuleView {
+            filter: filter.trim().to_owned(),
+            license_type: license_type.trim().to_owned(),
+        })
+    }
+
+    /// The rule as [`parse_line`](Self::parse_line) reads it.
+    pub fn line(&self) -> String {
+        format!("{}={}", self.license_type, self.filter)
+    }
+}
+
 /// The rules as stored: each filter checked, each license type resolved to its pool by
 /// `pool_of` (the configuration's instance's pools). The message names the rule at fault.
 pub(crate) fn resolve(
@@ -137,5 +156,16 @@ mod tests {
         assert!(unknown.is_err_and(|e| e.starts_with("rule 2:") && e.contains("Core")));
         let malformed = resolve(&[rule("title eq", "Advanced Plus")], pool_of);
         assert!(malformed.is_err_and(|e| e.starts_with("rule 1:")));
+    }
+
+    #[test]
+    fn a_rule_line_splits_at_the_first_equals_sign_and_reads_back() {
+        let parsed = LicenseRuleView::parse_line(" TeamLink Extend = title sw \"Partner\" ").expect("a rule");
+        assert_eq!(parsed.license_type, "TeamLink Extend");
+        assert_eq!(parsed.filter, "title sw \"Partner\"");
+        assert_eq!(LicenseRuleView::parse_line(&parsed.line()), Ok(parsed));
+        assert!(
+            LicenseRuleView::parse_line("title pr").is_err_and(|e| e.contains("LICENSE TYPE=SCIM FILTER"))
+        );
     }
 }

@@ -166,23 +166,12 @@ pub enum ConfigCommand {
         name: String,
         /// `LICENSE TYPE=SCIM FILTER`, e.g.
         /// `TeamLink Extend=title sw "Partner"`; repeat for more, first match wins.
-        #[arg(long = "rule", value_parser = parse_rule, conflicts_with = "clear")]
+        #[arg(long = "rule", value_parser = crate::center::LicenseRuleView::parse_line, conflicts_with = "clear")]
         rules: Vec<crate::center::LicenseRuleView>,
         /// Remove every rule (the configuration's license type for everyone).
         #[arg(long)]
         clear: bool,
     },
-}
-
-/// `LICENSE TYPE=FILTER` (the first `=`: SCIM filters have none).
-fn parse_rule(text: &str) -> Result<crate::center::LicenseRuleView, String> {
-    let (license_type, filter) = text
-        .split_once('=')
-        .ok_or_else(|| format!("{text:?}: write LICENSE TYPE=SCIM FILTER"))?;
-    Ok(crate::center::LicenseRuleView {
-        filter: filter.trim().to_owned(),
-        license_type: license_type.trim().to_owned(),
-    })
 }
 
 fn parse_patch_response(text: &str) -> Result<PatchResponse, String> {

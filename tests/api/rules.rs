@@ -165,6 +165,29 @@ async fn a_group_membership_moves_the_license(backend: Backend) {
     let now = app.get_ok_as(SALESNAV, &format!("/Users/{id}")).await;
     assert_eq!(sales_navigator(&now), held("Advanced Plus", "assigned"));
     assert_eq!(used(&app).await, (1, 0));
+
+    // Back in the group, then the group deleted: its members' licenses move back too.
+    let operations = json!([{"op": "add", "path": "members", "value": [{"value": id}]}]);
+    let group_url = format!("/Groups/{}", id_of(&group));
+    let response = app
+        .send_json_as(
+            SALESNAV,
+            Method::PATCH,
+            &group_url,
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations}),
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(used(&app).await, (0, 1));
+    let deleted = app
+        .scim_as(SALESNAV, Method::DELETE, &group_url)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let now = app.get_ok_as(SALESNAV, &format!("/Users/{id}")).await;
+    assert_eq!(sales_navigator(&now), held("Advanced Plus", "assigned"));
+    assert_eq!(used(&app).await, (1, 0));
 }
 
 async fn rules_are_validated_and_need_auto_assign(backend: Backend) {

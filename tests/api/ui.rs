@@ -727,8 +727,76 @@ async fn a_refreshed_token_is_confirmed_first_and_shown_once(backend: Backend) {
     assert_eq!(shown_token(&reloaded), None);
 }
 
+/// The rules page edits a configuration's license rules as the CLI's `--rule` lines: the
+/// admin API then shows them, a team move follows them, and a bad line changes nothing
+/// and names the rule at fault.
+async fn license_rules_are_edited_on_their_page(backend: Backend) {
+    use crate::helpers::acme::{LICENSES, SALESNAV, acme};
+    let app = acme(backend, "rfc").await;
+    let visitor = Visitor::sign_in(&app).await;
+    let settings = visitor
+        .get("/admin/accounts/acme/settings")
+        .await
+        .text()
+        .await
+        .expect("html");
+    let page = "/admin/accounts/acme/configurations/Sales%20Navigator/rules";
+    assert!(settings.contains(&format!("href=\"{page}\"")), "{settings}");
+    let csrf = visitor.csrf(page).await;
+    let rule = "TeamLink Extend=title sw \"Partner\"";
+    let (to, saved) = visitor
+        .submit(page, &[("rules", &format!("\r\n{rule}\r\n")), ("csrf", &csrf)])
+        .await;
+    assert_eq!(to, page);
+    assert!(notice(&saved, "1 license rule(s) saved"), "{saved:?}");
+    let stored = app
+        .admin_get_ok("/accounts/acme/configurations/Sales%20Navigator/license-rules")
+        .await;
+    assert_eq!(
+        stored["rules"],
+        json!([{"filter": "title sw \"Partner\"", "licenseType": "TeamLink Extend"}])
+    );
+    let shown = visitor.get(page).await.text().await.expect("html");
+    assert!(
+        shown.contains("title sw &quot;Partner&quot;</textarea>"),
+        "{shown}"
+    );
+    // The rule applies: a partner gets TeamLink Extend through the Sales Navigator token.
+    let mut partner = user_body("partner@acme.com");
+    partner["title"] = json!("Partner, EMEA");
+    let created = app.create_user_as(SALESNAV, &partner).await;
+    assert_eq!(
+        created[LICENSES]["licenses"][0]["licenseType"], "TeamLink Extend",
+        "{created}"
+    );
+
+    // A line without `=` or naming no license type of the instance changes nothing.
+    for (bad, reason) in [
+        ("title pr", "LICENSE TYPE=SCIM FILTER"),
+        ("Core=title pr", "no license type"),
+    ] {
+        let (_, refused) = visitor.submit(page, &[("rules", bad), ("csrf", &csrf)]).await;
+        assert!(
+            error(&refused, "rule 1") && error(&refused, reason),
+            "{bad}: {refused:?}"
+        );
+    }
+    let unchanged = app
+        .admin_get_ok("/accounts/acme/configurations/Sales%20Navigator/license-rules")
+        .await;
+    assert_eq!(unchanged, stored);
+    // An empty box removes every rule.
+    let (_, cleared) = visitor.submit(page, &[("rules", " "), ("csrf", &csrf)]).await;
+    assert!(notice(&cleared, "no license rules"), "{cleared:?}");
+    let none = app
+        .admin_get_ok("/accounts/acme/configurations/Sales%20Navigator/license-rules")
+        .await;
+    assert_eq!(none["rules"], json!([]));
+}
+
 backend_tests!(
     the_pages_show_the_queue,
+    license_rules_are_edited_on_their_page,
     a_refreshed_token_is_confirmed_first_and_shown_once,
     a_flash_message_comes_from_the_session_not_the_url,
     forms_need_the_session_and_its_csrf_token,

@@ -85,7 +85,8 @@ pub(super) trait ResourceKind: Send + Sync + 'static {
     async fn get(store: &dyn Store, account_id: &AccountId, id: &str) -> StoreResult<Option<ResourceRecord>>;
     async fn list(scim: &Scim, query: &ListRequest) -> StoreResult<Page<ResourceRecord>>;
     async fn modify(scim: &Scim, id: &str, change: &mut Change<'_, Self::Update>) -> StoreResult<Written>;
-    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool>;
+    /// Delete the resource (false: it was not there).
+    async fn delete(scim: &Scim, id: &str, now: Micros) -> StoreResult<bool>;
     /// The related resources of each of these records, in one query.
     async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References>;
     /// Add what else lives outside the document (a user's licenses) to the rendered
@@ -347,7 +348,7 @@ pub(super) async fn remove<K: ResourceKind>(
         return Err(ApiError::PreconditionFailed);
     }
     let now = scim.state.clock.now_micros();
-    if !K::delete(scim.state.store.as_ref(), scim.account_id(), &id, now).await? {
+    if !K::delete(&scim, &id, now).await? {
         return Err(not_found::<K>(&id));
     }
     scim.note.outcome(K::DELETED);

@@ -76,16 +76,7 @@ impl ResourceKind for Groups {
         // The members before, when license rules may follow them (a replace or a
         // filtered removal names no ids).
         let before = if rules_follow_groups(&scim.principal) {
-            let members = scim
-                .state
-                .store
-                .group_members(scim.account_id(), &[id.to_owned()])
-                .await?;
-            members
-                .into_values()
-                .flatten()
-                .map(|r| UserId::from(r.id.as_str()))
-                .collect()
+            members_of(scim, id).await?
         } else {
             Vec::new()
         };
@@ -108,27 +99,45 @@ impl ResourceKind for Groups {
         if rules_follow_groups(&scim.principal) {
             let mut affected = before;
             affected.extend(named);
-            affected.extend(
-                scim.state
-                    .store
-                    .group_members(scim.account_id(), &[id.to_owned()])
-                    .await?
-                    .into_values()
-                    .flatten()
-                    .map(|r| UserId::from(r.id.as_str())),
-            );
+            affected.extend(members_of(scim, id).await?);
             affected.sort();
             affected.dedup();
             reassign_members(scim, &affected).await?;
         }
         Ok((record, SeatChange::Unchanged))
     }
-    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, _now: Micros) -> StoreResult<bool> {
-        store.delete_group(account_id, &GroupId::from(id)).await
+    async fn delete(scim: &Scim, id: &str, _now: Micros) -> StoreResult<bool> {
+        let members = if rules_follow_groups(&scim.principal) {
+            members_of(scim, id).await?
+        } else {
+            Vec::new()
+        };
+        let deleted = scim
+            .state
+            .store
+            .delete_group(scim.account_id(), &GroupId::from(id))
+            .await?;
+        // Its members are no longer in it: a rule on the group may now pick another pool.
+        reassign_members(scim, &members).await?;
+        Ok(deleted)
     }
     async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.group_members(account_id, ids).await
     }
+}
+
+/// The ids of the group's members.
+async fn members_of(scim: &Scim, id: &str) -> StoreResult<Vec<UserId>> {
+    let members = scim
+        .state
+        .store
+        .group_members(scim.account_id(), &[id.to_owned()])
+        .await?;
+    Ok(members
+        .into_values()
+        .flatten()
+        .map(|r| UserId::from(r.id.as_str()))
+        .collect())
 }
 
 pub(crate) fn router() -> Router<AppState> {

@@ -119,8 +119,11 @@ impl ResourceKind for Users {
         }
         Ok((record, seats))
     }
-    async fn delete(store: &dyn Store, account_id: &AccountId, id: &str, now: Micros) -> StoreResult<bool> {
-        store.delete_user(account_id, &UserId::from(id), now).await
+    async fn delete(scim: &Scim, id: &str, now: Micros) -> StoreResult<bool> {
+        scim.state
+            .store
+            .delete_user(scim.account_id(), &UserId::from(id), now)
+            .await
     }
     async fn related(store: &dyn Store, account_id: &AccountId, ids: &[String]) -> StoreResult<References> {
         store.user_groups(account_id, ids).await

@@ -77,6 +77,10 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
             get(pages::settings::confirm_refresh).post(pages::settings::refresh_token),
         )
         .route(
+            "/admin/accounts/{account}/configurations/{configuration}/rules",
+            get(pages::rules::rules).post(pages::rules::save_rules),
+        )
+        .route(
             "/admin/accounts/{account}/configurations/{configuration}/delete",
             post(pages::settings::delete_configuration),
         )

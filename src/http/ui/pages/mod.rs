@@ -9,6 +9,7 @@ pub(super) mod activity;
 pub(super) mod dashboard;
 pub(super) mod groups;
 pub(super) mod login;
+pub(super) mod rules;
 pub(super) mod settings;
 pub(super) mod users;
 

@@ -76,7 +76,15 @@ async fn settings_page(
                                             td { strong { (c.name) } }
                                             td {
                                                 @match (&c.instance, &c.license_type) {
-                                                    (Some(i), Some(l)) => { "On: " (i) " · " (l) }
+                                                    (Some(i), Some(l)) => {
+                                                        "On: " (i) " · " (l) " · "
+                                                        a href=(format!("{base}/configurations/{}/rules", path_segment(&c.name))) {
+                                                            @match c.license_rules.len() {
+                                                                0 => { "add license rules" }
+                                                                n => { (n) " license rule(s)" }
+                                                            }
+                                                        }
+                                                    }
                                                     _ => { span.muted { "Off (user data only)" } }
                                                 }
                                             }
