@@ -60,44 +60,14 @@ fn error(flash: &Option<(&'static str, String)>, text: &str) -> bool {
 }
 
 impl Visitor {
+    /// Sign in to the test app, a SCIM token refused first.
     async fn sign_in(app: &TestApp) -> Visitor {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let origin = app.address.clone();
-        let form = client
-            .get(format!("{origin}/admin/login"))
-            .send()
-            .await
-            .expect("request");
-        let login_cookie = cookie(&form, "lscim_login");
-        let csrf = csrf_of(&form.text().await.expect("html"));
-        let wrong = client
-            .post(format!("{origin}/admin/login"))
-            .header(COOKIE, &login_cookie)
-            .form(&[("token", app.token.as_str()), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-        let refused = flash(&wrong.text().await.expect("html"));
-        assert!(
-            error(&refused, "not this server"),
-            "a SCIM token is not the admin token: {refused:?}"
-        );
-        let signed_in = client
-            .post(format!("{origin}/admin/login"))
-            .header(COOKIE, &login_cookie)
-            .form(&[("token", app.admin_token.as_str()), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("request");
-        Visitor::signed_in(client, origin, signed_in)
+        Visitor::sign_in_to(&app.address, &app.admin_token, Some(&app.token)).await
     }
 
-    /// Sign in to the server at `origin` (another process) with its admin token.
-    async fn sign_in_to(origin: &str, admin_token: &str) -> Visitor {
+    /// Sign in to the server at `origin` with its admin token, after trying `wrong`
+    /// (refused) when given.
+    async fn sign_in_to(origin: &str, admin_token: &str, wrong: Option<&str>) -> Visitor {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -109,14 +79,24 @@ impl Visitor {
             .expect("request");
         let login_cookie = cookie(&form, "lscim_login");
         let csrf = csrf_of(&form.text().await.expect("html"));
-        let signed_in = client
-            .post(format!("{origin}/admin/login"))
-            .header(COOKIE, &login_cookie)
-            .form(&[("token", admin_token), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("request");
-        Visitor::signed_in(client, origin.to_owned(), signed_in)
+        let post = |token: &str| {
+            client
+                .post(format!("{origin}/admin/login"))
+                .header(COOKIE, &login_cookie)
+                .form(&[("token", token), ("csrf", csrf.as_str())])
+                .send()
+        };
+        if let Some(wrong) = wrong {
+            let refused = post(wrong).await.expect("request");
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+            let refused = flash(&refused.text().await.expect("html"));
+            assert!(
+                error(&refused, "not this server"),
+                "a SCIM token is not the admin token: {refused:?}"
+            );
+        }
+        let signed_in = post(admin_token).await.expect("request");
+        Visitor::signed_in(client.clone(), origin.to_owned(), signed_in)
     }
 
     fn signed_in(client: reqwest::Client, origin: String, signed_in: reqwest::Response) -> Visitor {
@@ -603,8 +583,8 @@ async fn a_session_is_shared_by_replicas_until_it_ends_or_expires(backend: Backe
     let second = server_on(&app.database_url, &[]).await;
     let manual = server_on(&app.database_url, &["--clock", "manual"]).await;
 
-    let signed_out = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN).await;
-    let kept = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN).await;
+    let signed_out = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN, None).await;
+    let kept = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN, None).await;
     for visitor in [&signed_out, &kept] {
         for server in [&first, &second, &manual] {
             assert!(
@@ -639,7 +619,7 @@ async fn a_session_is_shared_by_replicas_until_it_ends_or_expires(backend: Backe
     assert_eq!(advanced.status(), StatusCode::OK);
     assert!(!kept.at(&manual.origin).signed_in_now().await, "expired");
     assert!(kept.at(&first.origin).signed_in_now().await);
-    let fresh = Visitor::sign_in_to(&manual.origin, REPLICA_ADMIN_TOKEN).await;
+    let fresh = Visitor::sign_in_to(&manual.origin, REPLICA_ADMIN_TOKEN, None).await;
     assert!(!kept.at(&first.origin).signed_in_now().await, "pruned at sign-in");
     assert!(fresh.at(&manual.origin).signed_in_now().await);
     // A server with another admin token reads no cookie of these.
