@@ -1,7 +1,9 @@
 //! The Account Center in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `scripts/browser-setup.sh`), driven over WebDriver:
 //! the setup guides' flow from login to a working token, then a token refresh (confirmed
-//! first, shown once: a reload shows no token and mints none). Saves
+//! first, shown once: a reload shows no token and mints none), the pages drawn under the
+//! CSP, a framed Settings page refused, and sign-out (Back shows no cached page, a
+//! replayed session cookie opens nothing). Saves
 //! screenshots to `$LSCIM_SCREENSHOTS` (default `target/screenshots`; the README's come
 //! from `LSCIM_SCREENSHOTS=docs/screenshots`).
 //!
@@ -185,6 +187,22 @@ async fn add_pool(client: &Client, instance: &str, license_type: &str, seats: u3
         &format!("License pool \"{license_type}\" added with {seats} seats"),
     )
     .await;
+}
+
+/// A page on another origin (a free port of this host) whose iframe opens `target`.
+async fn framing_page(target: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("address"));
+    let page = format!(
+        "<!doctype html><title>elsewhere</title><p>A page of another site</p>\
+         <iframe src=\"{target}\" width=\"900\" height=\"600\"></iframe>"
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    origin
 }
 
 /// The id of the user `user_name`, looked up over SCIM.
@@ -381,9 +399,68 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     wait_for_text(&client, "SCIM Setup").await;
     screenshot(&client, "scim-setup-narrow").await;
 
-    // Sign out: the pages need a new login.
+    // Under the CSP the stylesheet and the seat bars (SVG, no inline style) still draw.
+    client.set_window_size(1280, 900).await.expect("resize");
+    client
+        .goto(&format!("{origin}/admin/accounts/acme"))
+        .await
+        .expect("open");
+    wait_for_text(&client, "Free 3 of 5").await;
+    let drawn = client
+        .execute(
+            "const bar = document.querySelector('rect.seg.assigned');\
+             return [bar.getBoundingClientRect().width, getComputedStyle(bar).fill];",
+            Vec::new(),
+        )
+        .await
+        .expect("script");
+    assert!(drawn[0].as_f64().is_some_and(|w| w > 10.0), "{drawn}");
+    assert_eq!(drawn[1], "rgb(112, 181, 249)", "the stylesheet applies: {drawn}");
+
+    // A page on another origin (another port of this host) that frames Settings shows
+    // nothing of it: no button to click through the frame.
+    let framing = framing_page(format!("{origin}/admin/accounts/acme/settings")).await;
+    client.goto(&framing).await.expect("open");
+    wait_for_text(&client, "A page of another site").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client.enter_frame(0).await.expect("the frame");
+    let framed = text(&client).await;
+    assert!(
+        !framed.contains("SCIM Setup") && !framed.contains("Refresh token"),
+        "the framed Settings page showed: {framed}"
+    );
+    client.enter_parent_frame().await.expect("back to the page");
+    screenshot(&client, "framed-settings-refused").await;
+
+    // Sign out: the pages need a new login; Back shows no cached users page, and the
+    // session cookie, put back as an attacker who copied it would, opens nothing.
+    client
+        .goto(&format!("{origin}/admin/accounts/acme/users"))
+        .await
+        .expect("open");
+    wait_for_text(&client, "ann@acme.com").await;
+    let copied = client
+        .get_named_cookie("lscim_session")
+        .await
+        .expect("the session cookie");
     click(&client, "form.logout button").await;
     wait_for_text(&client, "Sign in with the admin token").await;
+    client.back().await.expect("back");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let back = wait_for_text(&client, "Sign in with the admin token").await;
+    assert!(
+        !back.contains("ann@acme.com"),
+        "Back showed the users page: {back}"
+    );
+    assert_on_login_page(&client).await;
+    client.add_cookie(copied).await.expect("replay the cookie");
+    client
+        .goto(&format!("{origin}/admin/accounts/acme/users"))
+        .await
+        .expect("open");
+    assert_on_login_page(&client).await;
+    let replayed = wait_for_text(&client, "Sign in with the admin token").await;
+    assert!(!replayed.contains("ann@acme.com"), "{replayed}");
     client
         .goto(&format!("{origin}/admin/accounts/acme"))
         .await

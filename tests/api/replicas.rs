@@ -19,22 +19,28 @@ struct Replica {
     base: String,
 }
 
-async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
+/// The admin token of every replica (unless its arguments give another).
+pub(crate) const REPLICA_ADMIN_TOKEN: &str = "replica-admin-token-0123456789abcdef";
+
+/// A server process of the real binary on `database_url`, with `args` after the
+/// replicas' common ones (`--admin-token` among them replaces theirs).
+pub(crate) async fn server_on(database_url: &str, args: &[&str]) -> ServerProcess {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_linkedin-scim"));
+    command.args(["serve", "--bind", "127.0.0.1:0"]);
+    if !args.contains(&"--admin-token") {
+        command.args(["--admin-token", REPLICA_ADMIN_TOKEN]);
+    }
     command
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--admin-token",
-            "replica-admin-token-0123456789abcdef",
-        ])
         .arg("--database-url")
         .arg(database_url)
-        .arg("--seed")
-        .arg(seed_path)
+        .args(args)
         .env("RUST_LOG", "warn");
-    let process = ServerProcess::start(command).await;
+    ServerProcess::start(command).await
+}
+
+async fn replica(database_url: &str, seed_path: &std::path::Path) -> Replica {
+    let seed = seed_path.to_str().expect("a UTF-8 seed path");
+    let process = server_on(database_url, &["--seed", seed]).await;
     let base = format!("{}/scim/v2", process.origin);
     Replica {
         _process: process,

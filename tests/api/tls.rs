@@ -78,6 +78,22 @@ async fn send_over_tls(
     path: &str,
 ) -> (StatusCode, hyper::HeaderMap, axum::body::Bytes) {
     let port = app.address.rsplit(':').next().unwrap();
+    let request = Request::get(format!("https://127.0.0.1:{port}{path}"))
+        .header("authorization", format!("Bearer {}", app.token))
+        .header("host", format!("127.0.0.1:{port}"))
+        .body(Body::empty())
+        .unwrap();
+    exchange_over_tls(app, certificate, alpn, request).await
+}
+
+/// Send `request` over TLS: the status, headers and body.
+async fn exchange_over_tls(
+    app: &TestApp,
+    certificate: &Certificate,
+    alpn: &[u8],
+    request: Request<Body>,
+) -> (StatusCode, hyper::HeaderMap, axum::body::Bytes) {
+    let port = app.address.rsplit(':').next().unwrap();
     let tcp = TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
     let name = ServerName::try_from("127.0.0.1").unwrap();
     let tls = certificate
@@ -86,11 +102,6 @@ async fn send_over_tls(
         .await
         .expect("TLS handshake");
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn), "ALPN");
-    let request = Request::get(format!("https://127.0.0.1:{port}{path}"))
-        .header("authorization", format!("Bearer {}", app.token))
-        .header("host", format!("127.0.0.1:{port}"))
-        .body(Body::empty())
-        .unwrap();
     let io = TokioIo::new(tls);
     let response = if alpn == b"h2" {
         let (mut sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
@@ -138,6 +149,48 @@ async fn scim_over_https_with_http2_and_http1(backend: Backend) {
         cookie.starts_with("lscim_login=") && cookie.contains("Secure"),
         "{cookie}"
     );
+    // A browser signs in over HTTP/2: `:authority`, no `Host`, and its own `Origin`,
+    // which the Account Center takes for the same origin. Another origin is refused.
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let (_, form, page) = send_over_tls(&app, &certificate, b"h2", "/admin/login").await;
+    let login_cookie = form["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = crate::ui::csrf_of(std::str::from_utf8(&page).unwrap());
+    let sign_in = |origin: String| {
+        Request::post(format!("https://127.0.0.1:{port}/admin/login"))
+            .header("origin", origin)
+            .header("cookie", &login_cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={}&csrf={csrf}", app.admin_token)))
+            .unwrap()
+    };
+    let foreign = sign_in("https://127.0.0.1:1".to_owned());
+    let (status, _, _) = exchange_over_tls(&app, &certificate, b"h2", foreign).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another origin");
+    let own = sign_in(format!("https://127.0.0.1:{port}"));
+    let (status, headers, body) = exchange_over_tls(&app, &certificate, b"h2", own).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let session = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("lscim_session="))
+        .expect("a session cookie");
+    assert!(
+        session.starts_with("lscim_session=") && session.contains("Secure"),
+        "{session}"
+    );
+    assert_eq!(headers["strict-transport-security"], "max-age=31536000");
     // Plain HTTP on the TLS port gets no answer.
     let plain = reqwest::Client::new()
         .get(app.address.replace("https://", "http://") + "/healthz")

@@ -60,12 +60,18 @@ fn error(flash: &Option<(&'static str, String)>, text: &str) -> bool {
 }
 
 impl Visitor {
+    /// Sign in to the test app, a SCIM token refused first.
     async fn sign_in(app: &TestApp) -> Visitor {
+        Visitor::sign_in_to(&app.address, &app.admin_token, Some(&app.token)).await
+    }
+
+    /// Sign in to the server at `origin` with its admin token, after trying `wrong`
+    /// (refused) when given.
+    async fn sign_in_to(origin: &str, admin_token: &str, wrong: Option<&str>) -> Visitor {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        let origin = app.address.clone();
         let form = client
             .get(format!("{origin}/admin/login"))
             .send()
@@ -73,26 +79,27 @@ impl Visitor {
             .expect("request");
         let login_cookie = cookie(&form, "lscim_login");
         let csrf = csrf_of(&form.text().await.expect("html"));
-        let wrong = client
-            .post(format!("{origin}/admin/login"))
-            .header(COOKIE, &login_cookie)
-            .form(&[("token", app.token.as_str()), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-        let refused = flash(&wrong.text().await.expect("html"));
-        assert!(
-            error(&refused, "not this server"),
-            "a SCIM token is not the admin token: {refused:?}"
-        );
-        let signed_in = client
-            .post(format!("{origin}/admin/login"))
-            .header(COOKIE, &login_cookie)
-            .form(&[("token", app.admin_token.as_str()), ("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("request");
+        let post = |token: &str| {
+            client
+                .post(format!("{origin}/admin/login"))
+                .header(COOKIE, &login_cookie)
+                .form(&[("token", token), ("csrf", csrf.as_str())])
+                .send()
+        };
+        if let Some(wrong) = wrong {
+            let refused = post(wrong).await.expect("request");
+            assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+            let refused = flash(&refused.text().await.expect("html"));
+            assert!(
+                error(&refused, "not this server"),
+                "a SCIM token is not the admin token: {refused:?}"
+            );
+        }
+        let signed_in = post(admin_token).await.expect("request");
+        Visitor::signed_in(client.clone(), origin.to_owned(), signed_in)
+    }
+
+    fn signed_in(client: reqwest::Client, origin: String, signed_in: reqwest::Response) -> Visitor {
         assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
         assert_eq!(signed_in.headers()[LOCATION], "/admin/accounts");
         let cookie = cookie(&signed_in, "lscim_session");
@@ -100,6 +107,28 @@ impl Visitor {
             client,
             origin,
             cookie,
+        }
+    }
+
+    /// The same session cookie, shown to the server at `origin`.
+    fn at(&self, origin: &str) -> Visitor {
+        Visitor {
+            client: self.client.clone(),
+            origin: origin.to_owned(),
+            cookie: self.cookie.clone(),
+        }
+    }
+
+    /// Is this session signed in (its pages open, not redirected to the sign-in page)?
+    async fn signed_in_now(&self) -> bool {
+        let page = self.get("/admin/accounts").await;
+        match page.status() {
+            StatusCode::OK => true,
+            StatusCode::SEE_OTHER => {
+                assert_eq!(page.headers()[LOCATION], "/admin/login");
+                false
+            }
+            other => panic!("/admin/accounts answered {other}"),
         }
     }
 
@@ -451,17 +480,29 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
 }
 
 /// Every page forbids framing, sniffing, referrers and foreign scripts, and is never
-/// cached (Back after sign-out shows no users page); assets may be cached.
+/// cached (Back after sign-out shows no users page); assets may be cached. The policy
+/// allows no inline script or style, and no page has any.
 async fn pages_carry_the_security_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let visitor = Visitor::sign_in(&app).await;
-    for path in ["/admin/login", "/admin/accounts", "/admin/accounts/demo/users"] {
+    let pages = [
+        "/admin/login",
+        "/admin/accounts",
+        "/admin/accounts/demo",
+        "/admin/accounts/demo/settings",
+        "/admin/accounts/demo/users",
+        "/admin/accounts/demo/groups",
+        "/admin/accounts/demo/activity",
+    ];
+    for path in pages {
         let page = visitor.get(path).await;
         assert_eq!(page.status(), StatusCode::OK, "{path}");
-        let headers = page.headers();
+        let headers = page.headers().clone();
         let csp = headers["content-security-policy"].to_str().expect("csp");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("style-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
@@ -470,10 +511,124 @@ async fn pages_carry_the_security_headers(backend: Backend) {
             headers.get("strict-transport-security").is_none(),
             "HSTS only over TLS"
         );
+        let html = page.text().await.expect("html");
+        assert!(
+            !html.contains(" style="),
+            "{path}: an inline style the CSP blocks"
+        );
+        assert!(!html.contains("<style"), "{path}: an inline style sheet");
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script src=\"/admin/assets/app.js\"").count(),
+            "{path}: an inline script the CSP blocks"
+        );
     }
+    // Redirects and refusals carry them too.
+    let signed_out = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{}/admin/accounts/demo/users", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_out.headers()["cache-control"], "no-store");
+    assert_eq!(signed_out.headers()["x-frame-options"], "DENY");
     let css = visitor.get("/admin/assets/app.css").await;
     assert_eq!(css.headers()["x-content-type-options"], "nosniff");
     assert!(css.headers().get("cache-control").is_none());
+}
+
+/// The admin API signs out everywhere too (no browser needed), and none of its answers
+/// may be kept by a browser or a proxy.
+async fn the_admin_api_ends_every_session_and_is_never_cached(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let laptop = Visitor::sign_in(&app).await;
+    let phone = Visitor::sign_in(&app).await;
+    assert!(laptop.signed_in_now().await && phone.signed_in_now().await);
+    let ended = app
+        .admin(Method::DELETE, "/sessions")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ended.headers()["cache-control"], "no-store");
+    let ended = expect_json(ended, StatusCode::OK, "end sessions").await;
+    assert_eq!(ended, json!({"ended": 2}));
+    assert!(!laptop.signed_in_now().await && !phone.signed_in_now().await);
+
+    let anonymous = app
+        .client
+        .delete(format!("{}/admin/api/sessions", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers()["cache-control"], "no-store");
+    for path in ["/accounts", "/accounts/demo/users", "/accounts/demo/activity"] {
+        let answer = app.admin(Method::GET, path).send().await.expect("request");
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
+    }
+}
+
+/// A session lives in the database: it works on every server process on it (replicas,
+/// or the server after a restart with the same admin token), ends on all of them at
+/// sign-out, and ends by itself after 12 hours of the server's clock; an expired one is
+/// deleted at the next sign-in.
+async fn a_session_is_shared_by_replicas_until_it_ends_or_expires(backend: Backend) {
+    use crate::replicas::{REPLICA_ADMIN_TOKEN, server_on};
+    let app = TestApp::spawn(backend).await;
+    let first = server_on(&app.database_url, &[]).await;
+    let second = server_on(&app.database_url, &[]).await;
+    let manual = server_on(&app.database_url, &["--clock", "manual"]).await;
+
+    let signed_out = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN, None).await;
+    let kept = Visitor::sign_in_to(&first.origin, REPLICA_ADMIN_TOKEN, None).await;
+    for visitor in [&signed_out, &kept] {
+        for server in [&first, &second, &manual] {
+            assert!(
+                visitor.at(&server.origin).signed_in_now().await,
+                "{}",
+                server.origin
+            );
+        }
+    }
+    // Signed out on the second server: refused by the first and every other.
+    let on_second = signed_out.at(&second.origin);
+    let csrf = on_second.csrf("/admin/accounts").await;
+    let (status, _) = on_second.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    for server in [&first, &second, &manual] {
+        assert!(
+            !signed_out.at(&server.origin).signed_in_now().await,
+            "{}",
+            server.origin
+        );
+        assert!(kept.at(&server.origin).signed_in_now().await, "{}", server.origin);
+    }
+    // Twelve hours later by the manual clock, the session has expired there; still
+    // valid by the others' clocks until a sign-in on the manual server prunes it.
+    let advanced = reqwest::Client::new()
+        .post(format!("{}/admin/api/clock/advance", manual.origin))
+        .bearer_auth(REPLICA_ADMIN_TOKEN)
+        .json(&json!({"seconds": 12 * 60 * 60 + 60}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(advanced.status(), StatusCode::OK);
+    assert!(!kept.at(&manual.origin).signed_in_now().await, "expired");
+    assert!(kept.at(&first.origin).signed_in_now().await);
+    let fresh = Visitor::sign_in_to(&manual.origin, REPLICA_ADMIN_TOKEN, None).await;
+    assert!(!kept.at(&first.origin).signed_in_now().await, "pruned at sign-in");
+    assert!(fresh.at(&manual.origin).signed_in_now().await);
+    // A server with another admin token reads no cookie of these.
+    let other = server_on(
+        &app.database_url,
+        &["--admin-token", "another-admin-token-0123456789abcdefgh"],
+    )
+    .await;
+    assert!(!fresh.at(&other.origin).signed_in_now().await);
 }
 
 /// Behind the CSRF token, a form posted from another origin (a page on another port of
@@ -804,5 +959,7 @@ backend_tests!(
     a_cookie_replayed_after_sign_out_is_refused,
     sign_out_everywhere_ends_every_session,
     pages_carry_the_security_headers,
+    the_admin_api_ends_every_session_and_is_never_cached,
+    a_session_is_shared_by_replicas_until_it_ends_or_expires,
     a_form_from_another_origin_is_refused
 );

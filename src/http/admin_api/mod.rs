@@ -11,6 +11,7 @@ mod faults;
 mod journal;
 mod resources;
 mod rules;
+mod sessions;
 mod snapshot;
 
 use axum::Router;
@@ -32,6 +33,12 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(faults::router())
         .merge(snapshot::router())
         .merge(rules::router())
+        .merge(sessions::router())
+        // Answers hold users, tokens and journals: never kept by a browser or a proxy.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
 }
 
 #[derive(OpenApi)]
@@ -56,6 +63,7 @@ pub(crate) fn router() -> Router<AppState> {
         journal::journal, journal::expect, journal::prune,
         faults::list, faults::add, faults::clear, faults::clear_one,
         snapshot::export, snapshot::restore,
+        sessions::end_all_sessions,
     ),
     modifiers(&AdminTokenScheme),
     security(("admin_token" = []))

@@ -6,59 +6,71 @@
 //! is `same-origin`, not `no-referrer`: under `no-referrer` Chromium posts forms with
 //! `Origin: null`.
 
-use axum::extract::{Request, State};
-use axum::http::header::{self, HeaderValue};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::http::AppState;
 
-/// Scripts and styles from this origin; `style-src-attr` for the seat bars' widths.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     style-src-attr 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+/// Scripts, styles and images from this origin only, no inline script or style (the seat
+/// bars are SVG sized by attributes), forms only to this origin, never framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+/// A year; sent only when this server speaks TLS (`--tls-cert`).
+const HSTS: &str = "max-age=31536000";
 
-pub(super) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() == Method::POST && !same_origin(request.headers()) {
+/// The pages' cache rule: never stored, so Back after sign-out (or another user of the
+/// same browser) cannot show a users page from the cache. The assets are not pages.
+pub(super) fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+}
+
+/// The Account Center's routes with the security headers on every answer (redirects and
+/// refusals too), and form posts from another origin refused.
+pub(super) fn secured(router: Router<AppState>, tls: bool) -> Router<AppState> {
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    router
+        .layer(axum::middleware::from_fn(refuse_foreign_posts))
+        .layer(set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::REFERRER_POLICY, "same-origin"))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            tls.then(|| HeaderValue::from_static(HSTS)),
+        ))
+}
+
+/// Behind the CSRF token: a form posted from another origin is refused (403).
+async fn refuse_foreign_posts(request: Request, next: Next) -> Response {
+    if request.method() == Method::POST && !same_origin(request.headers(), request.uri()) {
         return (
             StatusCode::FORBIDDEN,
             "this form was posted from another site: open the Account Center and submit it there",
         )
             .into_response();
     }
-    let asset = request.uri().path().starts_with("/admin/assets/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    if state.settings.tls_cert.is_some() {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
-    if !asset {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
+    next.run(request).await
 }
 
-/// A request whose `Origin`, when it has one, is the host it was sent to. Browsers send
-/// `Origin` on every form post; a client without one (curl) is left to the CSRF token.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// A request whose `Origin`, when it has one, is the host it was sent to (the `Host`
+/// header, or under HTTP/2 the `:authority` in the URI). Browsers send `Origin` on every
+/// form post; a client without one (curl) is left to the CSRF token.
+fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
     let origin_host = origin
         .to_str()
         .ok()
@@ -71,6 +83,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
 mod tests {
     use super::*;
 
+    fn same(pairs: &[(&'static str, &'static str)]) -> bool {
+        same_origin(&headers(pairs), &Uri::from_static("/admin/accounts"))
+    }
+
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
@@ -81,27 +97,33 @@ mod tests {
 
     #[test]
     fn a_post_from_this_host_or_without_origin_passes() {
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:8080")])));
-        assert!(same_origin(&headers(&[
+        assert!(same(&[("host", "127.0.0.1:8080")]));
+        assert!(same(&[
             ("host", "127.0.0.1:8080"),
             ("origin", "http://127.0.0.1:8080")
-        ])));
-        assert!(same_origin(&headers(&[
+        ]));
+        assert!(same(&[
             ("host", "scim.example.com"),
             ("origin", "https://SCIM.example.com")
-        ])));
+        ]));
     }
 
     #[test]
     fn a_post_from_another_port_or_host_is_refused() {
-        assert!(!same_origin(&headers(&[
+        assert!(!same(&[
             ("host", "127.0.0.1:8080"),
             ("origin", "http://127.0.0.1:9090")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "null")
-        ])));
-        assert!(!same_origin(&headers(&[("origin", "http://127.0.0.1:8080")])));
+        ]));
+        assert!(!same(&[("host", "127.0.0.1:8080"), ("origin", "null")]));
+        assert!(!same(&[("origin", "http://127.0.0.1:8080")]));
+    }
+
+    #[test]
+    fn under_http2_the_authority_is_the_host() {
+        let origin = headers(&[("origin", "https://127.0.0.1:8443")]);
+        let uri = Uri::from_static("https://127.0.0.1:8443/admin/accounts");
+        assert!(same_origin(&origin, &uri));
+        let other = Uri::from_static("https://127.0.0.1:9443/admin/accounts");
+        assert!(!same_origin(&origin, &other));
     }
 }

@@ -24,11 +24,9 @@ const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 
 pub(super) fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
+    let pages = Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
         .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
-        .route("/admin/assets/app.css", get(css))
-        .route("/admin/assets/app.js", get(js))
         .route(
             "/admin/login",
             get(pages::login::login_form).post(pages::login::login),
@@ -111,7 +109,12 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
             get(pages::activity::activity),
         )
         // Every page and form action, the sign-in page included.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(guard::no_store());
+    let ui = Router::new()
+        .route("/admin/assets/app.css", get(css))
+        .route("/admin/assets/app.js", get(js))
+        .merge(pages);
+    guard::secured(ui, state.settings.tls_cert.is_some())
 }
 
 async fn css() -> Response {

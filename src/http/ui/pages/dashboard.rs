@@ -14,12 +14,15 @@ use crate::ids::PoolId;
 use crate::licensing::Product;
 
 fn seat_bar(pool: &PoolView) -> Markup {
+    // An SVG whose rectangles are sized by attributes, not `style`: the CSP allows no
+    // inline style.
     let seats = pool.seats.max(1) as f64;
-    let pct = |n: i64| format!("width: {:.2}%", (n as f64) * 100.0 / seats);
+    let pct = |n: i64| ((n.max(0) as f64) * 100.0 / seats).min(100.0);
+    let (activated, assigned) = (pct(pool.activated), pct(pool.assigned));
     html! {
-        div.bar role="img" aria-label=(format!("{} of {} seats used: {} activated, {} assigned, {} free", pool.used, pool.seats, pool.activated, pool.assigned, pool.free)) {
-            span.seg.activated style=(pct(pool.activated)) {}
-            span.seg.assigned style=(pct(pool.assigned)) {}
+        svg.bar viewBox="0 0 100 1" preserveAspectRatio="none" role="img" aria-label=(format!("{} of {} seats used: {} activated, {} assigned, {} free", pool.used, pool.seats, pool.activated, pool.assigned, pool.free)) {
+            rect.seg.activated x="0" y="0" height="1" width=(format!("{activated:.2}")) {}
+            rect.seg.assigned x=(format!("{activated:.2}")) y="0" height="1" width=(format!("{assigned:.2}")) {}
         }
         ul.legend {
             li { span.dot.activated {} "Activated " strong { (pool.activated) } }
