@@ -57,6 +57,7 @@ pub(crate) fn router() -> Router<AppState> {
         faults::list, faults::add, faults::clear, faults::clear_one,
         snapshot::export, snapshot::restore,
     ),
+    components(schemas(crate::journal::diff::Difference)),
     modifiers(&AdminTokenScheme),
     security(("admin_token" = []))
 )]
