@@ -216,7 +216,7 @@ async fn deep_cursor(store: &dyn Store, account_id: &linkedin_scim::ids::Account
     let edge = page.items.first().expect("a user at that depth");
     Cursor::After(Position {
         created_at: edge.created_at,
-        id: edge.id.clone(),
+        seq: edge.created_seq.expect("read from a list"),
     })
     .encode(&fingerprint(None))
     .expect("a cursor")

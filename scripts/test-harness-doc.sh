@@ -24,6 +24,8 @@ run clock
 [ "$(tail -n 2 "$scratch/out")" = $'2027-01-01T01:00:00.000000Z\tmanual\n2027-03-01T09:00:00.000000Z\tmanual' ] ||
   fail "the clock commands printed: $(cat "$scratch/out")"
 
+# The connector looks c up before it creates it (the sequence example's first step).
+expect_status "$(scim "http://127.0.0.1:$port/scim/v2/Users?filter=userName+eq+%22c%40acme.com%22")" 200 "look c up"
 for name in a b c; do
   expect_status "$(scim -X POST "http://127.0.0.1:$port/scim/v2/Users" -d "{\"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:User\"], \"userName\": \"$name@acme.com\"}")" 201 "create $name"
 done
@@ -36,6 +38,21 @@ expect_status "$(scim -X PATCH "http://127.0.0.1:$port/scim/v2/Users/$id" -d '{"
 verdict=$(curl -sS -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
   "http://127.0.0.1:$port/admin/api/accounts/acme/journal/expect" -d "$(block expect-pattern)")
 [ "$(jq -r .satisfied <<< "$verdict")" = true ] || fail "the expect pattern: $verdict"
+ran=$((ran + 1))
+expect_api() {
+  curl -sS -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$port/admin/api/accounts/acme/journal/expect" -d "$1"
+}
+# The failing expectation: its answer, cut as the page cuts it, is the page's.
+verdict=$(expect_api "$(block expect-diff)")
+[ "$(jq -S '{satisfied, closest: [.closest[0] | {differences}]}' <<< "$verdict")" = "$(block expect-diff-answer | jq -S .)" ] ||
+  fail "the failing expectation's differences: $verdict"
+jq -e '.detail | contains("body: `Operations[0].value` is `false`, expected `true`")' <<< "$verdict" > /dev/null ||
+  fail "the failing expectation's detail: $verdict"
+ran=$((ran + 2))
+verdict=$(expect_api "$(block expect-sequence)")
+[ "$(jq -c '[.satisfied, [.steps[].request.method]]' <<< "$verdict")" = '[true,["GET","POST","PATCH"]]' ] ||
+  fail "the sequence: $verdict"
 ran=$((ran + 1))
 
 run faults

@@ -82,7 +82,7 @@ impl FromRequestParts<AppState> for Authenticated {
                 }
                 state
                     .throttle
-                    .admit(state.store.as_ref(), &principal.configuration.id)
+                    .admit(state.store.as_ref(), &state.clock, &principal.configuration.id)
                     .await?;
                 Ok(Authenticated(principal))
             }

@@ -2,7 +2,8 @@
 //! replicas each enforces its share of the traffic, docs/operations.md):
 //!
 //! - [`Throttle`]: per-configuration rate limits (LinkedIn-style throttling), off unless
-//!   set through the admin API or the CLI.
+//!   set through the admin API or the CLI. Their buckets refill by the injected clock: on
+//!   a manual clock a drained bucket stays drained until the clock is advanced.
 //! - [`AuthFailures`]: wrong credentials per client address (a bearer token on SCIM or
 //!   the admin API, the admin token at sign-in), against guessing.
 
@@ -14,10 +15,13 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
 use axum::http::Extensions;
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
 use crate::accounts::RateLimit;
+use crate::clock::Clock;
 use crate::ids::ConfigurationId;
 use crate::store::Store;
 
@@ -25,10 +29,24 @@ use crate::store::Store;
 /// by the CLI or another replica takes effect without a restart.
 const REREAD_AFTER: Duration = Duration::from_secs(2);
 
+/// The server's clock as governor reads it: the time since the epoch.
+#[derive(Clone)]
+struct InjectedClock(Arc<dyn Clock>);
+
+impl governor::clock::Clock for InjectedClock {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        Duration::from_micros(u64::try_from(self.0.now_micros()).unwrap_or(0))
+    }
+}
+
+type ConfigurationLimiter = RateLimiter<NotKeyed, InMemoryState, InjectedClock, NoOpMiddleware<Duration>>;
+
 #[derive(Clone)]
 struct Bucket {
     limit: Option<RateLimit>,
-    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    limiter: Option<Arc<ConfigurationLimiter>>,
     read_at: Instant,
 }
 
@@ -42,20 +60,24 @@ impl Throttle {
     pub(crate) async fn admit(
         &self,
         store: &dyn Store,
+        clock: &Arc<dyn Clock>,
         configuration: &ConfigurationId,
     ) -> Result<(), ApiError> {
         let bucket = match self.cached(configuration) {
             Some(bucket) => bucket,
             None => {
                 let limit = store.rate_limit(configuration).await?;
-                self.refresh(configuration, limit)
+                self.refresh(configuration, limit, clock)
             }
         };
         let Some(limiter) = &bucket.limiter else {
             return Ok(());
         };
-        limiter.check().map_err(|not_until| ApiError::Throttled {
-            retry_after_secs: Wait::until(not_until.earliest_possible()).0,
+        limiter.check().map_err(|not_until| {
+            let now = governor::clock::Clock::now(&InjectedClock(clock.clone()));
+            ApiError::Throttled {
+                retry_after_secs: whole_seconds(not_until.wait_time_from(now)),
+            }
         })
     }
 
@@ -73,11 +95,16 @@ impl Throttle {
     }
 
     /// Keep the bucket (and its state) when the limit is unchanged, else start a new one.
-    fn refresh(&self, configuration: &ConfigurationId, limit: Option<RateLimit>) -> Bucket {
+    fn refresh(
+        &self,
+        configuration: &ConfigurationId,
+        limit: Option<RateLimit>,
+        clock: &Arc<dyn Clock>,
+    ) -> Bucket {
         let mut buckets = self.buckets();
         let limiter = match buckets.get(configuration) {
             Some(old) if old.limit == limit => old.limiter.clone(),
-            _ => limit.map(|l| Arc::new(limiter(l))),
+            _ => limit.map(|l| Arc::new(limiter(l, clock))),
         };
         let bucket = Bucket {
             limit,
@@ -129,9 +156,13 @@ pub(crate) struct Wait(pub(crate) u64);
 
 impl Wait {
     fn until(at: Instant) -> Wait {
-        let wait = at.saturating_duration_since(Instant::now());
-        Wait((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+        Wait(whole_seconds(at.saturating_duration_since(Instant::now())))
     }
+}
+
+/// A wait in whole seconds, rounded up, at least one (`Retry-After`).
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl From<Wait> for ApiError {
@@ -201,10 +232,13 @@ fn counted_as(address: IpAddr) -> IpAddr {
     }
 }
 
-fn limiter(limit: RateLimit) -> DefaultDirectRateLimiter {
+fn limiter(limit: RateLimit, clock: &Arc<dyn Clock>) -> ConfigurationLimiter {
     let per_minute = NonZeroU32::new(limit.requests_per_minute).unwrap_or(NonZeroU32::MIN);
     let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(burst))
+    RateLimiter::direct_with_clock(
+        Quota::per_minute(per_minute).allow_burst(burst),
+        InjectedClock(clock.clone()),
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod groups;
 mod instances;
 mod journal;
 mod licenses;
+mod matchers;
 mod pools;
 mod snapshot;
 mod tokens;

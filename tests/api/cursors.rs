@@ -149,7 +149,55 @@ async fn cursor_paging_is_advertised(backend: Backend) {
     );
 }
 
+/// Under a clock that stands still every user has the same `created`: the insertion
+/// sequence, not the random id, orders them. So the rule holds every time: a user
+/// created during a forward walk is met on a later page of it (and in creation order),
+/// one created during a backward walk never is; nothing repeats or goes missing.
+async fn under_a_standing_clock_a_user_created_mid_walk_is_seen_by_rule(backend: Backend) {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
+        .expect("valid")
+        .to_utc();
+    let clock = std::sync::Arc::new(linkedin_scim::clock::ManualClock::new(start));
+    let app = TestApp::builder(backend).clock(clock).spawn().await;
+    let mut created = Vec::new();
+    for i in 0..10 {
+        created.push(id_of(
+            &app.create_user(&user_body(&format!("u{i}@acme.com"))).await,
+        ));
+    }
+    // Forward: one user created after each page.
+    let (mut seen, mut cursor, mut pages) = (Vec::new(), String::new(), Vec::new());
+    loop {
+        let page = app.get_ok(&query(&cursor, 2)).await;
+        seen.extend(ids(&page));
+        pages.push(page.clone());
+        let Some(next) = page["nextCursor"].as_str() else {
+            break;
+        };
+        cursor = next.to_owned();
+        let n = created.len();
+        created.push(id_of(
+            &app.create_user(&user_body(&format!("mid{n}@acme.com"))).await,
+        ));
+    }
+    assert_eq!(seen, created, "every user once, in creation order");
+
+    // Backward from the last page: a user created meanwhile sorts after the walk's start.
+    let mut back = Vec::new();
+    let mut page = pages.last().cloned().expect("a page");
+    while let Some(previous) = page["previousCursor"].as_str().map(str::to_owned) {
+        app.create_user(&user_body(&format!("late{}@acme.com", back.len())))
+            .await;
+        page = app.get_ok(&query(&previous, 2)).await;
+        back.splice(0..0, ids(&page));
+    }
+    let last = ids(pages.last().expect("a page"));
+    back.extend(last);
+    assert_eq!(back, seen, "the backward walk meets none of the late users");
+}
+
 backend_tests!(
+    under_a_standing_clock_a_user_created_mid_walk_is_seen_by_rule,
     cursor_pages_are_stable_under_concurrent_inserts,
     invalid_cursors_are_400_invalid_cursor,
     cursor_paging_is_advertised,

@@ -137,7 +137,60 @@ async fn the_cli_sets_and_removes_a_rate_limit(backend: Backend) {
     assert_eq!(unset.status(), StatusCode::NOT_FOUND);
 }
 
+/// A throttled configuration's bucket refills by the server's clock: on a manual clock
+/// it stays drained while the clock stands (whatever real time passes), `clock advance`
+/// refills it, and `Retry-After` counts on that clock.
+async fn the_rate_limit_refills_by_the_manual_clock(backend: Backend) {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00Z")
+        .expect("valid")
+        .to_utc();
+    let clock = std::sync::Arc::new(linkedin_scim::clock::ManualClock::new(start));
+    let app = TestApp::builder(backend).clock(clock).spawn().await;
+    let path = rate_limit_path(DEMO_CONFIGURATION);
+    let limit = json!({"requestsPerMinute": 1, "burst": 1});
+    let set = app
+        .admin(Method::PUT, &path)
+        .json(&limit)
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(set.status(), StatusCode::OK);
+    let retry_after = |response: &reqwest::Response| -> Option<u64> {
+        response.headers().get("retry-after")?.to_str().ok()?.parse().ok()
+    };
+    let advance = |seconds: i64| {
+        let app = &app;
+        async move {
+            let response = app
+                .admin(Method::POST, "/clock/advance")
+                .json(&json!({"seconds": seconds}))
+                .send()
+                .await
+                .expect("advance");
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+
+    assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
+    let throttled = app.get("/Users").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&throttled), Some(60));
+    // Real time passes, the clock stands: still drained, the same wait.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let throttled = app.get("/Users").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&throttled), Some(60));
+    advance(45).await;
+    let throttled = app.get("/Users").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(retry_after(&throttled), Some(15));
+    advance(15).await;
+    assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/Users").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
 backend_tests!(
+    the_rate_limit_refills_by_the_manual_clock,
     a_throttled_configuration_gets_429_with_retry_after_and_it_is_logged,
     a_rate_limit_must_be_positive_and_name_a_configuration,
     the_cli_sets_and_removes_a_rate_limit,

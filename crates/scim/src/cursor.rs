@@ -1,6 +1,6 @@
 //! Cursor paging (RFC 9865): the opaque cursors `nextCursor` / `previousCursor` carry.
-//! A cursor is the keyset position of a page edge (the creation time and id of the
-//! resource there, the order every cursor-paged list uses), its direction, and a
+//! A cursor is the keyset position of a page edge (the creation time and insertion
+//! sequence of the resource there, the order every cursor-paged list uses), its direction, and a
 //! fingerprint of the query it belongs to, hex-encoded with a checksum. Decoding
 //! refuses anything this server did not issue for the same query with 400
 //! `invalidCursor` (RFC 9865 §5). The checksum detects edits, not forgeries: a forged
@@ -21,14 +21,18 @@ pub enum Cursor {
     Before(Position),
 }
 
-/// A resource's place in creation order: the keyset the store pages on.
+/// A resource's place in creation order: the keyset the store pages on. The insertion
+/// sequence breaks ties of a clock that stands still (a manual clock) in the order the
+/// resources were created, so where a resource created during a walk falls is a rule,
+/// not a random id's luck.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     pub created_at: i64,
-    pub id: String,
+    pub seq: i64,
 }
 
-const CHECK: &str = "linkedin-scim cursor v1";
+/// v2: positions by insertion sequence (v1's, by id, are refused as invalid).
+const CHECK: &str = "linkedin-scim cursor v2";
 
 fn checksum(payload: &str) -> String {
     let digest = Sha256::new_with_prefix(CHECK).chain_update(payload).finalize();
@@ -51,7 +55,7 @@ impl Cursor {
         };
         let payload = format!(
             "{direction}:{}:{fingerprint}:{}",
-            position.created_at, position.id
+            position.created_at, position.seq
         );
         Some(format!("{}{}", hex::encode(&payload), checksum(&payload)))
     }
@@ -80,17 +84,17 @@ impl Cursor {
             return Err(invalid());
         }
         let mut parts = payload.splitn(4, ':');
-        let (Some(direction), Some(created_at), Some(print), Some(id)) =
+        let (Some(direction), Some(created_at), Some(print), Some(seq)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid());
         };
-        if print != fingerprint || id.is_empty() {
+        if print != fingerprint {
             return Err(invalid());
         }
         let position = Position {
             created_at: created_at.parse().map_err(|_| invalid())?,
-            id: id.to_owned(),
+            seq: seq.parse().map_err(|_| invalid())?,
         };
         match direction {
             "n" => Ok(Cursor::After(position)),
@@ -109,7 +113,7 @@ mod tests {
         let print = fingerprint(None);
         let next = Cursor::After(Position {
             created_at: 1_700_000_000_000_000,
-            id: "a:b-c".into(),
+            seq: 42,
         });
         let token = next.encode(&print).expect("token");
         assert_eq!(Cursor::decode(&token, &print), Ok(next));

@@ -97,6 +97,9 @@ pub struct ResourceRecord {
     pub doc: Value,
     pub version: i64,
     pub created_at: Micros,
+    /// The insertion sequence: breaks ties of `created_at` in creation order (cursor
+    /// paging). Absent where the database did not say (SQLite's `returning`).
+    pub created_seq: Option<i64>,
     pub updated_at: Micros,
     /// What the read brought along in the same statement (a user's groups and
     /// licenses); `None` when it did not, and the caller reads them itself.

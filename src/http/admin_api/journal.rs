@@ -103,7 +103,11 @@ pub(super) async fn journal(
     }
 }
 
-#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Object, responses((status = 200, body = Object), (status = 417, body = Object, description = "not satisfied (the closest requests and what differed), or the range too long to judge (`complete: false`)"), (status = 400)))]
+#[utoipa::path(post, path = "/admin/api/accounts/{account}/journal/expect", tag = "harness", request_body = Expectation,
+    responses(
+        (status = 200, body = Object, description = "satisfied: `{satisfied, expected, matched, examined, range, complete, requests}`, and for a sequence `steps` (each step's `expected` and matched `request`)"),
+        (status = 417, body = Object, description = "not satisfied: a `detail` sentence, the `closest` requests (closest first) each with its `mismatches` (a sentence per criterion not met) and `differences` (`Difference`: criterion, JSON path, actual, expected, message), and for a sequence the `failedStep`; or the range too long or incomplete to judge (`complete: false`)"),
+        (status = 400)))]
 pub(super) async fn expect(
     State(state): State<AppState>,
     _: Admin,
@@ -112,7 +116,7 @@ pub(super) async fn expect(
 ) -> ApiResult<Response> {
     let expectation: Expectation = body_as(
         body,
-        r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "bodyContains", "bodyJson", "sinceId", "since", "atLeast" | "exactly" | "none"}"#,
+        r#"{"method", "path", "pathRegex", "status", "configuration", "resourceId", "headers", "bodyContains", "bodyJson", "tolerated", "outcome", "injected", "sinceId", "since", "atLeast" and/or "atMost" | "exactly" | "none"}, or {"sequence": [pattern, …], "sinceId", "since"}"#,
     )?;
     let (since_id, since) = (expectation.since_id, expectation.since);
     let matcher = Matcher::new(expectation).map_err(ProtocolError::invalid_value)?;

@@ -65,6 +65,7 @@ pub(crate) fn router() -> Router<AppState> {
         snapshot::export, snapshot::restore,
         sessions::end_all_sessions,
     ),
+    components(schemas(crate::journal::diff::Difference)),
     modifiers(&AdminTokenScheme),
     security(("admin_token" = []))
 )]

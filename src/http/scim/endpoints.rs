@@ -418,7 +418,7 @@ pub(super) async fn list_page<K: ResourceKind>(
 fn cursors(cursor: &Cursor, page: &Page<ResourceRecord>, print: &str) -> Cursors {
     let position = |record: &ResourceRecord| Position {
         created_at: record.created_at,
-        id: record.id.clone(),
+        seq: record.created_seq.unwrap_or_default(),
     };
     let (has_next, has_previous) = match cursor {
         Cursor::First => (page.more, false),

@@ -1,87 +1,89 @@
 //! Assertions on the journal, the way WireMock's `verify` works: "a request matching
-//! this pattern was received (at least / exactly N times, or never)". A failed assertion
-//! explains itself with the closest requests and what differed.
+//! this pattern was received (at least / at most / exactly N times, or never)", or "requests
+//! matching these patterns were received in this order" (a `sequence`). A failed
+//! assertion explains itself with the closest requests, ranked by how far off they are,
+//! and what differed, member by member ([`super::diff`]).
 
 use chrono::{DateTime, Utc};
-use regex::Regex;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
-use scim::tolerance::{ClientProfile, Leniency};
-
+use super::diff::{self, Difference};
+use super::pattern::{Miss, Pattern};
 use crate::activity::ActivityRecord;
 
-/// A pattern and how many requests must match it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Expectation {
-    /// The HTTP method (any case).
-    pub method: Option<String>,
-    /// The path with its query, `*` matching any run of characters
-    /// (`/scim/v2/Users/*`, `/scim/v2/Users?filter=*`).
-    pub path: Option<String>,
-    /// A regular expression the path with its query must match somewhere.
-    pub path_regex: Option<String>,
-    pub status: Option<u16>,
-    /// A SCIM configuration's name (for the query; see the admin endpoint).
-    pub configuration: Option<String>,
-    pub resource_id: Option<String>,
-    /// Text the (redacted) request body contains.
-    pub body_contains: Option<String>,
-    /// A JSON value the request body contains: every member given matches, arrays by
-    /// elements that each match some element.
-    pub body_json: Option<Value>,
-    /// Only requests after this journal id.
-    pub since_id: Option<i64>,
-    /// Only requests at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    pub at_least: Option<u64>,
-    pub exactly: Option<u64>,
-    /// No matching request may have been received.
-    #[serde(default)]
-    pub none: bool,
-}
+pub use super::diff::json_contains;
+pub use super::pattern::{Expectation, Injected, decoded_path, glob};
 
-/// How many matches an expectation asks for.
+/// How many matches an expectation asks for: at least `min`, at most `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Count {
-    AtLeast(u64),
-    Exactly(u64),
+pub struct Count {
+    pub min: u64,
+    pub max: Option<u64>,
 }
 
 impl Count {
     fn holds(self, n: u64) -> bool {
-        match self {
-            Count::AtLeast(min) => n >= min,
-            Count::Exactly(k) => n == k,
-        }
+        n >= self.min && self.max.is_none_or(|max| n <= max)
     }
 }
 
 impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Count::AtLeast(n) => write!(f, "at least {n}"),
-            Count::Exactly(n) => write!(f, "exactly {n}"),
+        match (self.min, self.max) {
+            (min, Some(max)) if min == max => write!(f, "exactly {min}"),
+            (0, Some(max)) => write!(f, "at most {max}"),
+            (min, Some(max)) => write!(f, "between {min} and {max}"),
+            (min, None) => write!(f, "at least {min}"),
         }
     }
+}
+
+/// What an expectation asks.
+#[derive(Debug)]
+enum Ask {
+    Count(Box<Pattern>, Count),
+    Sequence(Vec<Pattern>),
 }
 
 /// An expectation ready to match.
 #[derive(Debug)]
 pub struct Matcher {
-    expectation: Expectation,
-    path: Option<Regex>,
-    path_regex: Option<Regex>,
-    pub count: Count,
+    ask: Ask,
 }
 
 /// A near miss: a request and what differed from the pattern.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NearMiss {
+    /// A sentence per criterion not met.
     pub mismatches: Vec<String>,
+    /// What differed, one entry per differing criterion, and per differing member of the
+    /// body (`bodyJson`), with its JSON path.
+    pub differences: Vec<Difference>,
     pub request: ActivityRecord,
+}
+
+impl NearMiss {
+    /// Closest first: fewest criteria not met, then fewest differing members; among
+    /// equals, the latest request.
+    fn rank(&self) -> (usize, u64, std::cmp::Reverse<Option<i64>>) {
+        (
+            self.mismatches.len(),
+            diff::cost(&self.differences),
+            std::cmp::Reverse(self.request.id),
+        )
+    }
+}
+
+/// A step of a sequence, in the verdict.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// The step's pattern in words.
+    pub expected: String,
+    /// The request that matched it (after the previous step's), or none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<ActivityRecord>,
 }
 
 /// The journal records an assertion ran over: those after `sinceId` (and at or after
@@ -103,6 +105,7 @@ pub struct Verdict {
     pub satisfied: bool,
     /// What was asked, in words.
     pub expected: String,
+    /// The requests that matched; for a sequence, the steps matched in order.
     pub matched: u64,
     /// How many requests of the range were looked at: all of them, unless `complete` is
     /// false.
@@ -114,9 +117,18 @@ pub struct Verdict {
     /// Why it failed, in words (absent when satisfied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The matching requests (oldest first, at most [`SHOWN`]).
+    /// The matching requests (oldest first, at most [`SHOWN`]); for a sequence, each
+    /// matched step's.
     pub requests: Vec<ActivityRecord>,
-    /// When unsatisfied by too few matches: the requests closest to the pattern.
+    /// A sequence's steps, with the request each matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// A sequence's first step (from 1) with no match after the previous one's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<usize>,
+    /// When unsatisfied by too few matches: the requests closest to the pattern (for a
+    /// sequence, to the failed step's, among those after the previous step's match),
+    /// closest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closest: Vec<NearMiss>,
 }
@@ -140,7 +152,8 @@ pub struct Lost {
 }
 
 /// An expectation judged one record at a time, so a range of any length is examined in
-/// constant memory: it keeps the count, the first matches and the nearest misses.
+/// constant memory: it keeps the count (or the steps matched so far), the first matches
+/// and the nearest misses.
 #[derive(Debug)]
 pub struct Tally<'m> {
     matcher: &'m Matcher,
@@ -158,24 +171,43 @@ impl Tally<'_> {
     /// Judge the next record of the range (oldest first).
     pub fn add(&mut self, record: ActivityRecord) {
         self.examined += 1;
-        let mismatches = self.matcher.mismatches(&record);
+        let pattern = match &self.matcher.ask {
+            Ask::Count(pattern, _) => pattern.as_ref(),
+            // The earliest match of each step after the previous one's: if the steps
+            // match in order anywhere in the range, they do so this way.
+            Ask::Sequence(steps) => match usize::try_from(self.matched).ok().and_then(|i| steps.get(i)) {
+                Some(step) => step,
+                None => return,
+            },
+        };
+        let Miss {
+            mismatches,
+            differences,
+        } = pattern.miss(&record);
         if mismatches.is_empty() {
             self.matched += 1;
             if self.shown.len() < SHOWN {
                 self.shown.push(record);
             }
+            if matches!(self.matcher.ask, Ask::Sequence(_)) {
+                // The next step's near misses are those after this match.
+                self.closest.clear();
+            }
             return;
         }
-        // Fewest differences first; among equals, the latest request.
-        let rank = |m: &NearMiss| (m.mismatches.len(), std::cmp::Reverse(m.request.id));
         let miss = NearMiss {
             mismatches,
+            differences,
             request: record,
         };
-        if self.closest.len() < CLOSEST || self.closest.last().is_some_and(|worst| rank(&miss) < rank(worst))
+        if self.closest.len() < CLOSEST
+            || self
+                .closest
+                .last()
+                .is_some_and(|worst| miss.rank() < worst.rank())
         {
             self.closest.push(miss);
-            self.closest.sort_by_key(rank);
+            self.closest.sort_by_key(NearMiss::rank);
             self.closest.truncate(CLOSEST);
         }
     }
@@ -185,14 +217,36 @@ impl Tally<'_> {
         let n = self.matched;
         let expected = self.matcher.describe();
         let complete = gap.is_none();
-        let satisfied = complete && self.matcher.count.holds(n);
-        let too_few = match self.matcher.count {
-            Count::AtLeast(k) | Count::Exactly(k) => n < k,
+        let (holds, too_few) = match &self.matcher.ask {
+            Ask::Count(_, count) => (count.holds(n), n < count.min),
+            Ask::Sequence(steps) => {
+                let all = n == steps.len() as u64;
+                (all, !all)
+            }
         };
+        let satisfied = complete && holds;
         let closest = if !satisfied && too_few {
             self.closest
         } else {
             Vec::new()
+        };
+        let (steps, failed_step) = match &self.matcher.ask {
+            Ask::Sequence(patterns) => {
+                let mut matched = self.shown.iter().cloned();
+                let steps = patterns
+                    .iter()
+                    .map(|p| Step {
+                        expected: p.describe(),
+                        request: matched.next(),
+                    })
+                    .collect();
+                let failed = usize::try_from(n)
+                    .ok()
+                    .filter(|&i| i < patterns.len())
+                    .map(|i| i + 1);
+                (steps, failed)
+            }
+            Ask::Count(..) => (Vec::new(), None),
         };
         let detail = (!satisfied).then(|| {
             match gap {
@@ -211,7 +265,27 @@ impl Tally<'_> {
                 }
                 None => {}
             }
-            let mut text = format!("expected {expected}, but {n} matched");
+            let mut text = match (failed_step, steps.as_slice()) {
+                (Some(1), [first, ..]) => format!(
+                    "expected {expected}, but step 1 ({}) had no match in the range",
+                    first.expected
+                ),
+                (Some(k), _) => {
+                    let previous = steps.get(k - 2).and_then(|s| s.request.as_ref());
+                    format!(
+                        "expected {expected}, but step {k} ({}) had no match after step {}'s request{}",
+                        steps.get(k - 1).map_or("", |s| s.expected.as_str()),
+                        k - 1,
+                        previous.map_or(String::new(), |r| format!(
+                            " #{} ({} {})",
+                            r.id.unwrap_or_default(),
+                            r.method,
+                            r.path
+                        ))
+                    )
+                }
+                (None, _) => format!("expected {expected}, but {n} matched"),
+            };
             if let Some(nearest) = closest.first() {
                 text.push_str(&format!(
                     "; the closest, {} {} ({}): {}",
@@ -234,6 +308,8 @@ impl Tally<'_> {
             complete,
             detail,
             requests: self.shown,
+            steps,
+            failed_step,
             closest,
         }
     }
@@ -242,130 +318,72 @@ impl Tally<'_> {
 /// Matching requests (and near misses) an answer shows at most.
 pub const SHOWN: usize = 50;
 const CLOSEST: usize = 3;
+/// Steps a sequence may have.
+const STEPS: usize = 20;
 
 impl Matcher {
     /// Check the expectation; the error says what is wrong with it.
     pub fn new(expectation: Expectation) -> Result<Matcher, String> {
-        let count = match (expectation.at_least, expectation.exactly, expectation.none) {
-            (None, None, false) => Count::AtLeast(1),
-            (Some(n), None, false) => Count::AtLeast(n),
-            (None, Some(n), false) => Count::Exactly(n),
-            (None, None, true) => Count::Exactly(0),
-            _ => return Err("give at most one of atLeast, exactly and none".into()),
+        if let Some(steps) = &expectation.sequence {
+            if expectation.has_criteria() || expectation.has_count() {
+                return Err("beside a sequence give only sinceId and since: criteria go in its steps".into());
+            }
+            if steps.is_empty() || steps.len() > STEPS {
+                return Err(format!("a sequence has 1 to {STEPS} steps"));
+            }
+            let steps = steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    if step.has_count()
+                        || step.sequence.is_some()
+                        || step.since_id.is_some()
+                        || step.since.is_some()
+                    {
+                        return Err(format!(
+                            "sequence[{i}]: a step is a pattern alone (no count, range or sequence)"
+                        ));
+                    }
+                    Pattern::new(step).map_err(|e| format!("sequence[{i}].{e}"))
+                })
+                .collect::<Result<_, _>>()?;
+            return Ok(Matcher {
+                ask: Ask::Sequence(steps),
+            });
+        }
+        let e = &expectation;
+        let count = match (e.at_least, e.at_most, e.exactly, e.none) {
+            (None, None, None, false) => Count { min: 1, max: None },
+            (min, max, None, false) => Count {
+                min: min.unwrap_or(0),
+                max,
+            },
+            (None, None, Some(n), false) => Count { min: n, max: Some(n) },
+            (None, None, None, true) => Count { min: 0, max: Some(0) },
+            _ => return Err("give exactly, none, or atLeast and/or atMost".into()),
         };
-        let path = expectation
-            .path
-            .as_deref()
-            .map(|p| glob(&decoded_path(p, true)))
-            .transpose()
-            .map_err(|e| format!("path: {e}"))?;
-        let path_regex = expectation
-            .path_regex
-            .as_deref()
-            .map(Regex::new)
-            .transpose()
-            .map_err(|e| format!("pathRegex: {e}"))?;
+        if count.max.is_some_and(|max| max < count.min) {
+            return Err(format!("atMost is less than atLeast ({count})"));
+        }
         Ok(Matcher {
-            expectation,
-            path,
-            path_regex,
-            count,
+            ask: Ask::Count(Box::new(Pattern::new(e)?), count),
         })
     }
 
-    /// The pattern in words: `POST /scim/v2/Users status 201 body contains "x"`.
+    /// The expectation in words: `at least 1 request(s): POST /scim/v2/Users status 201`.
     pub fn describe(&self) -> String {
-        let e = &self.expectation;
-        let mut parts = vec![
-            e.method
-                .clone()
-                .map_or("any method".to_owned(), |m| m.to_ascii_uppercase()),
-            e.path.clone().unwrap_or_else(|| "any path".to_owned()),
-        ];
-        if let Some(r) = &e.path_regex {
-            parts.push(format!("path ~ /{r}/"));
+        match &self.ask {
+            Ask::Count(pattern, count) => format!("{count} request(s): {}", pattern.describe()),
+            Ask::Sequence(steps) => format!(
+                "in order: {}",
+                steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| format!("{}. {}", i + 1, s.describe()))
+                    .collect::<Vec<_>>()
+                    .join(", then ")
+            ),
         }
-        if let Some(s) = e.status {
-            parts.push(format!("status {s}"));
-        }
-        if let Some(c) = &e.configuration {
-            parts.push(format!("configuration {c:?}"));
-        }
-        if let Some(r) = &e.resource_id {
-            parts.push(format!("resource {r}"));
-        }
-        if let Some(t) = &e.body_contains {
-            parts.push(format!("body contains {t:?}"));
-        }
-        if let Some(j) = &e.body_json {
-            parts.push(format!("body matches {j}"));
-        }
-        format!("{} request(s): {}", self.count, parts.join(" "))
-    }
-
-    /// What differs between `record` and the pattern (empty: it matches).
-    pub fn mismatches(&self, record: &ActivityRecord) -> Vec<String> {
-        let e = &self.expectation;
-        let mut out = Vec::new();
-        if let Some(m) = &e.method
-            && !m.eq_ignore_ascii_case(&record.method)
-        {
-            out.push(format!(
-                "method is {}, not {}",
-                record.method,
-                m.to_ascii_uppercase()
-            ));
-        }
-        if self.path.is_some() || self.path_regex.is_some() {
-            let path = decoded_path(&record.path, false);
-            if let Some(p) = &self.path
-                && !p.is_match(&path)
-            {
-                out.push(format!(
-                    "path {path} does not match {}",
-                    e.path.as_deref().unwrap_or_default()
-                ));
-            }
-            if let Some(p) = &self.path_regex
-                && !p.is_match(&path)
-            {
-                out.push(format!("path {path} does not match /{}/", p.as_str()));
-            }
-        }
-        if let Some(s) = e.status
-            && s != record.status
-        {
-            out.push(format!("status is {}, not {s}", record.status));
-        }
-        if let Some(c) = &e.configuration
-            && record.configuration_name.as_deref() != Some(c.as_str())
-        {
-            out.push(format!(
-                "configuration is {:?}, not {c:?}",
-                record.configuration_name.as_deref().unwrap_or("none")
-            ));
-        }
-        if let Some(r) = &e.resource_id
-            && record.resource_id.as_deref() != Some(r.as_str())
-        {
-            out.push(format!(
-                "resource is {}, not {r}",
-                record.resource_id.as_deref().unwrap_or("none")
-            ));
-        }
-        let body = record.exchange.request_body.as_deref();
-        if let Some(t) = &e.body_contains
-            && !body.is_some_and(|b| b.contains(t.as_str()))
-        {
-            out.push(format!("body does not contain {t:?}"));
-        }
-        if let Some(j) = &e.body_json {
-            let parsed = body.and_then(|b| serde_json::from_str::<Value>(b).ok());
-            if !parsed.as_ref().is_some_and(|b| json_contains(b, j)) {
-                out.push(format!("body does not contain the JSON {j}"));
-            }
-        }
-        out
     }
 
     /// Start judging a range of the journal.
@@ -377,59 +395,6 @@ impl Matcher {
             shown: Vec::new(),
             closest: Vec::new(),
         }
-    }
-}
-
-/// A path with its query as the client meant it, so a pattern is written as text and
-/// matches however the client encoded it: percent-escapes decoded (in the query `+` is a
-/// space too), and a `filter` parameter that parses rendered canonically, so spacing,
-/// operator case and quoting do not matter (`userName  EQ "x"` is `userName eq "x"`).
-/// In a `pattern`, a filter holding `*` stays as written: its `*` are globs.
-pub fn decoded_path(raw: &str, pattern: bool) -> String {
-    let decode = |text: &str| {
-        percent_encoding::percent_decode_str(text)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let Some((path, query)) = raw.split_once('?') else {
-        return decode(raw);
-    };
-    let params: Vec<String> = query
-        .split('&')
-        .map(|param| {
-            let param = decode(&param.replace('+', " "));
-            match param.split_once('=') {
-                Some((name, value))
-                    if name.eq_ignore_ascii_case("filter") && !(pattern && value.contains('*')) =>
-                {
-                    let mut leniency = Leniency::new(ClientProfile::Lenient);
-                    match scim::filter::parse_filter(value, &mut leniency) {
-                        Ok(filter) => format!("{name}={filter}"),
-                        Err(_) => param,
-                    }
-                }
-                _ => param,
-            }
-        })
-        .collect();
-    format!("{}?{}", decode(path), params.join("&"))
-}
-
-/// A path pattern where `*` matches any run of characters and the rest is literal.
-pub fn glob(pattern: &str) -> Result<Regex, regex::Error> {
-    let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
-    Regex::new(&format!("^{}$", parts.join(".*")))
-}
-
-/// Does `value` contain `pattern`: objects by member (recursively), arrays by each
-/// pattern element matching some element, anything else by equality.
-pub fn json_contains(value: &Value, pattern: &Value) -> bool {
-    match (value, pattern) {
-        (Value::Object(v), Value::Object(p)) => p
-            .iter()
-            .all(|(k, pv)| v.get(k).is_some_and(|vv| json_contains(vv, pv))),
-        (Value::Array(v), Value::Array(p)) => p.iter().all(|pv| v.iter().any(|vv| json_contains(vv, pv))),
-        _ => value == pattern,
     }
 }
 
@@ -537,5 +502,178 @@ mod tests {
         assert_eq!(count("/scim/v2/Users?filter=userName eq *"), 2);
         assert_eq!(count("/scim/v2/Users?filter=userName+eq+%22x%40acme.com%22"), 1);
         assert_eq!(count(r#"/scim/v2/Users?filter=userName eq "y@acme.com""#), 0);
+    }
+
+    fn matcher(pattern: serde_json::Value) -> Matcher {
+        Matcher::new(serde_json::from_value(pattern).expect("an expectation")).expect("valid")
+    }
+
+    fn numbered(mut records: Vec<ActivityRecord>) -> Vec<ActivityRecord> {
+        for (i, r) in records.iter_mut().enumerate() {
+            r.id = Some(i as i64 + 1);
+        }
+        records
+    }
+
+    #[test]
+    fn near_misses_rank_by_criteria_then_members_and_carry_the_diff() {
+        let records = numbered(vec![
+            record("GET", "/scim/v2/Users", 200, None),
+            record(
+                "PATCH",
+                "/scim/v2/Users/1",
+                200,
+                Some(r#"{"Operations":[{"op":"Replace","path":"title","value":"x"}]}"#),
+            ),
+            record(
+                "PATCH",
+                "/scim/v2/Users/2",
+                200,
+                Some(r#"{"Operations":[{"op":"Replace","path":"active","value":false}]}"#),
+            ),
+            record("PATCH", "/scim/v2/Users/3", 400, Some(r#"{"Operations":[]}"#)),
+        ]);
+        let m = matcher(json!({"method": "PATCH", "status": 200,
+            "bodyJson": {"Operations": [{"op": "replace", "path": "active", "value": false}]}}));
+        let v = judge(&m, &records);
+        assert!(!v.satisfied);
+        let order: Vec<Option<i64>> = v.closest.iter().map(|c| c.request.id).collect();
+        // One criterion, one member; one criterion, two members; two criteria.
+        assert_eq!(order, vec![Some(3), Some(2), Some(4)]);
+        let nearest = &v.closest[0];
+        assert_eq!(
+            nearest.mismatches,
+            vec!["body: `Operations[0].op` is `Replace`, expected `replace`"]
+        );
+        assert_eq!(nearest.differences.len(), 1);
+        assert_eq!(nearest.differences[0].criterion, "bodyJson");
+        assert_eq!(nearest.differences[0].path.as_deref(), Some("Operations[0].op"));
+        let detail = v.detail.expect("detail");
+        assert!(
+            detail.contains("PATCH /scim/v2/Users/2 (200): body: `Operations[0].op` is `Replace`"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn at_most_and_ranges_of_counts() {
+        let records = numbered(vec![
+            record("POST", "/scim/v2/Users", 201, None),
+            record("POST", "/scim/v2/Users", 201, None),
+        ]);
+        assert!(judge(&matcher(json!({"method": "POST", "atMost": 2})), &records).satisfied);
+        let v = judge(&matcher(json!({"method": "POST", "atMost": 1})), &records);
+        assert!(!v.satisfied && v.closest.is_empty());
+        assert_eq!(v.expected, "at most 1 request(s): POST any path");
+        assert_eq!(v.requests.len(), 2);
+        assert!(
+            judge(
+                &matcher(json!({"method": "POST", "atLeast": 1, "atMost": 3})),
+                &records
+            )
+            .satisfied
+        );
+        assert!(judge(&matcher(json!({"method": "GET", "atMost": 0})), &records).satisfied);
+        for bad in [
+            json!({"atLeast": 3, "atMost": 2}),
+            json!({"exactly": 1, "atMost": 2}),
+            json!({"none": true, "atMost": 2}),
+        ] {
+            assert!(Matcher::new(serde_json::from_value(bad).expect("parses")).is_err());
+        }
+    }
+
+    #[test]
+    fn headers_tolerances_outcomes_and_faults() {
+        let mut r = record("PATCH", "/scim/v2/Users/1", 200, None);
+        r.exchange.request_headers = Some(
+            [("user-agent".to_owned(), "Azure AD SCIM 1.0".to_owned())]
+                .into_iter()
+                .collect(),
+        );
+        r.tolerances = vec![scim::tolerance::Tolerance::CapitalisedOp];
+        r.outcome = Some("updated; license assigned (Sales Navigator)".into());
+        r.injected = Some("latency 300 ms".into());
+        let records = vec![r];
+        let ok = |p: serde_json::Value| judge(&matcher(p), &records).satisfied;
+        assert!(ok(json!({"headers": {"User-Agent": "Azure AD*"}})));
+        assert!(!ok(json!({"headers": {"user-agent": "Okta*"}})));
+        assert!(!ok(json!({"headers": {"x-request-id": "*"}})));
+        assert!(ok(json!({"tolerated": ["capitalised_op"]})));
+        assert!(!ok(json!({"tolerated": []})));
+        assert!(!ok(json!({"tolerated": ["string_boolean"]})));
+        assert!(ok(json!({"outcome": "License assigned"})));
+        assert!(!ok(json!({"outcome": "waiting"})));
+        assert!(ok(json!({"injected": true})));
+        assert!(ok(json!({"injected": "latency"})));
+        assert!(!ok(json!({"injected": false})));
+        assert!(!ok(json!({"injected": "error"})));
+        let v = judge(
+            &matcher(json!({"headers": {"user-agent": "Okta*"}, "tolerated": ["string_boolean"]})),
+            &records,
+        );
+        assert_eq!(
+            v.closest[0].mismatches,
+            vec![
+                "header user-agent is `Azure AD SCIM 1.0`, expected `Okta*`",
+                "tolerated capitalised_op, expected string_boolean too",
+            ]
+        );
+        assert_eq!(v.closest[0].differences[0].path.as_deref(), Some("user-agent"));
+        let unknown = Matcher::new(serde_json::from_value(json!({"tolerated": ["nope"]})).expect("parses"));
+        assert!(unknown.is_err_and(|e| e.contains("capitalised_op")));
+    }
+
+    #[test]
+    fn a_sequence_matches_in_order_and_names_the_step_without_a_match() {
+        let records = numbered(vec![
+            record("POST", "/scim/v2/Users", 201, None),
+            record("GET", "/scim/v2/Users?filter=userName%20eq%20%22a%22", 200, None),
+            record("POST", "/scim/v2/Users", 201, None),
+            record("PATCH", "/scim/v2/Groups/g", 204, None),
+        ]);
+        let steps = |last: &str| {
+            matcher(json!({"sequence": [
+                {"method": "GET", "path": "/scim/v2/Users?filter=*"},
+                {"method": "POST"},
+                {"method": "PATCH", "path": last},
+            ]}))
+        };
+        let v = judge(&steps("/scim/v2/Groups/*"), &records);
+        assert!(v.satisfied, "{:?}", v.detail);
+        assert_eq!(v.matched, 3);
+        let ids: Vec<Option<i64>> = v
+            .steps
+            .iter()
+            .map(|s| s.request.as_ref().and_then(|r| r.id))
+            .collect();
+        assert_eq!(ids, vec![Some(2), Some(3), Some(4)]);
+
+        let v = judge(&steps("/scim/v2/Users/*"), &records);
+        assert!(!v.satisfied);
+        assert_eq!(v.failed_step, Some(3));
+        assert_eq!(v.examined, 4);
+        let detail = v.detail.expect("detail");
+        assert!(
+            detail.contains("step 3 (PATCH /scim/v2/Users/*) had no match after step 2's request #3"),
+            "{detail}"
+        );
+        // The near misses are those after step 2's match only.
+        assert_eq!(v.closest.len(), 1);
+        assert_eq!(v.closest[0].request.id, Some(4));
+
+        // The POST before the GET does not count: order matters.
+        let v = judge(
+            &matcher(json!({"sequence": [{"method": "PATCH"}, {"method": "POST"}]})),
+            &records,
+        );
+        assert_eq!(v.failed_step, Some(2));
+        for bad in [
+            json!({"sequence": []}),
+            json!({"sequence": [{"method": "GET", "atLeast": 2}]}),
+            json!({"method": "GET", "sequence": [{"method": "GET"}]}),
+        ] {
+            assert!(Matcher::new(serde_json::from_value(bad).expect("parses")).is_err());
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! ask what its client sent ([`expect`]). How a request is captured (the body tee) is the
 //! application's (`http/capture.rs`).
 
+pub mod diff;
 pub mod expect;
+mod pattern;
 mod redact;
 
 pub use redact::{redact_body, redact_headers};

@@ -246,7 +246,7 @@ impl<DB: Dialect> SqlStore<DB> {
 }
 
 /// The columns every resource table shares, read into a [`RecordRow`].
-const RECORD_COLUMNS: &str = "id, doc, version, created_at, updated_at";
+const RECORD_COLUMNS: &str = "id, doc, version, created_at, created_seq, updated_at";
 const USERS: &str = "users";
 const GROUPS: &str = "groups";
 
@@ -257,6 +257,7 @@ struct RecordRow {
     doc: Json<Value>,
     version: i64,
     created_at: Micros,
+    created_seq: Option<i64>,
     updated_at: Micros,
 }
 
@@ -267,6 +268,7 @@ impl From<RecordRow> for ResourceRecord {
             doc: row.doc.0,
             version: row.version,
             created_at: row.created_at,
+            created_seq: row.created_seq,
             updated_at: row.updated_at,
             attached: None,
         }
@@ -390,28 +392,31 @@ fn list_queries<'t, DB: Dialect>(
     let mut qb = QueryBuilder::<DB>::new(format!("{prefix}select {columns} from {table} r"));
     let translator = push_where(&mut qb)?;
     if let Some(cursor) = &query.cursor {
-        // RFC 9865 keyset paging on (created_at, id): a page at any depth costs what
-        // the first costs (the (account_id, created_at, id) index), and rows inserted
-        // meanwhile neither repeat nor hide the rows already there. One row more than
-        // the page tells whether another page follows.
+        // RFC 9865 keyset paging on (created_at, created_seq): a page at any depth costs
+        // what the first costs (the (account_id, created_at, created_seq) index), and
+        // rows inserted meanwhile neither repeat nor hide the rows already there. The
+        // insertion sequence, not the random id, breaks ties of a clock that stands
+        // still: a row created during a walk sorts after every row already there, so a
+        // forward walk that has not ended meets it. One row more than the page tells
+        // whether another page follows.
         let descending = match cursor {
             Cursor::First => false,
             Cursor::After(position) | Cursor::Before(position) => {
                 let before = matches!(cursor, Cursor::Before(_));
                 // A row-value comparison: both databases seek the index with it.
                 let op = if before { "<" } else { ">" };
-                qb.push(format!(" and (r.created_at, r.id) {op} ("));
+                qb.push(format!(" and (r.created_at, r.created_seq) {op} ("));
                 DB::bind_int(&mut qb, position.created_at);
                 qb.push(", ");
-                DB::bind_text(&mut qb, position.id.clone());
+                DB::bind_int(&mut qb, position.seq);
                 qb.push(")");
                 before
             }
         };
         qb.push(if descending {
-            " order by r.created_at desc, r.id desc limit "
+            " order by r.created_at desc, r.created_seq desc limit "
         } else {
-            " order by r.created_at, r.id limit "
+            " order by r.created_at, r.created_seq limit "
         });
         DB::bind_int(
             &mut qb,
@@ -430,7 +435,7 @@ fn list_queries<'t, DB: Dialect>(
         qb.push(format!("{expr} {dir}, r.id"));
     } else {
         // Creation order: what an IdP paging through an import expects.
-        qb.push("r.created_at, r.id");
+        qb.push("r.created_at, r.created_seq");
     }
     qb.push(" limit ");
     DB::bind_int(&mut qb, i64::try_from(query.count).unwrap_or(i64::MAX));

@@ -37,6 +37,7 @@ struct UserRow {
     doc: Json<Value>,
     version: i64,
     created_at: Micros,
+    created_seq: Option<i64>,
     updated_at: Micros,
     products: Json<ProductStatuses>,
     related: Json<Vec<GroupJson>>,
@@ -88,6 +89,7 @@ impl From<UserRow> for ResourceRecord {
             doc: row.doc.0,
             version: row.version,
             created_at: row.created_at,
+            created_seq: row.created_seq,
             updated_at: row.updated_at,
             attached: Some(Attached {
                 related,
