@@ -74,6 +74,25 @@ async fn one_product_s_deactivation_is_invisible_to_the_other(backend: Backend) 
         assert_eq!(active_as(&app, LEARNING, &id).await, true, "{profile}");
         assert_eq!(active_as(&app, SALESNAV, &id).await, false, "{profile}");
         assert_eq!(pool(&app, "LinkedIn Learning").await["used"], 1, "{profile}");
+
+        // Sorting by `active` orders by the product's status as well (false first).
+        if profile == "rfc" {
+            for (token, first) in [(LEARNING, "a@acme.com"), (SALESNAV, "b@acme.com")] {
+                let page = app
+                    .get_ok_as(
+                        token,
+                        "/Users?filter=userName%20ew%20%22%40acme.com%22&sortBy=active",
+                    )
+                    .await;
+                let order: Vec<&str> = page["Resources"]
+                    .as_array()
+                    .expect("resources")
+                    .iter()
+                    .filter_map(|u| u["userName"].as_str())
+                    .collect();
+                assert_eq!(order.first(), Some(&first), "{token}: {order:?}");
+            }
+        }
     }
 }
 

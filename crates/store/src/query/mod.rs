@@ -491,6 +491,19 @@ impl<'t> FilterSql<'t> {
                 None => {}
             }
         }
+        if let (Some(product), None, None, "active") =
+            (self.product, extension, sub_attribute, attribute.name.as_str())
+        {
+            // As the filter compares it: the product's status when it has one.
+            let by_product = sort_value::<DB>("r.products", &[product], attribute)
+                .ok_or_else(|| cannot("it is complex"))?;
+            let by_person =
+                sort_value::<DB>("r.doc", &["active"], attribute).ok_or_else(|| cannot("it is complex"))?;
+            return Ok(format!(
+                "(case when {} then {by_product} else {by_person} end)",
+                DB::json_has_key("r.products", product)
+            ));
+        }
         // `emails` sorts like `emails.value` (as in filters).
         let sub_attribute = match sub_attribute {
             None if attribute.attr_type == AttrType::Complex && attribute.multi_valued => Some(
