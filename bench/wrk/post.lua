@@ -1,7 +1,8 @@
 package.path = "bench/wrk/?.lua;" .. package.path
 local common = require "common"
 local n = 0
-local run = os.time()
+-- BENCH_RUN: set when several generators post at once (bench/seats).
+local run = os.getenv("BENCH_RUN") or os.time()
 
 function init(args)
 end
@@ -15,7 +16,7 @@ end
 
 function request()
   n = n + 1
-  local name = string.format("post-%d-%d-%d@bench.example", run, tid or 0, n)
+  local name = string.format("post-%s-%d-%d@bench.example", run, tid or 0, n)
   return wrk.format("POST", common.prefix .. "/Users", common.headers, body(name))
 end
 
