@@ -22,7 +22,7 @@ use super::AppState;
 
 pub(crate) use auth::Admin;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/api/openapi.json", get(openapi))
         .merge(controls::router())
@@ -30,7 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(clock::router())
         .merge(journal::router())
         .merge(faults::router())
-        .merge(snapshot::router())
+        .merge(snapshot::router(state.settings.snapshot_max_bytes))
         .merge(rules::router())
 }
 
