@@ -3,6 +3,7 @@
 
 mod activity;
 mod admin_api;
+mod breaker;
 mod capture;
 mod connection;
 mod error;
@@ -72,6 +73,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let slots = Arc::new(overload::Slots::from_settings(&state.settings));
+    let breaker = Arc::new(breaker::Breaker::new(state.store.clone()));
     let request_timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs.max(1));
     Router::new()
         .nest("/scim/v2", scim::routes(&state))
@@ -81,6 +83,7 @@ pub(crate) fn router(state: AppState) -> Router {
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.
         .fallback_service(scim::routes(&state).with_state(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(breaker, breaker::guard))
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
         .layer(axum::middleware::from_fn_with_state(slots.clone(), overload::limit_in_flight))
         // Outside the load shedding: probes and scrapes answer while requests are refused.
