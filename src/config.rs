@@ -100,6 +100,25 @@ pub struct SettingsArgs {
     #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_IN_FLIGHT_REQUESTS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight_requests: Option<u32>,
+    /// Of `max_in_flight_requests`, most requests handled at once that carry no
+    /// credentials or go to the sign-in form: they take their own slots, never the ones
+    /// SCIM and admin API clients need. Beyond it: 503 + Retry-After.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_MAX_ANONYMOUS_IN_FLIGHT_REQUESTS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_anonymous_in_flight_requests: Option<u32>,
+    /// Largest sign-in form body in bytes; larger gets 413.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_LOGIN_MAX_BODY_BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_max_body_bytes: Option<usize>,
+    /// Seconds a client has to send the sign-in form's body; slower gets 408.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_LOGIN_BODY_TIMEOUT_SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_body_timeout_secs: Option<u64>,
+    /// Largest snapshot (`PUT /admin/api/accounts/{account}/snapshot`) in bytes; larger
+    /// gets 413.
+    #[arg(long, global = true, env = "LINKEDIN_SCIM_SNAPSHOT_MAX_BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_max_bytes: Option<usize>,
     /// Seconds a client has to send a complete request head (HTTP/1.1) or TLS handshake.
     #[arg(long, global = true, env = "LINKEDIN_SCIM_HEADER_READ_TIMEOUT_SECS")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,6 +212,10 @@ pub struct Settings {
     pub database_acquire_timeout_ms: u64,
     pub max_connections: u32,
     pub max_in_flight_requests: u32,
+    pub max_anonymous_in_flight_requests: u32,
+    pub login_max_body_bytes: usize,
+    pub login_body_timeout_secs: u64,
+    pub snapshot_max_bytes: usize,
     pub header_read_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub request_timeout_secs: u64,
@@ -227,6 +250,10 @@ impl Default for Settings {
             database_acquire_timeout_ms: 10_000,
             max_connections: 10_000,
             max_in_flight_requests: 512,
+            max_anonymous_in_flight_requests: 32,
+            login_max_body_bytes: 4 * 1024,
+            login_body_timeout_secs: 5,
+            snapshot_max_bytes: 64 * 1024 * 1024,
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
             request_timeout_secs: 60,

@@ -6,8 +6,11 @@
 //!   request in flight) to take its place, so idle or slow clients cannot lock out a
 //!   probe or a real request.
 //! - A connection that has not sent a complete request head within
-//!   `header_read_timeout` is closed (HTTP/1.1), and so is one with no request in flight
-//!   for `idle_timeout` (both protocols).
+//!   `header_read_timeout` of opening, or of the first byte of a later head, is closed
+//!   (HTTP/1.1), and so is one with no request in flight for `idle_timeout` (both
+//!   protocols). hyper's own header timer is off: it starts as soon as a kept-alive
+//!   connection waits for its next request, so it cut idle keep-alive connections at
+//!   `header_read_timeout` instead of `idle_timeout` (issue 30).
 //! - Shutdown stops accepting, lets in-flight requests finish, then closes the rest.
 
 use std::collections::HashMap;
@@ -145,9 +148,18 @@ struct Connection {
     spoken: AtomicBool,
     /// Milliseconds since the server started when a request last began or ended.
     last_active: AtomicU64,
+    /// When the first byte of a request head arrived on an idle connection
+    /// ([`NO_HEAD`]: none is being read).
+    head_started: AtomicU64,
+    /// HTTP/2: frames arrive between requests (window updates, pings), so bytes on an
+    /// idle connection are not a request head.
+    http2: AtomicBool,
     closing: AtomicBool,
     close: Notify,
 }
+
+/// `Connection::head_started` when no request head is being read.
+const NO_HEAD: u64 = u64::MAX;
 
 /// The open connections, to find the longest-idle one when the cap is reached.
 struct Registry {
@@ -167,6 +179,8 @@ impl Registry {
             in_flight: AtomicUsize::new(0),
             spoken: AtomicBool::new(false),
             last_active: AtomicU64::new(self.now()),
+            head_started: AtomicU64::new(NO_HEAD),
+            http2: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             close: Notify::new(),
         });
@@ -199,6 +213,13 @@ impl Registry {
         }
     }
 
+    /// How long a request head has been arriving on an idle connection.
+    fn head_for(&self, connection: &Connection) -> Option<Duration> {
+        let started = connection.head_started.load(Ordering::Acquire);
+        (started != NO_HEAD && connection.in_flight.load(Ordering::Acquire) == 0)
+            .then(|| Duration::from_millis(self.now().saturating_sub(started)))
+    }
+
     fn idle_for(&self, connection: &Connection) -> Option<Duration> {
         (connection.in_flight.load(Ordering::Acquire) == 0).then(|| {
             Duration::from_millis(
@@ -219,6 +240,7 @@ impl InFlight {
     fn begin(registry: &Arc<Registry>, connection: &Arc<Connection>) -> InFlight {
         connection.in_flight.fetch_add(1, Ordering::AcqRel);
         connection.spoken.store(true, Ordering::Release);
+        connection.head_started.store(NO_HEAD, Ordering::Release);
         connection.last_active.store(registry.now(), Ordering::Release);
         InFlight {
             registry: registry.clone(),
@@ -249,7 +271,8 @@ pub(crate) async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        // Off: the accept loop times request heads itself (see the module's comment).
+        .header_read_timeout(None);
     builder.http2().timer(TokioTimer::new());
     let edge = Arc::new(Edge {
         builder,
@@ -361,6 +384,9 @@ impl Edge {
         let tracked = connection.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let in_flight = InFlight::begin(&registry, &tracked);
+            if request.version() == axum::http::Version::HTTP_2 {
+                tracked.http2.store(true, Ordering::Release);
+            }
             if let Some(peer) = peer {
                 request.extensions_mut().insert(ConnectInfo(peer));
             }
@@ -371,9 +397,14 @@ impl Edge {
                 response
             }
         });
+        let watched = Watched {
+            inner: io,
+            registry: self.registry.clone(),
+            connection: connection.clone(),
+        };
         let served = self
             .builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service);
+            .serve_connection_with_upgrades(TokioIo::new(watched), service);
         tokio::pin!(served);
         let Limits {
             header_read_timeout,
@@ -393,7 +424,17 @@ impl Edge {
                     } else {
                         header_read_timeout
                     };
-                    if self.registry.idle_for(connection).is_none_or(|idle| idle < allowed) {
+                    let head_late = self
+                        .registry
+                        .head_for(connection)
+                        .is_some_and(|reading| reading >= header_read_timeout);
+                    let idle_too_long = self.registry.idle_for(connection).is_some_and(|idle| idle >= allowed);
+                    if head_late || (idle_too_long && !connection.spoken.load(Ordering::Acquire)) {
+                        // A head that is late: no request is in flight, and hyper's
+                        // graceful shutdown would wait for the head to complete.
+                        return;
+                    }
+                    if !idle_too_long {
                         continue;
                     }
                 }
@@ -404,6 +445,72 @@ impl Edge {
         if let Err(e) = closing {
             tracing::debug!(error = %e, "connection ended with an error");
         }
+    }
+}
+
+/// A connection's stream that notes when bytes arrive while no request is in flight:
+/// the start of a request head, which must then complete within `header_read_timeout`.
+struct Watched<I> {
+    inner: I,
+    registry: Arc<Registry>,
+    connection: Arc<Connection>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let connection = &self.connection;
+        if buf.filled().len() > before
+            && connection.in_flight.load(Ordering::Acquire) == 0
+            && !connection.http2.load(Ordering::Acquire)
+            && connection.head_started.load(Ordering::Acquire) == NO_HEAD
+        {
+            connection
+                .head_started
+                .store(self.registry.now(), Ordering::Release);
+        }
+        polled
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 }
 

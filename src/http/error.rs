@@ -49,9 +49,12 @@ pub(crate) enum ApiError {
     /// This client presented too many wrong tokens: retry after that many seconds.
     #[error("too many wrong tokens from this address: retry after {retry_after_secs} s")]
     TooManyFailures { retry_after_secs: u64 },
-    /// A dependency (the database) is down: retry later.
+    /// Overloaded or out of time: retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot be reached: retry later (and the circuit breaker probes it).
+    #[error("the database is unavailable: retry later")]
+    DatabaseUnavailable,
     /// A failure that is not the client's: logged in full, answered with a generic 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -76,7 +79,7 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::Database(e) if database_unavailable(&e) => {
                 tracing::warn!(error = %e, "the database is unavailable");
-                ApiError::Unavailable("the database is unavailable: retry later".into())
+                ApiError::DatabaseUnavailable
             }
             other => ApiError::Internal(other.to_string()),
         }
@@ -159,6 +162,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(d) => (StatusCode::METHOD_NOT_ALLOWED, None, d.clone()),
             ApiError::NotImplemented(d) => (StatusCode::NOT_IMPLEMENTED, None, d.clone()),
             ApiError::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, None, d.clone()),
+            ApiError::DatabaseUnavailable => (StatusCode::SERVICE_UNAVAILABLE, None, self.to_string()),
             ApiError::Throttled { .. } | ApiError::TooManyFailures { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, None, self.to_string())
             }
@@ -170,6 +174,10 @@ impl ApiError {
         }
     }
 }
+
+/// Set on a response whose request met the database down (the circuit breaker's cue).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseDown;
 
 /// The detail of an error response, for the activity log.
 #[derive(Debug, Clone)]
@@ -191,6 +199,9 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, body.to_string()).into_response();
         response.extensions_mut().insert(ErrorDetail(detail));
+        if matches!(self, ApiError::DatabaseUnavailable) {
+            response.extensions_mut().insert(DatabaseDown);
+        }
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_MEDIA_TYPE));
         if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -3,7 +3,9 @@
 
 mod activity;
 mod admin_api;
+mod breaker;
 mod capture;
+mod connection;
 mod error;
 mod extract;
 mod faults;
@@ -70,27 +72,31 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(
-        usize::try_from(state.settings.max_in_flight_requests.max(1)).unwrap_or(usize::MAX),
-    ));
+    let slots = Arc::new(overload::Slots::from_settings(&state.settings));
+    let breaker = Arc::new(breaker::Breaker::new(state.store.clone()));
     let request_timeout = std::time::Duration::from_secs(state.settings.request_timeout_secs.max(1));
     Router::new()
         .nest("/scim/v2", scim::routes(&state))
         .nest("/scim", scim::routes(&state))
-        .merge(admin_api::router())
+        .merge(admin_api::router(&state))
         .merge(ui::router(&state))
         // Whatever the routes above do not take is the root mount's: /admin and the
         // health routes are never shadowed.
         .fallback_service(scim::routes(&state).with_state(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(breaker, breaker::guard))
         .layer(axum::middleware::from_fn_with_state(request_timeout, overload::deadline))
-        .layer(axum::middleware::from_fn_with_state(in_flight, overload::limit_in_flight))
+        .layer(axum::middleware::from_fn_with_state(slots.clone(), overload::limit_in_flight))
         // Outside the load shedding: probes and scrapes answer while requests are refused.
-        .merge(health::router())
+        .merge(health::router(slots))
         .merge(metrics::router(state.settings.metrics_public))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            TraceLayer::new_for_http()
+                // A 5xx is logged where it is decided, once (a 500 at ERROR, a database
+                // outage's 503 at WARN): not a second time here, at ERROR.
+                .on_failure(())
+                .make_span_with(|request: &Request<_>| {
                 let request_id = request
                     .headers()
                     .get(&REQUEST_ID)
@@ -104,5 +110,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::from_fn(hygiene::request_id))
+        .layer(axum::middleware::from_fn(connection::close_if_unread))
         .with_state(state)
 }

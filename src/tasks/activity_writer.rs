@@ -5,8 +5,9 @@
 //! killer) are lost.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -82,7 +83,9 @@ impl ActivityWriter {
     pub fn record(&self, record: ActivityRecord) {
         if let Err(full) = self.queue.try_send(Queued::Record(Box::new(record))) {
             metrics::counter!(DROPPED, "reason" => "queue_full").increment(1);
-            tracing::warn!("activity log queue full: a record was dropped");
+            if let Some(suppressed) = QUEUE_FULL.allow() {
+                tracing::warn!(suppressed, "activity log queue full: a record was dropped");
+            }
             if let Queued::Record(record) = full.into_inner() {
                 lose(&self.lost, &record);
             }
@@ -130,14 +133,65 @@ async fn write_batch(store: &dyn Store, batch: &[ActivityRecord], lost: &Mutex<H
 fn dropped(record: &ActivityRecord, error: &StoreError, lost: &Mutex<HashMap<String, Lost>>) {
     metrics::counter!(DROPPED, "reason" => "refused").increment(1);
     lose(lost, record);
+    let Some(suppressed) = REFUSED.allow() else {
+        return;
+    };
     tracing::warn!(
         %error,
+        suppressed,
         account_id = %record.account_id,
         method = %record.method,
         path = %record.path,
         status = record.status,
         "activity record dropped: the database refused it"
     );
+}
+
+/// A warning logged at most once per [`WARN_EVERY`]: a flood of bad records (or a full
+/// queue) is one line a period, saying how many were not logged since the last one
+/// (`/metrics` counts every one).
+struct Throttled {
+    started: Instant,
+    /// Milliseconds since `started` before which the warning is not logged again.
+    next: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+static REFUSED: LazyLock<Throttled> = LazyLock::new(Throttled::new);
+static QUEUE_FULL: LazyLock<Throttled> = LazyLock::new(Throttled::new);
+
+impl Throttled {
+    fn new() -> Throttled {
+        Throttled {
+            started: Instant::now(),
+            next: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether to log now, and how many were suppressed since the last time.
+    fn allow(&self) -> Option<u64> {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = self.next.load(Ordering::Acquire);
+        let period = u64::try_from(WARN_EVERY.as_millis()).unwrap_or(u64::MAX);
+        if now >= next
+            && self
+                .next
+                .compare_exchange(
+                    next,
+                    now.saturating_add(period),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+        {
+            return Some(self.suppressed.swap(0, Ordering::AcqRel));
+        }
+        self.suppressed.fetch_add(1, Ordering::AcqRel);
+        None
+    }
 }
 
 fn lock(lost: &Mutex<HashMap<String, Lost>>) -> std::sync::MutexGuard<'_, HashMap<String, Lost>> {

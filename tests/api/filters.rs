@@ -743,7 +743,7 @@ async fn list_ids(app: &TestApp, token: &str, filter: &str) -> Result<BTreeSet<S
 
 async fn check(rig: &Rig, case: &Case) -> Result<(), TestCaseError> {
     let token = rig.tenant().await;
-    let mut created = Vec::new();
+    let mut created: Vec<Value> = Vec::new();
     let mut taken = BTreeSet::new();
     for (i, body) in case.users.iter().enumerate() {
         let mut body = body.clone();
@@ -751,6 +751,21 @@ async fn check(rig: &Rig, case: &Case) -> Result<(), TestCaseError> {
         let name = body["userName"].as_str().unwrap_or_default().to_owned();
         if !taken.insert(name.to_ascii_lowercase()) {
             body["userName"] = Value::from(format!("{name}#{i}"));
+        }
+        // A manager must be a user of the account: an earlier user of the case, or none.
+        if let Some(extension) = body
+            .get_mut("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+            .and_then(Value::as_object_mut)
+            && extension.contains_key("manager")
+        {
+            match created.get(i % created.len().max(1)) {
+                Some(earlier) => {
+                    extension.insert("manager".into(), json!({"value": earlier["id"]}));
+                }
+                None => {
+                    extension.remove("manager");
+                }
+            }
         }
         let response = rig
             .app

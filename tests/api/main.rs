@@ -25,6 +25,7 @@ mod cursors;
 mod discovery;
 mod edge;
 mod errors;
+mod fairness;
 mod fidelity;
 mod filters;
 mod groups;

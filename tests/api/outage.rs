@@ -22,6 +22,9 @@ const POSTGRES: &str = "127.0.0.1:5432";
 struct Proxy {
     address: String,
     open: Arc<AtomicBool>,
+    /// While cut: hold new connections open without an answer (a host that went away)
+    /// rather than close them.
+    hang: Arc<AtomicBool>,
     /// Bumped to close every proxied connection.
     cut: watch::Sender<u64>,
     /// Local ports of the proxy's connections to Postgres (`pg_stat_activity.client_port`).
@@ -33,12 +36,20 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let open = Arc::new(AtomicBool::new(true));
+        let hang = Arc::new(AtomicBool::new(false));
+        let hanging = hang.clone();
         let (cut, cuts) = watch::channel(0u64);
         let upstream_ports = Arc::new(Mutex::new(Vec::new()));
         let (accepting, ports) = (open.clone(), upstream_ports.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if !accepting.load(Ordering::SeqCst) {
+                    if hanging.load(Ordering::SeqCst) {
+                        tokio::spawn(async move {
+                            let _held = client;
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        });
+                    }
                     continue; // dropped: the client sees its connection closed at once
                 }
                 let Ok(mut upstream) = TcpStream::connect(POSTGRES).await else {
@@ -59,6 +70,7 @@ impl Proxy {
         Proxy {
             address,
             open,
+            hang,
             cut,
             upstream_ports,
         }
@@ -69,7 +81,14 @@ impl Proxy {
         self.cut.send_modify(|generation| *generation += 1);
     }
 
+    /// Cut, and leave new connections unanswered.
+    fn hang(&self) {
+        self.hang.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
     fn restore(&self) {
+        self.hang.store(false, Ordering::SeqCst);
         self.open.store(true, Ordering::SeqCst);
     }
 }
@@ -208,4 +227,68 @@ async fn a_postgres_outage_answers_503_with_retry_after_then_recovers() {
         recovered,
         "the replicas did not recover once Postgres was reachable again: {last:?}"
     );
+}
+
+/// Once the database is known down, requests are answered 503 at once (the circuit
+/// breaker), not each after the full acquire timeout; once it is back, they are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_outage_fails_fast_then_recovers() {
+    if !postgres_available().await {
+        return;
+    }
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let proxy = Proxy::start().await;
+    let proxied = app.database_url.replace(POSTGRES, &proxy.address);
+    let mut command = ServerProcess::isolated();
+    command
+        .env("LINKEDIN_SCIM_DATABASE_URL", &proxied)
+        .env("LINKEDIN_SCIM_BIND", "127.0.0.1:0")
+        .env("LINKEDIN_SCIM_PROFILE", "rfc")
+        .env("LINKEDIN_SCIM_DEMO_TOKEN", &app.token)
+        .env("LINKEDIN_SCIM_ADMIN_TOKEN", ADMIN_TOKEN)
+        // Long enough that a request waiting for it cannot pass for failing fast.
+        .env("LINKEDIN_SCIM_DATABASE_ACQUIRE_TIMEOUT_MS", "3000");
+    let server = ServerProcess::start(command).await;
+    let client = reqwest::Client::new();
+    let read = |n: u32| {
+        client
+            .get(format!(
+                "{}/scim/v2/Users?filter=userName%20eq%20%22n{n}%22",
+                server.origin
+            ))
+            .bearer_auth(&app.token)
+            .send()
+    };
+    assert_eq!(read(0).await.unwrap().status(), StatusCode::OK);
+
+    proxy.hang();
+    let mut timings = Vec::new();
+    for n in 1..=8 {
+        let started = std::time::Instant::now();
+        let response = read(n).await.unwrap();
+        timings.push(started.elapsed());
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "during the outage"
+        );
+        assert_eq!(response.headers()["retry-after"], "5");
+    }
+    // The first requests may wait to learn the database is down; the last ones do not.
+    let fast = Duration::from_millis(100);
+    assert!(
+        timings[4..].iter().all(|t| *t < fast),
+        "503s during a known outage took {timings:?}"
+    );
+
+    proxy.restore();
+    let mut recovered = false;
+    for n in 100..300 {
+        if read(n).await.unwrap().status() == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(recovered, "the breaker did not close once Postgres was back");
 }

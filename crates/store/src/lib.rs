@@ -193,6 +193,9 @@ pub trait AccountStore: Send + Sync {
     async fn count_accounts(&self) -> StoreResult<u64>;
     /// Can the database answer right now? (readiness)
     async fn ping(&self) -> StoreResult<()>;
+    /// Can a new connection to the database be made now, outside the pool? (The
+    /// circuit breaker's probe: a saturated pool does not count as the database down.)
+    async fn probe(&self) -> StoreResult<()>;
     /// Test-harness reset: remove every user, group, license assignment and activity
     /// record of the account, freeing all seats; configurations, tokens, instances and
     /// pools stay. Returns (users, groups) removed.

@@ -23,7 +23,7 @@ use super::AppState;
 
 pub(crate) use auth::Admin;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/api/openapi.json", get(openapi))
         .merge(controls::router())
@@ -31,7 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(clock::router())
         .merge(journal::router())
         .merge(faults::router())
-        .merge(snapshot::router())
+        .merge(snapshot::router(state.settings.snapshot_max_bytes))
         .merge(rules::router())
         .merge(sessions::router())
         // Answers hold users, tokens and journals: never kept by a browser or a proxy.

@@ -16,15 +16,12 @@ use crate::http::extract::{ScimJson, query_params};
 use crate::scim::error::ProtocolError;
 use crate::snapshot::Snapshot;
 
-/// Largest snapshot a restore accepts (a whole account, not one SCIM request).
-const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
-
-pub(super) fn router() -> Router<AppState> {
+/// `max_bytes`: the largest snapshot a restore accepts (`snapshot_max_bytes`, a whole
+/// account rather than one SCIM request); larger is refused 413 once that much is read.
+pub(super) fn router(max_bytes: usize) -> Router<AppState> {
     Router::new().route(
         "/admin/api/accounts/{account}/snapshot",
-        get(export)
-            .put(restore)
-            .layer(DefaultBodyLimit::max(MAX_SNAPSHOT_BYTES)),
+        get(export).put(restore).layer(DefaultBodyLimit::max(max_bytes)),
     )
 }
 

@@ -28,8 +28,13 @@ pub(super) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
         .route("/admin/", get(|| async { Redirect::to("/admin/accounts") }))
         .route(
-            "/admin/login",
-            get(pages::login::login_form).post(pages::login::login),
+            crate::http::overload::SIGN_IN,
+            get(pages::login::login_form).post(pages::login::login).layer(
+                axum::middleware::from_fn_with_state(
+                    crate::http::overload::BodyBounds::sign_in(&state.settings),
+                    crate::http::overload::bounded_body,
+                ),
+            ),
         )
         .route("/admin/logout", post(pages::login::logout))
         .route("/admin/logout/everywhere", post(pages::login::logout_everywhere))

@@ -332,7 +332,28 @@ async fn requests_with_a_revoked_token_are_journaled_against_its_configuration(b
     );
 }
 
+async fn a_body_with_a_raw_nul_is_journaled_as_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let sent = b"{\"userName\":\"nul\x00byte@acme.com\",\"note\":\"back\\\\slash \\\\0\"}".to_vec();
+    let response = app
+        .scim(Method::POST, "/Users")
+        .header("content-type", "application/scim+json")
+        .body(sent.clone())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = journal(&app, "demo", "").await;
+    let all = records(&page);
+    assert_eq!(all.len(), 1, "the record of a NUL body was not stored: {page}");
+    let body = all[0]["requestBody"].as_str().expect("the body is kept");
+    assert_eq!(body.as_bytes(), sent.as_slice(), "{page}");
+    assert_eq!(all[0]["status"], 400);
+    assert!(all[0].get("requestBodyTruncated").is_none(), "{page}");
+}
+
 backend_tests!(
+    a_body_with_a_raw_nul_is_journaled_as_sent,
     requests_with_a_revoked_token_are_journaled_against_its_configuration,
     the_journal_keeps_redacted_headers_and_bodies,
     bodies_are_cut_at_the_cap_and_capture_can_be_turned_off,

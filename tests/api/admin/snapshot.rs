@@ -159,7 +159,37 @@ async fn a_restored_snapshot_serves_the_queue(backend: Backend) {
     );
 }
 
+async fn a_snapshot_over_its_bound_is_refused_413(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .settings(|s| s.snapshot_max_bytes = 16 * 1024)
+        .spawn()
+        .await;
+    app.create_user(&user_body("a@acme.com")).await;
+    let snapshot = app
+        .admin(Method::GET, "/accounts/demo/snapshot")
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
+    assert!(snapshot.len() < 16 * 1024, "{}", snapshot.len());
+    let put = |body: String| {
+        app.admin(Method::PUT, "/accounts/demo/snapshot")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let mut padded: Value = serde_json::from_str(&snapshot).expect("json");
+    padded["padding"] = json!("x".repeat(20 * 1024));
+    let refused = put(padded.to_string()).await.expect("request");
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let restored = put(snapshot).await.expect("request");
+    assert_eq!(restored.status(), StatusCode::NO_CONTENT);
+}
+
 backend_tests!(
+    a_snapshot_over_its_bound_is_refused_413,
     a_restored_snapshot_serves_the_queue,
     a_restored_snapshot_exports_byte_for_byte_the_same,
     a_bad_snapshot_is_refused_and_changes_nothing,

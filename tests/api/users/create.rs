@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, USER_SCHEMA, assert_scim_error, user_body};
+use crate::helpers::{Backend, ENTERPRISE_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, id_of, user_body};
 
 async fn create_returns_201_with_location_meta_and_etag(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -134,7 +134,62 @@ async fn users_are_served_under_the_linkedin_scim_mount_too(backend: Backend) {
     );
 }
 
+/// `manager.value` is stored as a bare id: one that is not a user of the account (another
+/// account's user, or nobody) is refused like an unknown group member, on create,
+/// replace and PATCH; a user of the account is accepted.
+async fn a_manager_must_be_a_user_of_the_account(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .configuration("other", "other-account-token", "lenient")
+        .spawn()
+        .await;
+    let stranger = app
+        .create_user_as("other-account-token", &user_body("stranger@other.com"))
+        .await;
+    let stranger = id_of(&stranger);
+    let boss = id_of(&app.create_user(&user_body("boss@acme.com")).await);
+    let managed_by = |user_name: &str, manager: &str| {
+        let mut user = user_body(user_name);
+        user["schemas"] = json!([USER_SCHEMA, ENTERPRISE_SCHEMA]);
+        user[ENTERPRISE_SCHEMA] = json!({"manager": {"value": manager}});
+        user
+    };
+    for manager in [stranger.as_str(), "no-such-user"] {
+        let refused = app.post("/Users", &managed_by("eve@acme.com", manager)).await;
+        let body = assert_scim_error(refused, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("manager.value"),
+            "{body}"
+        );
+    }
+    let created = app.post("/Users", &managed_by("ann@acme.com", &boss)).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let ann = id_of(&created.json().await.unwrap());
+
+    let replaced = app
+        .put(&format!("/Users/{ann}"), &managed_by("ann@acme.com", &stranger))
+        .await;
+    assert_scim_error(replaced, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    let patched = app
+        .patch(
+            &format!("/Users/{ann}"),
+            &json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": format!("{ENTERPRISE_SCHEMA}:manager.value"), "value": stranger}]
+            }),
+        )
+        .await;
+    assert_scim_error(patched, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    let read = app.get_ok(&format!("/Users/{ann}")).await;
+    assert_eq!(read[ENTERPRISE_SCHEMA]["manager"]["value"], boss.as_str());
+    // Unchanged manager: another attribute can still be replaced.
+    let renamed = app
+        .put(&format!("/Users/{ann}"), &managed_by("ann.b@acme.com", &boss))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+}
+
 backend_tests!(
+    a_manager_must_be_a_user_of_the_account,
     create_returns_201_with_location_meta_and_etag,
     create_without_active_makes_an_active_user,
     okta_create_body_is_accepted_and_password_never_returned,

@@ -223,6 +223,14 @@ impl AccountStore for SqlStore<Db> {
         Ok(())
     }
 
+    async fn probe(&self) -> StoreResult<()> {
+        use sqlx::{ConnectOptions, Connection};
+        let mut connection = self.pool.connect_options().connect().await?;
+        connection.ping().await?;
+        let _ = connection.close().await;
+        Ok(())
+    }
+
     async fn count_accounts(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("select count(*) from accounts")
             .fetch_one(&self.pool)

@@ -36,7 +36,8 @@ struct ActivityRow {
     request_body: Option<String>,
     response_headers: Option<String>,
     response_body: Option<String>,
-    /// A JSON array of "request" / "response", stored as text.
+    /// A JSON array of flags, stored as text: "request" / "response" (the body was cut),
+    /// "request_escaped" / "response_escaped" (the body is stored [`escaped`]).
     truncated: Option<String>,
     injected: Option<String>,
 }
@@ -69,6 +70,14 @@ impl TryFrom<ActivityRow> for ActivityRecord {
     type Error = StoreError;
     fn try_from(row: ActivityRow) -> StoreResult<Self> {
         let truncated: Vec<String> = from_json(row.truncated.as_deref())?.unwrap_or_default();
+        let flagged = |flag: &str| truncated.iter().any(|t| t == flag);
+        let body = |text: Option<String>, flag: &str| {
+            if flagged(flag) {
+                text.map(|t| unescaped(&t))
+            } else {
+                text
+            }
+        };
         Ok(ActivityRecord {
             id: Some(row.id),
             account_id: row.account_id,
@@ -89,11 +98,11 @@ impl TryFrom<ActivityRow> for ActivityRecord {
             user_agent: row.user_agent,
             exchange: Exchange {
                 request_headers: from_json(row.request_headers.as_deref())?,
-                request_body: row.request_body,
+                request_body: body(row.request_body, REQUEST_ESCAPED),
                 response_headers: from_json(row.response_headers.as_deref())?,
-                response_body: row.response_body,
-                request_body_truncated: truncated.iter().any(|t| t == "request"),
-                response_body_truncated: truncated.iter().any(|t| t == "response"),
+                response_body: body(row.response_body, RESPONSE_ESCAPED),
+                request_body_truncated: flagged("request"),
+                response_body_truncated: flagged("response"),
             },
             injected: row.injected,
         })
@@ -105,20 +114,73 @@ impl TryFrom<ActivityRow> for ActivityRecord {
 /// instead of one statement text per batch size.
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
+const REQUEST_ESCAPED: &str = "request_escaped";
+const RESPONSE_ESCAPED: &str = "response_escaped";
+
+/// A body with a NUL character (U+0000, which a Postgres text column refuses), as
+/// stored: `\` for a backslash and `\0` for a NUL, flagged in `truncated`, so the
+/// journal keeps the body as sent on both backends (issue 30).
+fn escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\0', "\\0")
+}
+
+fn unescaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('0') => out.push('\0'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// A body as stored, and whether it was escaped.
+fn stored_body(body: Option<&String>) -> (Option<String>, bool) {
+    match body {
+        Some(text) if text.contains('\0') => (Some(escaped(text)), true),
+        other => (other.cloned(), false),
+    }
+}
+
+/// A short text column (outcome, detail) cannot hold a NUL on Postgres either; it is
+/// shown as U+FFFD there, on both backends.
+fn storable(text: Option<&String>) -> Option<String> {
+    text.map(|t| {
+        if t.contains('\0') {
+            t.replace('\0', "\u{fffd}")
+        } else {
+            t.clone()
+        }
+    })
+}
+
 /// One record's values in insert order, the JSON columns already encoded.
 struct Encoded<'a> {
     record: &'a ActivityRecord,
     tolerances: String,
     request_headers: Option<String>,
     response_headers: Option<String>,
+    request_body: Option<String>,
+    response_body: Option<String>,
     truncated: Option<String>,
 }
 
 fn encode(record: &ActivityRecord) -> StoreResult<Encoded<'_>> {
     let e = &record.exchange;
+    let (request_body, request_escaped) = stored_body(e.request_body.as_ref());
+    let (response_body, response_escaped) = stored_body(e.response_body.as_ref());
     let truncated: Vec<&str> = [
         (e.request_body_truncated, "request"),
         (e.response_body_truncated, "response"),
+        (request_escaped, REQUEST_ESCAPED),
+        (response_escaped, RESPONSE_ESCAPED),
     ]
     .into_iter()
     .filter_map(|(cut, which)| cut.then_some(which))
@@ -128,6 +190,8 @@ fn encode(record: &ActivityRecord) -> StoreResult<Encoded<'_>> {
         tolerances: to_json(&record.tolerances)?,
         request_headers: e.request_headers.as_ref().map(to_json).transpose()?,
         response_headers: e.response_headers.as_ref().map(to_json).transpose()?,
+        request_body,
+        response_body,
         truncated: (!truncated.is_empty()).then(|| to_json(&truncated)).transpose()?,
     })
 }
@@ -159,14 +223,14 @@ impl SqlStore<Db> {
                         .push_bind(r.latency_us)
                         .push_bind(r.resource_type.clone())
                         .push_bind(r.resource_id.clone())
-                        .push_bind(r.outcome.clone())
-                        .push_bind(r.detail.clone())
+                        .push_bind(storable(r.outcome.as_ref()))
+                        .push_bind(storable(r.detail.as_ref()))
                         .push_bind(e.tolerances.clone())
                         .push_bind(r.user_agent.clone())
                         .push_bind(e.request_headers.clone())
-                        .push_bind(r.exchange.request_body.clone())
+                        .push_bind(e.request_body.clone())
                         .push_bind(e.response_headers.clone())
-                        .push_bind(r.exchange.response_body.clone())
+                        .push_bind(e.response_body.clone())
                         .push_bind(e.truncated.clone())
                         .push_bind(r.injected.clone());
                 });

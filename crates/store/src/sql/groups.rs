@@ -59,6 +59,43 @@ impl SqlStore<Db> {
         }
     }
 
+    /// A user document's `manager.value` (enterprise extension) must be a user of the
+    /// account, as a group's members must (issue 30: it is stored as a bare id, and
+    /// could name another account's user). Checked only when it changes from `before`'s,
+    /// so a user whose manager was deleted can still be updated.
+    pub(super) async fn check_manager(
+        tx: &mut Transaction<'static, Db>,
+        account_id: &AccountId,
+        doc: &Value,
+        before: Option<&Value>,
+    ) -> StoreResult<()> {
+        fn manager_of(doc: &Value) -> Option<&str> {
+            doc.get(scim::catalog::ENTERPRISE_USER)?
+                .get("manager")?
+                .get("value")?
+                .as_str()
+                .filter(|id| !id.is_empty())
+        }
+        let Some(manager) = manager_of(doc) else {
+            return Ok(());
+        };
+        if before.and_then(manager_of) == Some(manager) {
+            return Ok(());
+        }
+        let found: Option<String> =
+            sqlx::query_scalar("select id from users where account_id = $1 and id = $2")
+                .bind(account_id)
+                .bind(manager)
+                .fetch_optional(&mut **tx)
+                .await?;
+        match found {
+            Some(_) => Ok(()),
+            None => Err(StoreError::Query(scim::error::ProtocolError::invalid_value(
+                format!("manager.value: no user of this account has the id {manager}"),
+            ))),
+        }
+    }
+
     /// Insert memberships (existing ones are left as they are); returns how many
     /// rows were added.
     async fn insert_members(

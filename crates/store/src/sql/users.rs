@@ -367,6 +367,7 @@ impl UserStore for SqlStore<Db> {
         let mut statuses = ProductStatuses::new();
         status::record(&mut statuses, seat.product.as_ref(), &mut doc.clone());
         let mut tx = self.begin_write().await?;
+        Self::check_manager(&mut tx, account_id, doc, None).await?;
         let mut insert = Self::insert_users(
             account_id,
             &[(id.clone(), columns.clone(), doc)],
@@ -513,6 +514,7 @@ impl UserStore for SqlStore<Db> {
                 Some(tx) => tx,
                 None => self.begin_write().await?,
             };
+            Self::check_manager(&mut tx, account_id, &doc, Some(&current.doc)).await?;
             let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "update users set user_name = $3, user_name_key = $4, external_id = $5, display_name_key = $6,
                                   active = $7, doc = $8, products = $11, version = version + 1, updated_at = $9
