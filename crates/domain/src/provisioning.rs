@@ -30,8 +30,11 @@ pub fn provisioned_user(mut doc: Value) -> Value {
 }
 
 /// The document a PUT makes of the stored user (mutability honoured).
-pub fn replaced_user(current: &Value, incoming: &Value) -> Result<Value, ProtocolError> {
-    apply_replace(current, incoming.clone(), user_schema())
+pub fn replaced_user(current: &Value, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
+    let replaced = apply_replace(current, incoming.clone(), user_schema())?;
+    // A PUT that changes nothing keeps the version and lastModified (RFC 7644 §3.14:
+    // the ETag changes only with the resource).
+    Ok((replaced != *current).then_some(replaced))
 }
 
 /// The document a PATCH made, when it changed anything.

@@ -42,7 +42,7 @@ impl ResourceKind for Users {
     type Update = Value;
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
-        provisioning::replaced_user(&current.doc, incoming).map(Some)
+        provisioning::replaced_user(&current.doc, incoming)
     }
 
     fn patched(
@@ -232,7 +232,7 @@ pub(super) fn rules_follow_groups(principal: &Principal) -> bool {
 
 /// The product whose status a configuration reads and writes as `active`: the product
 /// of its auto-assigned pool (none without auto-assign).
-fn writing_product(principal: &Principal) -> Option<&Product> {
+pub(super) fn writing_product(principal: &Principal) -> Option<&Product> {
     principal.configuration.auto_assign.as_ref().map(|a| &a.product)
 }
 
