@@ -135,7 +135,9 @@ impl From<FidelityRefusal> for ApiError {
     fn from(refusal: FidelityRefusal) -> Self {
         let detail = refusal.to_string();
         match refusal {
-            FidelityRefusal::UserList => ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail)),
+            FidelityRefusal::UserList | FidelityRefusal::GroupList => {
+                ApiError::Protocol(ProtocolError::new(ScimType::TooMany, detail))
+            }
             FidelityRefusal::UserDelete | FidelityRefusal::Bulk => ApiError::NotImplemented(detail),
             FidelityRefusal::AdminEditLocked => ApiError::Forbidden(detail),
         }

@@ -1,12 +1,12 @@
 //! LinkedIn fidelity settings seen over SCIM: a refused DELETE and how Sales Navigator
-//! answers user lists.
+//! answers user and group lists.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::backend_tests;
 use crate::helpers::acme::{LEARNING, SALESNAV, acme, pair, seed, states};
-use crate::helpers::{Backend, TestApp, assert_scim_error, id_of, user_body};
+use crate::helpers::{Backend, TestApp, assert_scim_error, group_with, id_of, user_body};
 
 async fn delete_can_be_refused_by_the_fidelity_profile(backend: Backend) {
     let app = TestApp::builder(backend)
@@ -104,7 +104,173 @@ async fn the_listing_mode_is_a_setting(backend: Backend) {
     assert_eq!(page["totalResults"], 1, "the rfc preset serves lists");
 }
 
+/// Lookups of several known users are lookups too: every `or` branch pins an
+/// identifier, and `emails[type eq "work" and value eq …]` pins the address.
+async fn sales_navigator_serves_lookups_that_name_only_known_users(backend: Backend) {
+    let app = acme(backend, "linkedin").await;
+    let a = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let b = app.create_user_as(SALESNAV, &user_body("b@acme.com")).await;
+    app.create_user_as(SALESNAV, &user_body("c@acme.com")).await;
+    for (lookup, expected) in [
+        (
+            "userName eq \"a@acme.com\" or userName eq \"b@acme.com\"",
+            vec![&a, &b],
+        ),
+        (
+            "userName eq \"a@acme.com\" or externalId eq \"ext-b@acme.com\"",
+            vec![&a, &b],
+        ),
+        ("emails[type eq \"work\" and value eq \"a@acme.com\"]", vec![&a]),
+        (
+            "(userName eq \"a@acme.com\" or id eq \"B\") and active eq true",
+            vec![&a],
+        ),
+    ] {
+        let page = app
+            .get_ok_as(SALESNAV, &format!("/Users?filter={}", urlencoding(lookup)))
+            .await;
+        let mut ids: Vec<&str> = page["Resources"]
+            .as_array()
+            .expect("Resources")
+            .iter()
+            .map(|u| u["id"].as_str().expect("id"))
+            .collect();
+        ids.sort_unstable();
+        let mut wanted: Vec<&str> = expected.iter().map(|u| u["id"].as_str().expect("id")).collect();
+        wanted.sort_unstable();
+        assert_eq!(ids, wanted, "{lookup}");
+        assert_eq!(page["totalResults"], wanted.len(), "{lookup}");
+    }
+    for list in [
+        "userName eq \"a@acme.com\" or userName pr",
+        "emails[type eq \"work\"]",
+        "emails[value eq \"a@acme.com\" or type eq \"work\"]",
+    ] {
+        let page = app
+            .get_ok_as(SALESNAV, &format!("/Users?filter={}", urlencoding(list)))
+            .await;
+        assert_eq!(page["totalResults"], 0, "{list}");
+    }
+}
+
+/// Sales Navigator's "no list" holds for groups: `GET /Groups` is an empty page (it
+/// would name every member), lookups of a known group are served, and a group seen
+/// through Sales Navigator names no members. Learning, which lists users, sees them.
+async fn sales_navigator_lists_no_groups_and_names_no_members(backend: Backend) {
+    let app = acme(backend, "linkedin").await;
+    let a = app.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let mut body = group_with("Sales", &[id_of(&a)]);
+    body["externalId"] = json!("okta-sales");
+    let response = app.send_json_as(SALESNAV, Method::POST, "/Groups", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let group: serde_json::Value = response.json().await.expect("json");
+    assert!(group.get("members").is_none(), "{group}");
+    let id = id_of(&group);
+    for list in [
+        "/Groups".to_owned(),
+        "/Groups?startIndex=1&count=100".to_owned(),
+        format!("/Groups?filter={}", urlencoding("displayName pr")),
+        format!("/Groups?filter={}", urlencoding("displayName sw \"S\"")),
+        format!(
+            "/Groups?filter={}",
+            urlencoding(&format!("members.value eq \"{}\"", id_of(&a)))
+        ),
+    ] {
+        let page = app.get_ok_as(SALESNAV, &list).await;
+        assert_eq!(page["totalResults"], 0, "{list}");
+        assert_eq!(page["Resources"], json!([]), "{list}");
+    }
+    for lookup in [
+        "displayName eq \"Sales\"".to_owned(),
+        "externalId eq \"okta-sales\"".to_owned(),
+        format!("id eq \"{id}\""),
+        "displayName eq \"Sales\" or displayName eq \"Ops\"".to_owned(),
+    ] {
+        let page = app
+            .get_ok_as(SALESNAV, &format!("/Groups?filter={}", urlencoding(&lookup)))
+            .await;
+        assert_eq!(page["totalResults"], 1, "{lookup}");
+        assert_eq!(page["Resources"][0]["id"], id.as_str(), "{lookup}");
+        assert!(page["Resources"][0].get("members").is_none(), "{lookup}: {page}");
+    }
+    for read in [
+        format!("/Groups/{id}"),
+        format!("/Groups/{id}?attributes=members"),
+    ] {
+        let group = app.get_ok_as(SALESNAV, &read).await;
+        assert!(group.get("members").is_none(), "{read}: {group}");
+    }
+    let seen = app.get_ok_as(LEARNING, &format!("/Groups/{id}")).await;
+    assert_eq!(
+        seen["members"][0]["value"], a["id"],
+        "Learning lists users: {seen}"
+    );
+    assert_eq!(app.get_ok_as(LEARNING, "/Groups").await["totalResults"], 1);
+
+    let rfc = acme(backend, "rfc").await;
+    let a = rfc.create_user_as(SALESNAV, &user_body("a@acme.com")).await;
+    let response = rfc
+        .send_json_as(
+            SALESNAV,
+            Method::POST,
+            "/Groups",
+            &group_with("Sales", &[id_of(&a)]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let page = rfc.get_ok_as(SALESNAV, "/Groups").await;
+    assert_eq!(page["totalResults"], 1, "the rfc preset lists groups");
+    assert_eq!(page["Resources"][0]["members"][0]["value"], a["id"]);
+}
+
+/// `refuse` refuses group lists too, naming the group lookups.
+async fn a_refused_listing_refuses_group_lists(backend: Backend) {
+    let app = TestApp::builder(backend)
+        .seed(&seed(
+            "linkedin",
+            "fidelity = { user_listing = { sales_navigator = \"refuse\" } }",
+        ))
+        .spawn()
+        .await;
+    let response = app
+        .send_json_as(
+            SALESNAV,
+            Method::POST,
+            "/Groups",
+            &group_with("Sales", &[] as &[&str]),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = app
+        .scim_as(SALESNAV, Method::GET, "/Groups")
+        .send()
+        .await
+        .expect("request");
+    let error = assert_scim_error(response, StatusCode::BAD_REQUEST, Some("tooMany")).await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("displayName")),
+        "{error}"
+    );
+    let page = app
+        .get_ok_as(
+            SALESNAV,
+            &format!("/Groups?filter={}", urlencoding("displayName eq \"Sales\"")),
+        )
+        .await;
+    assert_eq!(page["totalResults"], 1);
+}
+
+/// A filter as a query-string value.
+fn urlencoding(filter: &str) -> String {
+    percent_encoding::utf8_percent_encode(filter, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 backend_tests!(
+    sales_navigator_serves_lookups_that_name_only_known_users,
+    sales_navigator_lists_no_groups_and_names_no_members,
+    a_refused_listing_refuses_group_lists,
     delete_can_be_refused_by_the_fidelity_profile,
     sales_navigator_lists_no_users_but_serves_lookups,
     the_listing_mode_is_a_setting,

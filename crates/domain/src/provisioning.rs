@@ -4,10 +4,12 @@
 //! user's externalId. The HTTP layer parses and renders around these; the store
 //! executes them.
 
-use scim::catalog::{group_schema, user_schema};
+use scim::catalog::{ENTERPRISE_USER, group_schema, user_schema};
 use scim::error::ProtocolError;
+use scim::filter::{CompareOp, Filter};
 use scim::normalize::apply_replace;
 use scim::patch::DeferredOp;
+use scim::schema::AttrPath;
 use serde_json::Value;
 
 use crate::accounts::Principal;
@@ -26,16 +28,48 @@ pub fn provisioned_user(mut doc: Value) -> Value {
     if let Some(map) = doc.as_object_mut() {
         map.entry("active").or_insert(Value::Bool(true));
     }
+    without_derived_manager(doc)
+}
+
+/// The document without the manager's `$ref` and `displayName`: the server derives both
+/// from `manager.value` when it renders (RFC 7643 §4.3), so an IdP echoing them back
+/// changes nothing.
+fn without_derived_manager(mut doc: Value) -> Value {
+    if let Some(manager) = doc
+        .get_mut(ENTERPRISE_USER)
+        .and_then(|e| e.get_mut("manager"))
+        .and_then(Value::as_object_mut)
+    {
+        manager.remove("$ref");
+        manager.remove("displayName");
+    }
     doc
 }
 
 /// The document a PUT makes of the stored user (mutability honoured).
-pub fn replaced_user(current: &Value, incoming: &Value) -> Result<Value, ProtocolError> {
-    apply_replace(current, incoming.clone(), user_schema())
+pub fn replaced_user(current: &Value, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
+    let replaced = without_derived_manager(apply_replace(current, incoming.clone(), user_schema())?);
+    // A PUT that changes nothing keeps the version and lastModified (RFC 7644 §3.14:
+    // the ETag changes only with the resource).
+    Ok((replaced != *current).then_some(replaced))
+}
+
+/// `id eq "a" or id eq "b" or …` for these ids (a balanced tree: a page of managers
+/// stays shallow), or `None` for none. A lookup of known users by id.
+pub fn any_id(ids: &[String]) -> Option<Filter> {
+    match ids {
+        [] => None,
+        [id] => Some(Filter::compare(AttrPath::new("id"), CompareOp::Eq, id.as_str())),
+        _ => {
+            let (left, right) = ids.split_at(ids.len() / 2);
+            Some(Filter::or(any_id(left)?, any_id(right)?))
+        }
+    }
 }
 
 /// The document a PATCH made, when it changed anything.
 pub fn patched_user(current: &Value, patched: Value) -> Option<Value> {
+    let patched = without_derived_manager(patched);
     (patched != *current).then_some(patched)
 }
 
@@ -125,6 +159,38 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_manager_keeps_only_its_value_and_any_id_is_a_shallow_lookup() {
+        let sent = json!({"userName": "a", ENTERPRISE_USER: {"manager": {"value": "m", "$ref": "x", "displayName": "B"}}});
+        assert_eq!(
+            provisioned_user(sent.clone())[ENTERPRISE_USER],
+            json!({"manager": {"value": "m"}})
+        );
+        let stored = replaced_user(&json!({}), &sent)
+            .expect("replaces")
+            .expect("changed");
+        assert_eq!(stored[ENTERPRISE_USER], json!({"manager": {"value": "m"}}));
+        assert_eq!(
+            replaced_user(&stored, &sent).expect("replaces"),
+            None,
+            "an echo changes nothing"
+        );
+        let mut patched = stored.clone();
+        patched[ENTERPRISE_USER]["manager"]["$ref"] = json!("https://elsewhere/Users/m");
+        assert_eq!(patched_user(&stored, patched), None);
+        assert_eq!(any_id(&[]), None);
+        let ids: Vec<String> = (0..8).map(|i| i.to_string()).collect();
+        let filter = any_id(&ids).expect("filter");
+        assert!(crate::accounts::lookup::is_user_lookup(&filter));
+        fn depth(f: &Filter) -> usize {
+            match f {
+                Filter::Or(a, b) => 1 + depth(a).max(depth(b)),
+                _ => 0,
+            }
+        }
+        assert_eq!(depth(&filter), 3, "{filter}");
+    }
 
     #[test]
     fn a_created_user_is_active_unless_the_client_says_otherwise() {

@@ -74,6 +74,11 @@ pub(super) trait ResourceKind: Send + Sync + 'static {
     fn check_list(_principal: &Principal, _request: &ListRequest) -> ApiResult<ListAnswer> {
         Ok(ListAnswer::Serve)
     }
+    /// Whether responses through this principal may carry [`ResourceKind::RELATED`] (a
+    /// group's members are hidden from a product that lists no users).
+    fn shows_related(_principal: &Principal) -> bool {
+        true
+    }
     /// What the server keeps outside the document under an extension URN (a user's
     /// licenses) that this PATCH `body` names, so that the PATCH engine sees it: removing
     /// it is refused while it holds values and changes nothing when it holds none.
@@ -129,7 +134,8 @@ async fn represent<K: ResourceKind>(
     projection: &AttributeSelection,
 ) -> ApiResult<Vec<Value>> {
     let (attributes, excluded) = projection;
-    let wanted = needs_attribute(K::schema(), attributes, excluded, K::RELATED);
+    let wanted =
+        K::shows_related(&scim.principal) && needs_attribute(K::schema(), attributes, excluded, K::RELATED);
     // Records read with their related resources attached need no second query.
     let fetched = if wanted && records.iter().any(|r| r.attached.is_none()) {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
@@ -391,10 +397,10 @@ pub(super) async fn list_page<K: ResourceKind>(
             page
         }
         ListAnswer::EmptyPage => {
-            scim.note.outcome(
-                "listed nothing: this product lists no users, only lookups of a known user (fidelity user_listing = empty_page)"
-                    .to_owned(),
-            );
+            let kind = K::RESOURCE_TYPE.endpoint().to_lowercase();
+            scim.note.outcome(format!(
+                "listed nothing: this product lists no {kind}, only lookups of a known one (fidelity user_listing = empty_page)"
+            ));
             Page {
                 total: 0,
                 items: Vec::new(),

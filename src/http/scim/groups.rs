@@ -1,4 +1,4 @@
-//! `/Groups`. The endpoints are the generic ones of `kind.rs`; this file says what is
+//! `/Groups`. The endpoints are the generic ones of `endpoints.rs`; this file says what is
 //! particular to groups. Members live in the membership table, never in the group's
 //! document: a PATCH hands its `members` operations to the store as [`MemberOp`]s and
 //! never reads the member list, so adding one member costs the same for a 10-member and
@@ -16,8 +16,11 @@ use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::endpoints::{self, ResourceKind, Written};
-use super::users::{reassign_members, rules_follow_groups};
+use super::users::{reassign_members, rules_follow_groups, writing_product};
+use crate::accounts::Principal;
+use crate::accounts::fidelity::ListAnswer;
 use crate::http::AppState;
+use crate::http::error::ApiResult;
 use crate::http::extract::Scim;
 use crate::ids::{AccountId, GroupId, UserId};
 use crate::licensing::SeatChange;
@@ -51,6 +54,23 @@ impl ResourceKind for Groups {
         deferred: Vec<DeferredOp>,
     ) -> Result<Option<GroupUpdate>, ProtocolError> {
         provisioning::patched_group(&current.doc, doc, deferred).map(Some)
+    }
+
+    /// LinkedIn fidelity: a product that lists no users lists no groups either, but for
+    /// a lookup of a known group.
+    fn check_list(principal: &Principal, request: &ListRequest) -> ApiResult<ListAnswer> {
+        Ok(principal
+            .account
+            .fidelity
+            .group_list(writing_product(principal), request.filter.as_ref())?)
+    }
+
+    /// A product that lists no users is not shown the members (users) of a group.
+    fn shows_related(principal: &Principal) -> bool {
+        principal
+            .account
+            .fidelity
+            .names_members(writing_product(principal))
     }
 
     async fn create(scim: &Scim, doc: Value) -> StoreResult<Written> {

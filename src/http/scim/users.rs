@@ -20,9 +20,9 @@ use crate::ids::{AccountId, UserId};
 use crate::licensing::status;
 use crate::licensing::{License, Product, SeatChange};
 use crate::provisioning::{self, external_id, seat_request};
-use crate::scim::catalog::{LICENSE_USER, ResourceType, user_schema};
+use crate::scim::catalog::{ENTERPRISE_USER, LICENSE_USER, ResourceType, user_schema};
 use crate::scim::error::ProtocolError;
-use crate::scim::list::ListRequest;
+use crate::scim::list::{ListRequest, SortOrder};
 use crate::scim::patch::{DeferredOp, names_extension};
 use crate::scim::projection::needs_attribute;
 use crate::store::{
@@ -42,7 +42,7 @@ impl ResourceKind for Users {
     type Update = Value;
 
     fn replaced(current: &ResourceRecord, incoming: &Value) -> Result<Option<Value>, ProtocolError> {
-        provisioning::replaced_user(&current.doc, incoming).map(Some)
+        provisioning::replaced_user(&current.doc, incoming)
     }
 
     fn patched(
@@ -160,6 +160,14 @@ impl ResourceKind for Users {
                 status::view(doc, &attached.statuses, product);
             }
         }
+        if needs_attribute(
+            user_schema(),
+            attributes,
+            excluded,
+            &format!("{ENTERPRISE_USER}:manager"),
+        ) {
+            fill_managers(scim, docs).await?;
+        }
         if !needs_attribute(
             user_schema(),
             attributes,
@@ -190,6 +198,59 @@ impl ResourceKind for Users {
         }
         Ok(())
     }
+}
+
+/// The enterprise `manager` as RFC 7643 §4.3 describes it: its `$ref` and the read-only
+/// `displayName` of the manager, read from the account's users (one query per page;
+/// a `value` naming no user keeps only its `value`).
+async fn fill_managers(scim: &Scim, docs: &mut [Value]) -> ApiResult<()> {
+    let manager_of = |doc: &Value| {
+        doc.pointer(&format!("/{ENTERPRISE_USER}/manager/value"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut ids: Vec<String> = docs.iter().filter_map(manager_of).collect();
+    ids.sort();
+    ids.dedup();
+    let Some(filter) = provisioning::any_id(&ids) else {
+        return Ok(());
+    };
+    let query = ListRequest {
+        filter: Some(filter),
+        sort_by: None,
+        sort_order: SortOrder::Ascending,
+        start_index: 1,
+        count: u64::try_from(ids.len()).unwrap_or(u64::MAX),
+        attributes: Vec::new(),
+        excluded_attributes: Vec::new(),
+        cursor: None,
+    };
+    let managers = scim
+        .state
+        .store
+        .list_users(scim.account_id(), &query, None)
+        .await?;
+    for doc in docs.iter_mut() {
+        let Some(id) = manager_of(doc) else { continue };
+        let found = managers.items.iter().find(|m| m.id == id);
+        let Some(manager) = doc
+            .get_mut(ENTERPRISE_USER)
+            .and_then(|e| e.get_mut("manager"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        // Both are the server's, never what a client sent.
+        manager.remove("$ref");
+        manager.remove("displayName");
+        if let Some(found) = found {
+            manager.insert("$ref".into(), json!(format!("{}/Users/{id}", scim.base)));
+            if let Some(name) = found.doc.get("displayName").filter(|n| n.is_string()) {
+                manager.insert("displayName".into(), name.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// After a group write through this configuration, apply its license rules to the
@@ -232,7 +293,7 @@ pub(super) fn rules_follow_groups(principal: &Principal) -> bool {
 
 /// The product whose status a configuration reads and writes as `active`: the product
 /// of its auto-assigned pool (none without auto-assign).
-fn writing_product(principal: &Principal) -> Option<&Product> {
+pub(super) fn writing_product(principal: &Principal) -> Option<&Product> {
     principal.configuration.auto_assign.as_ref().map(|a| &a.product)
 }
 

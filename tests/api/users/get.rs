@@ -1,8 +1,8 @@
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::helpers::{Backend, TestApp, assert_scim_error, user_body};
+use crate::helpers::{Backend, ENTERPRISE_SCHEMA, TestApp, USER_SCHEMA, assert_scim_error, user_body};
 
 async fn get_by_id_returns_the_user(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -106,7 +106,54 @@ async fn another_accounts_user_is_invisible(backend: Backend) {
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
+/// RFC 7643 §4.3: the enterprise `manager` comes back with its `$ref` and the
+/// read-only `displayName` of the manager, whatever the client sent for them, in every
+/// response; an IdP echoing them back changes nothing.
+async fn the_manager_carries_its_ref_and_display_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut boss = user_body("boss@acme.com");
+    boss["displayName"] = json!("Boss Person");
+    let boss = app.create_user(&boss).await;
+    let boss_id = boss["id"].as_str().expect("id");
+    let mut body = user_body("alice@acme.com");
+    body["schemas"] = json!([USER_SCHEMA, ENTERPRISE_SCHEMA]);
+    body[ENTERPRISE_SCHEMA] =
+        json!({"manager": {"value": boss_id, "$ref": "https://elsewhere/x", "displayName": "Made Up"}});
+    let created = app.create_user(&body).await;
+    let path = format!("/Users/{}", created["id"].as_str().expect("id"));
+    let expected = json!({
+        "value": boss_id,
+        "$ref": format!("{}/Users/{boss_id}", app.base()),
+        "displayName": "Boss Person",
+    });
+    assert_eq!(created[ENTERPRISE_SCHEMA]["manager"], expected, "POST");
+    let read = app.get_ok(&path).await;
+    assert_eq!(read[ENTERPRISE_SCHEMA]["manager"], expected, "GET");
+    let page = app.list_users("userName eq \"alice@acme.com\"").await;
+    assert_eq!(
+        page["Resources"][0][ENTERPRISE_SCHEMA]["manager"], expected,
+        "list"
+    );
+    let response = app.put(&path, &read).await;
+    assert_eq!(response.headers()["etag"], "W/\"1\"", "an echo changes nothing");
+    let put: Value = response.json().await.expect("json");
+    assert_eq!(put[ENTERPRISE_SCHEMA]["manager"], expected, "PUT");
+    let only = app
+        .get_ok(&format!("{path}?attributes={ENTERPRISE_SCHEMA}:manager.value"))
+        .await;
+    assert_eq!(only[ENTERPRISE_SCHEMA]["manager"], json!({"value": boss_id}));
+    // A manager that is no user here keeps only its value.
+    let patched = app
+        .patch_ok(
+            &path,
+            json!([{"op": "replace", "path": format!("{ENTERPRISE_SCHEMA}:manager"), "value": {"value": "nobody"}}]),
+        )
+        .await;
+    assert_eq!(patched[ENTERPRISE_SCHEMA]["manager"], json!({"value": "nobody"}));
+}
+
 backend_tests!(
+    the_manager_carries_its_ref_and_display_name,
     get_by_id_returns_the_user,
     unknown_id_is_404_with_detail,
     if_none_match_with_current_version_is_304,

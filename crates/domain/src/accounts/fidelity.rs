@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::lookup::{is_group_lookup, is_user_lookup};
 use crate::licensing::{Product, WhenFull};
-use scim::filter::{CompareOp, Filter};
-use scim::schema::AttrPath;
+use scim::filter::Filter;
 
 /// Which behaviours an account emulates: LinkedIn's documented quirks, or plain RFC 7644
 /// (what conformance suites expect). See `docs/fidelity.md`.
@@ -198,6 +198,10 @@ pub enum FidelityRefusal {
         "this product does not list users: look a user up by id or with an eq filter on userName, externalId, id or emails.value"
     )]
     UserList,
+    #[error(
+        "this product does not list groups: look a group up by id or with an eq filter on displayName, externalId or id"
+    )]
+    GroupList,
     #[error("this account does not delete users over SCIM: deprovision with active=false")]
     UserDelete,
     #[error("licenses of SCIM-managed users are edited in the IdP: this account locks admin edits")]
@@ -240,11 +244,46 @@ impl Fidelity {
         if filter.is_some_and(is_user_lookup) {
             return Ok(ListAnswer::Serve);
         }
-        match assigns.and_then(|product| self.user_listing.get(product)) {
-            None | Some(UserListing::Serve) => Ok(ListAnswer::Serve),
-            Some(UserListing::EmptyPage) => Ok(ListAnswer::EmptyPage),
-            Some(UserListing::Refuse) => Err(FidelityRefusal::UserList),
+        match self.listing(assigns) {
+            UserListing::Serve => Ok(ListAnswer::Serve),
+            UserListing::EmptyPage => Ok(ListAnswer::EmptyPage),
+            UserListing::Refuse => Err(FidelityRefusal::UserList),
         }
+    }
+
+    /// How a configuration auto-assigning `assigns` answers a group list with `filter`:
+    /// the product's [`UserListing`] applies to groups too (else a client that may not
+    /// list users could enumerate them through groups), but for a lookup of a known group
+    /// ([`is_group_lookup`]).
+    pub fn group_list(
+        &self,
+        assigns: Option<&Product>,
+        filter: Option<&Filter>,
+    ) -> Result<ListAnswer, FidelityRefusal> {
+        if filter.is_some_and(is_group_lookup) {
+            return Ok(ListAnswer::Serve);
+        }
+        match self.listing(assigns) {
+            UserListing::Serve => Ok(ListAnswer::Serve),
+            UserListing::EmptyPage => Ok(ListAnswer::EmptyPage),
+            UserListing::Refuse => Err(FidelityRefusal::GroupList),
+        }
+    }
+
+    /// Whether a group's `members` are shown through a configuration auto-assigning
+    /// `assigns`: only where the product lists users. A product that lists none (Sales
+    /// Navigator under the `linkedin` preset) would otherwise name, in a group it looks
+    /// up, users it could not list.
+    pub fn names_members(&self, assigns: Option<&Product>) -> bool {
+        self.listing(assigns) == UserListing::Serve
+    }
+
+    /// The listing of `assigns`' product; a product not named, and no product, serve.
+    fn listing(&self, assigns: Option<&Product>) -> UserListing {
+        assigns
+            .and_then(|product| self.user_listing.get(product))
+            .copied()
+            .unwrap_or(UserListing::Serve)
     }
 
     /// What DELETE of a user does, or why it is refused.
@@ -266,51 +305,6 @@ impl Fidelity {
             }
             _ => Ok(()),
         }
-    }
-}
-
-/// The user attributes whose `eq` names one known user: what IdPs match on (Entra:
-/// `externalId`/`userName`; Okta: `userName`) and what SaaS managers look users up by.
-const LOOKUP_ATTRIBUTES: [(&str, Option<&str>); 4] = [
-    ("userName", None),
-    ("externalId", None),
-    ("id", None),
-    ("emails", Some("value")),
-];
-
-fn is_lookup_attribute(path: &AttrPath, sub: Option<&str>) -> bool {
-    let sub = path.sub.as_deref().or(sub);
-    LOOKUP_ATTRIBUTES.iter().any(|(name, wanted)| {
-        path.name.eq_ignore_ascii_case(name)
-            && match (sub, wanted) {
-                (None, None) => true,
-                (Some(sub), Some(wanted)) => sub.eq_ignore_ascii_case(wanted),
-                _ => false,
-            }
-    })
-}
-
-/// Is `filter` a lookup of a known user: an `eq` on `userName`, `externalId`, `id` or
-/// `emails.value` (also written `emails[value eq "…"]`), alone or `and`-ed with any other
-/// filter (which can only narrow it)? Everything else (`pr`, `sw`, `ne`, `or`, `not`,
-/// `active eq true`) can reveal users the client does not know, so it counts as a list.
-pub fn is_user_lookup(filter: &Filter) -> bool {
-    match filter {
-        Filter::Compare {
-            path,
-            op: CompareOp::Eq,
-            value,
-        } => value.is_string() && is_lookup_attribute(path, None),
-        Filter::ValuePath { attr, filter } => match filter.as_ref() {
-            Filter::Compare {
-                path,
-                op: CompareOp::Eq,
-                value,
-            } => value.is_string() && path.sub.is_none() && is_lookup_attribute(attr, Some(&path.name)),
-            _ => false,
-        },
-        Filter::And(left, right) => is_user_lookup(left) || is_user_lookup(right),
-        _ => false,
     }
 }
 
@@ -418,37 +412,45 @@ mod tests {
     }
 
     #[test]
-    fn only_eq_on_an_identifier_is_a_lookup_of_a_known_user() {
-        for lookup in [
-            "userName eq \"a@acme.com\"",
-            "USERNAME eq \"a@acme.com\"",
-            "externalId eq \"00u1\"",
-            "id eq \"42\"",
-            "emails.value eq \"a@acme.com\"",
-            "emails[value eq \"a@acme.com\"]",
-            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"a@acme.com\"",
-            "userName eq \"a@acme.com\" and active eq true",
-            "active eq true and externalId eq \"00u1\"",
-        ] {
-            assert!(is_user_lookup(&filter(lookup)), "{lookup}");
+    fn groups_follow_the_user_listing_and_hide_members_where_users_are_not_listed() {
+        let linkedin = FidelityPreset::Linkedin.settings();
+        let sales_navigator = Product::sales_navigator();
+        let lookup = filter("displayName eq \"Sales\"");
+        assert_eq!(
+            linkedin.group_list(Some(&sales_navigator), None),
+            Ok(ListAnswer::EmptyPage)
+        );
+        assert_eq!(
+            linkedin.group_list(Some(&sales_navigator), Some(&filter("displayName pr"))),
+            Ok(ListAnswer::EmptyPage)
+        );
+        assert_eq!(
+            linkedin.group_list(Some(&sales_navigator), Some(&lookup)),
+            Ok(ListAnswer::Serve)
+        );
+        assert_eq!(
+            linkedin.group_list(Some(&Product::learning()), None),
+            Ok(ListAnswer::Serve)
+        );
+        assert!(!linkedin.names_members(Some(&sales_navigator)));
+        assert!(linkedin.names_members(Some(&Product::learning())));
+        assert!(linkedin.names_members(None));
+        let rfc = FidelityPreset::Rfc.settings();
+        assert_eq!(
+            rfc.group_list(Some(&sales_navigator), None),
+            Ok(ListAnswer::Serve)
+        );
+        assert!(rfc.names_members(Some(&sales_navigator)));
+        let refusing = FidelityOverrides {
+            user_listing: Some(BTreeMap::from([(sales_navigator.clone(), UserListing::Refuse)])),
+            ..Default::default()
         }
-        for list in [
-            "userName pr",
-            "userName sw \"\"",
-            "userName co \"a\"",
-            "userName ne \"a@acme.com\"",
-            "active eq true",
-            "displayName eq \"A\"",
-            "emails.type eq \"work\"",
-            "emails[type eq \"work\"]",
-            "emails[value eq \"a\" or type eq \"work\"]",
-            "userName eq \"a\" or active eq true",
-            "not (userName eq \"a\")",
-            "userName eq null",
-            "name.givenName eq \"A\"",
-        ] {
-            assert!(!is_user_lookup(&filter(list)), "{list}");
-        }
+        .apply(linkedin);
+        assert_eq!(
+            refusing.group_list(Some(&sales_navigator), None),
+            Err(FidelityRefusal::GroupList)
+        );
+        assert!(!refusing.names_members(Some(&sales_navigator)));
     }
 
     #[test]

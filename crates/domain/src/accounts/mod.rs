@@ -2,6 +2,7 @@
 //! its decisions live in `fidelity`, the seed file and how it is applied in `seed`.
 
 pub mod fidelity;
+pub mod lookup;
 pub mod token;
 
 use serde::{Deserialize, Serialize};
