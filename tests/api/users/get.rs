@@ -142,14 +142,15 @@ async fn the_manager_carries_its_ref_and_display_name(backend: Backend) {
         .get_ok(&format!("{path}?attributes={ENTERPRISE_SCHEMA}:manager.value"))
         .await;
     assert_eq!(only[ENTERPRISE_SCHEMA]["manager"], json!({"value": boss_id}));
-    // A manager that is no user here keeps only its value.
-    let patched = app
-        .patch_ok(
-            &path,
-            json!([{"op": "replace", "path": format!("{ENTERPRISE_SCHEMA}:manager"), "value": {"value": "nobody"}}]),
-        )
-        .await;
-    assert_eq!(patched[ENTERPRISE_SCHEMA]["manager"], json!({"value": "nobody"}));
+    // A manager who is no user here any more (deleted since) keeps only its value.
+    let deleted = app
+        .scim(reqwest::Method::DELETE, &format!("/Users/{boss_id}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    let read = app.get_ok(&path).await;
+    assert_eq!(read[ENTERPRISE_SCHEMA]["manager"], json!({"value": boss_id}));
 }
 
 backend_tests!(
