@@ -14,27 +14,8 @@ use tokio::net::TcpStream;
 
 use crate::backend_tests;
 use crate::helpers::process::ServerProcess;
+use crate::helpers::raw::{PATIENCE, host_port, stalled_upload, until_closed};
 use crate::helpers::{Backend, TestApp, TestDatabase, assert_scim_error, user_body};
-
-/// Generous bound on anything the server is expected to do by itself (close a
-/// connection after a 1 s timeout); reaching it means the behaviour is missing.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn host_port(app: &TestApp) -> String {
-    app.address
-        .rsplit("://")
-        .next()
-        .expect("address has a scheme")
-        .to_owned()
-}
-
-/// Read until the server closes the connection; what it sent before closing.
-async fn until_closed(stream: &mut TcpStream) -> String {
-    let mut received = Vec::new();
-    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await;
-    assert!(read.is_ok(), "the server kept the connection open");
-    String::from_utf8_lossy(&received).into_owned()
-}
 
 async fn a_slow_header_client_is_cut_off_while_others_are_served(backend: Backend) {
     let app = TestApp::builder(backend)
@@ -122,18 +103,6 @@ async fn idle_connections_beyond_the_cap_do_not_lock_out_probes_or_scim(backend:
         closed >= IDLE_CONNECTIONS - cap,
         "only {closed} of {IDLE_CONNECTIONS} idle connections were closed with a cap of {cap}"
     );
-}
-
-/// Start a request whose body never finishes: it stays in flight on the server.
-async fn stalled_upload(app: &TestApp) -> TcpStream {
-    let mut stream = TcpStream::connect(host_port(app)).await.unwrap();
-    let head = format!(
-        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{{\"userName\":",
-        app.token
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
 }
 
 async fn requests_beyond_the_in_flight_cap_get_503_and_probes_still_answer(backend: Backend) {

@@ -9,17 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::backend_tests;
+use crate::helpers::raw::{PATIENCE, host_port, stalled_upload, until_closed};
 use crate::helpers::{Backend, TestApp, user_body};
-
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn host_port(app: &TestApp) -> String {
-    app.address
-        .rsplit("://")
-        .next()
-        .expect("address has a scheme")
-        .to_owned()
-}
 
 /// A sign-in upload that sends its head and a few bytes of its body, then stalls.
 async fn slow_sign_in(app: &TestApp) -> TcpStream {
@@ -32,26 +23,6 @@ async fn slow_sign_in(app: &TestApp) -> TcpStream {
         .await
         .unwrap();
     stream
-}
-
-/// A SCIM create that sends its head and a few bytes of its body, then stalls.
-async fn slow_scim_upload(app: &TestApp) -> TcpStream {
-    let mut stream = TcpStream::connect(host_port(app)).await.unwrap();
-    let head = format!(
-        "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/scim+json\r\nContent-Length: 1000\r\n\r\n{{\"userName\":",
-        app.token
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream
-}
-
-/// Read until the server closes the connection.
-async fn until_closed(stream: &mut TcpStream) -> String {
-    let mut received = Vec::new();
-    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut received)).await;
-    assert!(read.is_ok(), "the server kept the connection open");
-    String::from_utf8_lossy(&received).into_owned()
 }
 
 /// Read one response (head and a `Content-Length` body) from a kept-alive connection.
@@ -156,7 +127,7 @@ async fn readiness_reports_saturated_slots(backend: Backend) {
     // 3 authenticated slots: hold them all.
     let mut stalled = Vec::new();
     for _ in 0..3 {
-        stalled.push(slow_scim_upload(&app).await);
+        stalled.push(stalled_upload(&app).await);
     }
     let mut saturated = None;
     for _ in 0..200 {

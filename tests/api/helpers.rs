@@ -12,6 +12,7 @@
 
 pub mod acme;
 pub mod process;
+pub mod raw;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
