@@ -305,6 +305,19 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         )
         .await;
     assert!(error(&shown, "seats:"), "{shown:?}");
+    // A cleared or non-numeric field is said in the page, not a raw deserialization error.
+    for typed in ["", "ten"] {
+        let (_, shown) = visitor
+            .submit(
+                &format!("/admin/accounts/demo/pools/{pool}"),
+                &[("seats", typed), ("csrf", &csrf)],
+            )
+            .await;
+        assert!(
+            error(&shown, "Seats must be a whole number"),
+            "{typed:?}: {shown:?}"
+        );
+    }
     let (_, shown) = visitor
         .submit(
             &format!("/admin/accounts/demo/pools/{pool}"),
@@ -312,6 +325,29 @@ async fn the_forms_reach_the_account_center(backend: Backend) {
         )
         .await;
     assert!(notice(&shown, "now has 12 seats"), "{shown:?}");
+    // Fewer seats than in use: the pool is named by its license type, with the numbers,
+    // and the advice holds under either preset.
+    for i in 0..2 {
+        app.create_user(&user_body(&format!("holder{i}@acme.com"))).await;
+    }
+    let advanced = pools
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["licenseType"] == "Advanced Plus"))
+        .and_then(|p| p["id"].as_str())
+        .expect("the demo's Advanced Plus pool");
+    let (_, shown) = visitor
+        .submit(
+            &format!("/admin/accounts/demo/pools/{advanced}"),
+            &[("seats", "1"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(
+        error(
+            &shown,
+            "Advanced Plus cannot have fewer seats than are in use (2 in use, asked for 1)"
+        ) && error(&shown, "in the IdP"),
+        "{shown:?}"
+    );
 
     // Users: activate, revoke (the RFC preset allows it), export, delete.
     let ann = app.create_user(&user_body("ann@acme.com")).await["id"]

@@ -26,7 +26,7 @@ use sqlx::{QueryBuilder, Transaction};
 
 use super::Db;
 use crate::dialect::Dialect;
-use crate::sql::{SqlStore, seats_in_use};
+use crate::sql::{SqlStore, fewer_seats_than_used, seats_in_use};
 use crate::{Instance, LicenseStore, Micros, PoolUsage, QueuePlace, StoreError, StoreResult};
 use domain::clock::rfc3339;
 use domain::ids::{AccountId, InstanceId, PoolId, UserId};
@@ -435,6 +435,22 @@ impl LicenseStore for SqlStore<Db> {
         now: Micros,
     ) -> StoreResult<PoolUsage> {
         let mut tx = self.begin_write().await?;
+        // Locked, so the count compared is the one the update sees.
+        let current: Option<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select license_type, used from license_pools where account_id = $1 and id = $2{}",
+            Db::LOCK_ROW
+        )))
+        .bind(account_id)
+        .bind(pool_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (license_type, used) = current.ok_or(StoreError::NotFound)?;
+        if let Some(seats) = seats.filter(|&seats| seats < used) {
+            return Err(StoreError::Seats(fewer_seats_than_used(
+                &license_type,
+                Some((used, seats)),
+            )));
+        }
         let changed = sqlx::query(
             "update license_pools set seats = coalesce($3, seats), updated_at = $4
              where account_id = $1 and id = $2",
@@ -445,7 +461,7 @@ impl LicenseStore for SqlStore<Db> {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(|e| seats_in_use(e, pool_id))?;
+        .map_err(|e| seats_in_use(e, &license_type))?;
         if changed.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

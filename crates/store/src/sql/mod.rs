@@ -319,14 +319,25 @@ fn member_violation(err: sqlx::Error) -> StoreError {
 }
 
 /// A pool update that would leave more seats in use than it has trips the check
-/// constraint: the admin must revoke licenses first.
-fn seats_in_use(e: sqlx::Error, pool: &str) -> StoreError {
+/// constraint: seats must be freed first.
+fn seats_in_use(e: sqlx::Error, license_type: &str) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_check_violation() => StoreError::Seats(format!(
-            "more seats of {pool} are in use than the new count: revoke licenses first"
-        )),
+        sqlx::Error::Database(db) if db.is_check_violation() => {
+            StoreError::Seats(fewer_seats_than_used(license_type, None))
+        }
         _ => e.into(),
     }
+}
+
+/// Why a pool of `license_type` cannot shrink below what is in use, and how to free
+/// seats under either preset (the linkedin preset has no revoke: the IdP unassigns).
+fn fewer_seats_than_used(license_type: &str, counts: Option<(i64, i64)>) -> String {
+    let numbers = counts.map_or_else(String::new, |(used, seats)| {
+        format!(" ({used} in use, asked for {seats})")
+    });
+    format!(
+        "{license_type} cannot have fewer seats than are in use{numbers}: free seats first by unassigning or deactivating users in the IdP (or revoking licenses, where the account's preset allows it)"
+    )
 }
 
 /// `column in (…)` with each id bound.

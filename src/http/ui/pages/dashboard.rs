@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{AccountPage, Page, account_url, csrf_field, failed, field, product_label};
-use crate::center::{NewPool, PoolView};
+use crate::center::{CenterError, NewPool, PoolView};
 use crate::http::ui::{Tab, back, page, path_segment};
 use crate::ids::PoolId;
 use crate::licensing::Product;
@@ -167,7 +167,8 @@ pub(in crate::http::ui) struct PoolForm {
     csrf: String,
     instance: String,
     license_type: String,
-    seats: i64,
+    /// As typed: a cleared or non-numeric field is the admin's mistake, not a bad request.
+    seats: String,
 }
 
 pub(in crate::http::ui) async fn add_pool(
@@ -180,12 +181,17 @@ pub(in crate::http::ui) async fn add_pool(
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let new = NewPool {
-        instance: form.instance,
-        license_type: form.license_type,
-        seats: form.seats,
+    let done = match seats(&form.seats) {
+        Ok(seats) => {
+            let new = NewPool {
+                instance: form.instance,
+                license_type: form.license_type,
+                seats,
+            };
+            center.add_pool(&account, &new).await
+        }
+        Err(e) => Err(e),
     };
-    let done = center.add_pool(&account, &new).await;
     Ok(back(
         &state,
         &session,
@@ -198,7 +204,20 @@ pub(in crate::http::ui) async fn add_pool(
 #[derive(Debug, Deserialize)]
 pub(in crate::http::ui) struct SeatsForm {
     csrf: String,
-    seats: i64,
+    seats: String,
+}
+
+/// The Seats field as a count, or the error its flash line shows.
+fn seats(typed: &str) -> Result<i64, CenterError> {
+    typed
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| CenterError::Invalid {
+            field: "seats",
+            message: format!("Seats must be a whole number, 0 or more (got {:?})", typed.trim()),
+        })
 }
 
 pub(in crate::http::ui) async fn update_pool(
@@ -212,7 +231,10 @@ pub(in crate::http::ui) async fn update_pool(
 ) -> Page {
     session.check(&form.csrf)?;
     let center = state.center();
-    let done = center.update_pool(&account, &pool, Some(form.seats)).await;
+    let done = match seats(&form.seats) {
+        Ok(seats) => center.update_pool(&account, &pool, Some(seats)).await,
+        Err(e) => Err(e),
+    };
     Ok(back(
         &state,
         &session,
