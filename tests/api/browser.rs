@@ -247,6 +247,7 @@ async fn the_setup_guides_flow_works_in_a_browser(backend: Backend) {
     // Settings → SCIM → + Add new SCIM configuration → Generate token.
     click(&client, "nav.tabs a[href$='/settings']").await;
     wait_for_text(&client, "SCIM Setup").await;
+    click(&client, "details.add-config > summary").await;
     fill(&client, "config-name", "Entra ID").await;
     let toggle = client.find(Locator::Id("auto-assign")).await.expect("toggle");
     assert_eq!(

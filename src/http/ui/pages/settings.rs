@@ -105,7 +105,9 @@ async fn settings_page(
                             }))
                         }
                     }
-                    details.add-config open[configurations.is_empty()] {
+                    // Closed until clicked, as the guides say ("click + Add new SCIM
+                    // configuration"): open by default, that click closed it.
+                    details.add-config {
                         summary.button { "+ Add new SCIM configuration" }
                         form.config-form method="post" action=(format!("{base}/configurations")) {
                             (csrf_field(session))
