@@ -40,12 +40,17 @@
 //! - Two keys naming the same attribute in different case (`userName`, `UserName`) are
 //!   `invalidSyntax`: which one wins would depend on key order.
 
-use chrono::DateTime;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+mod replace;
+mod walk;
+
+pub use replace::apply_replace;
+use walk::{Normalizer, Owner, insert_once};
 
 use super::case_insensitive;
 use super::error::ProtocolError;
-use super::schema::{AttrType, AttributeDef, Mutability, ResourceSchema, Schema};
+use super::schema::ResourceSchema;
 use super::tolerance::{Leniency, Tolerance};
 
 /// Validate and canonicalize a resource written by a client (POST/PUT body, or the
@@ -83,97 +88,6 @@ pub fn normalize(
     Ok(schema.document(document))
 }
 
-/// The document a PUT stores (RFC 7644 §3.5.1): `incoming` (already [`normalize`]d)
-/// replaces `existing` entirely, so attributes it omits are cleared, except immutable
-/// ones: an immutable attribute that has a value keeps it when omitted, and a different
-/// value is `mutability`; one not yet set may be set. Immutable sub-attributes are
-/// checked inside single-valued complex attributes only: an element of a multi-valued
-/// attribute (a group member) has no identity across a replace, so its immutable
-/// sub-attributes (`members.value`) do not stop the element being swapped for another.
-/// Like [`normalize`], the result holds no readOnly attributes: the store adds them.
-pub fn apply_replace(
-    existing: &Value,
-    incoming_normalized: Value,
-    schema: &ResourceSchema,
-) -> Result<Value, ProtocolError> {
-    let Value::Object(mut incoming) = incoming_normalized else {
-        return Err(ProtocolError::invalid_syntax(
-            "a SCIM resource must be a JSON object",
-        ));
-    };
-    incoming.remove("schemas");
-    let empty = Map::new();
-    let existing = existing.as_object().unwrap_or(&empty);
-    keep_immutable(&schema.core.attributes, existing, &mut incoming, "")?;
-    for extension in &schema.extensions {
-        let before = case_insensitive::get(existing, &extension.id).and_then(Value::as_object);
-        let prefix = format!("{}:", extension.id);
-        keep_immutable_within(
-            &extension.attributes,
-            before,
-            &mut incoming,
-            &extension.id,
-            &prefix,
-        )?;
-    }
-    Ok(schema.document(incoming))
-}
-
-/// Carry immutable attributes of `before` into `after`, or refuse a changed one.
-fn keep_immutable(
-    defs: &[AttributeDef],
-    before: &Map<String, Value>,
-    after: &mut Map<String, Value>,
-    prefix: &str,
-) -> Result<(), ProtocolError> {
-    for def in defs {
-        let Some(old) = case_insensitive::get(before, &def.name).filter(|v| !v.is_null()) else {
-            continue;
-        };
-        if def.mutability == Mutability::Immutable {
-            match after.get(&def.name) {
-                None => {
-                    after.insert(def.name.clone(), old.clone());
-                }
-                Some(new) if new == old => {}
-                Some(_) => {
-                    return Err(ProtocolError::mutability(format!(
-                        "{prefix}{} is immutable and already has a value",
-                        def.name
-                    )));
-                }
-            }
-        } else if def.attr_type == AttrType::Complex && !def.multi_valued {
-            let prefix = format!("{prefix}{}.", def.name);
-            keep_immutable_within(&def.sub_attributes, old.as_object(), after, &def.name, &prefix)?;
-        }
-    }
-    Ok(())
-}
-
-/// [`keep_immutable`] inside the object under `key` of `after` (an extension or a
-/// single-valued complex attribute), given that object's previous value.
-fn keep_immutable_within(
-    defs: &[AttributeDef],
-    before: Option<&Map<String, Value>>,
-    after: &mut Map<String, Value>,
-    key: &str,
-    prefix: &str,
-) -> Result<(), ProtocolError> {
-    let Some(before) = before else {
-        return Ok(());
-    };
-    let mut inner = match after.remove(key) {
-        Some(Value::Object(inner)) => inner,
-        _ => Map::new(),
-    };
-    keep_immutable(defs, before, &mut inner, prefix)?;
-    if !inner.is_empty() {
-        after.insert(key.to_owned(), Value::Object(inner));
-    }
-    Ok(())
-}
-
 fn check_schemas(
     schemas: Option<&Value>,
     schema: &ResourceSchema,
@@ -205,228 +119,6 @@ fn check_schemas(
     Ok(())
 }
 
-/// Where a set of attributes is declared: a schema's top level or a complex attribute.
-#[derive(Clone, Copy)]
-enum Owner<'a> {
-    Schema(&'a Schema),
-    Complex(&'a AttributeDef),
-}
-
-impl<'a> Owner<'a> {
-    fn lookup(self, name: &str) -> Option<&'a AttributeDef> {
-        match self {
-            Owner::Schema(schema) => schema.attribute(name),
-            Owner::Complex(attr) => attr.sub_attribute(name),
-        }
-    }
-
-    fn attributes(self) -> &'a [AttributeDef] {
-        match self {
-            Owner::Schema(schema) => &schema.attributes,
-            Owner::Complex(attr) => &attr.sub_attributes,
-        }
-    }
-}
-
-/// Walks one client document, recording the tolerances it needs.
-struct Normalizer<'l> {
-    leniency: &'l mut Leniency,
-}
-
-impl Normalizer<'_> {
-    /// An extension's object; `None` when it assigns nothing.
-    fn extension(&mut self, extension: &Schema, value: Value) -> Result<Option<Value>, ProtocolError> {
-        match value {
-            Value::Null => Ok(None),
-            Value::Object(map) => {
-                let prefix = format!("{}:", extension.id);
-                let object = self.object(map, Owner::Schema(extension), &prefix)?;
-                Ok((!object.is_empty()).then_some(Value::Object(object)))
-            }
-            _ => Err(ProtocolError::invalid_value(format!(
-                "{} must be an object holding the extension's attributes",
-                extension.id
-            ))),
-        }
-    }
-
-    /// The attributes of one JSON object, canonicalized; `prefix` qualifies names in
-    /// error details (`""`, `"emails."`, `"urn:…:User:"`).
-    fn object(
-        &mut self,
-        map: Map<String, Value>,
-        owner: Owner<'_>,
-        prefix: &str,
-    ) -> Result<Map<String, Value>, ProtocolError> {
-        let mut out = Map::new();
-        for (key, value) in map {
-            let Some(def) = owner.lookup(&key) else {
-                self.unknown(&format!("{prefix}{key}"))?;
-                continue;
-            };
-            let label = format!("{prefix}{}", def.name);
-            if let Some(value) = self.attribute(def, value, &label)? {
-                insert_once(&mut out, &def.name, &label, value)?;
-            }
-        }
-        if let Some(missing) = owner.attributes().iter().find(|def| {
-            def.required && def.mutability != Mutability::ReadOnly && !out.contains_key(&def.name)
-        }) {
-            return Err(ProtocolError::invalid_value(format!(
-                "{prefix}{} is required",
-                missing.name
-            )));
-        }
-        Ok(out)
-    }
-
-    fn unknown(&mut self, label: &str) -> Result<(), ProtocolError> {
-        if self.leniency.permit(Tolerance::UnknownAttribute) {
-            Ok(())
-        } else {
-            Err(ProtocolError::invalid_value(format!(
-                "{label} is not an attribute of this resource's schemas"
-            )))
-        }
-    }
-
-    /// One attribute's value; `None` when it is unassigned or the server ignores it.
-    fn attribute(
-        &mut self,
-        def: &AttributeDef,
-        value: Value,
-        label: &str,
-    ) -> Result<Option<Value>, ProtocolError> {
-        if matches!(def.mutability, Mutability::ReadOnly | Mutability::WriteOnly) {
-            return Ok(None);
-        }
-        if !def.multi_valued {
-            return self.single(def, value, label);
-        }
-        match value {
-            Value::Null => Ok(None),
-            Value::Array(items) => {
-                let mut values = Vec::with_capacity(items.len());
-                for item in items {
-                    values.extend(self.single(def, item, label)?);
-                }
-                Ok((!values.is_empty()).then_some(Value::Array(values)))
-            }
-            _ => Err(ProtocolError::invalid_value(format!(
-                "{label} is multi-valued: expected an array"
-            ))),
-        }
-    }
-
-    /// A single value (or one element of a multi-valued attribute).
-    fn single(
-        &mut self,
-        def: &AttributeDef,
-        value: Value,
-        label: &str,
-    ) -> Result<Option<Value>, ProtocolError> {
-        match (def.attr_type, value) {
-            (_, Value::Null) => Ok(None),
-            (AttrType::Complex, Value::Object(map)) => {
-                let object = self.object(map, Owner::Complex(def), &format!("{label}."))?;
-                Ok((!object.is_empty()).then_some(Value::Object(object)))
-            }
-            (AttrType::Complex, Value::String(id))
-                if is_manager(def) && self.leniency.permit(Tolerance::ManagerAsString) =>
-            {
-                Ok(Some(json!({ "value": id })))
-            }
-            (_, value) => self.scalar(def.attr_type, value, label).map(Some),
-        }
-    }
-
-    fn scalar(&mut self, attr_type: AttrType, value: Value, label: &str) -> Result<Value, ProtocolError> {
-        let valid = match (attr_type, &value) {
-            // U+0000: Postgres text and jsonb cannot store it (and filters refuse it).
-            (_, Value::String(s)) if s.contains('\0') => false,
-            (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(_)) => true,
-            (AttrType::Boolean, Value::Bool(_)) => true,
-            (AttrType::Boolean, Value::String(s)) => match string_boolean(s) {
-                Some(b) if self.leniency.permit(Tolerance::StringBoolean) => {
-                    return Ok(Value::Bool(b));
-                }
-                _ => false,
-            },
-            (AttrType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
-            (AttrType::Decimal, Value::Number(_)) => true,
-            (AttrType::DateTime, Value::String(s)) => DateTime::parse_from_rfc3339(s).is_ok(),
-            _ => false,
-        };
-        if valid {
-            Ok(value)
-        } else {
-            Err(ProtocolError::invalid_value(format!(
-                "{label} must be {}, not {}",
-                expected(attr_type),
-                describe(&value)
-            )))
-        }
-    }
-}
-
-/// The enterprise extension's `manager`, the one complex attribute Entra sends as a
-/// bare id string. No other schema here has an attribute of that name.
-fn is_manager(def: &AttributeDef) -> bool {
-    def.name == "manager" && def.sub_attribute("value").is_some()
-}
-
-fn string_boolean(s: &str) -> Option<bool> {
-    if s.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if s.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-fn expected(attr_type: AttrType) -> &'static str {
-    match attr_type {
-        AttrType::String => "a string",
-        AttrType::Reference => "a reference (URI string)",
-        AttrType::Binary => "a base64 string",
-        AttrType::Boolean => "a boolean",
-        AttrType::Integer => "an integer",
-        AttrType::Decimal => "a number",
-        AttrType::DateTime => "an RFC 3339 date-time string such as 2008-01-23T04:56:22Z",
-        AttrType::Complex => "an object",
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if s.contains('\0') => "a string containing U+0000".to_owned(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(_) => "an array".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
-    }
-}
-
-/// Insert `value` under its canonical `key`, refusing a second key that names the same
-/// attribute in another case.
-fn insert_once(
-    map: &mut Map<String, Value>,
-    key: &str,
-    label: &str,
-    value: Value,
-) -> Result<(), ProtocolError> {
-    if map.contains_key(key) {
-        return Err(ProtocolError::invalid_syntax(format!(
-            "{label} is given more than once (attribute names are case-insensitive)"
-        )));
-    }
-    map.insert(key.to_owned(), value);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +130,7 @@ mod tests {
     use crate::projection::project;
     use crate::tolerance::ClientProfile;
     use proptest::prelude::*;
+    use serde_json::json;
 
     fn user(body: Value, profile: ClientProfile) -> (Result<Value, ProtocolError>, Vec<Tolerance>) {
         let mut leniency = Leniency::new(profile);
@@ -445,11 +138,11 @@ mod tests {
         (result, leniency.fired)
     }
 
-    fn strict_user(body: Value) -> Result<Value, ProtocolError> {
+    pub(super) fn strict_user(body: Value) -> Result<Value, ProtocolError> {
         user(body, ClientProfile::Strict).0
     }
 
-    fn minimal(extra: Value) -> Value {
+    pub(super) fn minimal(extra: Value) -> Value {
         let mut body = json!({"schemas": [USER], "userName": "bjensen"});
         body.as_object_mut()
             .expect("object")
@@ -457,7 +150,7 @@ mod tests {
         body
     }
 
-    fn assert_error(result: Result<Value, ProtocolError>, scim_type: ScimType, detail: &str) {
+    pub(super) fn assert_error(result: Result<Value, ProtocolError>, scim_type: ScimType, detail: &str) {
         let error = result.expect_err("must be refused");
         assert_eq!(error.scim_type, scim_type, "{error}");
         assert!(
@@ -738,73 +431,6 @@ mod tests {
         assert_error(strict_user(body), ScimType::InvalidSyntax, "more than once");
     }
 
-    fn replace(existing: Value, incoming: Value, schema: &ResourceSchema) -> Result<Value, ProtocolError> {
-        let incoming = normalize(incoming, schema, &mut Leniency::new(ClientProfile::Strict))?;
-        apply_replace(&existing, incoming, schema)
-    }
-
-    #[test]
-    fn replace_clears_what_the_body_omits() {
-        let existing = strict_user(rfc_enterprise_user()).expect("valid");
-        let replaced = replace(existing, minimal(json!({"title": "Boss"})), user_schema());
-        assert_eq!(replaced.expect("valid"), minimal(json!({"title": "Boss"})));
-    }
-
-    #[test]
-    fn replace_keeps_or_checks_immutable_attributes() {
-        let thing = thing_schema();
-        let existing = json!({"schemas": ["urn:test:Thing"], "id": "1", "code": "A", "count": 1,
-                              "settings": {"key": "K", "note": "n"}});
-        let body = |extra: Value| {
-            let mut body = json!({"schemas": ["urn:test:Thing"]});
-            body.as_object_mut()
-                .expect("object")
-                .extend(extra.as_object().expect("object").clone());
-            body
-        };
-        let kept = replace(existing.clone(), body(json!({})), &thing).expect("omitted is kept");
-        assert_eq!(
-            kept,
-            json!({"schemas": ["urn:test:Thing"], "code": "A", "settings": {"key": "K"}})
-        );
-        let same = replace(
-            existing.clone(),
-            body(json!({"code": "A", "settings": {"key": "K"}})),
-            &thing,
-        );
-        assert_eq!(same.expect("equal is fine"), kept);
-        let changed = replace(existing.clone(), body(json!({"code": "B"})), &thing);
-        assert_error(changed, ScimType::Mutability, "code is immutable");
-        let nested = replace(existing, body(json!({"settings": {"key": "L"}})), &thing);
-        assert_error(nested, ScimType::Mutability, "settings.key is immutable");
-
-        let unset = json!({"schemas": ["urn:test:Thing"], "id": "1"});
-        let set = replace(unset, body(json!({"code": "B"})), &thing).expect("may be set once");
-        assert_eq!(set["code"], "B");
-    }
-
-    #[test]
-    fn replace_may_swap_group_members_despite_immutable_member_values() {
-        let existing = json!({"schemas": [GROUP], "id": "g", "displayName": "Sales",
-                              "members": [{"value": "u1"}, {"value": "u2"}]});
-        let incoming = json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": "u3"}]});
-        let replaced = replace(existing, incoming.clone(), group_schema()).expect("valid");
-        assert_eq!(replaced, incoming);
-    }
-
-    #[test]
-    fn okta_put_of_the_echoed_resource_round_trips() {
-        let stored = strict_user(rfc_enterprise_user()).expect("valid");
-        let mut echoed = project(&rfc_enterprise_user(), user_schema(), &[], &[]);
-        echoed["name"]["middleName"] = json!("J.");
-        echoed["emails"][0]["display"] = json!("Babs (work)");
-        let replaced = replace(stored.clone(), echoed, user_schema()).expect("valid");
-        let mut expected = stored;
-        expected["name"]["middleName"] = json!("J.");
-        expected["emails"][0]["display"] = json!("Babs (work)");
-        assert_eq!(replaced, expected);
-    }
-
     #[test]
     fn group_members_drop_null_refs_and_client_sent_display() {
         let body = json!({"schemas": [GROUP], "displayName": "Sales",
@@ -812,13 +438,6 @@ mod tests {
         let mut leniency = Leniency::new(ClientProfile::Strict);
         let group = normalize(body, group_schema(), &mut leniency).expect("valid");
         assert_eq!(group["members"], json!([{"value": "u1"}, {"value": "u2"}]));
-    }
-
-    #[test]
-    fn replace_clears_an_omitted_extension() {
-        let existing = minimal(json!({ENTERPRISE_USER: {"department": "Tours"}}));
-        let replaced = replace(existing, minimal(json!({})), user_schema()).expect("valid");
-        assert_eq!(replaced, minimal(json!({})));
     }
 
     fn arbitrary_json() -> impl Strategy<Value = Value> {
